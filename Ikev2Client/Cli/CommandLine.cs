@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Ikev2Client.Cli;
+
+/// <summary>The `ikev2` command tree. Each command lives in its own file and registers here.</summary>
+internal static class CommandLine
+{
+    public static int Run(string[] args)
+    {
+        var root = new RootCommand("ikev2 — an IKEv2/IPsec VPN client");
+        return root.Parse(args).Invoke();
+    }
+}
