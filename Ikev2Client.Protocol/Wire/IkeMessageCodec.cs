@@ -11,6 +11,14 @@ public static class IkeMessageCodec
     /// <summary>Largest datagram we accept (IKE messages over UDP are bounded by the IP datagram size).</summary>
     public const int MaxMessageSize = 65535;
 
+    private static long _suppressedExceptions;
+
+    /// <summary>
+    /// How many exceptions the decoder turned into errors. Always 0 unless a parser has a bug; the mutation
+    /// test asserts it stays 0.
+    /// </summary>
+    public static long SuppressedExceptions => Interlocked.Read(ref _suppressedExceptions);
+
     /// <summary>Decodes the header and the outer payload chain (SK/SKF stay opaque).</summary>
     public static bool TryDecode(ReadOnlySpan<byte> datagram, out IkeMessage? message, out IkeParseError? error)
     {
@@ -42,6 +50,7 @@ public static class IkeMessageCodec
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or FormatException)
         {
             // Defence in depth: a parser bug must not take the daemon down.
+            Interlocked.Increment(ref _suppressedExceptions);
             error = new IkeParseError(IkeParseErrorCode.InvalidSyntax, $"malformed message ({e.GetType().Name})");
             return false;
         }
@@ -183,6 +192,7 @@ public static class IkeMessageCodec
         }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or FormatException)
         {
+            Interlocked.Increment(ref _suppressedExceptions);
             error = new IkeParseError(IkeParseErrorCode.InvalidSyntax, $"malformed inner payloads ({e.GetType().Name})");
             return false;
         }
