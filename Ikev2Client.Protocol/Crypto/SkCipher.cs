@@ -9,7 +9,7 @@ namespace Ikev2Client.Protocol.Crypto;
 /// <c>IV | Encrypted(plaintext | padding | pad length) | ICV</c> after the already-written headers.
 /// Holds one direction's keys; dispose to release them.
 /// </summary>
-public sealed class SkCipher : IDisposable
+public sealed class SkCipher : IDisposable, Ikev2Client.Protocol.Wire.ISkProtector
 {
     private readonly IIkeEncryption _encryption;
     private readonly IIkeIntegrity? _integrity;
