@@ -1,0 +1,185 @@
+using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Wire;
+using Ikev2Client.Protocol.Wire.Payloads;
+
+namespace Ikev2Client.Inspect;
+
+/// <summary>
+/// Walks a capture: classifies UDP 500/4500 datagrams, decodes IKE messages into payload trees, remembers the
+/// algorithms each IKE SA negotiated (IKE_SA_INIT response, or an IKE rekey in CREATE_CHILD_SA), and with keys
+/// decrypts SK payloads and reassembles SKF fragments. A wrong key shows as an integrity failure on that message.
+/// </summary>
+public sealed class IkeInspector
+{
+    private readonly Dictionary<(ulong, ulong), IkeSaSecrets> _keys;
+    private readonly Dictionary<(ulong, ulong), (IIkeEncryption Encr, IIkeIntegrity? Integ)> _algorithms = new();
+    private readonly Dictionary<(ulong, ulong, uint, bool), FragmentReassembler> _reassembly = new();
+    private readonly Dictionary<(ulong, ulong, uint), Proposal> _pendingIkeRekey = new();
+
+    public IkeInspector(IEnumerable<IkeSaSecrets>? keys = null) =>
+        _keys = (keys ?? Enumerable.Empty<IkeSaSecrets>()).GroupBy(k => (k.SpiI, k.SpiR)).ToDictionary(g => g.Key, g => g.First());
+
+    public InspectReport Inspect(string fileName, byte[] capture)
+    {
+        var reader = CaptureReader.Read(capture);
+        var report = new InspectReport { File = fileName, Frames = reader.Frames.Count, CaptureError = reader.Error };
+        foreach (var frame in reader.Frames)
+        {
+            var packet = PacketDecoder.Decode(frame);
+            if (packet == null) continue;
+            var entry = new InspectedPacket
+            {
+                Frame = frame.Number,
+                Time = frame.Timestamp,
+                Source = packet.Source.ToString(),
+                Destination = packet.Destination.ToString(),
+                Kind = packet.Kind switch { PacketKind.Ike => "IKE", PacketKind.Esp => "ESP", PacketKind.NatKeepalive => "NAT-keepalive", _ => "other" },
+                Length = packet.Payload.Length,
+            };
+            if (packet.Esp is var (spi, seq))
+            {
+                entry.EspSpi = spi.ToString("x8");
+                entry.EspSequence = seq;
+            }
+            if (packet.Kind == PacketKind.Ike) InspectIke(packet.Payload, entry);
+            report.Packets.Add(entry);
+        }
+        return report;
+    }
+
+    private void InspectIke(byte[] datagram, InspectedPacket entry)
+    {
+        if (!IkeMessageCodec.TryDecode(datagram, out var m, out var error))
+        {
+            entry.Error = error!.ToString();
+            return;
+        }
+        entry.Exchange = ExchangeName(m!.Exchange);
+        entry.Role = $"{(m.IsFromInitiator ? "initiator" : "responder")} {(m.IsResponse ? "response" : "request")}";
+        entry.MessageId = m.MessageId;
+        entry.SpiI = m.SpiI.ToString("x16");
+        entry.SpiR = m.SpiR.ToString("x16");
+        entry.Payloads = m.Payloads.Select(PayloadDescriber.Describe).ToList();
+
+        if (m.Exchange == ExchangeType.IkeSaInit && m.IsResponse && m.Get<SaPayload>()?.Proposals.FirstOrDefault() is { } chosen)
+            Remember((m.SpiI, m.SpiR), chosen);
+
+        var last = m.Payloads.LastOrDefault();
+        if (last is not (EncryptedPayload or EncryptedFragmentPayload)) return;
+        var protector = ProtectorFor(m, out var why);
+        if (protector == null)
+        {
+            entry.Decryption = why;
+            return;
+        }
+        using (protector)
+        {
+            IkeMessage? inner;
+            if (last is EncryptedPayload)
+            {
+                if (!IkeMessageCodec.TryDecrypt(datagram, m, protector, out inner, out error))
+                {
+                    entry.Decryption = error!.Code == IkeParseErrorCode.IntegrityCheckFailed
+                        ? "integrity check failed (wrong key, or not this IKE SA's keys)"
+                        : $"decrypted, but the content is malformed: {error}";
+                    return;
+                }
+            }
+            else
+            {
+                if (!IkeMessageCodec.TryDecryptFragment(datagram, m, protector, out var skf, out var part, out error))
+                {
+                    entry.Decryption = "integrity check failed (wrong key, or not this IKE SA's keys)";
+                    return;
+                }
+                var key = (m.SpiI, m.SpiR, m.MessageId, m.IsResponse);
+                if (!_reassembly.TryGetValue(key, out var r)) _reassembly[key] = r = new FragmentReassembler();
+                var status = r.Add(m.Header, skf!, part!, out var plain, out var first, out var reason);
+                if (status != FragmentReassembler.Status.Complete)
+                {
+                    entry.Decryption = status switch
+                    {
+                        FragmentReassembler.Status.Pending => $"fragment {skf!.FragmentNumber}/{skf.TotalFragments} decrypted, waiting for the rest",
+                        FragmentReassembler.Status.Ignored => $"fragment {skf!.FragmentNumber}/{skf.TotalFragments} ignored (duplicate or stale)",
+                        _ => $"fragment rejected: {reason}",
+                    };
+                    return;
+                }
+                _reassembly.Remove(key);
+                if (!IkeMessageCodec.TryParseInner(m.Header, first, plain!, Array.Empty<Payload>(), out inner, out error))
+                {
+                    entry.Decryption = $"reassembled, but the content is malformed: {error}";
+                    return;
+                }
+                entry.Decryption = $"reassembled from {skf!.TotalFragments} fragments and decrypted";
+            }
+            entry.Decryption ??= "decrypted";
+            var container = entry.Payloads!.Last();
+            foreach (var p in inner!.Payloads) container.Add(PayloadDescriber.Describe(p));
+            TrackIkeRekey(m, inner);
+        }
+    }
+
+    private void TrackIkeRekey(IkeMessage outer, IkeMessage inner)
+    {
+        if (outer.Exchange != ExchangeType.CreateChildSa) return;
+        var proposal = inner.Get<SaPayload>()?.Proposals.FirstOrDefault(p => p.ProtocolId == ProtocolId.Ike);
+        if (proposal == null) return;
+        var key = (outer.SpiI, outer.SpiR, outer.MessageId);
+        if (!outer.IsResponse) _pendingIkeRekey[key] = proposal;
+        else if (_pendingIkeRekey.Remove(key, out var request))
+            Remember((request.SpiValue, proposal.SpiValue), proposal); // the rekey's requester is the new SA's initiator
+    }
+
+    private void Remember((ulong, ulong) spis, Proposal chosen)
+    {
+        var encrT = chosen.OfType(TransformType.Encryption).FirstOrDefault();
+        if (encrT == null || !CryptoRegistry.TryGetEncryption((EncrId)encrT.Id, encrT.KeyLength, out var encr)) return;
+        IIkeIntegrity? integ = null;
+        var integT = chosen.OfType(TransformType.Integrity).FirstOrDefault();
+        if (integT != null && integT.Id != 0) CryptoRegistry.TryGetIntegrity((IntegId)integT.Id, out integ);
+        _algorithms[spis] = (encr, integ);
+    }
+
+    private SkCipher? ProtectorFor(IkeMessage m, out string why)
+    {
+        why = "";
+        if (!_keys.TryGetValue((m.SpiI, m.SpiR), out var keys))
+        {
+            why = _keys.Count == 0 ? "encrypted (give --keys to decrypt)" : "no keys for this IKE SA";
+            return null;
+        }
+        IIkeEncryption? encr = null;
+        IIkeIntegrity? integ = null;
+        if (_algorithms.TryGetValue((m.SpiI, m.SpiR), out var algs)) (encr, integ) = algs;
+        else if (keys.Encryption is var (id, bits) && CryptoRegistry.TryGetEncryption(id, bits, out var e))
+        {
+            encr = e;
+            if (keys.Integrity is IntegId i && i != IntegId.None) CryptoRegistry.TryGetIntegrity(i, out integ);
+        }
+        if (encr == null)
+        {
+            why = "keys given, but the capture has no IKE_SA_INIT for this IKE SA and the key file names no algorithms";
+            return null;
+        }
+        bool fromInitiator = m.IsFromInitiator;
+        var ek = fromInitiator ? keys.SkEi : keys.SkEr;
+        var ak = fromInitiator ? keys.SkAi : keys.SkAr;
+        if (ek.Length != encr.KeyMaterialLength || (integ != null && ak.Length != integ.KeyLength))
+        {
+            why = $"the keys' lengths don't fit {encr.Name}{(integ != null ? "/" + integ.Name : "")} (SK_e needs {encr.KeyMaterialLength} bytes" +
+                  (integ != null ? $", SK_a {integ.KeyLength}" : "") + ")";
+            return null;
+        }
+        return SkCipher.Create(encr, integ, ek, integ != null ? ak : ReadOnlySpan<byte>.Empty);
+    }
+
+    private static string ExchangeName(ExchangeType t) => t switch
+    {
+        ExchangeType.IkeSaInit => "IKE_SA_INIT",
+        ExchangeType.IkeAuth => "IKE_AUTH",
+        ExchangeType.CreateChildSa => "CREATE_CHILD_SA",
+        ExchangeType.Informational => "INFORMATIONAL",
+        _ => $"EXCHANGE({(byte)t})",
+    };
+}
