@@ -138,6 +138,8 @@ public sealed class IkeInspector
         IIkeIntegrity? integ = null;
         var integT = chosen.OfType(TransformType.Integrity).FirstOrDefault();
         if (integT != null && integT.Id != 0) CryptoRegistry.TryGetIntegrity((IntegId)integT.Id, out integ);
+        if (encr.IsAead) integ = null;
+        else if (integ == null) return; // a normal cipher without a usable integrity algorithm can't be checked
         _algorithms[spis] = (encr, integ);
     }
 
@@ -171,7 +173,15 @@ public sealed class IkeInspector
                   (integ != null ? $", SK_a {integ.KeyLength}" : "") + ")";
             return null;
         }
-        return SkCipher.Create(encr, integ, ek, integ != null ? ak : ReadOnlySpan<byte>.Empty);
+        try
+        {
+            return SkCipher.Create(encr, integ, ek, integ != null ? ak : ReadOnlySpan<byte>.Empty);
+        }
+        catch (ArgumentException)
+        {
+            why = $"the keys don't fit the negotiated {encr.Name}{(integ != null ? "/" + integ.Name : "")}";
+            return null;
+        }
     }
 
     private static string ExchangeName(ExchangeType t) => t switch

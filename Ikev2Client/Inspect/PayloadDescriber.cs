@@ -50,17 +50,18 @@ public static class PayloadDescriber
 
     private static PayloadNode Cert(CertPayload c)
     {
-        var node = new PayloadNode("CERT", $"{c.Encoding}, {c.Data.Length} bytes").Field("encoding", c.Encoding.ToString()).Field("length", c.Data.Length);
         if (c.Encoding == CertEncoding.X509Signature)
         {
             try
             {
                 using var cert = X509CertificateLoader.LoadCertificate(c.Data);
-                node.Field("subject", cert.Subject).Field("issuer", cert.Issuer).Field("notAfter", cert.NotAfter.ToUniversalTime().ToString("u"));
+                return new PayloadNode("CERT", $"X.509 \"{cert.Subject}\" issued by \"{cert.Issuer}\", {c.Data.Length} bytes")
+                    .Field("encoding", c.Encoding.ToString()).Field("length", c.Data.Length)
+                    .Field("subject", cert.Subject).Field("issuer", cert.Issuer).Field("notAfter", cert.NotAfter.ToUniversalTime().ToString("u"));
             }
-            catch (System.Security.Cryptography.CryptographicException) { node.Field("subject", "(not a parsable X.509 certificate)"); }
+            catch (System.Security.Cryptography.CryptographicException) { }
         }
-        return node;
+        return new PayloadNode("CERT", $"{c.Encoding}, {c.Data.Length} bytes").Field("encoding", c.Encoding.ToString()).Field("length", c.Data.Length);
     }
 
     private static PayloadNode Notify(NotifyPayload n)
