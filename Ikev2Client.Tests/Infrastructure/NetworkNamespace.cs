@@ -22,8 +22,15 @@ public sealed class NetworkNamespace : IDisposable
     {
         if (!Shell.IsRoot)
             throw new InvalidOperationException("network namespace tests need root (CI runs as root; run the tests with sudo)");
-        var name = $"{prefix}{Random.Shared.Next(0x1000, 0xFFFF):x4}";
-        Shell.ShOk($"ip netns add {name}");
+        string name = "";
+        for (int attempt = 0; ; attempt++)
+        {
+            name = $"{prefix}{Random.Shared.Next(0x1000, 0xFFFF):x4}";
+            if (File.Exists($"/var/run/netns/{name}")) continue;
+            var r = Shell.Sh($"ip netns add {name}");
+            if (r.ExitCode == 0) break;
+            if (attempt >= 5) throw new InvalidOperationException($"ip netns add {name} failed: {r.Output}");
+        }
         var ns = new NetworkNamespace(name);
         ns.Exec("ip link set lo up");
         return ns;

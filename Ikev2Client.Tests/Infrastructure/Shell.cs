@@ -27,8 +27,10 @@ public static class Shell
         p.StandardInput.Close();
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (stdout) stdout.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine(e.Data); };
+        using var stdoutClosed = new ManualResetEventSlim();
+        using var stderrClosed = new ManualResetEventSlim();
+        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (stdout) stdout.AppendLine(e.Data); else stdoutClosed.Set(); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine(e.Data); else stderrClosed.Set(); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         if (!p.WaitForExit((int)(timeout ?? TimeSpan.FromSeconds(30)).TotalMilliseconds))
@@ -37,8 +39,13 @@ public static class Shell
             p.WaitForExit(5000);
             throw new TimeoutException($"'{file} {string.Join(' ', args)}' did not finish within {timeout ?? TimeSpan.FromSeconds(30)}");
         }
-        p.WaitForExit();
-        return new ShellResult(p.ExitCode, stdout.ToString(), stderr.ToString());
+        // A background grandchild may keep the pipes open: wait a bounded time for the output, never forever.
+        stdoutClosed.Wait(TimeSpan.FromSeconds(2));
+        stderrClosed.Wait(TimeSpan.FromSeconds(2));
+        string o, e2;
+        lock (stdout) o = stdout.ToString();
+        lock (stderr) e2 = stderr.ToString();
+        return new ShellResult(p.ExitCode, o, e2);
     }
 
     /// <summary>Runs a command line through sh -c.</summary>
