@@ -58,6 +58,8 @@ public sealed record ImportOptions
 {
     /// <summary>Password for a PKCS#12 that the file carries without one (.sswan, managed configuration).</summary>
     public string? Pkcs12Password { get; init; }
+    /// <summary>User credential as PKCS#12 for formats that reference a certificate store (Windows ProfileXML).</summary>
+    public byte[]? Pkcs12 { get; init; }
     /// <summary>Overrides the profile name.</summary>
     public string? Name { get; init; }
 }

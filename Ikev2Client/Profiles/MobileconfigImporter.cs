@@ -107,7 +107,7 @@ public static class MobileconfigImporter
         {
             b.Username = Str(ike, "AuthName");
             b.Password = Str(ike, "AuthPassword");
-            if (b.Username is null) throw new ProfileImportException($"{Format}: EAP with a password needs IKEv2.AuthName (this client does not prompt for the user name)");
+            if (b.Username is null) notes.Add(new(ImportNoteKind.DefaultApplied, "AuthName", "no user name in the file; it is asked when connecting"));
         }
     }
 

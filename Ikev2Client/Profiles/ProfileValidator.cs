@@ -84,8 +84,8 @@ internal static class ProfileValidator
 
     private static void RequireUsername(Ikev2VpnProfile.Builder b, Action<string, string> add)
     {
-        if (string.IsNullOrEmpty(b.Username)) add("username", $"is required for authMethod {Camel(b.AuthMethod)}");
-        else if (NetworkSyntax.IsPlaceholder(b.Username)) add("username", "contains an unsubstituted template placeholder");
+        // A missing user name is asked when connecting (as the strongSwan app, iOS and Windows do).
+        if (NetworkSyntax.IsPlaceholder(b.Username)) add("username", "contains an unsubstituted template placeholder");
     }
 
     private static void ValidateCredential(Ikev2VpnProfile.Builder b, Action<string, string> add)
