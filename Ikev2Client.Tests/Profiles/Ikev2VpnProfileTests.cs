@@ -53,8 +53,9 @@ public sealed class Ikev2VpnProfileTests
         IpSecAlgorithmNames.Check([IpSecAlgorithmNames.AesCbc, IpSecAlgorithmNames.HmacSha256]).Should().BeEmpty();
         IpSecAlgorithmNames.Check([IpSecAlgorithmNames.AesCbc]).Should().ContainSingle().Which.Should().Contain("at least one AEAD");
         IpSecAlgorithmNames.Check([IpSecAlgorithmNames.AesCbc, IpSecAlgorithmNames.HmacMd5]).Should().HaveCount(2);
-        var b = Base().SetAllowedAlgorithms([IpSecAlgorithmNames.AesGcm]).SetIkeProposal("aes256-sha256-ecp256");
-        b.Validate().Should().ContainSingle(p => p.Field == "ikeProposal").Which.Message.Should().Contain("cbc(aes)");
+        var b = Base().SetAuthPsk("k"u8.ToArray()).SetAllowedAlgorithms([IpSecAlgorithmNames.AesGcm]).SetIkeProposal("aes256-sha256-ecp256");
+        b.Validate().Should().Contain(p => p.Field == "ikeProposal" && p.Message.Contains("cbc(aes)"))
+            .And.OnlyContain(p => p.Field == "ikeProposal");
     }
 
     [Fact]

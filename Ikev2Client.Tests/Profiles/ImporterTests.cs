@@ -175,7 +175,8 @@ public sealed class ImporterTests
     [InlineData("encrypted.mobileconfig", "encrypted")]
     [InlineData("broken.mobileconfig", "malformed XML")]
     [InlineData("windows-sstp.xml", "not IKEv2")]
-    [InlineData("user.p12", "unknown profile format")]
+    [InlineData("user.p12", "not an XML property list")]
+    [InlineData("ca.pem", "unknown profile format")]
     public void BrokenFilesGiveOneClearTypedError(string file, string expected)
     {
         var act = () => ProfileImporter.Import(ProfileTestData.Path(file));

@@ -100,7 +100,8 @@ public sealed partial class Ikev2VpnProfile
         public Builder SetAuthDigitalSignature(X509Certificate2 userCert, string privateKeyPem, X509Certificate2? serverRootCa)
         {
             ClearAuth();
-            AuthMethod = Profiles.AuthMethod.DigitalSignature; UserCert = userCert; UserPrivateKeyPem = privateKeyPem; ServerRootCaCert = serverRootCa;
+            AuthMethod = Profiles.AuthMethod.DigitalSignature; UserCert = userCert;
+            UserPrivateKeyPem = CertificateText.TryNormalizePrivateKey(privateKeyPem) ?? privateKeyPem; ServerRootCaCert = serverRootCa;
             return this;
         }
 

@@ -70,7 +70,7 @@ public sealed class ProfileStore
             var profileTemp = WriteTemp(ProfilesDir, NativeProfileJson.Serialize(profile, includeSecrets: false),
                 SecretFile | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             if (secretTemp is not null) File.Move(secretTemp, SecretPath(profile.Name), overwrite: true);
-            else File.Delete(SecretPath(profile.Name));
+            else if (File.Exists(SecretPath(profile.Name))) File.Delete(SecretPath(profile.Name));
             File.Move(profileTemp, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -107,7 +107,7 @@ public sealed class ProfileStore
     {
         var path = ProfilePath(name);
         if (!File.Exists(path)) return false;
-        File.Delete(SecretPath(name));
+        if (File.Exists(SecretPath(name))) File.Delete(SecretPath(name));
         File.Delete(path);
         return true;
     }
