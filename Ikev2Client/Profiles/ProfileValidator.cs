@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Ikev2Client.Protocol.Crypto;
+
+namespace Ikev2Client.Profiles;
+
+/// <summary>Checks a <see cref="Ikev2VpnProfile.Builder"/> and collects every problem, each naming its field.</summary>
+internal static class ProfileValidator
+{
+    public static IReadOnlyList<ProfileProblem> Validate(Ikev2VpnProfile.Builder b)
+    {
+        var p = new List<ProfileProblem>();
+        void Add(string field, string message) => p.Add(new ProfileProblem(field, message));
+
+        if (ProfileName.Check(b.Name) is { } nameProblem) Add("name", nameProblem);
+        if (string.IsNullOrWhiteSpace(b.ServerAddr)) Add("serverAddr", "is required");
+        else if (NetworkSyntax.IsPlaceholder(b.ServerAddr)) Add("serverAddr", "contains an unsubstituted template placeholder");
+        else if (!NetworkSyntax.IsHost(b.ServerAddr)) Add("serverAddr", $"'{b.ServerAddr}' is not a host name or IP address");
+        if (b.ServerPort is < 1 or > 65535) Add("serverPort", "must be 1–65535");
+        if (NetworkSyntax.IsPlaceholder(b.UserIdentity)) Add("userIdentity", "contains an unsubstituted template placeholder");
+        if (NetworkSyntax.IsPlaceholder(b.RemoteIdentity)) Add("remoteIdentity", "contains an unsubstituted template placeholder");
+
+        ValidateAuth(b, Add);
+
+        var ike = CheckProposal(b.IkeProposal, isEsp: false, "ikeProposal", Add);
+        var esp = CheckProposal(b.EspProposal, isEsp: true, "espProposal", Add);
+        if (b.AllowedAlgorithms is { } allowed)
+        {
+            foreach (var problem in IpSecAlgorithmNames.Check(allowed)) Add("allowedAlgorithms", problem);
+            CheckAgainstAllowed(ike, allowed, "ikeProposal", Add);
+            CheckAgainstAllowed(esp, allowed, "espProposal", Add);
+        }
+
+        if (b.MaxMtu < Ikev2VpnProfile.MinimumMtu) Add("maxMtu", $"must be at least {Ikev2VpnProfile.MinimumMtu}");
+        else if (b.MaxMtu > 65535) Add("maxMtu", "must be at most 65535");
+        if (b.Proxy is { } proxy)
+        {
+            if (string.IsNullOrWhiteSpace(proxy.Host) || !NetworkSyntax.IsHost(proxy.Host)) Add("proxy", "host must be a host name or IP address");
+            if (proxy.Port is < 1 or > 65535) Add("proxy", "port must be 1–65535");
+        }
+        foreach (var s in b.SplitTunneling.Include)
+            if (!NetworkSyntax.IsSubnetOrRange(s)) Add("splitTunneling", $"include entry '{s}' is not a subnet or range");
+        foreach (var s in b.SplitTunneling.Exclude)
+            if (!NetworkSyntax.IsSubnetOrRange(s)) Add("splitTunneling", $"exclude entry '{s}' is not a subnet or range");
+        foreach (var d in b.DnsServers)
+            if (!NetworkSyntax.IsIp(d)) Add("dnsServers", $"'{d}' is not an IP address");
+        if (b.AllowedApps.Count > 0 && b.DisallowedApps.Count > 0)
+            Add("disallowedApps", "cannot be combined with allowedApps");
+        foreach (var a in b.AllowedApps.Concat(b.DisallowedApps))
+            if (string.IsNullOrWhiteSpace(a) || a.Any(char.IsWhiteSpace))
+                Add(b.AllowedApps.Contains(a) ? "allowedApps" : "disallowedApps", $"'{a}' is not an app identifier");
+        if (b.Lockdown && !b.AlwaysOn) Add("lockdown", "requires alwaysOn");
+        if (b.NatKeepaliveSeconds is { } nat && nat is < 10 or > 3600) Add("natKeepaliveSeconds", "must be 10–3600");
+        if (b.DpdSeconds is { } dpd && dpd != 0 && dpd is < 20 or > 1800) Add("dpdSeconds", "must be 0 (off) or 20–1800");
+        return p;
+    }
+
+    private static void ValidateAuth(Ikev2VpnProfile.Builder b, Action<string, string> add)
+    {
+        switch (b.AuthMethod)
+        {
+            case null:
+                add("authMethod", "is required");
+                break;
+            case AuthMethod.Psk:
+                if (b.Psk is not { Length: > 0 }) add("psk", "is required for authMethod psk");
+                break;
+            case AuthMethod.UsernamePassword:
+                RequireUsername(b, add);
+                break;
+            case AuthMethod.DigitalSignature:
+            case AuthMethod.EapTls:
+                ValidateCredential(b, add);
+                break;
+            case AuthMethod.EapOnly:
+                if (b.EapMethod is null) add("eapMethod", "is required for authMethod eapOnly");
+                else if (b.EapMethod == EapMethod.Tls) ValidateCredential(b, add);
+                else RequireUsername(b, add);
+                break;
+        }
+        if (b.AuthMethod != AuthMethod.EapOnly && b.EapMethod is not null) add("eapMethod", "is only used with authMethod eapOnly");
+        if (b.AuthMethod != AuthMethod.Psk && b.Psk is not null) add("psk", "is only used with authMethod psk");
+    }
+
+    private static void RequireUsername(Ikev2VpnProfile.Builder b, Action<string, string> add)
+    {
+        // A missing user name is asked when connecting (as the strongSwan app, iOS and Windows do).
+        if (NetworkSyntax.IsPlaceholder(b.Username)) add("username", "contains an unsubstituted template placeholder");
+    }
+
+    private static void ValidateCredential(Ikev2VpnProfile.Builder b, Action<string, string> add)
+    {
+        if (b.Pkcs12 is not null)
+        {
+            if (b.UserPrivateKeyPem is not null) add("privateKey", "give either pkcs12 or userCert with privateKey, not both");
+            if (b.Pkcs12Password is not null)
+            {
+                try
+                {
+                    using var _ = X509CertificateLoader.LoadPkcs12(b.Pkcs12, b.Pkcs12Password, X509KeyStorageFlags.EphemeralKeySet);
+                }
+                catch (CryptographicException)
+                {
+                    add("pkcs12Password", "does not open pkcs12 (wrong password or damaged PKCS#12)");
+                }
+            }
+            return;
+        }
+        if (b.UserCert is null) add("userCert", $"is required for authMethod {Camel(b.AuthMethod)} (or give pkcs12)");
+        if (b.UserPrivateKeyPem is null) { add("privateKey", $"is required for authMethod {Camel(b.AuthMethod)} (or give pkcs12)"); return; }
+        if (b.UserCert is null) return;
+        try
+        {
+            using var cert = CombineWithKey(b.UserCert, b.UserPrivateKeyPem);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException or InvalidOperationException)
+        {
+            add("privateKey", "is not a PEM private key matching userCert");
+        }
+    }
+
+    /// <summary>Attaches a PEM key to a certificate; throws when the key is unreadable or does not match.</summary>
+    internal static X509Certificate2 CombineWithKey(X509Certificate2 cert, string pem)
+    {
+        var oid = cert.PublicKey.Oid.Value;
+        if (oid == "1.2.840.10045.2.1")
+        {
+            using var ec = ECDsa.Create();
+            ec.ImportFromPem(pem);
+            return cert.CopyWithPrivateKey(ec);
+        }
+        using var rsa = RSA.Create();
+        rsa.ImportFromPem(pem);
+        return cert.CopyWithPrivateKey(rsa);
+    }
+
+    private static IReadOnlyList<ProposalSpec>? CheckProposal(string? text, bool isEsp, string field, Action<string, string> add)
+    {
+        if (text is null) return null;
+        if (ProposalSyntax.TryParse(text, isEsp, out var list, out var error)) return list;
+        add(field, error!);
+        return null;
+    }
+
+    private static void CheckAgainstAllowed(IReadOnlyList<ProposalSpec>? proposals, List<string> allowed, string field, Action<string, string> add)
+    {
+        if (proposals is null) return;
+        var names = new HashSet<string>();
+        foreach (var p in proposals)
+        {
+            foreach (var e in p.Encryption) names.Add(IpSecAlgorithmNames.ForCipher(e.Id) ?? e.Id.ToString());
+            foreach (var i in p.Integrity) names.Add(IpSecAlgorithmNames.ForIntegrity(i) ?? i.ToString());
+        }
+        foreach (var n in names.Where(n => !allowed.Contains(n)))
+            add(field, $"uses '{n}', which allowedAlgorithms does not allow");
+    }
+
+    internal static string Camel(AuthMethod? m) => m switch
+    {
+        AuthMethod.Psk => "psk", AuthMethod.UsernamePassword => "usernamePassword", AuthMethod.DigitalSignature => "digitalSignature",
+        AuthMethod.EapTls => "eapTls", AuthMethod.EapOnly => "eapOnly", _ => "none",
+    };
+}
