@@ -2,7 +2,7 @@ namespace Ikev2Client.Protocol.Crypto;
 
 /// <summary>One encryption transform: the IANA id plus the KEY LENGTH attribute in bits
 /// (0 for ciphers whose key length is fixed and carry no attribute: ChaCha20-Poly1305, 3DES, DES, NULL).</summary>
-public readonly record struct EncryptionAlgorithm(EncrId Id, int KeyBits)
+public readonly record struct EncryptionChoice(EncrId Id, int KeyBits)
 {
     /// <summary>True for combined-mode (AEAD) ciphers, which take no separate integrity transform.</summary>
     public bool IsAead => Id is EncrId.AesGcm8 or EncrId.AesGcm12 or EncrId.AesGcm16
@@ -15,7 +15,7 @@ public readonly record struct EncryptionAlgorithm(EncrId Id, int KeyBits)
 /// key exchange group (PFS) and the ESN modes.
 /// </summary>
 public sealed record ProposalSpec(
-    IReadOnlyList<EncryptionAlgorithm> Encryption,
+    IReadOnlyList<EncryptionChoice> Encryption,
     IReadOnlyList<PrfId> Prfs,
     IReadOnlyList<IntegId> Integrity,
     IReadOnlyList<KeGroup> KeGroups,

@@ -11,7 +11,7 @@ namespace Ikev2Client.Protocol.Crypto;
 /// </summary>
 public static class ProposalSyntax
 {
-    private static readonly Dictionary<string, EncryptionAlgorithm> Ciphers = BuildCiphers();
+    private static readonly Dictionary<string, EncryptionChoice> Ciphers = BuildCiphers();
 
     private static readonly Dictionary<string, IntegId> Integrities = new(StringComparer.Ordinal)
     {
@@ -110,7 +110,7 @@ public static class ProposalSyntax
     private static bool TryParseOne(string text, bool isEsp, out ProposalSpec? spec, out string? error)
     {
         spec = null;
-        var encr = new List<EncryptionAlgorithm>();
+        var encr = new List<EncryptionChoice>();
         var integ = new List<IntegId>();
         var prf = new List<PrfId>();
         var ke = new List<KeGroup>();
@@ -156,7 +156,7 @@ public static class ProposalSyntax
         return Check(text, isEsp, encr, integ, prf, ke, esn, out spec, out error);
     }
 
-    private static bool Check(string text, bool isEsp, List<EncryptionAlgorithm> encr, List<IntegId> integ,
+    private static bool Check(string text, bool isEsp, List<EncryptionChoice> encr, List<IntegId> integ,
         List<PrfId> prf, List<KeGroup> ke, List<EsnId> esn, out ProposalSpec? spec, out string? error)
     {
         spec = null;
@@ -235,7 +235,7 @@ public static class ProposalSyntax
         _ => null,
     };
 
-    private static string CipherKeyword(EncryptionAlgorithm e)
+    private static string CipherKeyword(EncryptionChoice e)
     {
         // Prefer the canonical spelling (first inserted) for each (id, bits).
         foreach (var kv in Ciphers)
@@ -248,9 +248,9 @@ public static class ProposalSyntax
         if (!list.Contains(item)) list.Add(item);
     }
 
-    private static Dictionary<string, EncryptionAlgorithm> BuildCiphers()
+    private static Dictionary<string, EncryptionChoice> BuildCiphers()
     {
-        var d = new Dictionary<string, EncryptionAlgorithm>(StringComparer.Ordinal);
+        var d = new Dictionary<string, EncryptionChoice>(StringComparer.Ordinal);
         foreach (var bits in new[] { 128, 192, 256 })
         {
             d[$"aes{bits}"] = new(EncrId.AesCbc, bits);
