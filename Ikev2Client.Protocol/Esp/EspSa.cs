@@ -188,6 +188,23 @@ public sealed class EspSa : IDisposable
         return EspSealResult.Ok;
     }
 
+    /// <summary>
+    /// Test hook: encrypts <paramref name="dataLength"/> bytes at <paramref name="dataOffset"/> that already hold
+    /// payload, padding, pad length and next header (so tests can authenticate deliberately bad trailers).
+    /// </summary>
+    internal void SealPreformatted(Span<byte> buffer, int dataOffset, int dataLength, out int packetOffset, out int packetLength)
+    {
+        ulong sequence = _lastSent + 1;
+        packetOffset = dataOffset - HeaderLength;
+        packetLength = HeaderLength + dataLength + _cipher.IcvLength;
+        Span<byte> packet = buffer.Slice(packetOffset, packetLength);
+        BinaryPrimitives.WriteUInt32BigEndian(packet, Spi);
+        BinaryPrimitives.WriteUInt32BigEndian(packet[4..], (uint)sequence);
+        _cipher.GenerateIv(sequence, packet.Slice(SpiAndSequenceLength, _cipher.IvLength));
+        _cipher.Seal(packet, dataLength, (uint)(sequence >> 32), ExtendedSequenceNumbers);
+        _lastSent = sequence;
+    }
+
     /// <summary>Test hook: makes the next outbound packet use <paramref name="lastSent"/> + 1.</summary>
     internal void SetLastSentSequence(ulong lastSent) => Volatile.Write(ref _lastSent, lastSent);
 
