@@ -92,6 +92,13 @@ public sealed class ReplayWindow
         _blocks[(int)(sequence >> 6) & _blockMask] |= 1UL << (int)(sequence & 63);
     }
 
+    /// <summary>Forgets every marked number (benchmarks re-open one packet; never used on live SAs).</summary>
+    internal void Reset()
+    {
+        Array.Clear(_blocks);
+        _highest = 0;
+    }
+
     /// <summary>
     /// Reconstructs the full 64-bit ESN from the 32 low-order bits in the packet (RFC 4303 Appendix A2.2):
     /// the high half is the current one, the next one (packet right of a wrapped window), or the previous one
