@@ -65,7 +65,7 @@ public sealed class EspSa : IDisposable
         _window = new ReplayWindow(replayWindowSize);
         _maxSequence = extendedSequenceNumbers ? ulong.MaxValue : uint.MaxValue;
         // Leave 2^20 packets (2^32 with ESN) of head room for the IKE layer to finish a rekey.
-        RekeyThreshold = extendedSequenceNumbers ? ulong.MaxValue - (1UL << 32) : uint.MaxValue - (1UL << 20);
+        RekeyThreshold = extendedSequenceNumbers ? ulong.MaxValue - uint.MaxValue /* 2^64 - 2^32 */ : (1UL << 32) - (1UL << 20);
         HeaderLength = SpiAndSequenceLength + _cipher.IvLength;
         MaxTrailerLength = _cipher.Alignment - 1 + 2 + _cipher.IcvLength;
     }

@@ -136,7 +136,7 @@ public sealed class EspRoundTripTests
         using (tx)
         using (rx)
         {
-            tx.RekeyThreshold.Should().Be(uint.MaxValue - (1UL << 20));
+            tx.RekeyThreshold.Should().Be((1UL << 32) - (1UL << 20));
             tx.SetLastSentSequence(tx.RekeyThreshold - 2);
             tx.NeedsRekey.Should().BeFalse();
             Seal(tx, Ipv4Packet(40));
@@ -173,7 +173,7 @@ public sealed class EspRoundTripTests
                 rx.ReplayWindow.Highest.Should().Be(expected);
             }
 
-            tx.RekeyThreshold.Should().Be(ulong.MaxValue - (1UL << 32));
+            tx.RekeyThreshold.Should().Be(ulong.MaxValue - (1UL << 32) + 1, "2^64 - 2^32");
             tx.SetLastSentSequence(ulong.MaxValue - 1);
             Seal(tx, Ipv4Packet(40));
             tx.NeedsRekey.Should().BeTrue();
