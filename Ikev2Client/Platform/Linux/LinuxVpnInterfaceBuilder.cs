@@ -69,7 +69,7 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
             var index = (int)Libc.IfNameToIndex(name);
             if (index == 0) throw new VpnPlatformException($"interface {name} vanished after creation", Libc.Errno);
 
-            netlink.SetLink(index, Configuration.Mtu, up: true, alias: Configuration.Session);
+            netlink.ConfigureLink(index, Configuration.Mtu, Configuration.Session);
             foreach (var a in Configuration.Addresses) netlink.AddAddress(index, a);
 
             var table = _options.RouteTable;

@@ -16,7 +16,8 @@ internal sealed unsafe class RtNetlink : IDisposable
     private const ushort NLM_F_REQUEST = 1, NLM_F_ACK = 4, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400;
     public const ushort RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_NEWADDR = 20, RTM_NEWROUTE = 24, RTM_DELROUTE = 25,
         RTM_NEWRULE = 32, RTM_DELRULE = 33;
-    private const ushort IFLA_MTU = 4, IFLA_IFALIAS = 20;
+    private const ushort IFLA_MTU = 4, IFLA_IFALIAS = 20, IFLA_AF_SPEC = 26, IFLA_INET6_ADDR_GEN_MODE = 8;
+    private const byte IN6_ADDR_GEN_MODE_NONE = 1;
     private const ushort IFA_ADDRESS = 1, IFA_LOCAL = 2;
     private const byte IFA_F_NODAD = 0x02, IFA_F_PERMANENT = 0x80;
     private const ushort RTA_DST = 1, RTA_OIF = 4, RTA_TABLE = 15;
@@ -44,19 +45,34 @@ internal sealed unsafe class RtNetlink : IDisposable
         _seq = (uint)Environment.TickCount;
     }
 
-    /// <summary>Sets MTU, the up flag and (when given) the interface alias.</summary>
-    public void SetLink(int ifIndex, int mtu, bool up, string? alias)
+    /// <summary>
+    /// Sets MTU and alias and turns off IPv6 link-local generation, then (in a second message, because the kernel
+    /// applies IFLA_AF_SPEC after the flags) brings the link up.
+    /// </summary>
+    public void ConfigureLink(int ifIndex, int mtu, string? alias)
     {
         lock (_gate)
         {
             Begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
             var p = Reserve(16); // ifinfomsg
             BinaryPrimitives.WriteInt32LittleEndian(p[4..], ifIndex);
-            BinaryPrimitives.WriteUInt32LittleEndian(p[8..], up ? IFF_UP : 0);
-            BinaryPrimitives.WriteUInt32LittleEndian(p[12..], IFF_UP);
             AttrU32(IFLA_MTU, (uint)mtu);
             if (!string.IsNullOrEmpty(alias)) AttrString(IFLA_IFALIAS, alias);
-            Transact($"set link {ifIndex} mtu {mtu} {(up ? "up" : "down")}");
+            // IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE = NONE } }: no link-local address on the TUN, so
+            // the kernel sends no router solicitations or DAD probes into the tunnel.
+            var spec = Nest(IFLA_AF_SPEC);
+            var inet6 = Nest(Libc.AF_INET6);
+            Attr(IFLA_INET6_ADDR_GEN_MODE, 1)[0] = IN6_ADDR_GEN_MODE_NONE;
+            EndNest(inet6);
+            EndNest(spec);
+            Transact($"set link {ifIndex} mtu {mtu}");
+
+            Begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+            p = Reserve(16);
+            BinaryPrimitives.WriteInt32LittleEndian(p[4..], ifIndex);
+            BinaryPrimitives.WriteUInt32LittleEndian(p[8..], IFF_UP);
+            BinaryPrimitives.WriteUInt32LittleEndian(p[12..], IFF_UP);
+            Transact($"set link {ifIndex} up");
         }
     }
 
@@ -158,6 +174,16 @@ internal sealed unsafe class RtNetlink : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(a[2..], type);
         return a[4..];
     }
+
+    private int Nest(ushort type)
+    {
+        var start = _length;
+        Attr(type, 0);
+        return start;
+    }
+
+    private void EndNest(int start) =>
+        BinaryPrimitives.WriteUInt16LittleEndian(_request.AsSpan(start), (ushort)(_length - start));
 
     private void AttrU32(ushort type, uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Attr(type, 4), value);
 
