@@ -89,6 +89,13 @@ internal sealed class LinuxNetworkState
         Save();
     }
 
+    /// <summary>Drops a resource whose creation failed, so neither rollback nor cleanup touches what someone else owns.</summary>
+    public void Forget(LinuxNetworkResource resource)
+    {
+        _resources.Remove(resource);
+        Save();
+    }
+
     public void Delete()
     {
         _resources.Clear();

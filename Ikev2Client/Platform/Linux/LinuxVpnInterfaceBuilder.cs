@@ -75,21 +75,20 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
             var table = _options.RouteTable;
             foreach (var r in Configuration.Routes)
             {
-                state.Record(new LinuxNetworkResource.Route(r, RtNetlink.RTN_UNICAST, table));
-                netlink.Route(false, r, RtNetlink.RTN_UNICAST, table, index);
+                Create(state, new LinuxNetworkResource.Route(r, RtNetlink.RTN_UNICAST, table),
+                    () => netlink.Route(false, r, RtNetlink.RTN_UNICAST, table, index));
             }
             foreach (var r in Configuration.ExcludedRoutes)
             {
-                state.Record(new LinuxNetworkResource.Route(r, RtNetlink.RTN_THROW, table));
-                netlink.Route(false, r, RtNetlink.RTN_THROW, table, 0);
+                Create(state, new LinuxNetworkResource.Route(r, RtNetlink.RTN_THROW, table),
+                    () => netlink.Route(false, r, RtNetlink.RTN_THROW, table, 0));
             }
             foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
             {
                 var v6 = family == AddressFamily.InterNetworkV6;
                 if (!Configuration.Routes.Any(r => r.IsIPv6 == v6)) continue;
                 var rule = new LinuxNetworkResource.Rule(family, _options.RulePriority, table, _options.FwMark);
-                state.Record(rule);
-                netlink.Rule(false, family, rule.Priority, rule.Table, rule.Mark);
+                Create(state, rule, () => netlink.Rule(false, family, rule.Priority, rule.Table, rule.Mark));
             }
             _options.Dns?.Apply(name, Configuration.DnsServers, Configuration.SearchDomains);
             return new LinuxTunInterface(tun, name, index, netlink, state, _options, Configuration);
@@ -101,6 +100,22 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
             tun?.Dispose();
             netlink.Dispose();
             state.Delete();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Write-ahead: the resource is in the state file before the kernel has it (a crash in between leaves a record,
+    /// never an unrecorded resource); if the kernel refuses it, it is forgotten again, because an EEXIST means the
+    /// existing entry belongs to someone else and must survive our rollback.
+    /// </summary>
+    private static void Create(LinuxNetworkState state, LinuxNetworkResource resource, Action create)
+    {
+        state.Record(resource);
+        try { create(); }
+        catch (NetlinkException)
+        {
+            state.Forget(resource);
             throw;
         }
     }
