@@ -1,0 +1,235 @@
+using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
+
+namespace Ikev2Client.Platform.Linux;
+
+/// <summary>
+/// A Linux TUN device (IFF_TUN | IFF_NO_PI, non-blocking) established by <see cref="LinuxVpnInterfaceBuilder"/>.
+/// Reads wait in poll(2) next to an eventfd, so cancellation and <see cref="Dispose"/> wake a blocked reader at
+/// once, and every wake-up drains up to a batch of queued packets. Dispose removes the rules and routes and closes
+/// the fd, which removes the (non-persistent) device.
+/// </summary>
+public sealed unsafe class LinuxTunInterface : IVpnInterface
+{
+    /// <summary>Packets drained per wake-up by default.</summary>
+    public const int DefaultBatchSize = 64;
+
+    private readonly SafeFileHandle _tun;
+    private readonly RtNetlink _netlink;
+    private readonly LinuxNetworkState _state;
+    private readonly LinuxVpnOptions _options;
+    private readonly CancellableWaiter _readWaiter = new();
+    private readonly CancellableWaiter _writeWaiter = new();
+    private readonly CancellationTokenSource _closed = new();
+    private readonly object _disposeGate = new();
+    private long _droppedWrites;
+    private volatile bool _isClosed;
+    private bool _disposed;
+
+    internal LinuxTunInterface(SafeFileHandle tun, string name, int ifIndex, RtNetlink netlink, LinuxNetworkState state,
+        LinuxVpnOptions options, VpnInterfaceConfiguration configuration)
+    {
+        _tun = tun;
+        Name = name;
+        InterfaceIndex = ifIndex;
+        _netlink = netlink;
+        _state = state;
+        _options = options;
+        Configuration = configuration;
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>The kernel's interface index.</summary>
+    public int InterfaceIndex { get; }
+
+    /// <inheritdoc />
+    public int Mtu => Configuration.Mtu;
+
+    /// <inheritdoc />
+    public int BatchSize => DefaultBatchSize;
+
+    /// <inheritdoc />
+    public VpnInterfaceConfiguration Configuration { get; }
+
+    /// <inheritdoc />
+    public bool IsClosed => _isClosed;
+
+    /// <inheritdoc />
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>Packets the kernel refused in <see cref="WritePackets"/> (malformed IP).</summary>
+    public long DroppedWrites => Interlocked.Read(ref _droppedWrites);
+
+    /// <summary>The mark <see cref="Protect"/> applies.</summary>
+    public uint FwMark => _options.FwMark;
+
+    /// <inheritdoc />
+    public int ReadPackets(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, int offset, CancellationToken cancellationToken)
+    {
+        var max = Math.Min(buffers.Length, sizes.Length);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (max == 0) return 0;
+        var added = false;
+        try
+        {
+            AddRef(ref added);
+            var fd = (int)_tun.DangerousGetHandle();
+            var count = 0;
+            while (true)
+            {
+                while (count < max)
+                {
+                    var span = buffers[count].Span;
+                    if (span.Length <= offset) throw new ArgumentException($"buffer {count} has no room after offset {offset}", nameof(buffers));
+                    span = span[offset..];
+                    nint n;
+                    fixed (byte* p = span) n = Libc.Read(fd, p, (nuint)span.Length);
+                    if (n > 0)
+                    {
+                        sizes[count++] = (int)n;
+                        continue;
+                    }
+                    var errno = n == 0 ? Libc.EBADFD : Libc.Errno;
+                    if (errno == Libc.EINTR) continue;
+                    if (errno == Libc.EAGAIN) break;
+                    if (count > 0) return count; // report the error on the next call
+                    throw Fail("read", errno);
+                }
+                if (count > 0 || !Configuration.Blocking) return count;
+                if (!_readWaiter.Wait(fd, Libc.POLLIN, cancellationToken)) throw new VpnInterfaceClosedException(Name);
+            }
+        }
+        finally
+        {
+            if (added) _tun.DangerousRelease();
+        }
+    }
+
+    /// <inheritdoc />
+    public int WritePackets(ReadOnlySpan<ReadOnlyMemory<byte>> packets)
+    {
+        var added = false;
+        try
+        {
+            AddRef(ref added);
+            var fd = (int)_tun.DangerousGetHandle();
+            var accepted = 0;
+            for (var i = 0; i < packets.Length; i++)
+            {
+                var span = packets[i].Span;
+                while (true)
+                {
+                    nint n;
+                    fixed (byte* p = span) n = Libc.Write(fd, p, (nuint)span.Length);
+                    if (n >= 0) { accepted++; break; }
+                    var errno = Libc.Errno;
+                    if (errno == Libc.EINTR) continue;
+                    if (errno == Libc.EAGAIN)
+                    {
+                        if (!_writeWaiter.Wait(fd, Libc.POLLOUT, CancellationToken.None)) throw new VpnInterfaceClosedException(Name);
+                        continue;
+                    }
+                    if (errno is Libc.EINVAL or Libc.EIO or 14 /* EFAULT */ or 90 /* EMSGSIZE */)
+                    {
+                        Interlocked.Increment(ref _droppedWrites);
+                        break;
+                    }
+                    throw Fail("write", errno);
+                }
+            }
+            return accepted;
+        }
+        finally
+        {
+            if (added) _tun.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Puts <see cref="LinuxVpnOptions.FwMark"/> on the socket (SO_MARK). The policy rule sends only unmarked
+    /// traffic to the tunnel table, so the socket keeps using the main table whatever the tunnel routes.
+    /// Returns false when the kernel refuses (no CAP_NET_ADMIN).
+    /// </summary>
+    public bool Protect(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        Span<byte> mark = stackalloc byte[4];
+        BitConverter.TryWriteBytes(mark, _options.FwMark);
+        try
+        {
+            socket.SetRawSocketOption(Libc.SOL_SOCKET, Libc.SO_MARK, mark);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Removes rules and routes, reverts DNS, closes the device and deletes the state file.</summary>
+    public void Dispose()
+    {
+        lock (_disposeGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        MarkClosed();
+        List<Exception>? errors = null;
+        try
+        {
+            LinuxNetworkCleanup.Remove(_netlink, _state.Resources, keepDevice: Name);
+        }
+        catch (NetlinkException e) { (errors ??= []).Add(e); }
+        _tun.Dispose();
+        try { _options.Dns?.Revert(); }
+        catch (IOException e) { (errors ??= []).Add(e); }
+        _netlink.Dispose();
+        _readWaiter.Dispose();
+        _writeWaiter.Dispose();
+        if (errors == null) _state.Delete(); // keep the record when something could not be removed
+        if (errors != null) throw new AggregateException($"cleanup of {Name} was incomplete", errors);
+    }
+
+    /// <summary>
+    /// Test hook that behaves like a killed process: the fd closes (the kernel drops the device and its routes)
+    /// but rules, throw routes and the state file stay for <see cref="LinuxNetworkCleanup.CleanupStale"/>.
+    /// </summary>
+    internal void AbandonLikeCrash()
+    {
+        lock (_disposeGate) _disposed = true;
+        MarkClosed();
+        _tun.Dispose();
+        _netlink.Dispose();
+        _readWaiter.Dispose();
+        _writeWaiter.Dispose();
+    }
+
+    private void MarkClosed()
+    {
+        if (_isClosed) return;
+        _isClosed = true;
+        _readWaiter.Close();
+        _writeWaiter.Close();
+        try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    private void AddRef(ref bool added)
+    {
+        if (_isClosed) throw new VpnInterfaceClosedException(Name);
+        try { _tun.DangerousAddRef(ref added); }
+        catch (ObjectDisposedException) { throw new VpnInterfaceClosedException(Name); }
+    }
+
+    private Exception Fail(string op, int errno)
+    {
+        if (errno is Libc.EBADFD or Libc.ENODEV or 9 /* EBADF */)
+        {
+            MarkClosed();
+            return new VpnInterfaceClosedException(Name);
+        }
+        return new VpnPlatformException($"{op} on {Name} failed: {Libc.Describe(errno)}", errno);
+    }
+}

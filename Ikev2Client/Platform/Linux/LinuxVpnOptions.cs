@@ -1,0 +1,26 @@
+namespace Ikev2Client.Platform.Linux;
+
+/// <summary>Linux specifics for <see cref="LinuxVpnInterfaceBuilder"/>; the defaults suit one client per host.</summary>
+public sealed class LinuxVpnOptions
+{
+    /// <summary>TUN name or pattern; <c>%d</c> lets the kernel pick the number. At most 15 bytes.</summary>
+    public string InterfaceName { get; init; } = "ikev2tun%d";
+
+    /// <summary>Routing table that holds the tunnel routes (and throw routes for exclusions).</summary>
+    public uint RouteTable { get; init; } = 2300;
+
+    /// <summary>Firewall mark that <see cref="IVpnInterface.Protect"/> puts on sockets; marked traffic skips the tunnel table.</summary>
+    public uint FwMark { get; init; } = 0x2300;
+
+    /// <summary>Priority of the "not fwmark lookup table" rule (before main at 32766).</summary>
+    public uint RulePriority { get; init; } = 32000;
+
+    /// <summary>
+    /// Where to record what was created (device, routes, rules) so <see cref="LinuxNetworkCleanup.CleanupStale"/> can
+    /// remove leftovers after a crash. Null: no record (tests, or a caller that never crashes).
+    /// </summary>
+    public string? StateFile { get; init; }
+
+    /// <summary>Receives the DNS settings at establish and is reverted at dispose; null reports nowhere.</summary>
+    public IDnsConfigurator? Dns { get; init; }
+}
