@@ -149,14 +149,14 @@ public static class MobileconfigImporter
 
     private static string SaToProposal(Dictionary<string, object> sa, bool isEsp, bool pfs, string key, List<ImportNote> notes)
     {
-        var enc = Str(sa, "EncryptionChoice") ?? "AES-256";
+        var enc = Str(sa, "EncryptionAlgorithm") ?? "AES-256";
         var integ = Str(sa, "IntegrityAlgorithm") ?? "SHA2-256";
         var group = Int(sa, "DiffieHellmanGroup") ?? 14;
         var encKw = enc switch
         {
             "DES" => "des", "3DES" => "3des", "AES-128" => "aes128", "AES-256" => "aes256", "AES-128-GCM" => "aes128gcm16",
             "AES-256-GCM" => "aes256gcm16", "ChaCha20Poly1305" => "chacha20poly1305",
-            _ => throw new ProfileImportException($"{Format}: {key}.EncryptionChoice '{enc}' is unknown"),
+            _ => throw new ProfileImportException($"{Format}: {key}.EncryptionAlgorithm '{enc}' is unknown"),
         };
         var integKw = integ switch
         {
