@@ -1,0 +1,33 @@
+using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Parameters;
+
+namespace Ikev2Client.Protocol.Crypto;
+
+/// <summary>Curve448 (RFC 7748 X448, RFC 8031 for IKEv2): 56-byte public values, all-zero results rejected.</summary>
+internal sealed class X448KeyExchange : IKeyExchange
+{
+    private const int Length = 56;
+    private byte[] _privateKey;
+    private readonly byte[] _publicValue = new byte[Length];
+
+    public X448KeyExchange(IRandomSource random)
+    {
+        _privateKey = new byte[Length];
+        random.Fill(_privateKey);
+        new X448PrivateKeyParameters(_privateKey, 0).GeneratePublicKey().Encode(_publicValue, 0);
+    }
+
+    public KeGroup Group => KeGroup.Curve448;
+    public ReadOnlyMemory<byte> PublicValue => _publicValue;
+
+    public bool TryDeriveSharedSecret(ReadOnlySpan<byte> peerPublicValue, out byte[] sharedSecret, out string? error) =>
+        MontgomeryAgreement.TryDerive(peerPublicValue, Length, "CURVE_448", (peer, output) =>
+            new X448PrivateKeyParameters(_privateKey, 0).GenerateSecret(new X448PublicKeyParameters(peer, 0), output, 0),
+            out sharedSecret, out error);
+
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(_privateKey);
+        _privateKey = [];
+    }
+}
