@@ -166,7 +166,8 @@ public sealed partial class IkeSession : IDisposable
         if (IsOver) return;
         if (notifyPeer && _sa.Outbound != null && _sa.SpiR != 0)
         {
-            var delete = NewRequest(ExchangeType.Informational, _nextMessageId);
+            // The failed exchange got its response, so the DELETE takes the next message ID.
+            var delete = NewRequest(ExchangeType.Informational, _active != null ? _active.MessageId + 1 : _nextMessageId);
             delete.Payloads.Add(Wire.Payloads.DeletePayload.ForIkeSa());
             Transmit(delete, _sa.RemoteEndPoint, _sa.UseNatT, retransmission: false);
         }
