@@ -165,4 +165,14 @@ public sealed partial class IkeSession
         int open = s.IndexOf('[');
         return open < 0 ? "" : s[(open + 1)..^1];
     }
+
+    /// <summary>Test hook: encrypts arbitrary payloads as one of our requests (to exercise the peer's protected-error path).</summary>
+    internal byte[] EncodeProtectedRequestForTests(ExchangeType exchange, uint messageId, IEnumerable<Wire.Payload> payloads)
+    {
+        var request = NewRequest(exchange, messageId);
+        request.Payloads.AddRange(payloads);
+        return IkeMessageCodec.EncodeEncrypted(request, _sa.Outbound!, _sa.Random);
+    }
+
+    internal uint NextMessageIdForTests => _active?.MessageId ?? _nextMessageId;
 }
