@@ -42,7 +42,8 @@ public sealed class EncryptionAlgorithm : IIkeEncryption
         {
             EncrId.AesCbc => new AesCbcEngine(keyMaterial),
             EncrId.AesCtr => new AesCtrEngine(keyMaterial),
-            EncrId.AesGcm8 or EncrId.AesGcm12 or EncrId.AesGcm16 => new AesGcmEngine(keyMaterial, IcvLength),
+            EncrId.AesGcm8 => new AesGcm8Engine(keyMaterial),
+            EncrId.AesGcm12 or EncrId.AesGcm16 => new AesGcmEngine(keyMaterial, IcvLength),
             EncrId.ChaCha20Poly1305 => new ChaCha20Poly1305Engine(keyMaterial),
             _ => throw new NotSupportedException($"{Name} is not supported."),
         };

@@ -20,10 +20,18 @@ internal sealed class X25519KeyExchange : IKeyExchange
     public KeGroup Group => KeGroup.Curve25519;
     public ReadOnlyMemory<byte> PublicValue => _publicValue;
 
-    public bool TryDeriveSharedSecret(ReadOnlySpan<byte> peerPublicValue, out byte[] sharedSecret, out string? error) =>
-        MontgomeryAgreement.TryDerive(peerPublicValue, Length, "CURVE_25519", (peer, output) =>
+    public bool TryDeriveSharedSecret(ReadOnlySpan<byte> peerPublicValue, out byte[] sharedSecret, out string? error)
+    {
+        if (_privateKey.Length == 0)
+        {
+            sharedSecret = [];
+            error = "Key exchange has been disposed.";
+            return false;
+        }
+        return MontgomeryAgreement.TryDerive(peerPublicValue, Length, "CURVE_25519", (peer, output) =>
             new X25519PrivateKeyParameters(_privateKey, 0).GenerateSecret(new X25519PublicKeyParameters(peer, 0), output, 0),
             out sharedSecret, out error);
+    }
 
     public void Dispose()
     {
