@@ -125,4 +125,35 @@ public sealed class IkeStrongSwanInteropTests
         await client.CloseAsync();
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }
+
+    [Fact]
+    public async Task Fragmented_ike_auth_is_reassembled_by_the_gateway()
+    {
+        using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway());
+        var options = IkeInteropClient.Options();
+        var small = new IkeSessionOptions
+        {
+            LocalIdentity = options.LocalIdentity, RemoteIdentity = options.RemoteIdentity, Authenticator = options.Authenticator,
+            MaxMessageSize = 200,
+        };
+        await using var client = IkeInteropClient.Create(gw, small);
+        await client.ConnectAsync(gw);
+        client.Events.OfType<IkeEvent.MessageTraced>().Single(t => t.Sent && t.Exchange == ExchangeType.IkeAuth).Fragments.Should().BeGreaterThan(1);
+        gw.ListSas().EstablishedCount.Should().Be(1);
+        await client.CloseAsync();
+        gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Gateway_initiated_delete_closes_our_session()
+    {
+        using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway());
+        await using var client = IkeInteropClient.Create(gw, IkeInteropClient.Options());
+        await client.ConnectAsync(gw);
+        gw.Gateway.Terminate(SwanctlConfigs.GatewayConnection);
+        var end = await client.Driver.Completion.WaitAsync(TimeSpan.FromSeconds(20));
+        end.Should().BeOfType<IkeEvent.Deleted>().Which.ByPeer.Should().BeTrue(client.Transcript);
+        client.Events.OfType<IkeEvent.ChildSaDeleted>().Should().ContainSingle();
+        gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
+    }
 }
