@@ -156,4 +156,41 @@ public sealed class IkeStrongSwanInteropTests
         client.Events.OfType<IkeEvent.ChildSaDeleted>().Should().ContainSingle();
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }
+
+    [Fact]
+    public async Task Child_sa_rekeys_initiated_by_us_and_by_the_gateway()
+    {
+        // A short CHILD SA lifetime makes the gateway rekey by itself after about 6-8 s.
+        var conf = SwanctlConfigs.PskGateway().Replace($"esp_proposals = {SwanctlConfigs.DefaultEspProposals}",
+            $"esp_proposals = {SwanctlConfigs.DefaultEspProposals}\n                        rekey_time = 8s\n                        rand_time = 2s");
+        using var gw = StrongSwanGateway.Start(conf);
+        await using var client = IkeInteropClient.Create(gw, IkeInteropClient.Options());
+        var first = await client.ConnectAsync(gw);
+
+        // Ours first (immediately), then wait for the gateway's.
+        var ours = client.Driver.WaitForAsync<IkeEvent.ChildSaRekeyed>(r => r.Old.InboundSpi == first.InboundSpi);
+        client.Driver.RekeyChildSa(first.InboundSpi);
+        var rekeyed = await ours.WaitAsync(TimeSpan.FromSeconds(10));
+        await client.Driver.WaitForAsync<IkeEvent.ChildSaDeleted>(d => d.ChildSa.InboundSpi == first.InboundSpi).WaitAsync(TimeSpan.FromSeconds(10));
+        rekeyed.New.InboundSpi.Should().NotBe(first.InboundSpi);
+
+        // The gateway rekeys the new SA by itself a few seconds later, then deletes the old one.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(25);
+        IkeEvent.ChildSaRekeyed? theirs = null;
+        bool oldDeletedByPeer = false;
+        while (DateTime.UtcNow < deadline && !(theirs != null && oldDeletedByPeer))
+        {
+            await Task.Delay(200);
+            var events = client.Events;
+            theirs = events.OfType<IkeEvent.ChildSaRekeyed>().FirstOrDefault(r => r.Old.InboundSpi == rekeyed.New.InboundSpi);
+            oldDeletedByPeer = events.OfType<IkeEvent.ChildSaDeleted>().Any(d => d.ByPeer && d.ChildSa.InboundSpi == rekeyed.New.InboundSpi);
+        }
+        theirs.Should().NotBeNull($"the gateway rekeys by itself\n{client.Transcript}\n--- gateway ---\n{gw.Gateway.LogTail(60)}");
+        oldDeletedByPeer.Should().BeTrue(client.Transcript);
+        theirs!.New.Keys.InboundEncryptionKey.Should().NotEqual(rekeyed.New.Keys.InboundEncryptionKey);
+        gw.ListSas().EstablishedCount.Should().Be(1);
+
+        await client.CloseAsync();
+        gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
+    }
 }
