@@ -152,11 +152,21 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         if (command.DueAt is not { } due) return;
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         _timers[command.Timer] = cts;
-        var delay = due - _clock.Now;
-        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+        var delay = TimeSpan.FromMilliseconds(Math.Ceiling(Math.Max(0, (due - _clock.Now).TotalMilliseconds)));
         _ = Task.Delay(delay, cts.Token).ContinueWith(t =>
         {
-            if (!t.IsCanceled) Post(() => _session.HandleTimer(command.Timer));
+            if (t.IsCanceled) return;
+            Post(() =>
+            {
+                if (cts.IsCancellationRequested) return new IkeOutput();
+                // Timer resolution is coarser than the clock: a firing a little early is re-armed, not lost.
+                if (_clock.Now < due)
+                {
+                    SetTimer(command);
+                    return new IkeOutput();
+                }
+                return _session.HandleTimer(command.Timer);
+            });
         }, TaskScheduler.Default);
     }
 
