@@ -8,6 +8,7 @@ internal static class CommandLine
     public static int Run(string[] args)
     {
         var root = new RootCommand("ikev2 — an IKEv2/IPsec VPN client");
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ProfileCommands.Create());
         return root.Parse(args).Invoke();
