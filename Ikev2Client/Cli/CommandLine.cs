@@ -11,6 +11,8 @@ internal static class CommandLine
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ProfileCommands.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ConnectCommand.Create());
+        root.Subcommands.Add(ResponderCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
