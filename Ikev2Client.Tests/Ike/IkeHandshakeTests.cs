@@ -211,4 +211,18 @@ public sealed class IkeHandshakeTests
         text.Should().NotContain("hunter2");
         text.Should().NotContain(Convert.ToHexString(child.Keys.OutboundEncryptionKey));
     }
+
+    [Fact]
+    public void Invalid_ke_payload_naming_a_group_we_did_not_offer_fails_clearly()
+    {
+        using var pair = new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => b.Ike = new[] { ProposalSpec.Parse("aes256gcm16-prfsha256-x25519") }),
+            IkeTestPair.ResponderOptions());
+        pair.Connect();
+        pair.ToResponder.Clear();
+        var forged = new IkeMessage(pair.Initiator.SpiI, 0, ExchangeType.IkeSaInit, IkeHeaderFlags.Response, 0);
+        forged.Payloads.Add(new Protocol.Wire.Payloads.NotifyPayload(NotifyType.InvalidKePayload, new byte[] { 0, (byte)KeGroup.Ecp384 }));
+        pair.DeliverToInitiator(new OutgoingDatagram(IkeMessageCodec.Encode(forged), IkeTestPair.InitiatorIke, false));
+        pair.Initiator.Error!.Kind.Should().Be(IkeErrorKind.InvalidKeGroup);
+        pair.Initiator.Error.Message.Should().Contain("ECP_384");
+    }
 }

@@ -87,6 +87,8 @@ public sealed class IkeUdpDriver : IAsyncDisposable
 
     public void DeleteChildSa(uint inboundSpi) => Post(() => _session.DeleteChildSa(inboundSpi));
 
+    public void RekeyChildSa(uint inboundSpi) => Post(() => _session.RekeyChildSa(inboundSpi));
+
     public void CheckLiveness() => Post(_session.CheckLiveness);
 
     /// <summary>Waits for the first event matching <paramref name="match"/> from now on (or throws when the session ends first).</summary>
