@@ -169,7 +169,7 @@ public sealed class PacketPumpTests : IDisposable
         int n = peerSocket.Receive(buffer);
         n.Should().Be(1);
         buffer[0].Should().Be(0xFF);
-        pump.Counters.Snapshot().KeepalivesSent.Should().BeGreaterThan(0);
+        WaitUntil(() => pump.Counters.Snapshot().KeepalivesSent > 0, TimeSpan.FromSeconds(2)).Should().BeTrue();
     }
 
     public void Dispose()
