@@ -5,6 +5,8 @@ using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Xunit;
 
+using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+
 namespace Ikev2Client.Tests.Ike;
 
 public sealed class IkeHandshakeTests

@@ -8,9 +8,11 @@ internal static class CommandLine
     public static int Run(string[] args)
     {
         var root = new RootCommand("ikev2 — an IKEv2/IPsec VPN client");
+        root.Subcommands.Add(ConnectCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ProfileCommands.Create());
+        root.Subcommands.Add(ResponderCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

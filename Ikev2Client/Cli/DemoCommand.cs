@@ -6,6 +6,7 @@ using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Spectre.Console;
+using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Cli;
 

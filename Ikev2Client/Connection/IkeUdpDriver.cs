@@ -31,8 +31,14 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         _options = options ?? new IkeUdpDriverOptions();
         _clock = clock ?? SystemIkeClock.Instance;
         _ike = Bind(_options.LocalIkeEndPoint);
-        _natT = Bind(_options.LocalNatTEndPoint);
+        _natT = _options.NatTSocket ?? Bind(_options.LocalNatTEndPoint);
     }
+
+    private bool ExternalNatT => _options.NatTSocket != null;
+
+    /// <summary>Hands an IKE message received on an external NAT-T socket (marker stripped) to the session.</summary>
+    public void ReceiveNatT(byte[] ikeMessage, IPEndPoint remote, IPEndPoint local) =>
+        Post(() => _session.HandleDatagram(ikeMessage, remote, local, nonEspMarker: true));
 
     /// <summary>Every session event, raised on the driver loop (handlers must not block).</summary>
     public event Action<IkeEvent>? EventRaised;
@@ -62,7 +68,7 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         if (_loop != null) return;
         _loop = Task.Run(RunLoopAsync);
         _ = Task.Run(() => ReceiveLoopAsync(_ike, natT: false));
-        _ = Task.Run(() => ReceiveLoopAsync(_natT, natT: true));
+        if (!ExternalNatT) _ = Task.Run(() => ReceiveLoopAsync(_natT, natT: true));
         if (_options.NatKeepaliveInterval is { } keepalive) _ = Task.Run(() => KeepaliveLoopAsync(keepalive));
     }
 
@@ -238,7 +244,7 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         if (_loop != null) { try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { } }
         foreach (var t in _timers.Values) t.Cancel();
         _ike.Dispose();
-        _natT.Dispose();
+        if (!ExternalNatT) _natT.Dispose();
         _completion.TrySetResult(new IkeEvent.Deleted(false, "driver disposed"));
         _stop.Dispose();
     }
