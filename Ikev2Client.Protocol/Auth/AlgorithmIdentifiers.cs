@@ -29,19 +29,21 @@ public static class AlgorithmIdentifiers
     public static readonly byte[] EcdsaWithSha512 = Convert.FromHexString("300a06082a8648ce3d040304");
     /// <summary>id-Ed25519 (RFC 8420 / RFC 8410): no parameters.</summary>
     public static readonly byte[] Ed25519 = Convert.FromHexString("300506032b6570");
-    /// <summary>RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32 (RFC 7427 A.4.3).</summary>
+    /// <summary>RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32, trailerField 1, exactly as RFC 7427 A.4.3.</summary>
     public static readonly byte[] RsaPssSha256 = PssIdentifier("608648016503040201", 32);
     /// <summary>RSASSA-PSS with SHA-384, MGF1-SHA-384, salt 48 (same structure as A.4.3).</summary>
     public static readonly byte[] RsaPssSha384 = PssIdentifier("608648016503040202", 48);
     /// <summary>RSASSA-PSS with SHA-512, MGF1-SHA-512, salt 64 (same structure as A.4.3).</summary>
     public static readonly byte[] RsaPssSha512 = PssIdentifier("608648016503040203", 64);
 
-    // SEQUENCE { rsassa-pss, SEQUENCE { [0] { hashAlg NULL }, [1] { mgf1 { hashAlg NULL } }, [2] INTEGER salt } }
+    // RFC 7427 A.4.3 (72 bytes): SEQUENCE { rsassa-pss, SEQUENCE { [0] { hashAlg NULL }, [1] { mgf1 { hashAlg NULL } },
+    // [2] INTEGER salt, [3] INTEGER 1 (trailerField, written out as the RFC does) } }. On receipt the shorter
+    // encoding without trailerField (as X.509 uses) is accepted too.
     private static byte[] PssIdentifier(string hashOid, byte salt) => Convert.FromHexString(
-        "3041" + "0609" + RsaOid + "0a" + "3034" +
+        "3046" + "0609" + RsaOid + "0a" + "3039" +
         "a00f" + "300d0609" + hashOid + "0500" +
         "a11c" + "301a0609" + RsaOid + "08" + "300d0609" + hashOid + "0500" +
-        "a203" + "0201" + salt.ToString("x2"));
+        "a203" + "0201" + salt.ToString("x2") + "a303020101");
 
     /// <summary>The AlgorithmIdentifier DER we send for <paramref name="scheme"/>.</summary>
     public static byte[] For(SignatureScheme scheme) => (scheme switch
@@ -88,6 +90,7 @@ public static class AlgorithmIdentifiers
     private static bool TryParsePss(ReadOnlySpan<byte> der, out SignatureScheme scheme)
     {
         scheme = default;
+        if (der.Length < 13 || der[0] != 0x30) return false;
         try
         {
             var seq = Asn1Sequence.GetInstance(Asn1Object.FromByteArray(der.ToArray()));
@@ -105,7 +108,7 @@ public static class AlgorithmIdentifiers
             else return false;
             return true;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidCastException or IOException or ArithmeticException or FormatException or InvalidOperationException)
+        catch (Exception) // BouncyCastle's ASN.1 parser throws several exception types on malformed input
         {
             return false;
         }
