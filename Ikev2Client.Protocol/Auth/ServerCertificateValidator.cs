@@ -56,6 +56,20 @@ public sealed class ServerCertificateValidator
         PeerIdentity? presentedIdentity, PeerIdentity? configuredIdentity)
     {
         ArgumentNullException.ThrowIfNull(certificate);
+        try
+        {
+            return ValidateCore(certificate, intermediates, presentedIdentity, configuredIdentity);
+        }
+        catch (CryptographicException)
+        {
+            // A certificate that parsed at first but whose fields cannot be decoded (e.g. a corrupt validity date).
+            return Fail(CertificateValidationErrorKind.Malformed, "The gateway's certificate is malformed (its fields cannot be decoded); ask your administrator.");
+        }
+    }
+
+    private CertificateValidationResult ValidateCore(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
+        PeerIdentity? presentedIdentity, PeerIdentity? configuredIdentity)
+    {
         var names = new CertificateIdentity(certificate);
         string who = (configuredIdentity ?? presentedIdentity)?.Value ?? certificate.GetNameInfo(X509NameType.SimpleName, false);
         var subject = certificate.Subject;

@@ -19,7 +19,7 @@ internal static class TestPki
         var nb = notBefore ?? Now.AddYears(-5);
         var na = notAfter ?? Now.AddYears(5);
         if (issuer == null) return req.CreateSelfSigned(nb, na);
-        using var cert = req.Create(issuer, nb, na, RandomSerial());
+        using var cert = Sign(req, issuer, nb, na);
         return cert.CopyWithPrivateKey(key);
     }
 
@@ -60,13 +60,24 @@ internal static class TestPki
         }
         if (options.CrlUrl != null)
             req.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension(new[] { options.CrlUrl }));
-        using var cert = req.Create(issuer, options.NotBefore, options.NotAfter, RandomSerial());
+        using var cert = Sign(req, issuer, options.NotBefore, options.NotAfter);
         return key switch
         {
             RSA rsa => cert.CopyWithPrivateKey(rsa),
             ECDsa ec => cert.CopyWithPrivateKey(ec),
             _ => throw new ArgumentException("key"),
         };
+    }
+
+    /// <summary>DER of one leaf certificate, for mutation tests.</summary>
+    public static readonly byte[] CreateLeafBytesCache = CreateLeaf(CreateCa("Mutation CA")).RawData;
+
+    /// <summary>Signs with the issuer's EC key without .NET's "inside the issuer's validity" check (to build expired CAs).</summary>
+    private static X509Certificate2 Sign(CertificateRequest req, X509Certificate2 issuer, DateTimeOffset nb, DateTimeOffset na)
+    {
+        using var issuerKey = issuer.GetECDsaPrivateKey()!;
+        req.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
+        return req.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), nb, na, RandomSerial());
     }
 
     public static byte[] RandomSerial()
