@@ -176,7 +176,7 @@ public sealed class EapServer
         {
             case EapTlsFragmenter.ReadResult.Ack:
                 if (_fragmenter.HasPendingOutput) return Request(EapMethodType.Tls, _fragmenter.NextFragment());
-                if (_tlsServer!.HandshakeComplete) return Success(EapTlsKeys.Msk(_tlsServer.Context!));
+                if (_tlsServer!.HandshakeComplete) return Success(_tlsServer.Msk);
                 return Failure("unexpected acknowledgement");
             case EapTlsFragmenter.ReadResult.NeedMore:
                 return Request(EapMethodType.Tls, EapTlsFragmenter.Ack());

@@ -54,8 +54,13 @@ internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient
     public override void NotifyHandshakeComplete()
     {
         base.NotifyHandshakeComplete();
+        // BouncyCastle clears the master secret right after this callback, so the keys are exported here.
+        Msk = EapTlsKeys.Msk(mContext);
         HandshakeComplete = true;
     }
+
+    /// <summary>The RFC 5216 MSK, available once the handshake is complete.</summary>
+    public byte[]? Msk { get; private set; }
 
     public override TlsAuthentication GetAuthentication() => new Authentication(this);
 
@@ -146,6 +151,11 @@ internal sealed class EapTlsServer(EapServerOptions options) : DefaultTlsServer
     public override void NotifyHandshakeComplete()
     {
         base.NotifyHandshakeComplete();
+        // BouncyCastle clears the master secret right after this callback, so the keys are exported here.
+        Msk = EapTlsKeys.Msk(mContext);
         HandshakeComplete = true;
     }
+
+    /// <summary>The RFC 5216 MSK, available once the handshake is complete.</summary>
+    public byte[]? Msk { get; private set; }
 }

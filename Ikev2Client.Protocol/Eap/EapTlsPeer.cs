@@ -64,7 +64,7 @@ internal sealed class EapTlsPeer : IEapPeerMethod, IDisposable
         }
         if (_client.HandshakeComplete && _msk == null)
         {
-            _msk = EapTlsKeys.Msk(_client.Context!);
+            _msk = _client.Msk;
             IsComplete = true;
         }
         int available = _protocol.GetAvailableOutputBytes();
