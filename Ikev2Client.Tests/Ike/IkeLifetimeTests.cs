@@ -208,10 +208,8 @@ public sealed class IkeLifetimeTests
         pair.Absorb(pair.Initiator.CheckLiveness(), true); // our INFORMATIONAL is outstanding
         pair.Absorb(pair.Responder.RekeyIkeSa(), false);
         pair.StepToInitiator(); // the peer's rekey arrives first
-        pair.ToResponder.Last().Should().NotBeNull();
         pair.Run();
-        pair.ResponderTrace.Should().Contain(t => !t.Sent && t.Exchange == ExchangeType.CreateChildSa && t.Payloads.Contains("TEMPORARY_FAILURE")
-            || !t.Sent && t.Exchange == ExchangeType.CreateChildSa && t.Payloads.Contains("N("));
+        pair.ResponderTrace.Should().Contain(t => !t.Sent && t.IsResponse && t.Exchange == ExchangeType.CreateChildSa && t.Payloads == "N(TemporaryFailure)");
         pair.Responder.IkeSaRekeys.Should().Be(0);
         pair.Absorb(pair.Responder.RekeyIkeSa(), false);
         pair.Run();
