@@ -22,6 +22,9 @@ public abstract record IkeEvent
     /// <summary>A CHILD SA was replaced by a rekeyed one (install <paramref name="New"/>, then remove <paramref name="Old"/>).</summary>
     public sealed record ChildSaRekeyed(ChildSaInfo Old, ChildSaInfo New) : IkeEvent;
 
+    /// <summary>The IKE SA was rekeyed (RFC 7296 §2.18): new SPIs and keys, the same CHILD SAs; the old SPIs are given for logs.</summary>
+    public sealed record IkeSaRekeyed(ulong OldSpiI, ulong OldSpiR, IkeSaInfo Sa) : IkeEvent;
+
     /// <summary>A CHILD SA is gone (deleted by us or by the peer, or with its IKE SA).</summary>
     public sealed record ChildSaDeleted(ChildSaInfo ChildSa, bool ByPeer) : IkeEvent;
 

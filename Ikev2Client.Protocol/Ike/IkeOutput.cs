@@ -13,6 +13,8 @@ public enum IkeTimer
     Retransmit,
     /// <summary>Periodic liveness check (dead peer detection) while established.</summary>
     Liveness,
+    /// <summary>The next SA lifetime deadline (CHILD/IKE SA soft rekey or hard expiry, retired IKE SA cleanup).</summary>
+    Lifetime,
 }
 
 /// <summary>Arm <see cref="Timer"/> to fire at <see cref="DueAt"/> (on the session's clock), or cancel it when null.</summary>

@@ -18,6 +18,7 @@ internal sealed class IkeSa : IDisposable
         Clock = clock;
         Spis = spis;
         Emit = emit;
+        OriginalInitiator = IsInitiator;
     }
 
     public IkeSessionOptions Options { get; }
@@ -26,6 +27,12 @@ internal sealed class IkeSa : IDisposable
     public ISpiAllocator Spis { get; }
     public Action<IkeEvent> Emit { get; }
     public bool IsInitiator => Options.Role == IkeRole.Initiator;
+
+    /// <summary>
+    /// We are the "original initiator" of this IKE SA (the I flag, key directions). Starts as the role; after an IKE SA
+    /// rekey it is whoever initiated the rekey (RFC 7296 §2.18).
+    /// </summary>
+    public bool OriginalInitiator;
 
     public ulong SpiI;
     public ulong SpiR;
@@ -88,8 +95,17 @@ internal sealed class IkeSa : IDisposable
         SkPr = keys.SkPr;
         var i = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEi, keys.SkAi);
         var r = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEr, keys.SkAr);
-        (Outbound, Inbound) = IsInitiator ? (new SkProtector(i), new SkProtector(r)) : (new SkProtector(r), new SkProtector(i));
+        (Outbound, Inbound) = OriginalInitiator ? (new SkProtector(i), new SkProtector(r)) : (new SkProtector(r), new SkProtector(i));
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
+    }
+
+    /// <summary>Replaces SPIs, keys and algorithms with those of a rekeyed IKE SA; returns the retired old state.</summary>
+    public IkeSaKeyState SwapKeys(IkeSaKeyState next)
+    {
+        var old = new IkeSaKeyState(SpiI, SpiR, OriginalInitiator, Algorithms!, SkD, SkPi, SkPr, Outbound!, Inbound!, NonceI, NonceR);
+        (SpiI, SpiR, OriginalInitiator, Algorithms) = (next.SpiI, next.SpiR, next.OriginalInitiator, next.Algorithms);
+        (SkD, SkPi, SkPr, Outbound, Inbound, NonceI, NonceR) = (next.SkD, next.SkPi, next.SkPr, next.Outbound, next.Inbound, next.NonceI, next.NonceR);
+        return old;
     }
 
     public IkeSaInfo Describe() => new(SpiI, SpiR, IsInitiator, Algorithms!, Options.LocalIdentity, PeerIdentity!,

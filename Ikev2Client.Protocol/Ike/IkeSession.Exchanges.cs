@@ -29,16 +29,19 @@ public sealed partial class IkeSession
 
     private void StartNext()
     {
-        if (_active != null || _pending.Count == 0 || IsOver) return;
-        var (exchange, tasks) = _pending.Dequeue();
-        StartExchange(exchange, tasks());
+        while (_active == null && _pending.Count > 0 && !IsOver)
+        {
+            var (exchange, factory) = _pending.Dequeue();
+            var tasks = factory();
+            if (tasks.Length > 0) StartExchange(exchange, tasks); // empty: the work became moot while queued
+        }
     }
 
     private IkeMessage NewRequest(ExchangeType exchange, uint messageId) =>
-        new(_sa.SpiI, _sa.SpiR, exchange, _sa.IsInitiator ? IkeHeaderFlags.Initiator : IkeHeaderFlags.None, messageId);
+        new(_sa.SpiI, _sa.SpiR, exchange, _sa.OriginalInitiator ? IkeHeaderFlags.Initiator : IkeHeaderFlags.None, messageId);
 
     private IkeMessage NewResponse(IkeMessage request) =>
-        new(_sa.SpiI, _sa.SpiR, request.Exchange, IkeHeaderFlags.Response | (_sa.IsInitiator ? IkeHeaderFlags.Initiator : IkeHeaderFlags.None), request.MessageId);
+        new(_sa.SpiI, _sa.SpiR, request.Exchange, IkeHeaderFlags.Response | (_sa.OriginalInitiator ? IkeHeaderFlags.Initiator : IkeHeaderFlags.None), request.MessageId);
 
     private void StartExchange(ExchangeType exchange, IkeTask[] tasks)
     {
@@ -132,6 +135,9 @@ public sealed partial class IkeSession
             case ExchangeType.CreateChildSa when a.Tasks[0] is ChildRekeyTask { Replaced: { } old }:
                 // RFC 7296 §2.8: the rekey initiator deletes the old CHILD SA.
                 Enqueue(ExchangeType.Informational, () => new IkeTask[] { new ChildDeleteTask(_sa, new[] { old.InboundSpi }) });
+                break;
+            case ExchangeType.CreateChildSa when a.Tasks[0] is IkeRekeyTask ours:
+                AfterIkeRekeyRequest(ours);
                 break;
             case ExchangeType.Informational when a.Tasks.Any(t => t is DpdTask):
                 ArmLiveness();

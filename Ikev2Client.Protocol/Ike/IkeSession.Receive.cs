@@ -29,11 +29,13 @@ public sealed partial class IkeSession
         if (!IkeMessageCodec.TryDecode(datagram, out var message, out _)) return output;
         var m = message!;
         var bytes = datagram[..(int)m.Header.Length];
-        if (m.IsFromInitiator == _sa.IsInitiator) return output; // our own direction reflected, or a confused peer
+        if (_retired.Count > 0 && TryHandleRetired(m, bytes, remote, nonEspMarker)) { UpdateLifetimes(); return output; }
+        if (m.IsFromInitiator == _sa.OriginalInitiator) return output; // our own direction reflected, or a confused peer
         bool idleResponder = !_sa.IsInitiator && State == IkeSessionState.Idle;
         if (!idleResponder && m.SpiI != _sa.SpiI) return output;
         if (m.IsResponse) HandleResponse(m, bytes, remote, nonEspMarker);
         else HandleRequest(m, bytes, remote, local, nonEspMarker);
+        UpdateLifetimes();
         return output;
     }
 
@@ -110,6 +112,7 @@ public sealed partial class IkeSession
             ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating =>
                 new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
             ExchangeType.Informational => new IkeTask[] { new InformationalResponderTask(_sa) },
+            ExchangeType.CreateChildSa when State == IkeSessionState.Established && IkeRekeyTask.IsIkeRekey(request) => new IkeTask[] { NewIkeRekeyResponder() },
             ExchangeType.CreateChildSa when State == IkeSessionState.Established => new IkeTask[] { new ChildRekeyTask(_sa, null) },
             _ => Array.Empty<IkeTask>(),
         };
@@ -121,10 +124,13 @@ public sealed partial class IkeSession
             Reply(response, remote, natT);
             return;
         }
+        if (tasks[0] is ChildRekeyTask childRekey) PrepareChildRekeyResponder(childRekey);
         foreach (var task in tasks)
             if (task.ProcessRequest(request) == TaskResult.Failed) break;
         foreach (var task in tasks) task.BuildResponse(response);
         Reply(response, remote, natT);
+        if (tasks[0] is ChildRekeyTask rekeyed) AfterChildRekeyResponse(rekeyed);
+        else if (tasks[0] is IkeRekeyTask ikeRekey) AfterIkeRekeyResponse(ikeRekey);
 
         if (request.Exchange == ExchangeType.IkeAuth)
         {

@@ -111,7 +111,7 @@ public sealed partial class IkeSession : IDisposable
     {
         var output = Begin();
         if (State == IkeSessionState.Established && _sa.ChildSas.FirstOrDefault(c => c.InboundSpi == inboundSpi) is { } old)
-            Enqueue(ExchangeType.CreateChildSa, () => new IkeTask[] { new ChildRekeyTask(_sa, old) });
+            EnqueueChildRekey(old.InboundSpi);
         return output;
     }
 
@@ -139,6 +139,12 @@ public sealed partial class IkeSession : IDisposable
                 else ArmLiveness();
             }
         }
+        else if (timer == IkeTimer.Lifetime && _lifetimeDue is { } life)
+        {
+            if (now >= life) OnLifetimeTimer();
+            else _lifetimeDue = null; // fired early: re-armed below
+        }
+        UpdateLifetimes();
         return output;
     }
 
@@ -199,10 +205,15 @@ public sealed partial class IkeSession : IDisposable
         _active = null;
         _pending.Clear();
         State = state;
+        UpdateLifetimes();
         _out.Events.Add(final);
     }
 
-    public void Dispose() => _sa.Dispose();
+    public void Dispose()
+    {
+        DisposeRetired();
+        _sa.Dispose();
+    }
 
     public override string ToString() => $"IkeSession {Role} {State} {SpiI:x16}_i {SpiR:x16}_r";
 }

@@ -61,6 +61,12 @@ public sealed class IkeSessionOptions
     /// <summary>Interval of liveness checks (empty INFORMATIONAL) while established; null disables them.</summary>
     public TimeSpan? LivenessInterval { get; init; }
 
+    /// <summary>CHILD SA rekey and expiry timers (ours; the peer may rekey sooner). Null: no timers (the owner calls <c>RekeyChildSa</c>).</summary>
+    public SaLifetime? ChildLifetime { get; init; } = SaLifetime.DefaultChild;
+
+    /// <summary>IKE SA rekey and expiry timers. Null: we never rekey the IKE SA on our own (we still answer the peer's rekeys).</summary>
+    public SaLifetime? IkeLifetime { get; init; } = SaLifetime.DefaultIke;
+
     /// <summary>Send INITIAL_CONTACT in IKE_AUTH (initiator). Default true.</summary>
     public bool InitialContact { get; init; } = true;
 

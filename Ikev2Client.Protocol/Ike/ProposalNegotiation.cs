@@ -72,7 +72,9 @@ internal static class ProposalNegotiation
         {
             var mine = spec.ToWire(1, protocol, Array.Empty<byte>());
             bool covered = chosen.Transforms.All(t => Contains(mine, t) || (t.Type == TransformType.Integrity && t.Id == 0));
-            bool complete = TypesOf(mine).All(type => chosen.OfType(type).Any() || (type == TransformType.ExtendedSequenceNumbers));
+            // A CHILD SA created in IKE_AUTH has no KE of its own: the responder drops the PFS group (RFC 7296 §1.2).
+            bool complete = TypesOf(mine).All(type => chosen.OfType(type).Any() || type == TransformType.ExtendedSequenceNumbers
+                || (type == TransformType.KeyExchange && protocol == ProtocolId.Esp));
             if (covered && complete) return true;
         }
         error = $"the peer chose a proposal we did not offer ({Describe(chosen)})";

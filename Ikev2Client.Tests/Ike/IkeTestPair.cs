@@ -129,6 +129,8 @@ internal sealed class IkeSessionOptionsBuilder
     public IReadOnlyList<Protocol.Wire.Payloads.TrafficSelector>? LocalTs { get; set; }
     public bool Fragmentation { get; set; } = true;
     public IkeAddressPool Pool { get; set; } = new(IPNetwork.Parse("10.10.0.0/24"));
+    public SaLifetime? ChildLifetime { get; set; }
+    public SaLifetime? IkeLifetime { get; set; }
 
     public IkeSessionOptions Build() => new()
     {
@@ -143,6 +145,8 @@ internal sealed class IkeSessionOptionsBuilder
         LivenessInterval = Liveness,
         Mode = Mode,
         Fragmentation = Fragmentation,
+        ChildLifetime = ChildLifetime,
+        IkeLifetime = IkeLifetime,
         LocalTrafficSelectors = LocalTs ?? (IReadOnlyList<Protocol.Wire.Payloads.TrafficSelector>)new[]
         {
             Protocol.Wire.Payloads.TrafficSelector.Any(System.Net.Sockets.AddressFamily.InterNetwork),

@@ -61,6 +61,12 @@ public sealed class VpnConnection : IDisposable
     /// <summary>The IKE error that ended the connection, if any.</summary>
     public IkeError? Error { get; private set; }
 
+    /// <summary>
+    /// True when the connection failed in a way that retrying later may fix (dead peer detection or a retransmission
+    /// timeout, TEMPORARY_FAILURE, an IKE SA that outlived its hard lifetime): the signal for always-on reconnects.
+    /// </summary>
+    public bool IsRecoverableFailure => State == VpnConnectionState.Failed && Error is { Recoverable: true };
+
     /// <summary>A one-line reason why the connection ended (null while it runs or after a local disconnect).</summary>
     public string? EndReason { get; private set; }
 

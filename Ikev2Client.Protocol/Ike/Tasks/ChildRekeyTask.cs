@@ -26,8 +26,25 @@ internal sealed class ChildRekeyTask : IkeTask
     /// <summary>Initiator: rekey <paramref name="old"/>. Responder: pass null.</summary>
     public ChildRekeyTask(IkeSa sa, ChildSaInfo? old) : base(sa) => _old = old;
 
-    /// <summary>The rekeyed SA whose DELETE we must send once the exchange completes (initiator only).</summary>
+    /// <summary>The SA whose DELETE we must send once the exchange completes (initiator only): the old one, or our own
+    /// new one when it lost a simultaneous rekey.</summary>
     public ChildSaInfo? Replaced { get; private set; }
+
+    /// <summary>Initiator: the SA being rekeyed.</summary>
+    public ChildSaInfo? Old => _old;
+
+    /// <summary>Initiator: the peer rekeyed the same SA meanwhile (its exchange's nonces), set by the session.</summary>
+    public (byte[] NonceI, byte[] NonceR)? PeerCollision { get; set; }
+
+    /// <summary>Initiator: our new SA was the redundant one of a simultaneous rekey.</summary>
+    public bool LostCollision { get; private set; }
+
+    /// <summary>Responder: the SA the peer rekeyed, and this exchange's nonces, once a new SA was created.</summary>
+    public ChildSaInfo? RekeyedByPeer { get; private set; }
+    public (byte[] NonceI, byte[] NonceR) Nonces => (_nonceI, _nonceR);
+
+    /// <summary>Responder: answer TEMPORARY_FAILURE (e.g. while we rekey the IKE SA, RFC 7296 §2.25).</summary>
+    public bool ForceTemporaryFailure { get; set; }
 
     private static byte[] SpiBytes(uint spi)
     {
@@ -86,6 +103,14 @@ internal sealed class ChildRekeyTask : IkeTask
         var tsr = response.TsR?.Selectors ?? old.RemoteTrafficSelectors.ToList();
         var fresh = Derive(algorithms!, BinaryPrimitives.ReadUInt32BigEndian(sa.Proposals[0].Spi), shared, exchangeInitiator: true, tsi, tsr, old.Mode);
         Sa.ChildSas.Add(fresh);
+        if (PeerCollision is { } peer && NonceOrder.Compare(NonceOrder.Lowest(_nonceI, _nonceR), NonceOrder.Lowest(peer.NonceI, peer.NonceR)) < 0)
+        {
+            // Simultaneous rekey (RFC 7296 §2.8.1): our exchange holds the lowest nonce, so our new SA is the redundant
+            // one and we delete it; the peer, whose SA survives, deletes the old one.
+            Replaced = fresh;
+            LostCollision = true;
+            return TaskResult.Done;
+        }
         Sa.Emit(new IkeEvent.ChildSaRekeyed(old, fresh));
         Replaced = old;
         return TaskResult.Done;
@@ -95,6 +120,7 @@ internal sealed class ChildRekeyTask : IkeTask
     {
         _request = request;
         var rekey = request.All<NotifyPayload>().FirstOrDefault(n => n.NotifyType == NotifyType.RekeySa && n.ProtocolId == ProtocolId.Esp);
+        if (ForceTemporaryFailure) { _error = NotifyType.TemporaryFailure; return TaskResult.Done; }
         _oldFound = rekey == null ? null : Sa.ChildSas.FirstOrDefault(c => c.OutboundSpi == rekey.SpiValue);
         if (_oldFound == null) { _error = rekey == null ? NotifyType.NoAdditionalSas : NotifyType.ChildSaNotFound; return TaskResult.Done; }
         var sa = request.Get<SaPayload>()!;
@@ -139,6 +165,7 @@ internal sealed class ChildRekeyTask : IkeTask
         var fresh = Derive(algorithms!, BinaryPrimitives.ReadUInt32BigEndian(_chosen.Spi), shared, exchangeInitiator: false, tsi, tsr, _oldFound.Mode);
         Sa.ChildSas.Add(fresh);
         Sa.Emit(new IkeEvent.ChildSaRekeyed(_oldFound, fresh));
+        RekeyedByPeer = _oldFound;
     }
 
     private ChildSaInfo Derive(NegotiatedAlgorithms algorithms, uint spiOut, byte[] shared, bool exchangeInitiator,
