@@ -1,0 +1,62 @@
+using System.Net;
+using Ikev2Client.Protocol.Wire;
+
+namespace Ikev2Client.Protocol.Ike;
+
+/// <summary>
+/// Something the session reports to its owner. Pattern-match on the nested types:
+/// <see cref="IkeSaEstablished"/>, <see cref="ChildSaEstablished"/>, <see cref="ChildSaRekeyed"/>,
+/// <see cref="ChildSaDeleted"/>, <see cref="ConfigReceived"/>, <see cref="Deleted"/>, <see cref="Failed"/>
+/// and <see cref="MessageTraced"/> (one per message sent or received, for diagnostics and the demo).
+/// </summary>
+public abstract record IkeEvent
+{
+    private IkeEvent() { }
+
+    /// <summary>The IKE SA is authenticated (both AUTH payloads verified).</summary>
+    public sealed record IkeSaEstablished(IkeSaInfo Sa) : IkeEvent;
+
+    /// <summary>A CHILD SA was negotiated; its keys go to the data plane.</summary>
+    public sealed record ChildSaEstablished(ChildSaInfo ChildSa) : IkeEvent;
+
+    /// <summary>A CHILD SA was replaced by a rekeyed one (install <paramref name="New"/>, then remove <paramref name="Old"/>).</summary>
+    public sealed record ChildSaRekeyed(ChildSaInfo Old, ChildSaInfo New) : IkeEvent;
+
+    /// <summary>A CHILD SA is gone (deleted by us or by the peer, or with its IKE SA).</summary>
+    public sealed record ChildSaDeleted(ChildSaInfo ChildSa, bool ByPeer) : IkeEvent;
+
+    /// <summary>The configuration payload reply: virtual IPs, DNS servers, subnets.</summary>
+    public sealed record ConfigReceived(IkeConfiguration Configuration) : IkeEvent;
+
+    /// <summary>The IKE SA was deleted cleanly (by us or by the peer); the session is closed.</summary>
+    public sealed record Deleted(bool ByPeer, string Reason) : IkeEvent;
+
+    /// <summary>The session failed; it is closed and emits nothing more.</summary>
+    public sealed record Failed(IkeError Error) : IkeEvent;
+
+    /// <summary>A message was sent or received (sizes and timing for people and logs; never contents of secrets).</summary>
+    public sealed record MessageTraced(
+        bool Sent, ExchangeType Exchange, bool IsResponse, uint MessageId, int Bytes, int Fragments,
+        string Payloads, TimeSpan At, bool Retransmission, IPEndPoint Peer, bool NonEspMarker) : IkeEvent
+    {
+        public override string ToString() =>
+            $"{(Sent ? "sent" : "received")} {Exchange} {(IsResponse ? "response" : "request")} {MessageId} [{Payloads}] " +
+            $"{Bytes} bytes{(Fragments > 1 ? $" in {Fragments} fragments" : "")}{(Retransmission ? " (retransmission)" : "")} " +
+            $"{(Sent ? "to" : "from")} {Peer}{(NonEspMarker ? " (NAT-T)" : "")}";
+    }
+}
+
+/// <summary>A summary of an established IKE SA.</summary>
+public sealed record IkeSaInfo(
+    ulong SpiI, ulong SpiR, bool IsInitiator, NegotiatedAlgorithms Algorithms,
+    IkeIdentity LocalIdentity, IkeIdentity RemoteIdentity, IPEndPoint LocalEndPoint, IPEndPoint RemoteEndPoint,
+    bool LocalBehindNat, bool RemoteBehindNat, bool UdpEncapsulation, bool Fragmentation, bool PeerSupportsMobike);
+
+/// <summary>The addresses and servers received in (or, as responder, sent in) a CP(CFG_REPLY).</summary>
+public sealed record IkeConfiguration(
+    IReadOnlyList<IPNetwork> VirtualAddresses, IReadOnlyList<IPAddress> DnsServers,
+    IReadOnlyList<IPNetwork> Subnets, IReadOnlyList<string> DnsDomains)
+{
+    public override string ToString() =>
+        $"addresses [{string.Join(", ", VirtualAddresses)}] dns [{string.Join(", ", DnsServers)}] subnets [{string.Join(", ", Subnets)}]";
+}

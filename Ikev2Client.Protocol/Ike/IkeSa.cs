@@ -1,0 +1,117 @@
+using System.Net;
+using System.Security.Cryptography;
+using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Wire;
+
+namespace Ikev2Client.Protocol.Ike;
+
+/// <summary>
+/// The state of one IKE SA shared by the tasks. Naming follows AOSP's SaRecord: keys by the side whose
+/// traffic they protect (SkEi, SkAr), SPIs and nonces by their creator (SpiI, NonceR).
+/// </summary>
+internal sealed class IkeSa : IDisposable
+{
+    public IkeSa(IkeSessionOptions options, IRandomSource random, IIkeClock clock, ISpiAllocator spis, Action<IkeEvent> emit)
+    {
+        Options = options;
+        Random = random;
+        Clock = clock;
+        Spis = spis;
+        Emit = emit;
+    }
+
+    public IkeSessionOptions Options { get; }
+    public IRandomSource Random { get; }
+    public IIkeClock Clock { get; }
+    public ISpiAllocator Spis { get; }
+    public Action<IkeEvent> Emit { get; }
+    public bool IsInitiator => Options.Role == IkeRole.Initiator;
+
+    public ulong SpiI;
+    public ulong SpiR;
+    public byte[] NonceI = Array.Empty<byte>();
+    public byte[] NonceR = Array.Empty<byte>();
+
+    public NegotiatedAlgorithms? Algorithms;
+    public byte[] SkD = Array.Empty<byte>();
+    public byte[] SkPi = Array.Empty<byte>();
+    public byte[] SkPr = Array.Empty<byte>();
+    /// <summary>Protects what we send (SK_ei/SK_ai for the initiator).</summary>
+    public SkProtector? Outbound;
+    /// <summary>Opens what we receive.</summary>
+    public SkProtector? Inbound;
+
+    /// <summary>The exact IKE_SA_INIT request and response bytes, signed by AUTH (RFC 7296 §2.15).</summary>
+    public byte[] InitRequest = Array.Empty<byte>();
+    public byte[] InitResponse = Array.Empty<byte>();
+
+    public IPEndPoint LocalEndPoint = new(IPAddress.Any, 0);
+    public IPEndPoint RemoteEndPoint = new(IPAddress.Any, 0);
+    /// <summary>Send via the NAT-T socket with the non-ESP marker (after the switch to port 4500).</summary>
+    public bool UseNatT;
+    public bool LocalBehindNat;
+    /// <summary>We sent a random NAT_DETECTION_SOURCE_IP so the peer sees a NAT and encapsulates.</summary>
+    public bool ForcedEncapsulation;
+    public bool RemoteBehindNat;
+    public bool FragmentationNegotiated;
+    public bool PeerSupportsMobike;
+    public IkeIdentity? PeerIdentity;
+
+    /// <summary>Responder: virtual IPs assigned to the initiator in this IKE_AUTH (used to narrow TSi).</summary>
+    public List<IPNetwork> AssignedAddresses { get; } = new();
+    public List<ChildSaInfo> ChildSas { get; } = new();
+    public IkeConfiguration? ReceivedConfiguration;
+
+    /// <summary>Set by a task that fails; the session reports it.</summary>
+    public IkeError? Failure;
+
+    public bool UdpEncapsulation => LocalBehindNat || RemoteBehindNat || ForcedEncapsulation;
+    public IIkePrf Prf => Algorithms!.Prf!;
+
+    public byte[] NewNonce()
+    {
+        var n = new byte[32];
+        Random.Fill(n);
+        return n;
+    }
+
+    /// <summary>SKEYSEED and the seven SK_* keys (RFC 7296 §2.14) from the agreed algorithms and g^ir.</summary>
+    public void DeriveKeys(byte[] sharedSecret)
+    {
+        var a = Algorithms!;
+        var skeyseed = KeyDerivation.ComputeSkeyseed(a.Prf!, NonceI, NonceR, sharedSecret);
+        var keys = KeyDerivation.DeriveIkeSaKeys(a.Prf!, a.Encryption, a.Integrity, skeyseed, NonceI, NonceR, SpiI, SpiR);
+        CryptographicOperations.ZeroMemory(skeyseed);
+        CryptographicOperations.ZeroMemory(sharedSecret);
+        SkD = keys.SkD;
+        SkPi = keys.SkPi;
+        SkPr = keys.SkPr;
+        var i = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEi, keys.SkAi);
+        var r = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEr, keys.SkAr);
+        (Outbound, Inbound) = IsInitiator ? (new SkProtector(i), new SkProtector(r)) : (new SkProtector(r), new SkProtector(i));
+        foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
+    }
+
+    public IkeSaInfo Describe() => new(SpiI, SpiR, IsInitiator, Algorithms!, Options.LocalIdentity, PeerIdentity!,
+        LocalEndPoint, RemoteEndPoint, LocalBehindNat, RemoteBehindNat, UdpEncapsulation, FragmentationNegotiated, PeerSupportsMobike);
+
+    public void Dispose()
+    {
+        Outbound?.Dispose();
+        Inbound?.Dispose();
+        CryptographicOperations.ZeroMemory(SkD);
+        CryptographicOperations.ZeroMemory(SkPi);
+        CryptographicOperations.ZeroMemory(SkPr);
+    }
+}
+
+/// <summary>Adapts the crypto branch's <see cref="SkCipher"/> to the wire codec's <see cref="ISkProtector"/>.</summary>
+internal sealed class SkProtector(SkCipher cipher) : ISkProtector, IDisposable
+{
+    public int GetSealedLength(int plaintextLength) => cipher.GetSealedLength(plaintextLength);
+    public void Seal(Span<byte> message, int ivOffset, ReadOnlySpan<byte> plaintext, IRandomSource random) => cipher.Seal(message, ivOffset, plaintext, random);
+    public bool TryOpen(ReadOnlySpan<byte> message, int ivOffset, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? plaintext) =>
+        cipher.TryOpen(message, ivOffset, out plaintext);
+    public void Dispose() => cipher.Dispose();
+    public override string ToString() => cipher.ToString();
+}

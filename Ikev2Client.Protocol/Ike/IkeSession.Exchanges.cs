@@ -1,0 +1,178 @@
+using System.Net;
+using Ikev2Client.Protocol.Ike.Tasks;
+using Ikev2Client.Protocol.Wire;
+
+namespace Ikev2Client.Protocol.Ike;
+
+/// <summary>Exchanges we initiate: message IDs (window size 1), queueing, building, retransmission.</summary>
+public sealed partial class IkeSession
+{
+    private sealed class ActiveExchange(ExchangeType exchange, uint messageId, IkeTask[] tasks)
+    {
+        public ExchangeType Exchange { get; } = exchange;
+        public uint MessageId { get; } = messageId;
+        public IkeTask[] Tasks { get; } = tasks;
+        public List<byte[]> Datagrams { get; set; } = new();
+        public int Transmissions { get; set; }
+        public TimeSpan FirstSent { get; set; }
+    }
+
+    private readonly Queue<(ExchangeType Exchange, Func<IkeTask[]> Tasks)> _pending = new();
+    private ActiveExchange? _active;
+    private uint _nextMessageId;
+
+    private void Enqueue(ExchangeType exchange, Func<IkeTask[]> tasks)
+    {
+        _pending.Enqueue((exchange, tasks));
+        if (_active == null) StartNext();
+    }
+
+    private void StartNext()
+    {
+        if (_active != null || _pending.Count == 0 || IsOver) return;
+        var (exchange, tasks) = _pending.Dequeue();
+        StartExchange(exchange, tasks());
+    }
+
+    private IkeMessage NewRequest(ExchangeType exchange, uint messageId) =>
+        new(_sa.SpiI, _sa.SpiR, exchange, _sa.IsInitiator ? IkeHeaderFlags.Initiator : IkeHeaderFlags.None, messageId);
+
+    private IkeMessage NewResponse(IkeMessage request) =>
+        new(_sa.SpiI, _sa.SpiR, request.Exchange, IkeHeaderFlags.Response | (_sa.IsInitiator ? IkeHeaderFlags.Initiator : IkeHeaderFlags.None), request.MessageId);
+
+    private void StartExchange(ExchangeType exchange, IkeTask[] tasks)
+    {
+        _active = new ActiveExchange(exchange, _nextMessageId, tasks) { FirstSent = _sa.Clock.Now };
+        SendActive();
+    }
+
+    /// <summary>Builds the active request from its tasks, sends it and arms the first retransmission.</summary>
+    private void SendActive()
+    {
+        var a = _active!;
+        var request = NewRequest(a.Exchange, a.MessageId);
+        foreach (var task in a.Tasks) task.BuildRequest(request);
+        a.Datagrams = Transmit(request, _sa.RemoteEndPoint, _sa.UseNatT, retransmission: false);
+        if (a.Exchange == ExchangeType.IkeSaInit) _sa.InitRequest = a.Datagrams[0];
+        a.Transmissions = 1;
+        ArmRetransmit(_sa.Options.RetransmitTimeouts[0]);
+    }
+
+    private void OnRetransmitTimer()
+    {
+        var a = _active;
+        _retransmitDue = null;
+        if (a == null) return;
+        var timeouts = _sa.Options.RetransmitTimeouts;
+        if (a.Transmissions >= timeouts.Count)
+        {
+            if (State == IkeSessionState.Deleting)
+            {
+                Finish(IkeSessionState.Closed, new IkeEvent.Deleted(false, "the peer did not confirm the DELETE; the IKE SA was removed anyway"));
+                return;
+            }
+            var waited = _sa.Clock.Now - a.FirstSent;
+            Fail(new IkeError(IkeErrorKind.ProtocolTimeout,
+                $"No response from {_sa.RemoteEndPoint} to our {a.Exchange} request after {a.Transmissions} transmissions over {waited.TotalSeconds:0.#} s. " +
+                "Check that the gateway is reachable and that UDP ports 500 and 4500 are not blocked.", Recoverable: true), notifyPeer: false);
+            return;
+        }
+        foreach (var d in a.Datagrams) Send(d, _sa.RemoteEndPoint, _sa.UseNatT);
+        Trace(true, a.Exchange, false, a.MessageId, a.Datagrams, "", _sa.RemoteEndPoint, _sa.UseNatT, retransmission: true);
+        ArmRetransmit(timeouts[a.Transmissions]);
+        a.Transmissions++;
+    }
+
+    /// <summary>Processes the response to the active exchange (already matched and decrypted).</summary>
+    private void ProcessResponse(IkeMessage response)
+    {
+        var a = _active!;
+        bool retry = false;
+        foreach (var task in a.Tasks)
+        {
+            var result = task.ProcessResponse(response);
+            if (result == TaskResult.Failed || _sa.Failure != null)
+            {
+                var error = _sa.Failure ?? new IkeError(IkeErrorKind.Internal, "a task failed without a reason");
+                // The gateway holds an IKE SA once IKE_SA_INIT succeeded, unless it told us it failed.
+                bool peerHasSa = a.Exchange != ExchangeType.IkeSaInit && response.ErrorNotify == null;
+                Fail(error, notifyPeer: peerHasSa);
+                return;
+            }
+            retry |= result == TaskResult.NeedMore;
+        }
+        CancelRetransmit();
+        if (retry)
+        {
+            a.FirstSent = _sa.Clock.Now;
+            SendActive();
+            return;
+        }
+        _active = null;
+        _nextMessageId++;
+        OnExchangeComplete(a);
+        StartNext();
+    }
+
+    private void OnExchangeComplete(ActiveExchange a)
+    {
+        switch (a.Exchange)
+        {
+            case ExchangeType.IkeSaInit:
+                State = IkeSessionState.Authenticating;
+                StartExchange(ExchangeType.IkeAuth, new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) });
+                break;
+            case ExchangeType.IkeAuth:
+                State = IkeSessionState.Established;
+                ArmLiveness();
+                break;
+            case ExchangeType.Informational when a.Tasks.Any(t => t is IkeDeleteTask):
+                Finish(IkeSessionState.Closed, new IkeEvent.Deleted(false, "deleted by us"));
+                break;
+            case ExchangeType.Informational when a.Tasks.Any(t => t is DpdTask):
+                ArmLiveness();
+                break;
+        }
+    }
+
+    /// <summary>Encodes (encrypting and fragmenting as negotiated), sends and traces a message; returns the datagrams.</summary>
+    private List<byte[]> Transmit(IkeMessage message, IPEndPoint destination, bool natT, bool retransmission)
+    {
+        List<byte[]> datagrams;
+        if (message.Exchange == ExchangeType.IkeSaInit) datagrams = new() { IkeMessageCodec.Encode(message) };
+        else
+        {
+            var whole = IkeMessageCodec.EncodeEncrypted(message, _sa.Outbound!, _sa.Random);
+            datagrams = _sa.FragmentationNegotiated && whole.Length > _sa.Options.MaxMessageSize
+                ? IkeMessageCodec.EncodeFragmented(message, _sa.Outbound!, _sa.Random, _sa.Options.MaxMessageSize)
+                : new() { whole };
+        }
+        foreach (var d in datagrams) Send(d, destination, natT);
+        Trace(true, message.Exchange, message.IsResponse, message.MessageId, datagrams, Summary(message), destination, natT, retransmission);
+        return datagrams;
+    }
+
+    private void Send(byte[] datagram, IPEndPoint destination, bool natT) => _out.Datagrams.Add(new OutgoingDatagram(datagram, destination, natT));
+
+    private void Trace(bool sent, ExchangeType exchange, bool response, uint messageId, IReadOnlyCollection<byte[]> datagrams, string payloads,
+        IPEndPoint peer, bool natT, bool retransmission) =>
+        _out.Events.Add(new IkeEvent.MessageTraced(sent, exchange, response, messageId, datagrams.Sum(d => d.Length), datagrams.Count,
+            payloads, _sa.Clock.Now, retransmission, peer, natT));
+
+    private static string Summary(IkeMessage message)
+    {
+        var s = message.ToString();
+        int open = s.IndexOf('[');
+        return open < 0 ? "" : s[(open + 1)..^1];
+    }
+
+    /// <summary>Test hook: encrypts arbitrary payloads as one of our requests (to exercise the peer's protected-error path).</summary>
+    internal byte[] EncodeProtectedRequestForTests(ExchangeType exchange, uint messageId, IEnumerable<Wire.Payload> payloads)
+    {
+        var request = NewRequest(exchange, messageId);
+        request.Payloads.AddRange(payloads);
+        return IkeMessageCodec.EncodeEncrypted(request, _sa.Outbound!, _sa.Random);
+    }
+
+    internal uint NextMessageIdForTests => _active?.MessageId ?? _nextMessageId;
+}

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using Ikev2Client.Protocol.Wire.Payloads;
+
+namespace Ikev2Client.Protocol.Ike;
+
+/// <summary>Which side of the IKE SA the session plays.</summary>
+public enum IkeRole
+{
+    Initiator,
+    Responder,
+}
+
+/// <summary>
+/// Configuration of one <see cref="IkeSession"/>. Defaults are secure and match what a road-warrior client
+/// needs: default proposals, forced UDP encapsulation, fragmentation, a CP request for addresses and DNS.
+/// </summary>
+public sealed class IkeSessionOptions
+{
+    public IkeRole Role { get; init; } = IkeRole.Initiator;
+
+    /// <summary>Our identity (IDi as initiator, IDr as responder).</summary>
+    public required IkeIdentity LocalIdentity { get; init; }
+
+    /// <summary>The identity the peer must prove. When null any identity is accepted (responder only should do that).</summary>
+    public IkeIdentity? RemoteIdentity { get; init; }
+
+    /// <summary>Initiator: send the configured remote identity as IDr (RFC 7296 §3.5). Default true.</summary>
+    public bool SendRemoteIdentity { get; init; } = true;
+
+    /// <summary>Builds our AUTH.</summary>
+    public required IIkeAuthenticator Authenticator { get; init; }
+
+    /// <summary>Verifies the peer's AUTH; defaults to <see cref="Authenticator"/> (PSK both ways).</summary>
+    public IIkeAuthenticator? PeerAuthenticator { get; init; }
+
+    /// <summary>IKE proposals in preference order; the first group of the first proposal is the KE guess.</summary>
+    public IReadOnlyList<ProposalSpec> IkeProposals { get; init; } = ProposalSpec.DefaultIke;
+
+    /// <summary>ESP proposals for CHILD SAs.</summary>
+    public IReadOnlyList<ProposalSpec> EspProposals { get; init; } = ProposalSpec.DefaultEsp;
+
+    /// <summary>
+    /// Make the peer believe there is a NAT by sending a NAT_DETECTION_SOURCE_IP hash that cannot match, so
+    /// ESP is always UDP-encapsulated (our userspace data plane can only do that). Default true.
+    /// </summary>
+    public bool ForceEncapsulation { get; init; } = true;
+
+    /// <summary>The peer's NAT-T port, used after the switch away from the IKE port (default 4500).</summary>
+    public int RemoteNatTPort { get; init; } = 4500;
+
+    /// <summary>Advertise and use IKEv2 fragmentation (RFC 7383). Default true.</summary>
+    public bool Fragmentation { get; init; } = true;
+
+    /// <summary>Largest IKE message (without IP/UDP headers) sent unfragmented once fragmentation is negotiated.</summary>
+    public int MaxMessageSize { get; init; } = 1280;
+
+    /// <summary>Waits between transmissions of a request; after the last one expires the session fails with ProtocolTimeout.</summary>
+    public IReadOnlyList<TimeSpan> RetransmitTimeouts { get; init; } = new[] { 0.5, 1, 2, 4, 8 }.Select(TimeSpan.FromSeconds).ToArray();
+
+    /// <summary>Interval of liveness checks (empty INFORMATIONAL) while established; null disables them.</summary>
+    public TimeSpan? LivenessInterval { get; init; }
+
+    /// <summary>Send INITIAL_CONTACT in IKE_AUTH (initiator). Default true.</summary>
+    public bool InitialContact { get; init; } = true;
+
+    /// <summary>Initiator: request virtual IPs and DNS in a CP(CFG_REQUEST). Default true.</summary>
+    public bool RequestConfiguration { get; init; } = true;
+
+    /// <summary>Address families requested in the CP payload.</summary>
+    public IReadOnlyList<AddressFamily> RequestedAddressFamilies { get; init; } = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 };
+
+    /// <summary>Our traffic selectors (TSi for the initiator); default everything. A CP request replaces them with the virtual IP.</summary>
+    public IReadOnlyList<TrafficSelector> LocalTrafficSelectors { get; init; } = DefaultSelectors;
+
+    /// <summary>The peer's side (TSr for the initiator); default everything.</summary>
+    public IReadOnlyList<TrafficSelector> RemoteTrafficSelectors { get; init; } = DefaultSelectors;
+
+    /// <summary>Request transport mode (USE_TRANSPORT_MODE). Default tunnel mode.</summary>
+    public ChildSaMode Mode { get; init; } = ChildSaMode.Tunnel;
+
+    /// <summary>Advertise MOBIKE_SUPPORTED in IKE_AUTH. Default true.</summary>
+    public bool AdvertiseMobike { get; init; } = true;
+
+    /// <summary>Responder settings (address pool, DNS, cookies); ignored by initiators.</summary>
+    public IkeResponderOptions Responder { get; init; } = new();
+
+    internal static readonly TrafficSelector[] DefaultSelectors =
+    {
+        TrafficSelector.Any(AddressFamily.InterNetwork), TrafficSelector.Any(AddressFamily.InterNetworkV6),
+    };
+
+    internal IIkeAuthenticator EffectivePeerAuthenticator => PeerAuthenticator ?? Authenticator;
+}
+
+/// <summary>What a responder hands out and enforces.</summary>
+public sealed class IkeResponderOptions
+{
+    /// <summary>Virtual IPs are assigned from this pool (share one pool between sessions); null assigns none.</summary>
+    public IkeAddressPool? AddressPool { get; init; }
+
+    /// <summary>DNS servers sent in CP replies.</summary>
+    public IReadOnlyList<IPAddress> DnsServers { get; init; } = Array.Empty<IPAddress>();
+
+    /// <summary>Subnets sent as INTERNAL_IP4/6_SUBNET in CP replies.</summary>
+    public IReadOnlyList<IPNetwork> Subnets { get; init; } = Array.Empty<IPNetwork>();
+
+    /// <summary>Demand a COOKIE (RFC 7296 §2.6) before doing any work for a new IKE_SA_INIT.</summary>
+    public bool RequireCookie { get; init; }
+
+    /// <summary>Allow transport mode when the initiator asks for it.</summary>
+    public bool AllowTransportMode { get; init; } = true;
+}

@@ -1,0 +1,125 @@
+using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Wire;
+using Ikev2Client.Protocol.Wire.Payloads;
+
+namespace Ikev2Client.Protocol.Ike;
+
+/// <summary>
+/// The algorithms agreed for an IKE SA or a CHILD SA: one transform of each type. <see cref="Integrity"/> is
+/// null for AEAD, <see cref="Prf"/> null for CHILD SAs, <see cref="Group"/> None when no KE was negotiated.
+/// </summary>
+public sealed record NegotiatedAlgorithms(IIkeEncryption Encryption, IIkeIntegrity? Integrity, IIkePrf? Prf, KeGroup Group, EsnId Esn)
+{
+    public override string ToString()
+    {
+        var parts = new List<string> { Encryption.Name };
+        if (Integrity != null) parts.Add(Integrity.Name);
+        if (Prf != null) parts.Add(Prf.Name);
+        if (Group != KeGroup.None) parts.Add(CryptoRegistry.NameOf(TransformType.KeyExchange, (ushort)Group));
+        if (Prf == null) parts.Add(Esn == EsnId.Esn ? "ESN" : "NO_ESN");
+        return string.Join("/", parts);
+    }
+}
+
+/// <summary>
+/// Proposal selection (responder) and validation of the chosen proposal (initiator), RFC 7296 §2.7 and §3.3.6:
+/// every transform type present in the proposal must be matched by exactly one transform.
+/// </summary>
+internal static class ProposalNegotiation
+{
+    /// <summary>Picks the first of the peer's proposals (in its order) that one of ours covers; the transform
+    /// within each type is the peer's most preferred one that we support.</summary>
+    public static Proposal? Select(IReadOnlyList<Proposal> offered, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol)
+    {
+        var oursWire = ours.Select((s, i) => s.ToWire((byte)(i + 1), protocol, Array.Empty<byte>())).ToList();
+        foreach (var theirs in offered)
+        {
+            if (theirs.ProtocolId != protocol) continue;
+            foreach (var mine in oursWire)
+            {
+                var chosen = new Proposal { Number = theirs.Number, ProtocolId = protocol };
+                bool ok = true;
+                foreach (var type in TypesOf(theirs).Union(TypesOf(mine)))
+                {
+                    var pick = theirs.OfType(type).FirstOrDefault(t => Contains(mine, t) && IsSupported(t));
+                    if (pick == null)
+                    {
+                        // AEAD: "no integrity" on one side matches absent integrity on the other.
+                        if (type == TransformType.Integrity && IsAead(theirs) && !mine.OfType(type).Any(t => t.Id != 0)) continue;
+                        if (type == TransformType.Integrity && IsAead(theirs) && !theirs.OfType(type).Any(t => t.Id != 0)) continue;
+                        ok = false;
+                        break;
+                    }
+                    if (type == TransformType.Integrity && pick.Id == 0) continue;
+                    chosen.Transforms.Add(Clone(pick));
+                }
+                if (ok && chosen.OfType(TransformType.Encryption).Any()) return chosen;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Checks the responder's answer: one proposal, one transform per type, all of them offered by us in one proposal.</summary>
+    public static bool Validate(SaPayload answer, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol, out string? error)
+    {
+        error = null;
+        if (answer.Proposals.Count != 1) { error = $"the peer chose {answer.Proposals.Count} proposals, exactly one expected"; return false; }
+        var chosen = answer.Proposals[0];
+        if (chosen.ProtocolId != protocol) { error = $"the peer chose a {chosen.ProtocolId} proposal, {protocol} expected"; return false; }
+        foreach (var g in chosen.Transforms.GroupBy(t => t.Type))
+            if (g.Count() != 1) { error = $"the peer chose {g.Count()} {g.Key} transforms"; return false; }
+        foreach (var spec in ours)
+        {
+            var mine = spec.ToWire(1, protocol, Array.Empty<byte>());
+            bool covered = chosen.Transforms.All(t => Contains(mine, t) || (t.Type == TransformType.Integrity && t.Id == 0));
+            bool complete = TypesOf(mine).All(type => chosen.OfType(type).Any() || (type == TransformType.ExtendedSequenceNumbers));
+            if (covered && complete) return true;
+        }
+        error = $"the peer chose a proposal we did not offer ({Describe(chosen)})";
+        return false;
+    }
+
+    /// <summary>Resolves a single-transform proposal into algorithm objects.</summary>
+    public static bool TryResolve(Proposal p, out NegotiatedAlgorithms? algorithms, out string? error)
+    {
+        algorithms = null;
+        error = null;
+        var e = p.OfType(TransformType.Encryption).FirstOrDefault();
+        if (e == null || !CryptoRegistry.TryGetEncryption((EncrId)e.Id, e.KeyLength, out var encr)) { error = "no supported encryption transform"; return false; }
+        IIkeIntegrity? integ = null;
+        var i = p.OfType(TransformType.Integrity).FirstOrDefault();
+        if (i != null && i.Id != 0 && !CryptoRegistry.TryGetIntegrity((IntegId)i.Id, out integ)) { error = "unsupported integrity transform"; return false; }
+        if (!encr.IsAead && integ == null) { error = $"{encr.Name} needs an integrity transform"; return false; }
+        if (encr.IsAead && integ != null) { error = $"{encr.Name} must not be combined with an integrity transform"; return false; }
+        IIkePrf? prf = null;
+        var f = p.OfType(TransformType.Prf).FirstOrDefault();
+        if (f != null && !CryptoRegistry.TryGetPrf((PrfId)f.Id, out prf)) { error = "unsupported PRF"; return false; }
+        if (p.ProtocolId == ProtocolId.Ike && prf == null) { error = "IKE proposal without a PRF"; return false; }
+        var g = (KeGroup)(p.OfType(TransformType.KeyExchange).FirstOrDefault()?.Id ?? 0);
+        var esn = (EsnId)(p.OfType(TransformType.ExtendedSequenceNumbers).FirstOrDefault()?.Id ?? 0);
+        algorithms = new NegotiatedAlgorithms(encr, integ, prf, g, esn);
+        return true;
+    }
+
+    public static string Describe(Proposal p) => string.Join("/", p.Transforms.Select(t =>
+        CryptoRegistry.NameOf(t.Type, t.Id, t.KeyLength)));
+
+    private static IEnumerable<TransformType> TypesOf(Proposal p) => p.Transforms.Select(t => t.Type).Distinct();
+
+    private static bool IsAead(Proposal p) => p.OfType(TransformType.Encryption).Any(t =>
+        (EncrId)t.Id is EncrId.AesGcm8 or EncrId.AesGcm12 or EncrId.AesGcm16 or EncrId.ChaCha20Poly1305 or EncrId.AesCcm8 or EncrId.AesCcm12 or EncrId.AesCcm16);
+
+    private static bool Contains(Proposal p, Transform t) => p.Transforms.Any(x => x.Type == t.Type && x.Id == t.Id && x.KeyLength == t.KeyLength);
+
+    private static bool IsSupported(Transform t) => t.Type switch
+    {
+        TransformType.Encryption => CryptoRegistry.TryGetEncryption((EncrId)t.Id, t.KeyLength, out _),
+        TransformType.Prf => CryptoRegistry.TryGetPrf((PrfId)t.Id, out _),
+        TransformType.Integrity => t.Id == 0 || CryptoRegistry.TryGetIntegrity((IntegId)t.Id, out _),
+        TransformType.KeyExchange => CryptoRegistry.IsSupported((KeGroup)t.Id),
+        TransformType.ExtendedSequenceNumbers => t.Id <= 1,
+        _ => false,
+    };
+
+    private static Transform Clone(Transform t) => new(t.Type, t.Id, t.KeyLength);
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Ikev2Client.Protocol.Wire;
+using Ikev2Client.Protocol.Wire.Payloads;
+
+namespace Ikev2Client.Protocol.Ike.Tasks;
+
+/// <summary>
+/// The configuration payload in IKE_AUTH (RFC 7296 §2.19, §3.15): the initiator requests virtual IPs, DNS
+/// servers and subnets; the responder assigns an address from its pool and answers CFG_REPLY.
+/// </summary>
+internal sealed class ConfigTask : IkeTask
+{
+    private ConfigPayload? _reply;
+
+    public ConfigTask(IkeSa sa) : base(sa) { }
+
+    public override void BuildRequest(IkeMessage request)
+    {
+        if (!Sa.Options.RequestConfiguration) return;
+        var attributes = new List<ConfigAttribute>();
+        if (Sa.Options.RequestedAddressFamilies.Contains(AddressFamily.InterNetwork))
+        {
+            attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp4Address));
+            attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp4Dns));
+        }
+        if (Sa.Options.RequestedAddressFamilies.Contains(AddressFamily.InterNetworkV6))
+        {
+            attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp6Address));
+            attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp6Dns));
+        }
+        attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp4Subnet));
+        request.Payloads.Add(new ConfigPayload(ConfigType.Request, attributes));
+    }
+
+    public override TaskResult ProcessResponse(IkeMessage response)
+    {
+        if (Sa.Failure != null) return TaskResult.Failed;
+        var cp = response.Get<ConfigPayload>();
+        if (cp == null || cp.ConfigType != ConfigType.Reply) return TaskResult.Done;
+        var config = Parse(cp);
+        Sa.ReceivedConfiguration = config;
+        Sa.Emit(new IkeEvent.ConfigReceived(config));
+        return TaskResult.Done;
+    }
+
+    internal static IkeConfiguration Parse(ConfigPayload cp)
+    {
+        var addresses = new List<IPNetwork>();
+        var dns = new List<IPAddress>();
+        var subnets = new List<IPNetwork>();
+        var domains = new List<string>();
+        foreach (var a in cp.Attributes.Where(a => a.Value.Length > 0))
+        {
+            switch (a.Type)
+            {
+                case ConfigAttributeType.InternalIp4Address:
+                    addresses.Add(new IPNetwork(a.AsAddress()!, 32));
+                    break;
+                case ConfigAttributeType.InternalIp6Address:
+                    addresses.Add(IPNetwork.Parse($"{a.AsAddress()}/{Math.Min(128, a.PrefixLength ?? 128)}"));
+                    break;
+                case ConfigAttributeType.InternalIp4Dns or ConfigAttributeType.InternalIp6Dns:
+                    dns.Add(a.AsAddress()!);
+                    break;
+                case ConfigAttributeType.InternalIp4Subnet or ConfigAttributeType.InternalIp6Subnet:
+                    if (TryNetwork(a.AsAddress()!, a.PrefixLength ?? 0, out var net)) subnets.Add(net);
+                    break;
+                case ConfigAttributeType.InternalDnsDomain:
+                    domains.Add(Encoding.ASCII.GetString(a.Value));
+                    break;
+            }
+        }
+        return new IkeConfiguration(addresses, dns, subnets, domains);
+    }
+
+    private static bool TryNetwork(IPAddress address, int prefix, out IPNetwork network)
+    {
+        int max = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+        prefix = Math.Clamp(prefix, 0, max);
+        var bytes = address.GetAddressBytes();
+        for (int bit = prefix; bit < max; bit++) bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        network = new IPNetwork(new IPAddress(bytes), prefix);
+        return true;
+    }
+
+    // ---------------- responder ----------------
+
+    public override TaskResult ProcessRequest(IkeMessage request)
+    {
+        if (Sa.Failure != null) return TaskResult.Done;
+        var cp = request.Get<ConfigPayload>();
+        if (cp == null || cp.ConfigType != ConfigType.Request) return TaskResult.Done;
+        var r = Sa.Options.Responder;
+        var reply = new List<ConfigAttribute>();
+        var requested = cp.Attributes.Select(a => a.Type).ToHashSet();
+        var poolFamily = r.AddressPool?.Network.BaseAddress.AddressFamily;
+        bool wantsV4 = requested.Contains(ConfigAttributeType.InternalIp4Address), wantsV6 = requested.Contains(ConfigAttributeType.InternalIp6Address);
+        if (r.AddressPool != null && ((poolFamily == AddressFamily.InterNetwork && wantsV4) || (poolFamily == AddressFamily.InterNetworkV6 && wantsV6))
+            && r.AddressPool.TryAcquire(out var address))
+        {
+            bool v4 = poolFamily == AddressFamily.InterNetwork;
+            Sa.AssignedAddresses.Add(new IPNetwork(address, v4 ? 32 : 128));
+            reply.Add(ConfigAttribute.Address(v4 ? ConfigAttributeType.InternalIp4Address : ConfigAttributeType.InternalIp6Address, address, v4 ? null : 128));
+        }
+        foreach (var dns in r.DnsServers)
+        {
+            bool v4 = dns.AddressFamily == AddressFamily.InterNetwork;
+            if (requested.Contains(v4 ? ConfigAttributeType.InternalIp4Dns : ConfigAttributeType.InternalIp6Dns))
+                reply.Add(ConfigAttribute.Address(v4 ? ConfigAttributeType.InternalIp4Dns : ConfigAttributeType.InternalIp6Dns, dns));
+        }
+        foreach (var subnet in r.Subnets)
+        {
+            bool v4 = subnet.BaseAddress.AddressFamily == AddressFamily.InterNetwork;
+            if (v4)
+            {
+                var mask = uint.MaxValue << (32 - subnet.PrefixLength);
+                if (subnet.PrefixLength == 0) mask = 0;
+                var value = new byte[8];
+                subnet.BaseAddress.GetAddressBytes().CopyTo(value, 0);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(value.AsSpan(4), mask);
+                reply.Add(new ConfigAttribute(ConfigAttributeType.InternalIp4Subnet, value));
+            }
+            else reply.Add(ConfigAttribute.Address(ConfigAttributeType.InternalIp6Subnet, subnet.BaseAddress, subnet.PrefixLength));
+        }
+        _reply = new ConfigPayload(ConfigType.Reply, reply);
+        return TaskResult.Done;
+    }
+
+    public override void BuildResponse(IkeMessage response)
+    {
+        if (Sa.Failure == null && _reply != null) response.Payloads.Add(_reply);
+    }
+}
