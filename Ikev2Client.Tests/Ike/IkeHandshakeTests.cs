@@ -2,6 +2,7 @@ using System.Net;
 using FluentAssertions;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
+using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 using Ikev2Client.Protocol.Wire;
 using Xunit;
 

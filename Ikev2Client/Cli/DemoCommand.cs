@@ -4,6 +4,7 @@ using System.Net;
 using Ikev2Client.Connection;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
+using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 using Ikev2Client.Protocol.Wire;
 using Spectre.Console;
 
