@@ -10,6 +10,7 @@ internal static class CommandLine
         var root = new RootCommand("ikev2 — an IKEv2/IPsec VPN client");
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ProfileCommands.Create());
+        foreach (var command in ServiceCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(DemoCommand.Create());
         return root.Parse(args).Invoke();
     }
