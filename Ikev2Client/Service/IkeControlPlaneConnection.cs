@@ -21,6 +21,9 @@ public sealed class IkeControlPlaneConnectionFactory : IVpnConnectionFactory
 /// </summary>
 public sealed class IkeControlPlaneConnection : IVpnConnection
 {
+    /// <summary>Upper bound of one attempt (IKE_SA_INIT + IKE_AUTH with all retransmissions); then ERROR_CODE_NETWORK_PROTOCOL_TIMEOUT.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     private readonly object _gate = new();
     private IkeUdpDriver? _driver;
     private IkeSession? _session;
@@ -91,7 +94,15 @@ public sealed class IkeControlPlaneConnection : IVpnConnection
         IkeEvent.ChildSaEstablished child;
         try
         {
-            child = await _driver.WaitForAsync<IkeEvent.ChildSaEstablished>(null, cancellationToken).ConfigureAwait(false);
+            child = await _driver.WaitForAsync<IkeEvent.ChildSaEstablished>(null, cancellationToken).WaitAsync(ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await DisconnectAsync().ConfigureAwait(false);
+            State = VpnState.Failed;
+            throw new VpnConnectionException(VpnError.Network(VpnErrorCodes.ErrorCodeNetworkProtocolTimeout,
+                $"The gateway {remote} did not complete the handshake within {ConnectTimeout.TotalSeconds:0} s.",
+                "Check that the gateway is reachable (UDP 500 and 4500) and that its address is right."));
         }
         catch (IkeSessionEndedException e)
         {
