@@ -12,6 +12,7 @@ internal static class CommandLine
         root.Subcommands.Add(ProfileCommands.Create());
         foreach (var command in ServiceCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(DemoCommand.Create());
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        return parsed.Invoke() is var code && parsed.Errors.Count > 0 ? 2 : code; // usage errors exit 2 (docs/service.md)
     }
 }
