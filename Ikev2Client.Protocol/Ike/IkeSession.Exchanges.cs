@@ -129,6 +129,10 @@ public sealed partial class IkeSession
             case ExchangeType.Informational when a.Tasks.Any(t => t is IkeDeleteTask):
                 Finish(IkeSessionState.Closed, new IkeEvent.Deleted(false, "deleted by us"));
                 break;
+            case ExchangeType.CreateChildSa when a.Tasks[0] is ChildRekeyTask { Replaced: { } old }:
+                // RFC 7296 §2.8: the rekey initiator deletes the old CHILD SA.
+                Enqueue(ExchangeType.Informational, () => new IkeTask[] { new ChildDeleteTask(_sa, new[] { old.InboundSpi }) });
+                break;
             case ExchangeType.Informational when a.Tasks.Any(t => t is DpdTask):
                 ArmLiveness();
                 break;

@@ -110,12 +110,13 @@ public sealed partial class IkeSession
             ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating =>
                 new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
             ExchangeType.Informational => new IkeTask[] { new InformationalResponderTask(_sa) },
+            ExchangeType.CreateChildSa when State == IkeSessionState.Established => new IkeTask[] { new ChildRekeyTask(_sa, null) },
             _ => Array.Empty<IkeTask>(),
         };
         var response = NewResponse(request);
         if (tasks.Length == 0)
         {
-            // CREATE_CHILD_SA (rekeying) is not implemented yet; an IKE_AUTH at the wrong time is refused.
+            // IKE_AUTH at the wrong time, or CREATE_CHILD_SA while not established, is refused.
             response.Payloads.Add(new NotifyPayload(request.Exchange == ExchangeType.CreateChildSa ? NotifyType.NoAdditionalSas : NotifyType.InvalidSyntax));
             Reply(response, remote, natT);
             return;

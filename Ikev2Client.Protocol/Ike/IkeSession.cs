@@ -106,6 +106,15 @@ public sealed partial class IkeSession : IDisposable
         return output;
     }
 
+    /// <summary>Rekeys one CHILD SA (named by our inbound SPI) with CREATE_CHILD_SA, then deletes the old one.</summary>
+    public IkeOutput RekeyChildSa(uint inboundSpi)
+    {
+        var output = Begin();
+        if (State == IkeSessionState.Established && _sa.ChildSas.FirstOrDefault(c => c.InboundSpi == inboundSpi) is { } old)
+            Enqueue(ExchangeType.CreateChildSa, () => new IkeTask[] { new ChildRekeyTask(_sa, old) });
+        return output;
+    }
+
     /// <summary>Sends an empty INFORMATIONAL (liveness check); no answer after all retransmissions fails the session.</summary>
     public IkeOutput CheckLiveness()
     {

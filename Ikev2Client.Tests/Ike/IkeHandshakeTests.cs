@@ -2,9 +2,10 @@ using System.Net;
 using FluentAssertions;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
-using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 using Ikev2Client.Protocol.Wire;
 using Xunit;
+
+using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Tests.Ike;
 
@@ -211,5 +212,19 @@ public sealed class IkeHandshakeTests
         var text = string.Join("\n", pair.InitiatorEvents.Concat(pair.ResponderEvents).Select(e => e.ToString())) + child + child.Keys;
         text.Should().NotContain("hunter2");
         text.Should().NotContain(Convert.ToHexString(child.Keys.OutboundEncryptionKey));
+    }
+
+    [Fact]
+    public void Invalid_ke_payload_naming_a_group_we_did_not_offer_fails_clearly()
+    {
+        using var pair = new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => b.Ike = new[] { ProposalSpec.Parse("aes256gcm16-prfsha256-x25519") }),
+            IkeTestPair.ResponderOptions());
+        pair.Connect();
+        pair.ToResponder.Clear();
+        var forged = new IkeMessage(pair.Initiator.SpiI, 0, ExchangeType.IkeSaInit, IkeHeaderFlags.Response, 0);
+        forged.Payloads.Add(new Protocol.Wire.Payloads.NotifyPayload(NotifyType.InvalidKePayload, new byte[] { 0, (byte)KeGroup.Ecp384 }));
+        pair.DeliverToInitiator(new OutgoingDatagram(IkeMessageCodec.Encode(forged), IkeTestPair.InitiatorIke, false));
+        pair.Initiator.Error!.Kind.Should().Be(IkeErrorKind.InvalidKeGroup);
+        pair.Initiator.Error.Message.Should().Contain("ECP_384");
     }
 }

@@ -92,4 +92,30 @@ public sealed class IkeInformationalTests
         pair.Initiator.State.Should().Be(IkeSessionState.Closed);
         pair.Responder.State.Should().Be(IkeSessionState.Closed);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Child_sa_rekey_replaces_the_sa_and_deletes_the_old_one(bool initiatorRekeys)
+    {
+        using var pair = Established();
+        var oldI = pair.Initiator.ChildSas.Single();
+        var rekeyer = initiatorRekeys ? pair.Initiator : pair.Responder;
+        pair.Absorb(rekeyer.RekeyChildSa(rekeyer.ChildSas.Single().InboundSpi), initiatorRekeys);
+        pair.Run();
+
+        var ri = pair.InitiatorEvents.OfType<IkeEvent.ChildSaRekeyed>().Single();
+        var rr = pair.ResponderEvents.OfType<IkeEvent.ChildSaRekeyed>().Single();
+        ri.Old.Should().Be(oldI);
+        ri.New.InboundSpi.Should().Be(rr.New.OutboundSpi);
+        ri.New.OutboundSpi.Should().Be(rr.New.InboundSpi);
+        ri.New.Keys.OutboundEncryptionKey.Should().Equal(rr.New.Keys.InboundEncryptionKey);
+        ri.New.Keys.InboundEncryptionKey.Should().Equal(rr.New.Keys.OutboundEncryptionKey);
+        ri.New.Keys.OutboundEncryptionKey.Should().NotEqual(oldI.Keys.OutboundEncryptionKey);
+        ri.New.LocalTrafficSelectors.Should().Equal(oldI.LocalTrafficSelectors);
+        pair.Initiator.ChildSas.Should().ContainSingle().Which.Should().Be(ri.New);
+        pair.Responder.ChildSas.Should().ContainSingle().Which.Should().Be(rr.New);
+        pair.InitiatorEvents.OfType<IkeEvent.ChildSaDeleted>().Single().ChildSa.Should().Be(oldI);
+        pair.InitiatorTrace.Where(t => t.Exchange == ExchangeType.CreateChildSa).Should().HaveCount(2);
+    }
 }

@@ -33,7 +33,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
 
     private ServiceCliOptions Options(string? socket = null) => new()
     {
-        Store = () => new ProfileStore(_dir), SocketPath = _ => socket ?? _socket, ConnectionFactory = () => _factory,
+        Store = () => new ProfileStore(_dir), SocketPath = _ => socket ?? _socket, ConnectionFactory = _ => _factory,
         AutoStartDaemon = false, Interactive = false,
     };
 
@@ -55,7 +55,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     {
         var r = await Run("connect", "office");
         r.Code.Should().Be(ServiceExitCodes.Ok, r.Err);
-        r.Out.Should().Contain("Connected 'office'").And.Contain("10.10.0.2/32");
+        r.Out.Should().Contain("CONNECTED 'office'").And.Contain("10.10.0.2/32");
         var json = await Run("status", "office", "--json");
         JsonNode.Parse(json.Out)!["state"]!.GetValue<string>().Should().Be("CONNECTED");
     }

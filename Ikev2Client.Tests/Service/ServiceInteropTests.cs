@@ -12,18 +12,19 @@ namespace Ikev2Client.Tests.Service;
 
 /// <summary>
 /// The service and CLI against strongSwan 5.9.8 (needs root and network namespaces; fails loudly without them).
-/// The connection is <see cref="IkeControlPlaneConnection"/> with its sockets created in the client namespace.
+/// The connection is the real <see cref="VpnConnectionAdapter"/> (TUN in the client namespace) or the IKE-only
+/// <see cref="IkeControlPlaneConnection"/>, created in the client namespace.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ServiceInteropTests
 {
     /// <summary>Creates each connection's sockets inside a namespace (they are made synchronously in ConnectAsync).</summary>
-    private sealed class NamespacedFactory(NetworkNamespace ns) : IVpnConnectionFactory
+    private sealed class NamespacedFactory(NetworkNamespace ns, IVpnConnectionFactory inner) : IVpnConnectionFactory
     {
-        public IVpnConnection Create(Ikev2VpnProfile profile) => new Namespaced(ns, new IkeControlPlaneConnection());
+        public IVpnConnection Create(Ikev2VpnProfile profile) => new Namespaced(ns, inner.Create(profile));
     }
 
-    private sealed class Namespaced(NetworkNamespace ns, IkeControlPlaneConnection inner) : IVpnConnection
+    private sealed class Namespaced(NetworkNamespace ns, IVpnConnection inner) : IVpnConnection
     {
         public event Action<VpnConnectionEvent>? EventRaised
         {
@@ -54,8 +55,10 @@ public sealed class ServiceInteropTests
         return (code, output.ToString(), error.ToString());
     }
 
-    [Fact]
-    public async Task ConnectToggleStatusAndAlwaysOnSurvivesAGatewayRestart()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ConnectToggleStatusAndAlwaysOnSurvivesAGatewayRestart(bool dataPlane)
     {
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway());
         var dir = ServiceTestData.NewTempDir();
@@ -65,7 +68,9 @@ public sealed class ServiceInteropTests
             var socket = Path.Combine(dir, "run", "ikev2.sock");
             await using var daemon = new VpnDaemon(new VpnManagerOptions
             {
-                Store = new ProfileStore(dir), ConnectionFactory = new NamespacedFactory(gw.ClientNamespace), Random = () => 0.0,
+                Store = new ProfileStore(dir), ConnectionFactory = new NamespacedFactory(gw.ClientNamespace, dataPlane
+                    ? new VpnConnectionAdapterFactory(new Ikev2Client.Connection.ProfileConnectionSettings())
+                    : new IkeControlPlaneConnectionFactory()), Random = () => 0.0,
                 Logger = new LineLogger(new StringWriter()),
             }, socket);
             daemon.Start(startAlwaysOn: false);

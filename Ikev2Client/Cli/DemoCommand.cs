@@ -4,9 +4,9 @@ using System.Net;
 using Ikev2Client.Connection;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
-using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 using Ikev2Client.Protocol.Wire;
 using Spectre.Console;
+using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Cli;
 

@@ -25,11 +25,18 @@ public static class ServiceCommands
         var target = new Argument<string>("NAME|FILE") { Description = "A stored profile, or a profile file in any import format (not stored)" };
         var foreground = new Option<bool>("--foreground") { Description = "Run the connection in this process until Ctrl-C instead of in the service" };
         var json = new Option<bool>("--json") { Description = "Print the resulting state as JSON" };
-        var cmd = new Command("connect", "Connect a profile; exits 0 once CONNECTED") { target, foreground, json };
+        var fullTunnel = new Option<bool>("--full-tunnel") { Description = "--foreground: route all traffic into the tunnel" };
+        var applyDns = new Option<bool>("--apply-dns") { Description = "--foreground: write the VPN's DNS servers to /etc/resolv.conf while connected" };
+        var stats = new Option<bool>("--stats") { Description = "--foreground: print traffic counters on exit" };
+        var cmd = new Command("connect", "Connect a profile; exits 0 once CONNECTED") { target, foreground, json, fullTunnel, applyDns, stats };
         cmd.SetAction((pr, ct) => Guard(pr, async () =>
         {
             var (profile, name) = Resolve(pr.GetValue(target)!);
-            if (pr.GetValue(foreground)) return await ForegroundAsync(pr, o, profile, name, pr.GetValue(json), ct);
+            if (pr.GetValue(foreground))
+            {
+                var settings = new Connection.ProfileConnectionSettings { ForceFullTunnel = pr.GetValue(fullTunnel), ApplyDns = pr.GetValue(applyDns) };
+                return await ForegroundAsync(pr, o, profile, name, pr.GetValue(json), settings, pr.GetValue(stats), ct);
+            }
             var store = o.Store();
             var client = await EnsureServiceAsync(o, store, ct);
             return await StartAndReportAsync(pr, o, client, profile, name, pr.GetValue(json), ct);
@@ -151,7 +158,7 @@ public static class ServiceCommands
                 return ServiceExitCodes.Ok;
             }
             var logger = new LineLogger(Console.Error);
-            var daemon = new VpnDaemon(new VpnManagerOptions { Store = store, ConnectionFactory = o.ConnectionFactory(), Logger = logger }, socket);
+            var daemon = new VpnDaemon(new VpnManagerOptions { Store = store, ConnectionFactory = o.ConnectionFactory(new Connection.ProfileConnectionSettings()), Logger = logger }, socket);
             try { daemon.Start(startAlwaysOn: !pr.GetValue(noAlwaysOn)); }
             catch (VpnManagerException e) when (e.Code == VpnManagerErrors.Conflict)
             {
@@ -237,7 +244,7 @@ public static class ServiceCommands
             if (!json)
             {
                 var c = state.Connection;
-                output.WriteLine($"Connected '{state.Name}' to {c?.Gateway ?? state.Server}" +
+                output.WriteLine($"CONNECTED '{state.Name}' to {c?.Gateway ?? state.Server}" +
                     (c is { VirtualAddresses.Count: > 0 } ? $", virtual IP {string.Join(", ", c.VirtualAddresses)}" : "") +
                     (c is { DnsServers.Count: > 0 } ? $", DNS {string.Join(", ", c.DnsServers)}" : "") + ".");
             }
@@ -256,11 +263,12 @@ public static class ServiceCommands
         return error.IsRecoverable ? ServiceExitCodes.ConnectionFailed : ServiceExitCodes.NotRecoverable;
     }
 
-    private static async Task<int> ForegroundAsync(ParseResult pr, ServiceCliOptions o, Ikev2VpnProfile? profile, string name, bool json, CancellationToken ct)
+    private static async Task<int> ForegroundAsync(ParseResult pr, ServiceCliOptions o, Ikev2VpnProfile? profile, string name, bool json,
+        Connection.ProfileConnectionSettings settings, bool printStats, CancellationToken ct)
     {
         var store = o.Store();
         var logger = json ? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance : new LineLogger(pr.InvocationConfiguration.Error, LogLevel.Warning);
-        await using var manager = new VpnManagerService(new VpnManagerOptions { Store = store, ConnectionFactory = o.ConnectionFactory(), Logger = logger });
+        await using var manager = new VpnManagerService(new VpnManagerOptions { Store = store, ConnectionFactory = o.ConnectionFactory(settings), Logger = logger });
         // Offer the control socket too, so 'ikev2 status' works from another terminal (unless a service owns it).
         ControlServer? server = new(manager, o.SocketPath(store), logger);
         try { server.Start(); }
@@ -283,6 +291,8 @@ public static class ServiceCommands
             using var intr = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
             using var reg = ct.Register(() => signal.TrySetResult());
             var done = await Task.WhenAny(signal.Task, ended.Task);
+            if (printStats && !json && (await manager.GetProvisionedVpnProfileStateAsync(name, CancellationToken.None)).Statistics is { } st)
+                pr.InvocationConfiguration.Output.WriteLine($"  out {st.PacketsOut} pkts/{st.BytesOut} B, in {st.PacketsIn} pkts/{st.BytesIn} B");
             if (done == ended.Task)
             {
                 var last = await ended.Task;

@@ -87,6 +87,8 @@ public sealed class IkeUdpDriver : IAsyncDisposable
 
     public void DeleteChildSa(uint inboundSpi) => Post(() => _session.DeleteChildSa(inboundSpi));
 
+    public void RekeyChildSa(uint inboundSpi) => Post(() => _session.RekeyChildSa(inboundSpi));
+
     public void CheckLiveness() => Post(_session.CheckLiveness);
 
     /// <summary>Waits for the first event matching <paramref name="match"/> from now on (or throws when the session ends first).</summary>
@@ -156,11 +158,21 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         if (command.DueAt is not { } due) return;
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         _timers[command.Timer] = cts;
-        var delay = due - _clock.Now;
-        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+        var delay = TimeSpan.FromMilliseconds(Math.Ceiling(Math.Max(0, (due - _clock.Now).TotalMilliseconds)));
         _ = Task.Delay(delay, cts.Token).ContinueWith(t =>
         {
-            if (!t.IsCanceled) Post(() => _session.HandleTimer(command.Timer));
+            if (t.IsCanceled) return;
+            Post(() =>
+            {
+                if (cts.IsCancellationRequested) return new IkeOutput();
+                // Timer resolution is coarser than the clock: a firing a little early is re-armed, not lost.
+                if (_clock.Now < due)
+                {
+                    SetTimer(command);
+                    return new IkeOutput();
+                }
+                return _session.HandleTimer(command.Timer);
+            });
         }, TaskScheduler.Default);
     }
 

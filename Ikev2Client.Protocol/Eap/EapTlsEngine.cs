@@ -1,0 +1,161 @@
+using System.Security.Cryptography.X509Certificates;
+using Ikev2Client.Protocol.Auth;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Tls;
+using Org.BouncyCastle.Security;
+using CertificateRequest = Org.BouncyCastle.Crypto.Tls.CertificateRequest;
+
+namespace Ikev2Client.Protocol.Eap;
+
+/// <summary>
+/// The TLS side of EAP-TLS on BouncyCastle's non-blocking TLS 1.2 API (Org.BouncyCastle.Crypto.Tls in
+/// Portable.BouncyCastle 1.8.10). .NET's SslStream is not used because it exposes neither the TLS 1.2 master
+/// secret nor an RFC 5705 exporter, and EAP-TLS needs one of them for the MSK (RFC 5216 §2.3):
+/// Key_Material = TLS-PRF(master_secret, "client EAP encryption", client.random || server.random), which is
+/// exactly the exporter with that label and no context; MSK = the first 64 bytes, EMSK the next 64.
+/// </summary>
+internal static class EapTlsKeys
+{
+    public const string Label = "client EAP encryption";
+
+    public static byte[] Msk(TlsContext context) => context.ExportKeyingMaterial(Label, null, 128)[..64];
+
+    public static Certificate ToBcChain(ClientCredential credential)
+    {
+        var chain = new[] { credential.Certificate }.Concat(credential.Chain.Where(c => c.Subject != c.Issuer))
+            .Select(c => Org.BouncyCastle.Asn1.X509.X509CertificateStructure.GetInstance(c.RawData)).ToArray();
+        return new Certificate(chain);
+    }
+
+    public static AsymmetricKeyParameter PrivateKey(ClientCredential credential)
+    {
+        var pkcs8 = credential.SigningKey.ExportPkcs8();
+        try { return PrivateKeyFactory.CreateKey(pkcs8); }
+        finally { System.Security.Cryptography.CryptographicOperations.ZeroMemory(pkcs8); }
+    }
+
+    public static SignatureAndHashAlgorithm SignatureFor(ClientCredential credential) => new(HashAlgorithm.sha256,
+        credential.SigningKey.KeyType == SigningKeyType.Rsa ? SignatureAlgorithm.rsa : SignatureAlgorithm.ecdsa);
+
+    public static List<X509Certificate2> ToDotNet(Certificate chain) =>
+        chain.GetCertificateList().Select(c => X509CertificateLoader.LoadCertificate(c.GetEncoded())).ToList();
+}
+
+/// <summary>Our EAP-TLS client: presents our certificate and validates the server's.</summary>
+internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient
+{
+    public TlsContext? Context => mContext;
+    public bool HandshakeComplete { get; private set; }
+    public EapError? ValidationError { get; private set; }
+
+    public override ProtocolVersion MinimumVersion => ProtocolVersion.TLSv12;
+    public override ProtocolVersion ClientVersion => ProtocolVersion.TLSv12;
+
+    public override void NotifyHandshakeComplete()
+    {
+        base.NotifyHandshakeComplete();
+        // BouncyCastle clears the master secret right after this callback, so the keys are exported here.
+        Msk = EapTlsKeys.Msk(mContext);
+        HandshakeComplete = true;
+    }
+
+    /// <summary>The RFC 5216 MSK, available once the handshake is complete.</summary>
+    public byte[]? Msk { get; private set; }
+
+    public override TlsAuthentication GetAuthentication() => new Authentication(this);
+
+    private sealed class Authentication(EapTlsClient outer) : TlsAuthentication
+    {
+        public void NotifyServerCertificate(Certificate serverCertificate)
+        {
+            var certs = EapTlsKeys.ToDotNet(serverCertificate);
+            if (certs.Count == 0)
+            {
+                outer.ValidationError = new EapError(EapErrorKind.ServerAuthenticationFailed, "The EAP-TLS server sent no certificate.");
+                throw new TlsFatalAlert(AlertDescription.bad_certificate);
+            }
+            var validator = new ServerCertificateValidator(new CertificateValidationOptions
+            {
+                TrustedCertificateAuthorities = outer._options.TlsTrustedCas,
+                Clock = outer._options.Clock,
+            });
+            var expected = outer._options.TlsServerName is { } name ? PeerIdentity.Fqdn(name) : null;
+            var result = validator.Validate(certs[0], certs.Skip(1), null, expected);
+            if (!result.IsValid)
+            {
+                outer.ValidationError = new EapError(EapErrorKind.ServerAuthenticationFailed, $"EAP-TLS: {result.Error!.Message}");
+                throw new TlsFatalAlert(AlertDescription.bad_certificate);
+            }
+        }
+
+        public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest)
+        {
+            var cred = outer._options.TlsCredential!;
+            return new DefaultTlsSignerCredentials(outer.mContext, EapTlsKeys.ToBcChain(cred), EapTlsKeys.PrivateKey(cred), EapTlsKeys.SignatureFor(cred));
+        }
+    }
+
+    private readonly EapPeerOptions _options = options;
+}
+
+/// <summary>The authenticator's EAP-TLS server: requires and validates a client certificate.</summary>
+internal sealed class EapTlsServer(EapServerOptions options) : DefaultTlsServer
+{
+    public TlsContext? Context => mContext;
+    public bool HandshakeComplete { get; private set; }
+    public string? ClientSubject { get; private set; }
+
+    protected override ProtocolVersion MinimumVersion => ProtocolVersion.TLSv12;
+    protected override ProtocolVersion MaximumVersion => ProtocolVersion.TLSv12;
+
+    private bool IsRsa => options.TlsCredential!.SigningKey.KeyType == SigningKeyType.Rsa;
+
+    protected override int[] GetCipherSuites() => IsRsa
+        ? new[] { CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 }
+        : new[] { CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 };
+
+    private TlsSignerCredentials Credentials()
+    {
+        var cred = options.TlsCredential!;
+        return new DefaultTlsSignerCredentials(mContext, EapTlsKeys.ToBcChain(cred), EapTlsKeys.PrivateKey(cred), EapTlsKeys.SignatureFor(cred));
+    }
+
+    protected override TlsSignerCredentials GetRsaSignerCredentials() => Credentials();
+    protected override TlsSignerCredentials GetECDsaSignerCredentials() => Credentials();
+
+    public override CertificateRequest GetCertificateRequest()
+    {
+        var algorithms = new System.Collections.ArrayList
+        {
+            new SignatureAndHashAlgorithm(HashAlgorithm.sha256, SignatureAlgorithm.rsa),
+            new SignatureAndHashAlgorithm(HashAlgorithm.sha256, SignatureAlgorithm.ecdsa),
+            new SignatureAndHashAlgorithm(HashAlgorithm.sha384, SignatureAlgorithm.ecdsa),
+        };
+        return new CertificateRequest(new[] { ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign }, algorithms, null);
+    }
+
+    public override void NotifyClientCertificate(Certificate clientCertificate)
+    {
+        var certs = EapTlsKeys.ToDotNet(clientCertificate);
+        if (certs.Count == 0) throw new TlsFatalAlert(AlertDescription.handshake_failure);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(options.TlsClientCas.ToArray());
+        chain.ChainPolicy.ExtraStore.AddRange(certs.Skip(1).ToArray());
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = options.Clock().UtcDateTime;
+        if (!chain.Build(certs[0])) throw new TlsFatalAlert(AlertDescription.bad_certificate);
+        ClientSubject = certs[0].Subject;
+    }
+
+    public override void NotifyHandshakeComplete()
+    {
+        base.NotifyHandshakeComplete();
+        // BouncyCastle clears the master secret right after this callback, so the keys are exported here.
+        Msk = EapTlsKeys.Msk(mContext);
+        HandshakeComplete = true;
+    }
+
+    /// <summary>The RFC 5216 MSK, available once the handshake is complete.</summary>
+    public byte[]? Msk { get; private set; }
+}

@@ -1,0 +1,100 @@
+#!/bin/sh
+# Throughput benchmark of our userspace data plane against strongSwan's (kernel-libipsec), same topology:
+#
+#   client (192.0.2.2) --veth-- (192.0.2.1) gateway (10.1.0.1) --veth-- (10.1.0.10) server
+#
+# (a) `ikev2 responder` in the gateway namespace + `ikev2 connect --foreground` in the client namespace;
+# (b) strongSwan charon (kernel-libipsec) on both sides.
+# Each: iperf3 -t SECONDS client -> server through the tunnel (TCP). Prints both rates in Mbit/s and the ratio.
+#
+# usage (root): throughput.sh [SECONDS=10] [IKE_PROPOSAL] [ESP_PROPOSAL]
+# env: SKIP_BUILD=1 uses the existing Release build; IKEV2=path to the ikev2 binary.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+. "$HERE/topology.sh"
+SECONDS_RUN=${1:-10}
+IKE=${2:-aes256gcm16-prfsha256-x25519}
+ESP=${3:-aes256gcm16}
+PSK="ikev2client-throughput-psk"
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+command -v iperf3 >/dev/null || { echo "iperf3 is needed" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/ikev2tp.XXXXXX)
+ID=iktp$(printf %x $$)
+RESP_PID= CONN_PID=
+cleanup() {
+    [ -n "$CONN_PID" ] && kill "$CONN_PID" 2>/dev/null
+    [ -n "$RESP_PID" ] && kill "$RESP_PID" 2>/dev/null
+    sleep 0.5
+    charon_stop "$WORK/client" 2>/dev/null; charon_stop "$WORK/gateway" 2>/dev/null
+    topo_down "$ID"; rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+die() { echo "throughput: $*" >&2; exit 1; }
+
+if [ -z "${IKEV2:-}" ]; then
+    if [ -z "${SKIP_BUILD:-}" ]; then
+        dotnet build "$ROOT/Ikev2Client/Ikev2Client.csproj" -c Release -v q -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; die "build failed"; }
+    fi
+    IKEV2="$ROOT/Ikev2Client/bin/Release/net10.0/ikev2"
+fi
+[ -x "$IKEV2" ] || die "no ikev2 binary at $IKEV2"
+# Workstation GC, concurrent off (the data path allocates nothing per packet), tiered PGO on.
+export DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_TieredPGO=1 DOTNET_TieredCompilation=1
+
+# wait_for FILE TEXT SECONDS
+wait_for() { _i=0; while [ $_i -lt $(($3 * 10)) ]; do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; _i=$((_i + 1)); done; return 1; }
+
+# iperf_run: prints the received rate in Mbit/s
+iperf_run() {
+    ip netns exec "$TOPO_S" iperf3 -s -1 -D >/dev/null 2>&1
+    sleep 0.5
+    ip netns exec "$TOPO_C" iperf3 -c "$SW_SERVER_ADDR" -t "$SECONDS_RUN" -J > "$WORK/iperf.json" 2>&1 || { cat "$WORK/iperf.json" >&2; return 1; }
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))' "$WORK/iperf.json"
+}
+
+topo_up "$ID" || die "topology failed"
+
+# ---- (a) ours ----
+cat > "$WORK/responder.json" <<JSON
+{
+  "listenAddress": "$SW_GW_ADDR", "listenPort": 500, "natTPort": 4500,
+  "psk": "$PSK", "localId": "gw.test", "remoteId": "client.test",
+  "addressPool": "$SW_POOL", "dns": ["$SW_DNS"], "localSubnets": ["$SW_SERVER_SUBNET"],
+  "ikeProposals": "$IKE", "espProposals": "$ESP", "mtu": 1400
+}
+JSON
+cat > "$WORK/profile.json" <<JSON
+{
+  "name": "throughput", "serverAddr": "$SW_GW_ADDR", "authMethod": "psk", "psk": "$PSK",
+  "userIdentity": "client.test", "remoteIdentity": "gw.test",
+  "ikeProposal": "$IKE", "espProposal": "$ESP", "maxMtu": 1400
+}
+JSON
+ip netns exec "$TOPO_G" "$IKEV2" responder --config "$WORK/responder.json" >"$WORK/responder.out" 2>&1 &
+RESP_PID=$!
+wait_for "$WORK/responder.out" READY 30 || { cat "$WORK/responder.out" >&2; die "responder did not start"; }
+ip netns exec "$TOPO_C" "$IKEV2" connect "$WORK/profile.json" --foreground --stats >"$WORK/connect.out" 2>&1 &
+CONN_PID=$!
+wait_for "$WORK/connect.out" CONNECTED 30 || { cat "$WORK/connect.out" "$WORK/responder.out" >&2; die "our client did not connect"; }
+OURS=$(iperf_run) || die "iperf3 through our tunnel failed"
+kill -TERM "$CONN_PID"; wait "$CONN_PID"; CONN_RC=$?; CONN_PID=
+kill -TERM "$RESP_PID"; wait "$RESP_PID"; RESP_PID=
+[ "$CONN_RC" = 0 ] || { cat "$WORK/connect.out" >&2; die "ikev2 connect exited with $CONN_RC"; }
+grep -E "^  out " "$WORK/connect.out" | sed 's/^/  client counters: /'
+
+# ---- (b) strongSwan on both sides ----
+charon_conf "$WORK/gateway" "ike 0 cfg 0 knl 0 net 0 enc 0 job 0 lib 0 mgr 0 chd 0 dmn 0 esp 0"
+charon_conf "$WORK/client" "ike 0 cfg 0 knl 0 net 0 enc 0 job 0 lib 0 mgr 0 chd 0 dmn 0 esp 0"
+psk_gateway_conf "$WORK/gateway/swanctl.conf" "$IKE" "$ESP" "$PSK"
+psk_client_conf "$WORK/client/swanctl.conf" "$IKE" "$ESP" "$PSK"
+charon_start "$TOPO_G" "$WORK/gateway" && charon_load "$WORK/gateway" || die "gateway charon did not start"
+charon_start "$TOPO_C" "$WORK/client" && charon_load "$WORK/client" || die "client charon did not start"
+sw "$WORK/client" --initiate --child net --timeout 15 >/dev/null 2>&1 || die "strongSwan client did not connect"
+THEIRS=$(iperf_run) || die "iperf3 through the strongSwan tunnel failed"
+
+echo "ESP $ESP, iperf3 -t $SECONDS_RUN TCP client -> server"
+echo "ours (ikev2 responder + ikev2 connect): $OURS Mbit/s"
+echo "strongSwan (charon kernel-libipsec x2):  $THEIRS Mbit/s"
+python3 -c 'import sys; print("ratio: %.2fx" % (float(sys.argv[1]) / float(sys.argv[2])))' "$OURS" "$THEIRS"

@@ -1,0 +1,130 @@
+using System.Net;
+using Ikev2Client.Platform;
+using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Ike;
+
+namespace Ikev2Client.Connection;
+
+/// <summary>
+/// Both directions of one negotiated CHILD SA as <see cref="IpSecTransform"/>s built through the IpSecManager contract
+/// (SPI reservations included), plus its traffic selectors in packet-checkable form. The two directions are disposed
+/// separately so a rekey can retire the outbound SA at once and the inbound one later.
+/// </summary>
+public sealed class ChildSaTransforms : IDisposable
+{
+    private ChildSaTransforms(ChildSaInfo child, IpSecTransform inbound, IpSecTransform outbound)
+    {
+        Child = child;
+        Inbound = inbound;
+        Outbound = outbound;
+        Local = TrafficSelectorSet.From(child.LocalTrafficSelectors);
+        Remote = TrafficSelectorSet.From(child.RemoteTrafficSelectors);
+    }
+
+    /// <summary>The negotiated CHILD SA.</summary>
+    public ChildSaInfo Child { get; }
+    /// <summary>Decrypts what the peer sends (our SPI).</summary>
+    public IpSecTransform Inbound { get; }
+    /// <summary>Encrypts what we send (the peer's SPI).</summary>
+    public IpSecTransform Outbound { get; }
+    /// <summary>Our traffic selectors.</summary>
+    public TrafficSelectorSet Local { get; }
+    /// <summary>The peer's traffic selectors.</summary>
+    public TrafficSelectorSet Remote { get; }
+
+    /// <summary>
+    /// Builds the transforms in <paramref name="mode"/>. The inbound SPI reservation comes from
+    /// <paramref name="spis"/> when the session allocated it there; the outbound one is reserved for the peer.
+    /// </summary>
+    public static ChildSaTransforms Create(ChildSaInfo child, IIpSecManager manager, IpSecSpiAllocator? spis, EspTransformMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        ArgumentNullException.ThrowIfNull(manager);
+        var localAddress = child.LocalEndPoint.Address;
+        var remoteAddress = child.RemoteEndPoint.Address;
+        var inSpi = spis?.Take(child.InboundSpi) ?? manager.AllocateSecurityParameterIndex(localAddress, unchecked((int)child.InboundSpi));
+        SecurityParameterIndex? outSpi = null;
+        IpSecTransform? inbound = null;
+        try
+        {
+            outSpi = manager.AllocateSecurityParameterIndex(remoteAddress, unchecked((int)child.OutboundSpi));
+            inbound = Build(child, inbound: true).Build(mode, remoteAddress, inSpi);
+            var outbound = Build(child, inbound: false).Build(mode, localAddress, outSpi);
+            return new ChildSaTransforms(child, inbound, outbound);
+        }
+        catch
+        {
+            inbound?.Dispose();
+            inSpi.Dispose();
+            outSpi?.Dispose();
+            throw;
+        }
+    }
+
+    private static IpSecTransform.Builder Build(ChildSaInfo child, bool inbound)
+    {
+        var a = child.Algorithms;
+        var k = child.Keys;
+        var encKey = inbound ? k.InboundEncryptionKey : k.OutboundEncryptionKey;
+        var intKey = inbound ? k.InboundIntegrityKey : k.OutboundIntegrityKey;
+        var builder = new IpSecTransform.Builder().SetExtendedSequenceNumbers(a.Esn == EsnId.Esn);
+        switch (a.Encryption.Id)
+        {
+            case EncrId.AesGcm16:
+                return builder.SetAuthenticatedEncryption(new IpSecAlgorithm(IpSecAlgorithm.AuthCryptAesGcm, encKey, 128));
+            case EncrId.ChaCha20Poly1305:
+                return builder.SetAuthenticatedEncryption(new IpSecAlgorithm(IpSecAlgorithm.AuthCryptChaCha20Poly1305, encKey, 128));
+            case EncrId.AesCbc:
+                var (name, trunc) = a.Integrity?.Id switch
+                {
+                    IntegId.HmacSha2_256_128 => (IpSecAlgorithm.AuthHmacSha256, 128),
+                    IntegId.HmacSha2_384_192 => (IpSecAlgorithm.AuthHmacSha384, 192),
+                    IntegId.HmacSha2_512_256 => (IpSecAlgorithm.AuthHmacSha512, 256),
+                    var other => throw new NotSupportedException($"ESP integrity {other} is not supported by the data plane"),
+                };
+                return builder.SetEncryption(new IpSecAlgorithm(IpSecAlgorithm.CryptAesCbc, encKey))
+                    .SetAuthentication(new IpSecAlgorithm(name, intKey, trunc));
+            default:
+                throw new NotSupportedException($"ESP encryption {a.Encryption.Name} is not supported by the data plane");
+        }
+    }
+
+    /// <summary>Disposes the outbound transform and its SPI reservation.</summary>
+    public void DisposeOutbound()
+    {
+        Outbound.Dispose();
+        Outbound.SecurityParameterIndex.Dispose();
+    }
+
+    /// <summary>Disposes the inbound transform and its SPI reservation.</summary>
+    public void DisposeInbound()
+    {
+        Inbound.Dispose();
+        Inbound.SecurityParameterIndex.Dispose();
+    }
+
+    /// <summary>Disposes both directions (idempotent).</summary>
+    public void Dispose()
+    {
+        DisposeOutbound();
+        DisposeInbound();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Child.ToString();
+}
+
+/// <summary>Which kind of transform the data path needs.</summary>
+public enum EspTransformMode
+{
+    /// <summary>Tunnel mode (TUN fallback: inner IP packets).</summary>
+    Tunnel,
+    /// <summary>Transport mode (applied to sockets through the IpSecManager contract).</summary>
+    Transport,
+}
+
+internal static class IpSecTransformBuilderExtensions
+{
+    public static IpSecTransform Build(this IpSecTransform.Builder builder, EspTransformMode mode, IPAddress source, SecurityParameterIndex spi) =>
+        mode == EspTransformMode.Transport ? builder.BuildTransportModeTransform(source, spi) : builder.BuildTunnelModeTransform(source, spi);
+}

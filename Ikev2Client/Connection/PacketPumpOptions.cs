@@ -1,0 +1,17 @@
+namespace Ikev2Client.Connection;
+
+/// <summary>Tuning of the <see cref="PacketPump"/>.</summary>
+public sealed class PacketPumpOptions
+{
+    /// <summary>Packets per TUN wake-up and per recvmmsg/sendmmsg call.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Largest UDP datagram the inbound side accepts (ESP packets and unfragmented IKE messages).</summary>
+    public int MaxDatagramSize { get; init; } = 16384;
+
+    /// <summary>NAT-T keepalive (one 0xFF byte, RFC 3948 §2.3) after this long without sending; null disables.</summary>
+    public TimeSpan? KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Socket buffer size asked for (SO_RCVBUF/SO_SNDBUF, forced when privileged); 0 keeps the default.</summary>
+    public int SocketBufferBytes { get; init; } = 4 * 1024 * 1024;
+}

@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Sockets;
+using Ikev2Client.Platform;
+using Ikev2Client.Platform.Linux;
+using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Ike;
+using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+
+namespace Ikev2Client.Connection;
+
+/// <summary>
+/// A minimal IKEv2 responder with the same userspace data plane as the client, for tests and benchmarks (not a
+/// production gateway): PSK, an address pool, a TUN on its side routing the pool, and packets forwarded between the
+/// tunnel and that TUN by a <see cref="PacketPump"/>. Serves one client at a time; when a client's IKE SA ends, a
+/// fresh session waits for the next one.
+/// </summary>
+public sealed class ResponderHost : IDisposable
+{
+    private readonly ResponderConfig _config;
+    private readonly Func<IVpnInterfaceBuilder> _builderFactory;
+    private readonly IkeAddressPool _pool;
+    private readonly IPAddress _ownAddress;
+    private readonly UserspaceIpSecManager _manager = new();
+    private readonly object _gate = new();
+    private readonly List<ChildSaTransforms> _children = new();
+    private Socket? _socket;
+    private PacketPump? _pump;
+    private IVpnInterface? _tun;
+    private volatile IkeUdpDriver? _driver;
+    private IpSecSpiAllocator? _spis;
+    private IReadOnlyList<IkeSpec> _ike = IkeSpec.DefaultIke;
+    private IReadOnlyList<IkeSpec> _esp = IkeSpec.DefaultEsp;
+
+    /// <summary>Creates the host; <paramref name="builderFactory"/> defaults to a Linux TUN.</summary>
+    public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder>? builderFactory = null)
+    {
+        _config = config;
+        _builderFactory = builderFactory ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }));
+        _pool = new IkeAddressPool(IPNetwork.Parse(config.AddressPool));
+        if (!_pool.TryAcquire(out _ownAddress)) throw new ArgumentException("the address pool has no usable address");
+        if (config.IkeProposals != null && !ProposalConversion.TryParse(config.IkeProposals, false, out _ike, out var e1))
+            throw new ArgumentException($"ikeProposals: {e1}");
+        if (config.EspProposals != null && !ProposalConversion.TryParse(config.EspProposals, true, out _esp, out var e2))
+            throw new ArgumentException($"espProposals: {e2}");
+    }
+
+    /// <summary>Progress lines for people.</summary>
+    public event Action<string>? Progress;
+
+    /// <summary>The responder's TUN address (the first pool address).</summary>
+    public IPAddress TunnelAddress => _ownAddress;
+
+    /// <summary>The data plane counters.</summary>
+    public DataPlaneStatistics Statistics => _pump?.Counters.Snapshot() ?? new DataPlaneCounters().Snapshot();
+
+    /// <summary>The NAT-T endpoint actually bound (after <see cref="Start"/>).</summary>
+    public IPEndPoint? NatTEndPoint => _socket?.LocalEndPoint as IPEndPoint;
+
+    /// <summary>The current client's IKE driver (null between clients).</summary>
+    public IkeUdpDriver? CurrentDriver => _driver;
+
+    /// <summary>Creates the TUN and sockets on the calling thread and starts serving.</summary>
+    public void Start()
+    {
+        var listen = IPAddress.Parse(_config.ListenAddress);
+        _socket = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _socket.Bind(new IPEndPoint(listen, _config.NatTPort));
+        var pool = IPNetwork.Parse(_config.AddressPool);
+        var builder = _builderFactory()
+            .AddAddress(_ownAddress, pool.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)
+            .AddRoute(pool.BaseAddress, pool.PrefixLength)
+            .SetMtu(_config.Mtu)
+            .SetSession("ikev2 responder");
+        _tun = builder.Establish();
+        _tun.Protect(_socket);
+        _spis = new IpSecSpiAllocator(_manager, listen);
+        _pump = new PacketPump(_socket, new PacketPumpOptions { KeepaliveInterval = null },
+            (message, remote) => _driver?.ReceiveNatT(message, remote, (IPEndPoint)_socket.LocalEndPoint!));
+        _pump.AttachInterface(_tun);
+        _pump.Start();
+        Report($"listening on {listen}:{_config.ListenPort} (NAT-T {_config.NatTPort}); interface {_tun.Name} {_ownAddress}, pool {_config.AddressPool}");
+    }
+
+    /// <summary>Serves clients one after the other until cancelled (blocks).</summary>
+    public void Run(CancellationToken cancellationToken)
+    {
+        if (_pump == null) Start();
+        var listen = IPAddress.Parse(_config.ListenAddress);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            using var psk = new PskAuthenticator(_config.Psk);
+            var options = new IkeSessionOptions
+            {
+                Role = IkeRole.Responder,
+                LocalIdentity = IkeIdentity.Parse(_config.LocalId),
+                RemoteIdentity = _config.RemoteId == null ? null : IkeIdentity.Parse(_config.RemoteId),
+                Authenticator = psk,
+                IkeProposals = _ike,
+                EspProposals = _esp,
+                LocalTrafficSelectors = _config.LocalSubnets.Select(s => Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse(s))).ToArray(),
+                Responder = new IkeResponderOptions
+                {
+                    AddressPool = _pool,
+                    DnsServers = _config.Dns.Select(IPAddress.Parse).ToArray(),
+                    AllowTransportMode = false,
+                },
+            };
+            using var session = new IkeSession(options, spiAllocator: _spis);
+            var driver = new IkeUdpDriver(session, new IkeUdpDriverOptions
+            {
+                LocalIkeEndPoint = new IPEndPoint(listen, _config.ListenPort),
+                NatTSocket = _socket,
+                NatKeepaliveInterval = null,
+            });
+            driver.EventRaised += OnEvent;
+            _driver = driver;
+            driver.Start();
+            try
+            {
+                var done = Task.WhenAny(driver.Completion, Task.Delay(Timeout.Infinite, cancellationToken));
+                done.Wait(CancellationToken.None);
+                if (cancellationToken.IsCancellationRequested && session.State == IkeSessionState.Established)
+                {
+                    driver.Close();
+                    driver.Completion.Wait(TimeSpan.FromSeconds(3));
+                }
+            }
+            finally
+            {
+                _driver = null;
+                RemoveAllChildren();
+                driver.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            }
+        }
+    }
+
+    private void OnEvent(IkeEvent e)
+    {
+        switch (e)
+        {
+            case IkeEvent.IkeSaEstablished s:
+                Report($"IKE SA established with {s.Sa.RemoteIdentity} at {s.Sa.RemoteEndPoint} ({s.Sa.Algorithms})");
+                break;
+            case IkeEvent.ChildSaEstablished c:
+                Install(c.ChildSa, null);
+                break;
+            case IkeEvent.ChildSaRekeyed r:
+                Install(r.New, r.Old);
+                break;
+            case IkeEvent.ChildSaDeleted d:
+                Remove(d.ChildSa.InboundSpi);
+                break;
+            case IkeEvent.Deleted d:
+                Report($"IKE SA deleted ({d.Reason}); {Statistics}");
+                break;
+            case IkeEvent.Failed f:
+                Report($"IKE SA failed: {f.Error}");
+                break;
+        }
+    }
+
+    private void Install(ChildSaInfo child, ChildSaInfo? replaces)
+    {
+        lock (_gate)
+        {
+            var t = ChildSaTransforms.Create(child, _manager, _spis, EspTransformMode.Tunnel);
+            _children.Add(t);
+            _pump!.AddInbound(t.Inbound, t.Local, t.Remote);
+            _pump.SetOutbound(t.Outbound, t.Local, t.Remote, child.RemoteEndPoint, replaces?.OutboundSpi);
+            if (replaces != null) _children.FirstOrDefault(c => c.Child.InboundSpi == replaces.InboundSpi)?.DisposeOutbound();
+        }
+        Report($"CHILD SA {child}");
+    }
+
+    private void Remove(uint inboundSpi)
+    {
+        lock (_gate)
+        {
+            var hit = _children.FirstOrDefault(c => c.Child.InboundSpi == inboundSpi);
+            if (hit == null) return;
+            _children.Remove(hit);
+            _pump?.RemoveInbound(hit.Inbound.Spi);
+            _pump?.RemoveOutbound(hit.Outbound.Spi);
+            hit.Dispose();
+        }
+    }
+
+    private void RemoveAllChildren()
+    {
+        lock (_gate)
+        {
+            foreach (var c in _children.ToArray()) Remove(c.Child.InboundSpi);
+        }
+    }
+
+    private void Report(string line) => Progress?.Invoke(line);
+
+    /// <summary>Stops the pump and removes the TUN, routes and sockets.</summary>
+    public void Dispose()
+    {
+        _pump?.Dispose();
+        RemoveAllChildren();
+        _tun?.Dispose();
+        _spis?.Dispose();
+        _socket?.Dispose();
+        _manager.Dispose();
+    }
+}

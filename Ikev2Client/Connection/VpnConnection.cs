@@ -1,0 +1,354 @@
+using System.Net;
+using System.Net.Sockets;
+using Ikev2Client.Platform;
+using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Ike;
+
+namespace Ikev2Client.Connection;
+
+/// <summary>
+/// One VPN connection: drives an <see cref="IkeSession"/> through <see cref="IkeUdpDriver"/>, and when the CHILD SA is
+/// established builds its ESP transforms through the IpSecManager contract and installs the data path — the TUN
+/// interface with the virtual IP, routes from the remote traffic selectors (split) or everything (full), DNS, the
+/// protected NAT-T socket and the <see cref="PacketPump"/>; or transport-mode transforms when the selectors are
+/// host-to-host. Rekeys switch outbound traffic at once and keep the old inbound SA until the peer deletes it.
+/// On disconnect, deletion or failure everything is torn down (no TUN, route or rule left).
+/// </summary>
+/// <remarks>
+/// <see cref="Connect"/> creates the sockets and the interface on the calling thread, so a caller inside a network
+/// namespace keeps them there. Events from the IKE session are handled on the driver's loop.
+/// </remarks>
+public sealed class VpnConnection : IDisposable
+{
+    private readonly VpnConnectionOptions _options;
+    private readonly object _gate = new();
+    private readonly ManualResetEventSlim _childReady = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<ChildSaTransforms> _children = new();
+    private IIpSecManager? _manager;
+    private bool _ownsManager;
+    private Socket? _socket;
+    private IkeSession? _session;
+    private IkeUdpDriver? _driver;
+    private PacketPump? _pump;
+    private IVpnInterface? _tun;
+    private IpSecSpiAllocator? _spis;
+    private IkeConfiguration? _config;
+    private ChildSaInfo? _firstChild;
+    private VpnConnectionState _state = VpnConnectionState.Disconnected;
+    private bool _started;
+    private bool _tornDown;
+
+    /// <summary>Creates a connection; nothing happens until <see cref="Connect"/>.</summary>
+    public VpnConnection(VpnConnectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
+
+    /// <summary>Raised on every state change (on whichever thread caused it).</summary>
+    public event Action<VpnConnectionState>? StateChanged;
+
+    /// <summary>Progress lines for people ("IKE SA established", "interface ikev2tun0 up", ...).</summary>
+    public event Action<string>? Progress;
+
+    /// <summary>Current state.</summary>
+    public VpnConnectionState State { get { lock (_gate) return _state; } }
+
+    /// <summary>What was negotiated and installed, once connected.</summary>
+    public VpnConnectionInfo? Info { get; private set; }
+
+    /// <summary>The IKE error that ended the connection, if any.</summary>
+    public IkeError? Error { get; private set; }
+
+    /// <summary>A one-line reason why the connection ended (null while it runs or after a local disconnect).</summary>
+    public string? EndReason { get; private set; }
+
+    /// <summary>The packet pump's counters (zeros before connecting).</summary>
+    public DataPlaneStatistics Statistics => _pump?.Counters.Snapshot() ?? new DataPlaneCounters().Snapshot();
+
+    /// <summary>The CHILD SAs installed now (after a rekey, briefly the old one too until it is deleted).</summary>
+    public IReadOnlyList<ChildSaTransforms> ChildSas { get { lock (_gate) return _children.ToArray(); } }
+
+    /// <summary>The IpSecManager in use (transport mode: apply <see cref="ChildSas"/>' transforms to sockets with it).</summary>
+    public IIpSecManager? IpSecManager => _manager;
+
+    /// <summary>The IKE driver (for liveness checks and tests), once connecting.</summary>
+    public IkeUdpDriver? Driver => _driver;
+
+    /// <summary>Completes when the connection has been torn down, for whatever reason.</summary>
+    public Task Closed => _closed.Task;
+
+    /// <summary>
+    /// Connects and installs the data path; returns when <see cref="VpnConnectionState.Connected"/>.
+    /// </summary>
+    /// <exception cref="VpnConnectionException">the connection failed (everything created so far is removed).</exception>
+    /// <exception cref="OperationCanceledException">cancelled (everything created so far is removed).</exception>
+    public void Connect(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (_started) throw new InvalidOperationException("a VpnConnection connects once; create a new one");
+            _started = true;
+        }
+        SetState(VpnConnectionState.Connecting);
+        try
+        {
+            var server = _options.Server;
+            var localAddress = _options.LocalAddress.Equals(IPAddress.Any) || _options.LocalAddress.Equals(IPAddress.IPv6Any)
+                ? SourceAddressFor(server) : _options.LocalAddress;
+            _socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            _socket.Bind(new IPEndPoint(_options.LocalAddress, 0));
+            var natTLocal = new IPEndPoint(localAddress, ((IPEndPoint)_socket.LocalEndPoint!).Port);
+            if (_options.IpSecManager == null)
+            {
+                _manager = new UserspaceIpSecManager();
+                _ownsManager = true;
+            }
+            else _manager = _options.IpSecManager;
+            _spis = new IpSecSpiAllocator(_manager, localAddress);
+            _session = new IkeSession(_options.Session, spiAllocator: _spis);
+            _driver = new IkeUdpDriver(_session, new IkeUdpDriverOptions
+            {
+                LocalIkeEndPoint = new IPEndPoint(_options.LocalAddress, 0),
+                NatTSocket = _socket,
+                NatKeepaliveInterval = null, // the pump sends keepalives when the data path is idle
+            });
+            var driver = _driver;
+            _pump = new PacketPump(_socket, _options.Pump, (message, remote) => driver.ReceiveNatT(message, remote, natTLocal));
+            _driver.EventRaised += OnEvent;
+            _pump.Start();
+            Report($"connecting to {server} from {localAddress}");
+            _driver.Connect(server);
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.ConnectTimeout);
+            int which = WaitHandle.WaitAny([_childReady.WaitHandle, ((IAsyncResult)_driver.Completion).AsyncWaitHandle, timeout.Token.WaitHandle]);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (which == 2) throw new VpnConnectionException($"no answer from {server} within {_options.ConnectTimeout.TotalSeconds:0} s");
+            if (which == 1 || _firstChild == null) throw Ended(_driver.Completion.Result);
+            Install(_firstChild, _config);
+            SetState(VpnConnectionState.Connected);
+        }
+        catch (Exception e)
+        {
+            var failure = e switch
+            {
+                VpnConnectionException or OperationCanceledException => e,
+                VpnPlatformException p => new VpnConnectionException($"could not set up the tunnel interface: {p.Message}", null, p),
+                SocketException s => new VpnConnectionException($"network error: {s.Message}", null, s),
+                _ => new VpnConnectionException($"connection failed: {e.Message}", null, e),
+            };
+            EndReason ??= failure.Message;
+            if (_driver != null && _session is { State: IkeSessionState.Established })
+            {
+                _driver.Close();
+                _driver.Completion.Wait(_options.DisconnectTimeout);
+            }
+            Teardown(e is OperationCanceledException ? VpnConnectionState.Disconnected : VpnConnectionState.Failed);
+            if (failure == e) throw;
+            throw failure;
+        }
+    }
+
+    /// <summary>Deletes the IKE SA (waits up to the disconnect timeout for the answer) and removes everything.</summary>
+    public void Disconnect()
+    {
+        IkeUdpDriver? driver;
+        lock (_gate)
+        {
+            if (_tornDown || !_started) return;
+            if (_state is VpnConnectionState.Connected or VpnConnectionState.Connecting) _state = VpnConnectionState.Disconnecting;
+            driver = _driver;
+        }
+        StateChanged?.Invoke(VpnConnectionState.Disconnecting);
+        if (driver != null)
+        {
+            Report("deleting the IKE SA");
+            driver.Close();
+            driver.Completion.Wait(_options.DisconnectTimeout);
+        }
+        Teardown(VpnConnectionState.Disconnected);
+    }
+
+    private void Install(ChildSaInfo child, IkeConfiguration? config)
+    {
+        var path = DataPathSelector.Choose(child);
+        var mode = path == DataPath.TransportMode ? EspTransformMode.Transport : EspTransformMode.Tunnel;
+        var transforms = ChildSaTransforms.Create(child, _manager!, _spis, mode);
+        lock (_gate) _children.Add(transforms);
+        var virtualAddresses = config?.VirtualAddresses ?? [];
+        var dns = config?.DnsServers ?? [];
+        if (path == DataPath.TransportMode)
+        {
+            Info = new VpnConnectionInfo(path, null, virtualAddresses, dns, [], false, child, child.LocalEndPoint, child.RemoteEndPoint);
+            Report($"transport mode: host-to-host selectors {transforms.Local} === {transforms.Remote}");
+            return;
+        }
+        if (virtualAddresses.Count == 0) throw new VpnConnectionException("the gateway assigned no virtual IP address");
+        var builder = _options.InterfaceBuilderFactory();
+        var families = virtualAddresses.Select(a => a.BaseAddress.AddressFamily).Distinct().ToArray();
+        foreach (var a in virtualAddresses)
+            builder.AddAddress(a.BaseAddress, a.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+        IReadOnlyList<IpPrefix> routes = _options.ForceFullTunnel
+            ? families.Select(f => new IpPrefix(f == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0)).ToArray()
+            : RoutePlanner.Routes(child.RemoteTrafficSelectors, families);
+        foreach (var r in routes) builder.AddRoute(r.Address, r.PrefixLength);
+        foreach (var d in dns) builder.AddDnsServer(d);
+        foreach (var domain in config?.DnsDomains ?? []) builder.AddSearchDomain(domain);
+        builder.SetMtu(_options.Mtu);
+        if (_options.SessionName != null) builder.SetSession(_options.SessionName);
+        var tun = builder.Establish();
+        _tun = tun;
+        bool full = RoutePlanner.IsFullTunnel(routes);
+        if (!tun.Protect(_socket!) && full)
+            throw new VpnConnectionException("could not protect the IKE/ESP socket from the full tunnel (needs CAP_NET_ADMIN)");
+        _pump!.AttachInterface(tun);
+        _pump.AddInbound(transforms.Inbound, transforms.Local, transforms.Remote);
+        _pump.SetOutbound(transforms.Outbound, transforms.Local, transforms.Remote, child.RemoteEndPoint);
+        Info = new VpnConnectionInfo(path, tun.Name, virtualAddresses, dns, routes, full, child, child.LocalEndPoint, child.RemoteEndPoint);
+        Report($"interface {tun.Name} up: {string.Join(", ", virtualAddresses)}; routes {string.Join(", ", routes)}{(full ? " (full tunnel)" : "")}");
+    }
+
+    private void OnEvent(IkeEvent e)
+    {
+        switch (e)
+        {
+            case IkeEvent.IkeSaEstablished s:
+                Report($"IKE SA established with {s.Sa.RemoteIdentity} ({s.Sa.Algorithms})");
+                break;
+            case IkeEvent.ConfigReceived c:
+                _config = c.Configuration;
+                break;
+            case IkeEvent.ChildSaEstablished c when _firstChild == null:
+                Report($"CHILD SA established: {c.ChildSa}");
+                _firstChild = c.ChildSa;
+                _childReady.Set();
+                break;
+            case IkeEvent.ChildSaRekeyed r:
+                OnRekeyed(r.Old, r.New);
+                break;
+            case IkeEvent.ChildSaDeleted d:
+                OnChildDeleted(d.ChildSa);
+                break;
+            case IkeEvent.Deleted or IkeEvent.Failed:
+                OnSessionEnded(e);
+                break;
+        }
+    }
+
+    private void OnRekeyed(ChildSaInfo old, ChildSaInfo fresh)
+    {
+        lock (_gate)
+        {
+            if (_tornDown || _pump == null || _state != VpnConnectionState.Connected) return;
+            var previous = _children.FirstOrDefault(c => c.Child.InboundSpi == old.InboundSpi);
+            var mode = previous?.Inbound.Mode == Protocol.Esp.EspMode.Transport ? EspTransformMode.Transport : EspTransformMode.Tunnel;
+            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode);
+            _children.Add(next);
+            if (mode == EspTransformMode.Tunnel)
+            {
+                _pump.AddInbound(next.Inbound, next.Local, next.Remote);
+                _pump.SetOutbound(next.Outbound, next.Local, next.Remote, fresh.RemoteEndPoint, replaces: old.OutboundSpi);
+            }
+            previous?.DisposeOutbound(); // the new outbound SA took over; the old inbound one decrypts until deleted
+        }
+        Report($"CHILD SA rekeyed: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}, out 0x{old.OutboundSpi:x8} → 0x{fresh.OutboundSpi:x8}");
+    }
+
+    private void OnChildDeleted(ChildSaInfo child)
+    {
+        lock (_gate)
+        {
+            var hit = _children.FirstOrDefault(c => c.Child.InboundSpi == child.InboundSpi);
+            if (hit == null || _tornDown) return;
+            _children.Remove(hit);
+            _pump?.RemoveInbound(hit.Inbound.Spi);
+            _pump?.RemoveOutbound(hit.Outbound.Spi);
+            hit.Dispose();
+        }
+    }
+
+    private void OnSessionEnded(IkeEvent e)
+    {
+        bool local;
+        lock (_gate)
+        {
+            if (e is IkeEvent.Failed f) Error = f.Error;
+            local = _state == VpnConnectionState.Disconnecting;
+            if (_state != VpnConnectionState.Connected) return; // Connect or Disconnect handles the teardown
+        }
+        if (!local) EndReason = Ended(e).Message;
+        Report(EndReason ?? "IKE SA deleted");
+        // Not on the driver loop: the teardown disposes the driver, which waits for that loop.
+        _ = Task.Run(() => Teardown(e is IkeEvent.Failed ? VpnConnectionState.Failed : VpnConnectionState.Disconnected));
+    }
+
+    private static VpnConnectionException Ended(IkeEvent final) => final switch
+    {
+        IkeEvent.Failed f => new VpnConnectionException(f.Error.ToString(), f.Error),
+        IkeEvent.Deleted { ByPeer: true } d => new VpnConnectionException($"the gateway deleted the IKE SA ({d.Reason})"),
+        IkeEvent.Deleted d => new VpnConnectionException($"the IKE SA was closed ({d.Reason})"),
+        _ => new VpnConnectionException("the IKE session ended"),
+    };
+
+    private void Teardown(VpnConnectionState final)
+    {
+        lock (_gate)
+        {
+            if (_tornDown) return;
+            _tornDown = true;
+        }
+        var errors = new List<Exception>();
+        void Try(Action a)
+        {
+            try { a(); }
+            catch (Exception ex) { errors.Add(ex); }
+        }
+        Try(() => _pump?.Dispose());
+        Try(() => _tun?.Dispose());
+        lock (_gate)
+        {
+            foreach (var c in _children) Try(c.Dispose);
+            _children.Clear();
+        }
+        Try(() => _spis?.Dispose());
+        if (_driver != null) Try(() => _driver.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+        Try(() => _socket?.Dispose());
+        Try(() => _session?.Dispose());
+        if (_ownsManager && _manager is IDisposable m) Try(m.Dispose);
+        if (errors.Count > 0)
+        {
+            EndReason ??= $"cleanup was incomplete: {errors[0].Message}";
+            final = VpnConnectionState.Failed;
+        }
+        Report(_tun != null ? $"interface {_tun.Name} removed" : "disconnected");
+        SetState(final);
+        _closed.TrySetResult();
+    }
+
+    private void SetState(VpnConnectionState state)
+    {
+        lock (_gate) _state = state;
+        StateChanged?.Invoke(state);
+    }
+
+    private void Report(string line) => Progress?.Invoke(line);
+
+    private static IPAddress SourceAddressFor(IPEndPoint remote)
+    {
+        using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        probe.Connect(remote);
+        return ((IPEndPoint)probe.LocalEndPoint!).Address;
+    }
+
+    /// <summary>Disconnects (if needed) and releases everything.</summary>
+    public void Dispose()
+    {
+        Disconnect();
+        _childReady.Dispose();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"VpnConnection to {_options.Server} {State}";
+}

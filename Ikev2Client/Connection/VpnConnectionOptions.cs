@@ -1,0 +1,43 @@
+using System.Net;
+using Ikev2Client.Platform;
+using Ikev2Client.Platform.Linux;
+using Ikev2Client.Protocol.Ike;
+
+namespace Ikev2Client.Connection;
+
+/// <summary>What a <see cref="VpnConnection"/> connects to and how it sets up the data plane.</summary>
+public sealed class VpnConnectionOptions
+{
+    /// <summary>The gateway's IKE endpoint (port 500 normally; NAT-T follows on <see cref="IkeSessionOptions.RemoteNatTPort"/>).</summary>
+    public required IPEndPoint Server { get; init; }
+
+    /// <summary>The IKE session settings (identities, authenticator, proposals).</summary>
+    public required IkeSessionOptions Session { get; init; }
+
+    /// <summary>Creates the VPN interface builder (called once, on the thread that runs <see cref="VpnConnection.Connect"/>).</summary>
+    public Func<IVpnInterfaceBuilder> InterfaceBuilderFactory { get; init; } = () => new LinuxVpnInterfaceBuilder();
+
+    /// <summary>The IpSecManager that reserves SPIs and builds transforms; a userspace one when null.</summary>
+    public IIpSecManager? IpSecManager { get; init; }
+
+    /// <summary>TUN MTU.</summary>
+    public int Mtu { get; init; } = VpnInterfaceConfiguration.DefaultMtu;
+
+    /// <summary>Route everything (0.0.0.0/0) into the tunnel even when the traffic selectors are narrower.</summary>
+    public bool ForceFullTunnel { get; init; }
+
+    /// <summary>Local address to bind the IKE and NAT-T sockets to (any address by default).</summary>
+    public IPAddress LocalAddress { get; init; } = IPAddress.Any;
+
+    /// <summary>How long <see cref="VpnConnection.Connect"/> waits for the CHILD SA.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a disconnect waits for the peer to answer the DELETE.</summary>
+    public TimeSpan DisconnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Packet pump settings (batching, NAT-T keepalive interval).</summary>
+    public PacketPumpOptions Pump { get; init; } = new();
+
+    /// <summary>Session name shown on the interface (Android <c>setSession</c>).</summary>
+    public string? SessionName { get; init; }
+}

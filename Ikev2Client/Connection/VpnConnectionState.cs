@@ -1,0 +1,42 @@
+using System.Net;
+using Ikev2Client.Platform;
+using Ikev2Client.Protocol.Ike;
+
+namespace Ikev2Client.Connection;
+
+/// <summary>Where a <see cref="VpnConnection"/> stands (the shape of VpnManager's profile states).</summary>
+public enum VpnConnectionState
+{
+    /// <summary>Not started, or closed cleanly.</summary>
+    Disconnected,
+    /// <summary>IKE negotiation in progress.</summary>
+    Connecting,
+    /// <summary>CHILD SA up and the data path installed.</summary>
+    Connected,
+    /// <summary>Deleting the IKE SA and tearing down.</summary>
+    Disconnecting,
+    /// <summary>Ended by an error (see <see cref="VpnConnection.Error"/>).</summary>
+    Failed,
+}
+
+/// <summary>What the connection negotiated and installed (for status displays).</summary>
+public sealed record VpnConnectionInfo(
+    DataPath DataPath,
+    string? InterfaceName,
+    IReadOnlyList<IPNetwork> VirtualAddresses,
+    IReadOnlyList<IPAddress> DnsServers,
+    IReadOnlyList<IpPrefix> Routes,
+    bool FullTunnel,
+    ChildSaInfo ChildSa,
+    IPEndPoint LocalEndPoint,
+    IPEndPoint RemoteEndPoint);
+
+/// <summary>A connection attempt or a connection failed; the message is one line meant for people.</summary>
+public sealed class VpnConnectionException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public VpnConnectionException(string message, IkeError? error = null, Exception? inner = null) : base(message, inner) => IkeError = error;
+
+    /// <summary>The IKE error behind the failure, when there is one.</summary>
+    public IkeError? IkeError { get; }
+}
