@@ -103,3 +103,24 @@ public sealed class VpnErrorMapperTests
             .Should().Be((0, 1, 2, 3, 4));
     }
 }
+
+public sealed class VpnConnectionAdapterErrorTests
+{
+    [Fact]
+    public void EngineFailuresMapToServiceErrors()
+    {
+        VpnConnectionAdapter.Map(new Ikev2Client.Connection.VpnConnectionException("x",
+            IkeError.FromPeerNotify(NotifyType.AuthenticationFailed, "IKE_AUTH"))).ErrorCode.Should().Be(24);
+        VpnConnectionAdapter.Map(new Ikev2Client.Connection.VpnConnectionException("no answer from 192.0.2.1:500 within 30 s"))
+            .CodeName.Should().Be("ERROR_CODE_NETWORK_PROTOCOL_TIMEOUT");
+        VpnConnectionAdapter.Map(new Ikev2Client.Connection.VpnConnectionException("unknown host 'vpn.invalid'"))
+            .CodeName.Should().Be("ERROR_CODE_NETWORK_UNKNOWN_HOST");
+        var profile = VpnConnectionAdapter.Map(new Ikev2Client.Connection.VpnConnectionException("profile 'a': only PSK authentication is supported by this client so far"));
+        profile.Category.Should().Be(VpnErrorCategory.Profile);
+        profile.IsRecoverable.Should().BeFalse();
+        VpnConnectionAdapter.Map(new Ikev2Client.Connection.VpnConnectionException("network error", null, new SocketException((int)SocketError.NetworkUnreachable)))
+            .CodeName.Should().Be("ERROR_CODE_NETWORK_LOST");
+        VpnConnectionAdapter.Map(new Ikev2Client.Connection.VpnConnectionException("could not set up the tunnel interface", null,
+            new Ikev2Client.Platform.VpnPlatformException("EPERM"))).Category.Should().Be(VpnErrorCategory.Internal);
+    }
+}

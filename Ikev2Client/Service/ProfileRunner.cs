@@ -147,7 +147,7 @@ internal sealed class ProfileRunner
                 if (!profile.AlwaysOn || !error.IsRecoverable)
                 {
                     var final = peerClosed && wasUp && !profile.AlwaysOn ? VpnState.Disconnected : VpnState.Failed;
-                    Set(s => s with { State = final, Error = error, Detail = error.Advice, Connection = null, Statistics = null });
+                    Set(s => s with { State = final, Error = error, Detail = null, Connection = null, Statistics = null });
                     return;
                 }
                 var delay = backoff.Next();
