@@ -18,7 +18,7 @@ namespace Ikev2Client.Platform.Net;
 public sealed unsafe class BatchedUdpSocket : IDisposable
 {
     private const int SockAddrSlot = 32; // sockaddr_in6 is 28 bytes
-    private const int SolUdp = 17, UdpSegment = 103;
+    private const int SolUdp = 17, UdpSegment = 103, UdpGro = 104;
     private const int CmsgSlot = 24; // CMSG_SPACE(sizeof(u16)) on LP64: 16-byte cmsghdr + data padded to 8
     private const int MaxGsoSegments = 64, MaxGsoBytes = 65000;
 
@@ -27,6 +27,7 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
     private readonly Side _receive;
     private readonly Side _send;
     private volatile bool _gso;
+    private bool _gro;
     private int _users;
     private volatile bool _disposed;
 
@@ -47,6 +48,26 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
         _send = new Side(batchSize, _native);
         _gso = _native && ProbeSegmentation(socket);
     }
+
+    /// <summary>
+    /// Asks the kernel for UDP receive coalescing (UDP_GRO, Linux 5.0+): one received "datagram" may then be a run of
+    /// same-sized datagrams of one flow, each <c>segmentSizes[i]</c> long (the last may be shorter). Callers must use
+    /// the <see cref="ReceiveBatch(ReadOnlySpan{Memory{byte}}, Span{int}, Span{int}, Span{DatagramEndpoint}, int, CancellationToken)"/>
+    /// overload and buffers of at least 65535 bytes. Returns false (nothing changed) where unsupported.
+    /// </summary>
+    public bool EnableReceiveOffload()
+    {
+        if (!_native) return false;
+        Span<byte> one = stackalloc byte[4];
+        BitConverter.TryWriteBytes(one, 1);
+        try { Socket.SetRawSocketOption(SolUdp, UdpGro, one); }
+        catch (SocketException) { return false; }
+        _gro = true;
+        return true;
+    }
+
+    /// <summary>True once <see cref="EnableReceiveOffload"/> succeeded.</summary>
+    public bool UsesReceiveOffload => _gro;
 
     private static bool ProbeSegmentation(Socket socket)
     {
@@ -86,15 +107,30 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
     public int ReceiveBatch(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<DatagramEndpoint> sources, int offset,
         CancellationToken cancellationToken)
     {
+        if (_gro) throw new InvalidOperationException("receive offload is on: use the overload with segment sizes");
+        return ReceiveBatch(buffers, sizes, default, sources, offset, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ReceiveBatch(ReadOnlySpan{Memory{byte}}, Span{int}, Span{DatagramEndpoint}, int, CancellationToken)"/>,
+    /// and with receive offload on, <c>segmentSizes[i]</c> is the size of the datagrams coalesced into entry i (equal to
+    /// <c>sizes[i]</c> for a single datagram).
+    /// </summary>
+    public int ReceiveBatch(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<int> segmentSizes, Span<DatagramEndpoint> sources,
+        int offset, CancellationToken cancellationToken)
+    {
+        if (!segmentSizes.IsEmpty) buffers = buffers[..Math.Min(buffers.Length, segmentSizes.Length)];
         var max = Math.Min(Math.Min(buffers.Length, sizes.Length), Math.Min(sources.Length, BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         if (max == 0) return 0;
         Enter();
         try
         {
-            return _native
-                ? ReceiveNative(buffers[..max], sizes, sources, offset, cancellationToken)
+            var count = _native
+                ? ReceiveNative(buffers[..max], sizes, segmentSizes, sources, offset, cancellationToken)
                 : ReceiveFallback(buffers[..max], sizes, sources, offset, cancellationToken);
+            if (!_native && !segmentSizes.IsEmpty) sizes[..count].CopyTo(segmentSizes);
+            return count;
         }
         finally { Exit(); }
     }
@@ -120,7 +156,7 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
         finally { Exit(); }
     }
 
-    private int ReceiveNative(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<DatagramEndpoint> sources, int offset,
+    private int ReceiveNative(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<int> segmentSizes, Span<DatagramEndpoint> sources, int offset,
         CancellationToken cancellationToken)
     {
         var s = _receive;
@@ -137,6 +173,11 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
                 s.Msgs[i].Header.NameLength = SockAddrSlot;
                 s.Msgs[i].Header.Iov = s.Iov + i;
                 s.Msgs[i].Header.IovLength = 1;
+                if (_gro)
+                {
+                    s.Msgs[i].Header.Control = s.Control + i * CmsgSlot;
+                    s.Msgs[i].Header.ControlLength = CmsgSlot;
+                }
             }
             var added = false;
             var handle = Socket.SafeHandle;
@@ -153,6 +194,7 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
                         {
                             sizes[i] = (int)s.Msgs[i].Length;
                             sources[i] = DatagramEndpoint.ReadSockAddr(new ReadOnlySpan<byte>(s.Addrs + i * SockAddrSlot, SockAddrSlot));
+                            if (!segmentSizes.IsEmpty) segmentSizes[i] = SegmentSize(s.Msgs[i].Header, sizes[i]);
                         }
                         return r;
                     }
@@ -172,6 +214,15 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
         {
             for (var i = 0; i < n; i++) s.Pins[i].Dispose();
         }
+    }
+
+    private static int SegmentSize(in Libc.MsgHdr header, int size)
+    {
+        if (header.Control == null || header.ControlLength < 20) return size;
+        var c = (byte*)header.Control;
+        if (*(int*)(c + 8) != SolUdp || *(int*)(c + 12) != UdpGro) return size;
+        var segment = *(int*)(c + 16);
+        return segment > 0 && segment < size ? segment : size;
     }
 
     private int SendNative(ReadOnlySpan<ReadOnlyMemory<byte>> datagrams, in DatagramEndpoint destination, CancellationToken cancellationToken)
