@@ -97,6 +97,10 @@ public sealed class TcpOffloadTests
         TcpSegmenter.TryPlan(p, badStart, out _).Should().BeFalse();
         var udp = new VirtioNetHeader(1, VirtioNetHeader.GsoUdpL4, 28, Mss, 20, 6);
         TcpSegmenter.TryPlan(p, udp, out _).Should().BeFalse();
+        var noCsumStart = new VirtioNetHeader(0, VirtioNetHeader.GsoTcpV4, 0, Mss, 0, 0);
+        TcpSegmenter.TryPlan(p, noCsumStart, out var derived).Should().BeTrue("the TCP header is found from the IP header");
+        derived.HeaderLength.Should().Be(52);
+        derived.Count.Should().Be(3);
         TcpSegmenter.TryPlan(p.AsSpan(0, 30), new VirtioNetHeader(1, VirtioNetHeader.GsoTcpV4, 52, Mss, 20, 16), out _).Should().BeFalse();
     }
 
