@@ -25,6 +25,7 @@ public sealed class PacketPump : IDisposable
     /// <summary>Bytes reserved in front of each TUN packet: at least the largest ESP header (SPI, sequence, 16-byte IV).</summary>
     public const int HeadRoom = 32;
     private const int TailRoom = 128;
+    private const int CoalescedDatagramSize = 65536; // a UDP_GRO receive holds up to 64 KB of datagrams
 
     private readonly Socket _socket;
     private readonly BatchedUdpSocket _udp;
@@ -239,15 +240,17 @@ public sealed class PacketPump : IDisposable
 
     private void InboundLoop()
     {
-        int batchSize = _options.BatchSize;
-        var batch = new PacketBatch(batchSize, _options.MaxDatagramSize);
+        bool gro = _options.ReceiveOffload && _udp.EnableReceiveOffload();
+        int batchSize = gro ? Math.Max(4, _options.BatchSize / 4) : _options.BatchSize;
+        var batch = new PacketBatch(batchSize, gro ? CoalescedDatagramSize : _options.MaxDatagramSize);
         var sources = new DatagramEndpoint[batchSize];
-        var toTun = new ReadOnlyMemory<byte>[batchSize];
+        var segments = new int[batchSize];
+        var toTun = new ReadOnlyMemory<byte>[gro ? Math.Max(256, _options.BatchSize) : batchSize];
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
             int count;
-            try { count = _udp.ReceiveBatch(batch.Buffers, batch.Sizes, sources, 0, token); }
+            try { count = _udp.ReceiveBatch(batch.Buffers, batch.Sizes, segments, sources, 0, token); }
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
             catch (VpnPlatformException) { continue; } // ECONNREFUSED from an ICMP error and the like
@@ -257,23 +260,35 @@ public sealed class PacketPump : IDisposable
             for (int i = 0; i < count; i++)
             {
                 Memory<byte> slot = batch.Buffers[i];
-                Span<byte> datagram = slot.Span[..batch.Sizes[i]];
-                switch (UdpEncapsulation.Classify(datagram, out int ikeOffset))
+                int size = batch.Sizes[i], step = segments[i] > 0 ? segments[i] : size;
+                for (int at = 0; at < size; at += step)
                 {
-                    case UdpEncapsulatedKind.NatKeepalive:
-                        Counters.KeepaliveReceived();
-                        break;
-                    case UdpEncapsulatedKind.Ike:
-                        Counters.IkeReceived();
-                        _ikeReceived?.Invoke(datagram[ikeOffset..].ToArray(), sources[i].ToIPEndPoint());
-                        break;
-                    case UdpEncapsulatedKind.Esp:
-                        if (Open(table, datagram, out int innerOffset, out int innerLength))
-                            toTun[ready++] = slot.Slice(innerOffset, innerLength);
-                        break;
-                    default:
-                        Counters.Drop(DropReason.Malformed);
-                        break;
+                    int length = Math.Min(step, size - at);
+                    Span<byte> datagram = slot.Span.Slice(at, length);
+                    switch (UdpEncapsulation.Classify(datagram, out int ikeOffset))
+                    {
+                        case UdpEncapsulatedKind.NatKeepalive:
+                            Counters.KeepaliveReceived();
+                            break;
+                        case UdpEncapsulatedKind.Ike:
+                            Counters.IkeReceived();
+                            _ikeReceived?.Invoke(datagram[ikeOffset..].ToArray(), sources[i].ToIPEndPoint());
+                            break;
+                        case UdpEncapsulatedKind.Esp:
+                            if (Open(table, datagram, out int innerOffset, out int innerLength))
+                            {
+                                toTun[ready++] = slot.Slice(at + innerOffset, innerLength);
+                                if (ready == toTun.Length)
+                                {
+                                    WriteToTun(toTun, ready);
+                                    ready = 0;
+                                }
+                            }
+                            break;
+                        default:
+                            Counters.Drop(DropReason.Malformed);
+                            break;
+                    }
                 }
             }
             if (ready > 0) WriteToTun(toTun, ready);
