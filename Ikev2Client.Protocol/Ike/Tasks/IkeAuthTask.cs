@@ -56,7 +56,7 @@ internal sealed partial class IkeAuthTask : IkeTask
     {
         var id = Sa.Options.LocalIdentity.ToPayload(initiator);
         message.Payloads.Add(id);
-        message.Payloads.AddRange(Sa.Options.Authenticator.GetCredentialPayloads(initiator, PeerCertReqs(peerMessage)));
+        if (withAuth) message.Payloads.AddRange(Sa.Options.Authenticator.GetCredentialPayloads(initiator, PeerCertReqs(peerMessage)));
         if (initiator && Sa.Options.EffectivePeerAuthenticator.CertificateRequest is { } certReq) message.Payloads.Add(certReq);
         if (initiator && Sa.Options.InitialContact) message.Payloads.Add(new NotifyPayload(NotifyType.InitialContact));
         if (initiator && Sa.Options.SendRemoteIdentity && Sa.Options.RemoteIdentity is { } remote) message.Payloads.Add(remote.ToPayload(false));
