@@ -88,10 +88,10 @@ internal sealed class AuthInteropPki
             Pki($"--gen --type ed25519 --outform pem > {P("ca.key")}");
             Pki($"--self --ca --lifetime 1000 --in {P("ca.key")} --type ed25519 --dn \"CN=Ed25519 Interop CA, O=Ikev2Client\" --outform pem > {P("ca.crt")}");
             Pki($"--gen --type ed25519 --outform pem > {P("gw.key")}");
-            Pki($"--pub --in {P("gw.key")} --type ed25519 | pki --issue --lifetime 365 --cacert {P("ca.crt")} --cakey {P("ca.key")} " +
-                $"--dn \"CN={SwanctlConfigs.GatewayId}, O=Ikev2Client\" --san {SwanctlConfigs.GatewayId} --flag serverAuth --flag ikeIntermediate --outform pem > {P("gw.crt")}");
+            Pki($"--pub --in {P("gw.key")} --type priv | pki --issue --lifetime 365 --cacert {P("ca.crt")} --cakey {P("ca.key")} " +
+                $"--dn \"CN={SwanctlConfigs.GatewayId}, O=Ikev2Client\" --san {SwanctlConfigs.GatewayId} --flag serverAuth --outform pem > {P("gw.crt")}");
             Pki($"--gen --type ed25519 --outform pem > {P("client.key")}");
-            Pki($"--pub --in {P("client.key")} --type ed25519 | pki --issue --lifetime 365 --cacert {P("ca.crt")} --cakey {P("ca.key")} " +
+            Pki($"--pub --in {P("client.key")} --type priv | pki --issue --lifetime 365 --cacert {P("ca.crt")} --cakey {P("ca.key")} " +
                 $"--dn \"CN={clientDns}, O=Ikev2Client\" --san {clientDns} --flag clientAuth --outform pem > {P("client.crt")}");
             var files = new Dictionary<string, byte[]>
             {

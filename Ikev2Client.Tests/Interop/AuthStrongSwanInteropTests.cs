@@ -126,10 +126,11 @@ public sealed class AuthStrongSwanInteropTests
     {
         var pki = AuthInteropPki.Create("rsa", clientSubject: $"CN={SwanctlConfigs.ClientId}, O=Ikev2Client", clientDns: new[] { SwanctlConfigs.ClientId });
         using var gw = StrongSwanGateway.Start(
-            AuthSwanctlConfigs.Gateway("rsa/pss-sha256", localAuth: "rsa/pss-sha256", remoteId: SwanctlConfigs.ClientId), files: pki.GatewayFiles);
+            AuthSwanctlConfigs.Gateway("pubkey", localAuth: "rsa/pss-sha256", remoteId: SwanctlConfigs.ClientId), files: pki.GatewayFiles);
         var auth = new CertificateAuthenticator(pki.Client, AuthInteropPki.Trusting(pki.Ca), Gateway, useRsaPss: true);
         var client = await ConnectAsync(gw, Options(auth, null));
-        gw.LogText.Should().Contain("RSA_EMSA_PSS");
+        gw.LogText.Should().Contain($"authentication of '{SwanctlConfigs.ClientId}' with RSA_EMSA_PSS");
+        gw.LogText.Should().Contain($"authentication of '{SwanctlConfigs.GatewayId}' (myself) with RSA_EMSA_PSS");
         await CloseAsync(client);
     }
 
@@ -182,8 +183,15 @@ public sealed class AuthStrongSwanInteropTests
     {
         var pki = AuthInteropPki.Create("ecdsa256", gatewayDns: "other.test");
         using var gw = StrongSwanGateway.Start(AuthSwanctlConfigs.Gateway("eap-mschapv2", gatewayId: "other.test", extraRemote: EapIdAny), files: pki.GatewayFiles);
-        var error = await FailAsync(gw, Options(Eap(), CertificateAuthenticator.Verifier(AuthInteropPki.Trusting(pki.Ca), Gateway), remoteId: Gateway));
+        // We do not send IDr, so the gateway answers as other.test, which is not the profile's gw.test.
+        var options = new IkeSessionOptions
+        {
+            LocalIdentity = IkeIdentity.Parse(SwanctlConfigs.ClientId), RemoteIdentity = Gateway, SendRemoteIdentity = false, Authenticator = Eap(),
+            PeerAuthenticator = CertificateAuthenticator.Verifier(AuthInteropPki.Trusting(pki.Ca), Gateway),
+        };
+        var error = await FailAsync(gw, options);
         error.Kind.Should().Be(IkeErrorKind.IdentityMismatch, error.ToString());
+        error.Message.Should().Contain("other.test");
     }
 
     [Fact]
