@@ -117,7 +117,7 @@ public sealed class AuthStrongSwanInteropTests
         var auth = new CertificateAuthenticator(pki.Client, AuthInteropPki.Trusting(pki.Ca), Gateway);
         var client = await ConnectAsync(gw, Options(auth, null));
         gw.LogText.Should().Contain($"authentication of '{SwanctlConfigs.ClientId}' with");
-        _ = strongSwanKey;
+        gw.LogText.Should().Contain($"key: {strongSwanKey.Split('-')[1]} bit {(keyType.StartsWith("rsa") ? "RSA" : "ECDSA")}");
         await CloseAsync(client);
     }
 
