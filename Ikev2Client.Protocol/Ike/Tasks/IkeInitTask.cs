@@ -11,7 +11,8 @@ namespace Ikev2Client.Protocol.Ike.Tasks;
 internal sealed class IkeInitTask : IkeTask
 {
     private const int MaxRetries = 4;
-    private static readonly ushort[] SignatureHashes = { 2, 3, 4 }; // SHA2-256, SHA2-384, SHA2-512 (RFC 7427)
+    // SHA2-256, SHA2-384, SHA2-512 (RFC 7427) and Identity (RFC 8420, for Ed25519)
+    private static readonly IReadOnlyList<ushort> SignatureHashes = Auth.SignatureSchemes.AdvertisedHashes;
     private KeGroup _group;
     private IKeyExchange? _ke;
     private byte[]? _cookie;
