@@ -56,10 +56,22 @@ public sealed class TransportModeDataPath : IDisposable
     public IReadOnlyList<Socket> Sockets { get { lock (_gate) return _sockets.ToArray(); } }
 
     /// <summary>
-    /// Installs a CHILD SA (the first one, or a rekey's new one): its OUT transform replaces the current one on every
-    /// socket at once, its IN transform is added next to the ones still alive.
+    /// Installs a CHILD SA (the first one, or a rekey's new one): its IN transform is added next to the ones still
+    /// alive and its OUT transform replaces the current one on every socket at once. Right for the rekey initiator,
+    /// whose peer installed both directions before answering.
     /// </summary>
     public void Install(ChildSaTransforms transforms)
+    {
+        AddInbound(transforms);
+        SwitchOutbound(transforms);
+    }
+
+    /// <summary>
+    /// Adds the CHILD SA's IN transform to every socket (the others keep decrypting until disposed). A rekey
+    /// responder calls this first and <see cref="SwitchOutbound"/> once the old SA is deleted, because the rekey
+    /// initiator installs the new IN transform only when our answer arrives.
+    /// </summary>
+    public void AddInbound(ChildSaTransforms transforms)
     {
         ArgumentNullException.ThrowIfNull(transforms);
         lock (_gate)
@@ -67,12 +79,19 @@ public sealed class TransportModeDataPath : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             _inbound.RemoveAll(t => t.IsDisposed);
             _inbound.Add(transforms.Inbound);
+            foreach (var socket in _sockets) _manager.ApplyTransportModeTransform(socket, PolicyDirection.In, transforms.Inbound);
+        }
+    }
+
+    /// <summary>Makes the CHILD SA's OUT transform the one every socket seals with, at once.</summary>
+    public void SwitchOutbound(ChildSaTransforms transforms)
+    {
+        ArgumentNullException.ThrowIfNull(transforms);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             _outbound = transforms.Outbound;
-            foreach (var socket in _sockets)
-            {
-                _manager.ApplyTransportModeTransform(socket, PolicyDirection.In, transforms.Inbound);
-                _manager.ApplyTransportModeTransform(socket, PolicyDirection.Out, transforms.Outbound);
-            }
+            foreach (var socket in _sockets) _manager.ApplyTransportModeTransform(socket, PolicyDirection.Out, transforms.Outbound);
         }
     }
 
