@@ -37,6 +37,8 @@ public sealed class PacketPump : IDisposable
     private volatile OutboundSa[] _outbound = [];
     private volatile InboundSa[] _inbound = [];
     private volatile IVpnInterface? _tun;
+    private volatile UnclaimedEspHandler? _unclaimedEsp;
+    private volatile IPEndPoint? _keepalivePeer;
     private Thread? _inboundThread;
     private Thread? _outboundThread;
     private Timer? _keepaliveTimer;
@@ -65,6 +67,29 @@ public sealed class PacketPump : IDisposable
 
     /// <summary>Outbound SPIs currently used, in selection order.</summary>
     public IReadOnlyList<uint> OutboundSpis => _outbound.Select(e => e.Transform.Spi).ToArray();
+
+    /// <summary>
+    /// Where ESP with an SPI the pump does not hold goes (the transport-mode path: the userspace IpSecManager's
+    /// inbound SAs); null (default) drops it as <see cref="DropReason.NoSa"/>. Called on the inbound thread.
+    /// </summary>
+    public void SetUnclaimedEspHandler(UnclaimedEspHandler? handler) => _unclaimedEsp = handler;
+
+    /// <summary>The peer that gets NAT-T keepalives when no outbound SA is installed here (transport mode).</summary>
+    public IPEndPoint? KeepalivePeer
+    {
+        get => _keepalivePeer;
+        set => _keepalivePeer = value;
+    }
+
+    /// <summary>
+    /// Counts an ESP packet sealed and sent on the pump's socket by someone else (transport-mode sockets), so the
+    /// counters cover both paths and the keepalive timer sees the socket as busy.
+    /// </summary>
+    public void RecordExternalSend(int payloadBytes)
+    {
+        Counters.Sent(payloadBytes);
+        Volatile.Write(ref _lastSend, Environment.TickCount64);
+    }
 
     /// <summary>Starts the inbound thread (IKE on the socket flows from now on) and the keepalive timer.</summary>
     public void Start()
@@ -310,7 +335,10 @@ public sealed class PacketPump : IDisposable
         }
         if (sa == null)
         {
-            Counters.Drop(DropReason.NoSa);
+            var handler = _unclaimedEsp;
+            if (handler == null) Counters.Drop(DropReason.NoSa);
+            else if (handler(packet, out int delivered) is { } why) Counters.Drop(why);
+            else if (delivered > 0) Counters.Received(delivered);
             return false;
         }
         EspOpenResult result;
@@ -375,10 +403,11 @@ public sealed class PacketPump : IDisposable
         if (_disposed != 0) return;
         if (Environment.TickCount64 - Volatile.Read(ref _lastSend) < (long)interval.TotalMilliseconds - 50) return;
         var table = _outbound;
-        if (table.Length == 0) return;
+        var peer = table.Length > 0 ? table[0].PeerEndPoint : _keepalivePeer;
+        if (peer == null) return;
         try
         {
-            _socket.SendTo(_keepalive, SocketFlags.None, table[0].PeerEndPoint);
+            _socket.SendTo(_keepalive, SocketFlags.None, peer);
             Counters.KeepaliveSent();
             Volatile.Write(ref _lastSend, Environment.TickCount64);
         }
