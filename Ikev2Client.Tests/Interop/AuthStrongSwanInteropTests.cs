@@ -220,4 +220,37 @@ public sealed class AuthStrongSwanInteropTests
         error.CertificateProblem.Should().Be(CertificateValidationErrorKind.Expired);
         error.Message.Should().Contain("expired");
     }
+
+    private static IkeSessionOptions CertificateThenEapOptions(AuthInteropPki pki, string password = AuthSwanctlConfigs.EapPassword)
+    {
+        var certificate = new CertificateAuthenticator(pki.Client, AuthInteropPki.Trusting(pki.Ca), Gateway);
+        return Options(new CertificateThenEapAuthenticator(certificate, Eap(password, methods: EapMethodType.MsChapV2)), certificate);
+    }
+
+    [Fact]
+    public async Task Certificate_then_eap_mschapv2_in_two_rounds()
+    {
+        var pki = AuthInteropPki.Create("ecdsa256", clientSubject: $"CN={SwanctlConfigs.ClientId}, O=Ikev2Client", clientDns: new[] { SwanctlConfigs.ClientId });
+        using var gw = StrongSwanGateway.Start(AuthSwanctlConfigs.GatewayCertificateThenEap(SwanctlConfigs.ClientId), files: pki.GatewayFiles);
+        var client = await ConnectAsync(gw, CertificateThenEapOptions(pki));
+        gw.LogText.Should().Contain($"authentication of '{SwanctlConfigs.ClientId}' with");
+        gw.LogText.Should().Contain("EAP_MSCHAPV2");
+        var sent = client.Events.OfType<IkeEvent.MessageTraced>().Where(t => t.Sent && t.Exchange == Protocol.Wire.ExchangeType.IkeAuth && !t.Retransmission).ToList();
+        sent[0].Payloads.Should().Contain("N(AnotherAuthFollows)").And.Contain("AUTH");
+        sent[1].Payloads.Should().Contain("IDi").And.NotContain("AUTH");
+        client.Session.ChildSas.Should().ContainSingle();
+        await CloseAsync(client);
+    }
+
+    [Fact]
+    public async Task Certificate_then_eap_with_wrong_password_fails_in_the_second_round()
+    {
+        var pki = AuthInteropPki.Create("ecdsa256", clientSubject: $"CN={SwanctlConfigs.ClientId}, O=Ikev2Client", clientDns: new[] { SwanctlConfigs.ClientId });
+        using var gw = StrongSwanGateway.Start(AuthSwanctlConfigs.GatewayCertificateThenEap(SwanctlConfigs.ClientId), files: pki.GatewayFiles);
+        var error = await FailAsync(gw, CertificateThenEapOptions(pki, "not-the-password"));
+        error.Kind.Should().Be(IkeErrorKind.AuthenticationFailed, error.ToString());
+        error.EapProblem.Should().Be(EapErrorKind.WrongCredentials, error.ToString());
+        error.Message.Should().Contain("check your username and password");
+        gw.LogText.Should().Contain($"authentication of '{SwanctlConfigs.ClientId}' with", "the certificate round succeeded first");
+    }
 }

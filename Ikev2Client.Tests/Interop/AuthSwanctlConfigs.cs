@@ -20,6 +20,14 @@ internal static class AuthSwanctlConfigs
             ["DNS"] = InteropTopology.DnsAddress, ["USER"] = EapUser, ["PASSWORD"] = EapPassword,
         });
 
+    /// <summary>
+    /// Two authentication rounds (RFC 4739): <c>remote { auth = pubkey }</c> for the client's certificate, then
+    /// <c>remote-2 { auth = eap-mschapv2; eap_id = %any }</c>. The second section is opened inside the template's
+    /// remote section text, whose closing brace then ends it.
+    /// </summary>
+    public static string GatewayCertificateThenEap(string clientId, string eapAuth = "eap-mschapv2") =>
+        Gateway("pubkey", remoteId: clientId, extraRemote: $"}}\n            remote-2 {{\n                auth = {eapAuth}\n                eap_id = %any");
+
     private const string Template = """
         connections {
             gw {

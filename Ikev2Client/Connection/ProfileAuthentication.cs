@@ -17,7 +17,9 @@ public sealed record ProfileAuthenticators(IIkeAuthenticator Local, IIkeAuthenti
 /// psk → <see cref="PskAuthenticator"/>; usernamePassword → EAP-MSCHAPv2 with the gateway's certificate checked
 /// against <see cref="Ikev2VpnProfile.ServerRootCaCert"/> (or the system store); digitalSignature → our
 /// certificate both ways; eapTls → EAP-TLS with the gateway's certificate; eapOnly → the profile's EAP method with
-/// EAP_ONLY_AUTHENTICATION (a gateway certificate is still checked when the gateway sends one).
+/// EAP_ONLY_AUTHENTICATION (a gateway certificate is still checked when the gateway sends one); certificateThenEap →
+/// two rounds (RFC 4739): our certificate, then EAP-MSCHAPv2 (or EAP-MD5) with username and password, the gateway
+/// verified by its certificate in the first round.
 /// </summary>
 public static class ProfileAuthentication
 {
@@ -39,6 +41,14 @@ public static class ProfileAuthentication
                 var credential = LoadCredential(profile);
                 var auth = new CertificateAuthenticator(credential, Validation(profile), remote);
                 return new(auth, auth, IkeIdentity.DistinguishedName(credential.Certificate.Subject));
+            }
+            case AuthMethod.CertificateThenEap:
+            {
+                var options = PasswordOptions(profile, profile.EapMethod == EapMethod.Md5 ? EapMethodType.Md5Challenge : EapMethodType.MsChapV2);
+                var credential = LoadCredential(profile);
+                var certificate = new CertificateAuthenticator(credential, Validation(profile), remote);
+                return new(new CertificateThenEapAuthenticator(certificate, new EapAuthenticator(options)), certificate,
+                    IkeIdentity.DistinguishedName(credential.Certificate.Subject));
             }
             case AuthMethod.EapTls:
                 return new(new EapAuthenticator(TlsOptions(profile, remote)), GatewayVerifier(profile, remote), null);

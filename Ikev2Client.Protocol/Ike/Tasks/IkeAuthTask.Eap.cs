@@ -89,6 +89,7 @@ internal sealed partial class IkeAuthTask
 
     private void BuildEapRequest(IkeMessage request)
     {
+        if (BuildSecondRoundRequest(request)) return;
         if (_eapResponse != null)
         {
             request.Payloads.Add(new EapPayload(_eapResponse));
@@ -96,8 +97,7 @@ internal sealed partial class IkeAuthTask
         }
         else if (_sendFinalAuth)
         {
-            var id = Sa.Options.LocalIdentity.ToPayload(true);
-            request.Payloads.Add(Sa.Options.Authenticator.Sign(Input(true, id, null, _eap!.Msk ?? Sa.SkPi)));
+            request.Payloads.Add(OurEapAuthenticator.Sign(Input(true, OurEapId, null, _eap!.Msk ?? Sa.SkPi)));
         }
     }
 
@@ -117,7 +117,7 @@ internal sealed partial class IkeAuthTask
             return Fail(IkeErrorKind.InvalidMessage, "The gateway's last IKE_AUTH response carries no AUTH payload.");
         }
         var peer = IkeIdentity.FromPayload(_peerId!);
-        if (!Sa.Options.Authenticator.Verify(Input(false, _peerId!, response, _eap!.Msk ?? Sa.SkPr), auth, out var reason))
+        if (!OurEapAuthenticator.Verify(Input(false, _peerId!, response, _eap!.Msk ?? Sa.SkPr), auth, out var reason))
             return Fail(IkeErrorKind.AuthenticationFailed, $"The gateway's AUTH after EAP did not verify ({reason}); it does not hold the same EAP session key.");
         return Established(peer, response);
     }
@@ -142,10 +142,9 @@ internal sealed partial class IkeAuthTask
         {
             var auth = request.Get<AuthPayload>();
             if (auth == null) return Failed(IkeErrorKind.AuthenticationFailed, "The initiator sent no AUTH after EAP.");
-            var verifier = Sa.Options.EffectivePeerAuthenticator;
-            if (!verifier.Verify(Input(true, _peerId!, request, _server!.Msk ?? Sa.SkPi), auth, out var reason))
+            if (!PeerEapVerifier.Verify(Input(true, _peerId!, request, _server!.Msk ?? Sa.SkPi), auth, out var reason))
                 return Failed(IkeErrorKind.AuthenticationFailed, $"The initiator's AUTH after EAP did not verify: {reason}.");
-            return Established(IkeIdentity.FromPayload(_peerId!), FirstRequest!);
+            return Established(_firstRoundPeer ?? IkeIdentity.FromPayload(_peerId!), FirstRequest!);
         }
         var eap = request.Get<EapPayload>();
         if (eap == null) return Failed(IkeErrorKind.AuthenticationFailed, "The initiator's IKE_AUTH request during EAP carries no EAP payload.");

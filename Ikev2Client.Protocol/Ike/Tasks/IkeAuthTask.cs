@@ -73,6 +73,7 @@ internal sealed partial class IkeAuthTask : IkeTask
         if (error.NotifyType != NotifyType.AuthenticationFailed) return IkeError.FromPeerNotify(error.NotifyType, "IKE_AUTH");
         string advice = Sa.Options.Authenticator switch
         {
+            CertificateThenEapAuthenticator => MultiAuthAdvice,
             EapAuthenticator => "Check your username and password (or EAP certificate) and that the gateway allows this EAP method.",
             CertificateAuthenticator => "Check that the gateway trusts the CA that issued your certificate and that your identity matches the certificate.",
             _ => "Check the pre-shared key and the local identity.",
@@ -95,12 +96,14 @@ internal sealed partial class IkeAuthTask : IkeTask
         if (_round++ > 0) { BuildEapRequest(request); return; }
         bool eap = Sa.Options.Authenticator is EapAuthenticator;
         AddOurAuth(request, initiator: true, peerMessage: null, withAuth: !eap);
+        AddAnotherAuthFollows(request);
         if (Sa.Options.Authenticator is EapAuthenticator { EapOnly: true }) request.Payloads.Add(new NotifyPayload(NotifyType.EapOnlyAuthentication));
     }
 
     public override TaskResult ProcessResponse(IkeMessage response)
     {
         if (_eap != null) return ProcessEapResponse(response);
+        if (_secondRoundIdSent) return ProcessSecondRoundStart(response);
         if (Sa.Options.Authenticator is EapAuthenticator eapAuthenticator) return StartEap(response, eapAuthenticator);
         var auth = response.Get<AuthPayload>();
         if (auth == null)
@@ -116,6 +119,7 @@ internal sealed partial class IkeAuthTask : IkeTask
         if (!CheckRemoteIdentity(peer)) return TaskResult.Failed;
         var verifier = Sa.Options.EffectivePeerAuthenticator;
         if (!verifier.Verify(Input(false, idr, response), auth, out var reason)) return Fail(VerifyError(verifier, "gateway", peer, reason));
+        if (StartSecondRound(idr)) return TaskResult.Continue;
         return Established(peer, response);
     }
 
@@ -135,6 +139,7 @@ internal sealed partial class IkeAuthTask : IkeTask
     public override TaskResult ProcessRequest(IkeMessage request)
     {
         if (_server != null) return ProcessEapRequest(request);
+        if (_awaitSecondRound) return StartSecondRoundServer(request);
         var idi = request.IdI;
         var auth = request.Get<AuthPayload>();
         if (idi == null) return Failed(IkeErrorKind.AuthenticationFailed, "The initiator sent no IDi payload.");
@@ -152,6 +157,7 @@ internal sealed partial class IkeAuthTask : IkeTask
             var e = VerifyError(verifier, "initiator", peer, reason);
             return Failed(e.Kind, e.Message);
         }
+        if (AfterFirstRound(request, peer) is { } next) return next;
         _peerRequest = request;
         return Established(peer, request);
     }
@@ -166,6 +172,7 @@ internal sealed partial class IkeAuthTask : IkeTask
 
     public override void BuildResponse(IkeMessage response)
     {
+        if (BuildFirstRoundResponse(response)) return;
         if (_server != null && BuildEapResponse(response)) return;
         if (_failed)
         {
