@@ -17,7 +17,7 @@ public sealed class IkeControlPlaneConnectionFactory : IVpnConnectionFactory
 /// <summary>
 /// An <see cref="IVpnConnection"/> that negotiates the IKE SA and the first CHILD SA with <see cref="IkeUdpDriver"/>
 /// and reports them (gateway, virtual IP, DNS, algorithms, SPIs), but installs no tunnel interface: the interim
-/// connection until the data-plane VpnConnection is wired in. PSK profiles only (what IkeSession authenticates today).
+/// connection (IKEV2_DATAPLANE=none). Every authentication method of the profile, through ProfileAuthentication.
 /// </summary>
 public sealed class IkeControlPlaneConnection : IVpnConnection
 {
@@ -27,7 +27,7 @@ public sealed class IkeControlPlaneConnection : IVpnConnection
     private readonly object _gate = new();
     private IkeUdpDriver? _driver;
     private IkeSession? _session;
-    private PskAuthenticator? _psk;
+    private ProfileAuthenticators? _auth;
     private IkeSaInfo? _sa;
     private IkeConfiguration? _config;
     private int _ended;
@@ -44,9 +44,6 @@ public sealed class IkeControlPlaneConnection : IVpnConnection
     /// <inheritdoc/>
     public async Task<VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
     {
-        if (profile.AuthMethod != AuthMethod.Psk || profile.Psk is not { } psk)
-            throw new VpnConnectionException(VpnError.Profile($"authentication method {profile.AuthMethod} is not supported by this build's IKE engine yet",
-                "Use a PSK profile."));
         State = VpnState.Connecting;
         Raise(new VpnConnectionEvent.Connecting("resolving " + profile.ServerAddr));
         IPAddress address;
@@ -63,13 +60,15 @@ public sealed class IkeControlPlaneConnection : IVpnConnection
         IkeSessionOptions options;
         try
         {
-            _psk = new PskAuthenticator(psk);
+            _auth = ProfileAuthentication.Create(profile);
             options = new IkeSessionOptions
             {
-                LocalIdentity = profile.UserIdentity is { Length: > 0 } u ? IkeIdentity.Parse(u) : IkeIdentity.FromAddress(SourceAddressFor(remote)),
+                LocalIdentity = profile.UserIdentity is { Length: > 0 } u ? IkeIdentity.Parse(u)
+                    : _auth.LocalIdentity ?? IkeIdentity.FromAddress(SourceAddressFor(remote)),
                 RemoteIdentity = profile.RemoteIdentity is { Length: > 0 } r ? IkeIdentity.Parse(r) : null,
                 SendRemoteIdentity = profile.RemoteIdentity is { Length: > 0 },
-                Authenticator = _psk,
+                Authenticator = _auth.Local,
+                PeerAuthenticator = _auth.Peer,
                 IkeProposals = Proposals(profile.IkeProposal, esp: false) ?? IkeProposalSpec.DefaultIke,
                 EspProposals = Proposals(profile.EspProposal, esp: true) ?? IkeProposalSpec.DefaultEsp,
                 LivenessInterval = profile.DpdSeconds is > 0 and var d ? TimeSpan.FromSeconds(d) : null,
@@ -78,6 +77,10 @@ public sealed class IkeControlPlaneConnection : IVpnConnection
         catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException)
         {
             throw new VpnConnectionException(VpnError.Profile($"the profile cannot be used: {e.Message}"));
+        }
+        catch (Ikev2Client.Connection.VpnConnectionException e)
+        {
+            throw new VpnConnectionException(VpnConnectionAdapter.Map(e));
         }
         catch (SocketException e) { throw new VpnConnectionException(VpnErrorMapper.FromException(e)); }
 
@@ -141,7 +144,8 @@ public sealed class IkeControlPlaneConnection : IVpnConnection
         Interlocked.Exchange(ref _ended, 1);
         if (_driver is { } d) await d.DisposeAsync().ConfigureAwait(false);
         _session?.Dispose();
-        _psk?.Dispose();
+        (_auth?.Local as IDisposable)?.Dispose();
+        (_auth?.Peer as IDisposable)?.Dispose();
     }
 
     private void OnIkeEvent(IkeEvent e)
