@@ -43,85 +43,23 @@ public sealed record ProposalSpec(
     };
 
     /// <summary>
-    /// Parses a strongSwan-style proposal such as <c>aes256gcm16-prfsha384-x25519</c>, <c>aes128-sha256-modp2048</c>
-    /// or (for ESP) <c>aes256gcm16-esn</c>. For IKE without an explicit <c>prf</c> token the integrity
-    /// algorithms' hashes are used as PRFs. Throws <see cref="FormatException"/> naming the bad token.
+    /// Parses one strongSwan-style proposal such as <c>aes256gcm16-prfsha384-x25519</c>, <c>aes128-sha256-modp2048</c>
+    /// or (for ESP) <c>aes256gcm16-esn</c>, with the same parser the profiles use (<see cref="ProposalSyntax"/>).
+    /// Throws <see cref="FormatException"/> naming the bad token.
     /// </summary>
     public static ProposalSpec Parse(string text, bool esp = false)
     {
-        var encr = new List<EncryptionSpec>();
-        var integ = new List<IntegId>();
-        var prfs = new List<PrfId>();
-        var groups = new List<KeGroup>();
-        var esn = new List<EsnId>();
-        foreach (var raw in text.ToLowerInvariant().Split('-', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (TryEncryption(raw, out var e)) encr.Add(e);
-            else if (raw.StartsWith("prf") && TryHash(raw[3..], out var p, out _)) prfs.Add(p);
-            else if (TryHash(raw, out var prf, out var i)) { integ.Add(i); if (!esp) prfs.Add(prf); }
-            else if (TryGroup(raw, out var g)) groups.Add(g);
-            else if (raw == "esn") esn.Add(EsnId.Esn);
-            else if (raw == "noesn") esn.Add(EsnId.NoEsn);
-            else throw new FormatException($"unknown algorithm '{raw}' in proposal '{text}'");
-        }
-        if (encr.Count == 0) throw new FormatException($"proposal '{text}' names no encryption algorithm");
-        bool aead = encr.All(x => x.Id is EncrId.AesGcm16 or EncrId.AesGcm12 or EncrId.AesGcm8 or EncrId.ChaCha20Poly1305);
-        if (!aead && integ.Count == 0) throw new FormatException($"proposal '{text}' needs an integrity algorithm");
-        if (aead && !esp && prfs.Count == 0) throw new FormatException($"proposal '{text}' needs a PRF (e.g. prfsha256)");
-        if (!esp && groups.Count == 0) throw new FormatException($"proposal '{text}' needs a key exchange group");
-        if (esp && esn.Count == 0) esn.Add(EsnId.NoEsn);
-        return new ProposalSpec(encr, aead ? Array.Empty<IntegId>() : integ, prfs.Distinct().ToArray(), groups, esn);
+        if (!ProposalSyntax.TryParse(text, esp, out var parsed, out var error))
+            throw new FormatException(error);
+        if (parsed.Count != 1)
+            throw new FormatException($"'{text}' holds {parsed.Count} proposals; parse a list with ProposalSyntax and From()");
+        return From(parsed[0]);
     }
 
-    private static bool TryEncryption(string t, out EncryptionSpec spec)
-    {
-        spec = default;
-        if (t is "chacha20poly1305") { spec = new(EncrId.ChaCha20Poly1305, 0); return true; }
-        foreach (int bits in new[] { 128, 192, 256 })
-        {
-            string p = $"aes{bits}";
-            if (t == p) { spec = new(EncrId.AesCbc, bits); return true; }
-            if (t == p + "gcm16" || t == p + "gcm128" || t == p + "gcm") { spec = new(EncrId.AesGcm16, bits); return true; }
-            if (t == p + "gcm12" || t == p + "gcm96") { spec = new(EncrId.AesGcm12, bits); return true; }
-            if (t == p + "gcm8" || t == p + "gcm64") { spec = new(EncrId.AesGcm8, bits); return true; }
-            if (t == p + "ctr") { spec = new(EncrId.AesCtr, bits); return true; }
-        }
-        return false;
-    }
-
-    private static bool TryHash(string t, out PrfId prf, out IntegId integ)
-    {
-        (prf, integ) = t switch
-        {
-            "sha256" or "sha2_256" => (PrfId.HmacSha2_256, IntegId.HmacSha2_256_128),
-            "sha384" or "sha2_384" => (PrfId.HmacSha2_384, IntegId.HmacSha2_384_192),
-            "sha512" or "sha2_512" => (PrfId.HmacSha2_512, IntegId.HmacSha2_512_256),
-            "sha1" => (PrfId.HmacSha1, IntegId.HmacSha1_96),
-            "aesxcbc" => (PrfId.AesXcbc128, IntegId.AesXcbc96),
-            "aescmac" => (PrfId.AesCmac128, IntegId.AesCmac96),
-            _ => ((PrfId)0, IntegId.None),
-        };
-        return prf != 0;
-    }
-
-    private static bool TryGroup(string t, out KeGroup g)
-    {
-        g = t switch
-        {
-            "modp2048" => KeGroup.Modp2048,
-            "modp3072" => KeGroup.Modp3072,
-            "modp4096" => KeGroup.Modp4096,
-            "modp6144" => KeGroup.Modp6144,
-            "modp8192" => KeGroup.Modp8192,
-            "ecp256" => KeGroup.Ecp256,
-            "ecp384" => KeGroup.Ecp384,
-            "ecp521" => KeGroup.Ecp521,
-            "x25519" or "curve25519" => KeGroup.Curve25519,
-            "x448" or "curve448" => KeGroup.Curve448,
-            _ => KeGroup.None,
-        };
-        return g != KeGroup.None;
-    }
+    /// <summary>Converts a proposal parsed by <see cref="ProposalSyntax"/> (profiles, configs).</summary>
+    public static ProposalSpec From(Crypto.ProposalSpec spec) => new(
+        spec.Encryption.Select(e => new EncryptionSpec(e.Id, e.KeyBits)).ToArray(),
+        spec.Integrity.ToArray(), spec.Prfs.ToArray(), spec.KeGroups.ToArray(), spec.Esn.ToArray());
 
     /// <summary>The wire proposal offering every alternative (transforms ordered by type, then preference).</summary>
     internal Proposal ToWire(byte number, ProtocolId protocol, byte[] spi)

@@ -1,4 +1,3 @@
-using CryptoSpec = Ikev2Client.Protocol.Crypto.ProposalSpec;
 using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Connection;
@@ -11,12 +10,7 @@ public static class ProposalConversion
     {
         proposals = [];
         if (!Protocol.Crypto.ProposalSyntax.TryParse(text, isEsp, out var parsed, out error)) return false;
-        proposals = parsed.Select(Convert).ToArray();
+        proposals = parsed.Select(IkeSpec.From).ToArray();
         return true;
     }
-
-    /// <summary>Converts one parsed proposal.</summary>
-    public static IkeSpec Convert(CryptoSpec spec) => new(
-        spec.Encryption.Select(e => new Protocol.Ike.EncryptionSpec(e.Id, e.KeyBits)).ToArray(),
-        spec.Integrity.ToArray(), spec.Prfs.ToArray(), spec.KeGroups.ToArray(), spec.Esn.ToArray());
 }
