@@ -25,6 +25,10 @@ public enum IkeErrorKind
     ConfigurationFailed,
     /// <summary>A local problem (bad options, unsupported algorithm).</summary>
     Internal,
+    /// <summary>The gateway redirected us to another gateway (RFC 5685); <see cref="IkeEvent.Redirected"/> names it.</summary>
+    Redirected,
+    /// <summary>Redirects went on longer than the limit (a redirect loop between gateways).</summary>
+    TooManyRedirects,
 }
 
 /// <summary>

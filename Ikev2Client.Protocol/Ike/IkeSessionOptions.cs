@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
 
 namespace Ikev2Client.Protocol.Ike;
@@ -88,6 +89,12 @@ public sealed class IkeSessionOptions
     /// <summary>Advertise MOBIKE_SUPPORTED in IKE_AUTH. Default true.</summary>
     public bool AdvertiseMobike { get; init; } = true;
 
+    /// <summary>Initiator: send REDIRECT_SUPPORTED and follow the gateway's REDIRECT (RFC 5685). Default true.</summary>
+    public bool FollowRedirects { get; init; } = true;
+
+    /// <summary>Initiator: the gateway that redirected us here; sent as REDIRECTED_FROM instead of REDIRECT_SUPPORTED.</summary>
+    public IPAddress? RedirectedFrom { get; init; }
+
     /// <summary>Responder settings (address pool, DNS, cookies); ignored by initiators.</summary>
     public IkeResponderOptions Responder { get; init; } = new();
 
@@ -116,4 +123,10 @@ public sealed class IkeResponderOptions
 
     /// <summary>Allow transport mode when the initiator asks for it.</summary>
     public bool AllowTransportMode { get; init; } = true;
+
+    /// <summary>Redirect initiators that support it to this gateway (RFC 5685); null redirects nobody.</summary>
+    public GatewayIdentity? RedirectTo { get; init; }
+
+    /// <summary>Where <see cref="RedirectTo"/> applies: IKE_SA_INIT (stateless, before any work) or IKE_AUTH (after authenticating).</summary>
+    public ExchangeType RedirectIn { get; init; } = ExchangeType.IkeSaInit;
 }

@@ -64,6 +64,7 @@ internal sealed class IkeInitTask : IkeTask
             return TaskResult.NeedMore;
         }
         if (response.ErrorNotify is { } error) return Fail(IkeError.FromPeerNotify(error.NotifyType, "IKE"));
+        if (Sa.Options.FollowRedirects && response.HasNotify(NotifyType.Redirect)) return TaskResult.Done; // RedirectTask takes it
 
         var sa = response.Get<SaPayload>()!;
         if (!ProposalNegotiation.Validate(sa, Sa.Options.IkeProposals, ProtocolId.Ike, out var why))
