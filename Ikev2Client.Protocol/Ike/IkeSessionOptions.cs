@@ -93,7 +93,17 @@ public sealed class IkeSessionOptions
     public bool FollowRedirects { get; init; } = true;
 
     /// <summary>Initiator: the gateway that redirected us here; sent as REDIRECTED_FROM instead of REDIRECT_SUPPORTED.</summary>
-    public IPAddress? RedirectedFrom { get; init; }
+    public IPAddress? RedirectedFrom { get => _redirectedFrom; init => _redirectedFrom = value; }
+
+    private IPAddress? _redirectedFrom;
+
+    /// <summary>A copy of these options for connecting to the gateway we were redirected to from <paramref name="from"/>.</summary>
+    public IkeSessionOptions WithRedirectedFrom(IPAddress? from)
+    {
+        var copy = (IkeSessionOptions)MemberwiseClone();
+        copy._redirectedFrom = from;
+        return copy;
+    }
 
     /// <summary>Responder settings (address pool, DNS, cookies); ignored by initiators.</summary>
     public IkeResponderOptions Responder { get; init; } = new();
