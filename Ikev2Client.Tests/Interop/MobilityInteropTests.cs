@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using FluentAssertions;
 using Ikev2Client.Connection;
+using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -110,6 +111,67 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             connection.Disconnect();
         }
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Through_a_nat_router_keepalives_flow_and_a_changed_mapping_is_recovered(bool mobike)
+    {
+        using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway());
+        using var nat = NatRouter.Insert(gw.Topology);
+        var options = DataPlaneInteropTests.ClientOptions(gw, SwanctlConfigs.DefaultEspProposals);
+        var o = options.Session;
+        // Without MOBIKE the change is announced by a liveness check: strongSwan follows a NATed peer's new address
+        // on any authenticated IKE message.
+        var session = mobike ? o : new IkeSessionOptions
+        {
+            LocalIdentity = o.LocalIdentity, RemoteIdentity = o.RemoteIdentity, Authenticator = o.Authenticator,
+            IkeProposals = o.IkeProposals, EspProposals = o.EspProposals, RequestedAddressFamilies = o.RequestedAddressFamilies,
+            AdvertiseMobike = false,
+        };
+        var connection = new VpnConnection(new VpnConnectionOptions
+        {
+            Server = options.Server, Session = session, InterfaceBuilderFactory = options.InterfaceBuilderFactory,
+            Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(1) },
+        });
+        connection.Progress += line => output.WriteLine(line);
+        try
+        {
+            gw.ClientNamespace.Run(() => connection.Connect());
+            connection.Info!.LocalEndPoint.Address.ToString().Should().Be(NatRouter.ClientInsideAddress);
+            var first = gw.ListSas().Raw;
+            output.WriteLine(first);
+            var firstPort = RemotePort(first, nat.PublicAddress);
+            Ping(gw, 10).Should().Be(0);
+
+            // Idle: the pump sends NAT keepalives, which the router forwards.
+            var keepalives = nat.KeepalivesForwarded;
+            Thread.Sleep(3500);
+            (nat.KeepalivesForwarded - keepalives).Should().BeGreaterThanOrEqualTo(2, "keepalives every second while idle");
+
+            // The NAT loses its state and maps us to another port; the next IKE message (our MOBIKE update) tells the gateway.
+            nat.Remap("20000-20999");
+            connection.NetworkChanged();
+            var moved = gw.Gateway.WaitForSas(s => RemotePort(s.Raw, nat.PublicAddress) is >= 20000 and <= 20999, TimeSpan.FromSeconds(10)).Raw;
+            output.WriteLine(moved);
+            RemotePort(moved, nat.PublicAddress).Should().BeInRange(20000, 20999, $"the gateway follows the new mapping (was {firstPort})");
+            Spis(moved)[0].Should().Be(Spis(first)[0], "the same IKE SA");
+            Ping(gw, 20).Should().BeLessThanOrEqualTo(1, connection.Statistics.ToString());
+            Ping(gw, 10).Should().Be(0, connection.Statistics.ToString());
+            connection.State.Should().Be(VpnConnectionState.Connected);
+        }
+        finally
+        {
+            connection.Disconnect();
+        }
+        gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
+    }
+
+    private static int RemotePort(string listing, string address)
+    {
+        var m = Regex.Match(listing, $@"remote\s+'[^']*' @ {Regex.Escape(address)}\[(\d+)\]");
+        return m.Success ? int.Parse(m.Groups[1].Value) : -1;
     }
 
     private static int Ping(StrongSwanGateway gw, int count) =>
