@@ -298,6 +298,10 @@ public sealed class VpnConnection : IDisposable
             case IkeEvent.AddressesUpdated u:
                 Report($"MOBIKE: IKE SA and CHILD SAs moved to {u.Local} <-> {u.Remote}");
                 if (Info is { } info) Info = info with { LocalEndPoint = u.Local, RemoteEndPoint = u.Remote };
+                lock (_gate)
+                    if (!_tornDown && _pump != null)
+                        foreach (var t in _children.Where(c => _pump.OutboundSpis.Contains(c.Outbound.Spi) && !c.Child.RemoteEndPoint.Equals(u.Remote)))
+                            _pump.SetOutbound(t.Outbound, t.Local, t.Remote, u.Remote, t.Outbound.Spi);
                 break;
             case IkeEvent.IkeSaEstablished s:
                 Report($"IKE SA established with {s.Sa.RemoteIdentity} ({s.Sa.Algorithms})");
