@@ -79,8 +79,8 @@ public static class CryptoRegistry
             KeGroup.Modp2048 or KeGroup.Modp3072 or KeGroup.Modp4096 or KeGroup.Modp6144 or KeGroup.Modp8192
                 => new ModpKeyExchange(group, random),
             KeGroup.Ecp256 or KeGroup.Ecp384 or KeGroup.Ecp521 => new EcpKeyExchange(group, random),
-            KeGroup.Curve25519 => new X25519KeyExchange(random),
-            KeGroup.Curve448 => new X448KeyExchange(random),
+            KeGroup.Curve25519 => MontgomeryKeyExchange.X25519(random),
+            KeGroup.Curve448 => MontgomeryKeyExchange.X448(random),
             _ => throw new NotSupportedException($"Key exchange method {NameOf(TransformType.KeyExchange, (ushort)group)} is not supported."),
         };
     }

@@ -18,7 +18,19 @@ internal static class EapTlsKeys
 {
     public const string Label = "client EAP encryption";
 
-    public static byte[] Msk(TlsContext context) => context.ExportKeyingMaterial(Label, null, 128)[..64];
+    /// <summary>
+    /// RFC 5216 §2.3: TLS-PRF-128(master_secret, "client EAP encryption", client.random || server.random)[0..63].
+    /// Computed with the PRF directly: BouncyCastle's exporter refuses sessions without extended_master_secret,
+    /// which strongSwan 5.9 does not negotiate.
+    /// </summary>
+    public static byte[] Msk(TlsContext context)
+    {
+        var sp = context.SecurityParameters;
+        var seed = sp.ClientRandom.Concat(sp.ServerRandom).ToArray();
+        var keys = TlsUtilities.PRF(context, sp.MasterSecret, Label, seed, 128);
+        try { return keys[..64]; }
+        finally { System.Security.Cryptography.CryptographicOperations.ZeroMemory(keys); }
+    }
 
     public static Certificate ToBcChain(ClientCredential credential)
     {
@@ -50,6 +62,12 @@ internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient
 
     public override ProtocolVersion MinimumVersion => ProtocolVersion.TLSv12;
     public override ProtocolVersion ClientVersion => ProtocolVersion.TLSv12;
+
+    /// <summary>
+    /// strongSwan's EAP-TLS server does not send renegotiation_info (RFC 5746); BouncyCastle's default aborts with
+    /// handshake_failure then. EAP-TLS never renegotiates, so the missing extension is harmless.
+    /// </summary>
+    public override void NotifySecureRenegotiation(bool secureRenegotiation) { }
 
     public override void NotifyHandshakeComplete()
     {

@@ -18,6 +18,10 @@ public sealed class IkeAuthInput
     /// <summary>True when the AUTH is the original initiator's.</summary>
     public required bool IsInitiatorAuth { get; init; }
     public IReadOnlyList<Payload> MessagePayloads { get; init; } = Array.Empty<Payload>();
+    /// <summary>The hash algorithms of the peer's SIGNATURE_HASH_ALGORITHMS notify (RFC 7427), or null when it sent none.</summary>
+    public IReadOnlyList<ushort>? PeerHashAlgorithms { get; init; }
+    /// <summary>After EAP (RFC 7296 §2.16): the key AUTH is computed from, the MSK or SK_pi/SK_pr when the method has none.</summary>
+    public ReadOnlyMemory<byte> EapKey { get; init; }
 }
 
 /// <summary>
@@ -29,6 +33,15 @@ public interface IIkeAuthenticator
 {
     /// <summary>Extra payloads to put before AUTH in our IKE_AUTH message (CERT, CERTREQ); none for PSK.</summary>
     IReadOnlyList<Payload> GetCredentialPayloads(bool initiator) => Array.Empty<Payload>();
+
+    /// <summary>CERT payloads chosen for the peer's CERTREQ payloads (certificate authenticators); defaults to the overload without.</summary>
+    IReadOnlyList<Payload> GetCredentialPayloads(bool initiator, IReadOnlyList<CertReqPayload> peerCertificateRequests) => GetCredentialPayloads(initiator);
+
+    /// <summary>Our CERTREQ (the CAs we trust for the peer's certificate), or null when we verify no certificate.</summary>
+    CertReqPayload? CertificateRequest => null;
+
+    /// <summary>The typed error of the last failed <see cref="Verify"/> (certificate problems), or null to report AuthenticationFailed.</summary>
+    IkeError? LastVerificationError => null;
 
     /// <summary>Builds our AUTH payload.</summary>
     AuthPayload Sign(IkeAuthInput input);

@@ -25,6 +25,8 @@ public enum IkeErrorKind
     ConfigurationFailed,
     /// <summary>A local problem (bad options, unsupported algorithm).</summary>
     Internal,
+    /// <summary>The gateway's certificate was rejected; <see cref="IkeError.CertificateProblem"/> says why (untrusted, expired...).</summary>
+    CertificateInvalid,
     /// <summary>The gateway redirected us to another gateway (RFC 5685); <see cref="IkeEvent.Redirected"/> names it.</summary>
     Redirected,
     /// <summary>Redirects went on longer than the limit (a redirect loop between gateways).</summary>
@@ -41,6 +43,12 @@ public enum IkeErrorKind
 public sealed record IkeError(IkeErrorKind Kind, string Message, NotifyType? NotifyType = null, bool Recoverable = false)
 {
     public override string ToString() => NotifyType is { } n ? $"{Kind} ({n}): {Message}" : $"{Kind}: {Message}";
+
+    /// <summary>For certificate failures (<see cref="IkeErrorKind.CertificateInvalid"/>, or IdentityMismatch found in the certificate): the reason.</summary>
+    public Auth.CertificateValidationErrorKind? CertificateProblem { get; init; }
+
+    /// <summary>For EAP failures: what the EAP method reported (wrong credentials, expired password...).</summary>
+    public Eap.EapErrorKind? EapProblem { get; init; }
 
     /// <summary>Maps an error notify received from the peer to a typed error with advice.</summary>
     public static IkeError FromPeerNotify(NotifyType type, string context) => type switch

@@ -15,6 +15,8 @@ public sealed partial class IkeSession
         public List<byte[]> Datagrams { get; set; } = new();
         public int Transmissions { get; set; }
         public TimeSpan FirstSent { get; set; }
+        /// <summary>0 for the first request; later requests of a continued exchange (EAP rounds) are built by the first task only.</summary>
+        public int Round { get; init; }
     }
 
     private readonly Queue<(ExchangeType Exchange, Func<IkeTask[]> Tasks)> _pending = new();
@@ -54,7 +56,7 @@ public sealed partial class IkeSession
     {
         var a = _active!;
         var request = NewRequest(a.Exchange, a.MessageId);
-        foreach (var task in a.Tasks) task.BuildRequest(request);
+        foreach (var task in a.Round == 0 ? a.Tasks : a.Tasks[..1]) task.BuildRequest(request);
         a.Datagrams = Transmit(request, _sa.RemoteEndPoint, _sa.UseNatT, retransmission: false);
         if (a.Exchange == ExchangeType.IkeSaInit) _sa.InitRequest = a.Datagrams[0];
         a.Transmissions = 1;
@@ -100,6 +102,15 @@ public sealed partial class IkeSession
                 // The gateway holds an IKE SA once IKE_SA_INIT succeeded, unless it told us it failed.
                 bool peerHasSa = a.Exchange != ExchangeType.IkeSaInit && response.ErrorNotify == null;
                 Fail(error, notifyPeer: peerHasSa);
+                return;
+            }
+            if (result == TaskResult.Continue)
+            {
+                // EAP round (RFC 7296 §2.16): the next IKE_AUTH request, built by the first task alone.
+                CancelRetransmit();
+                _nextMessageId++;
+                _active = new ActiveExchange(a.Exchange, _nextMessageId, a.Tasks) { FirstSent = _sa.Clock.Now, Round = a.Round + 1 };
+                SendActive();
                 return;
             }
             retry |= result == TaskResult.NeedMore;

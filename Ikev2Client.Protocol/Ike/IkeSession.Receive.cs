@@ -14,6 +14,8 @@ public sealed partial class IkeSession
     private readonly byte[] _cookieSecret;
     private uint _expectedRequestId;
     private List<byte[]>? _lastResponse;
+    /// <summary>Responder: the IKE_AUTH tasks, kept across the EAP rounds of one IKE_AUTH (RFC 7296 §2.16).</summary>
+    private IkeTask[]? _authTasks;
 
     private enum OpenResult { Ok, Pending, Dropped, ProtectedError }
 
@@ -110,8 +112,8 @@ public sealed partial class IkeSession
     {
         IkeTask[] tasks = request.Exchange switch
         {
-            ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating => RedirectTask.AuthRedirectTasks(_sa) ??
-                new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
+            ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating => _authTasks ??=
+                RedirectTask.AuthRedirectTasks(_sa) ?? new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
             ExchangeType.Informational => InformationalResponderTasks(),
             ExchangeType.CreateChildSa when State == IkeSessionState.Established && IkeRekeyTask.IsIkeRekey(request) => new IkeTask[] { NewIkeRekeyResponder() },
             ExchangeType.CreateChildSa when State == IkeSessionState.Established => new IkeTask[] { new ChildRekeyTask(_sa, null) },
@@ -126,8 +128,20 @@ public sealed partial class IkeSession
             return;
         }
         if (tasks[0] is ChildRekeyTask childRekey) PrepareChildRekeyResponder(childRekey);
-        foreach (var task in tasks)
-            if (task.ProcessRequest(request) == TaskResult.Failed) break;
+        var first = tasks[0].ProcessRequest(request);
+        if (first == TaskResult.Continue)
+        {
+            // An EAP round inside IKE_AUTH: only the authentication task answers.
+            tasks[0].BuildResponse(response);
+            Reply(response, remote, natT);
+            if (_sa.Failure != null) Fail(_sa.Failure, notifyPeer: false);
+            return;
+        }
+        // After EAP the SA, TS and CP payloads to answer are those of the first IKE_AUTH request.
+        var original = tasks[0] is IkeAuthTask { FirstRequest: { } firstRequest } ? firstRequest : request;
+        if (first != TaskResult.Failed)
+            foreach (var task in tasks.Skip(1))
+                if (task.ProcessRequest(original) == TaskResult.Failed) break;
         foreach (var task in tasks) task.BuildResponse(response);
         Reply(response, remote, natT);
         if (tasks[0] is ChildRekeyTask rekeyed) AfterChildRekeyResponse(rekeyed);

@@ -8,11 +8,12 @@ internal static class CommandLine
     public static int Run(string[] args)
     {
         var root = new RootCommand("ikev2 — an IKEv2/IPsec VPN client");
-        root.Subcommands.Add(ConnectCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ProfileCommands.Create());
         root.Subcommands.Add(ResponderCommand.Create());
-        return root.Parse(args).Invoke();
+        foreach (var command in ServiceCommands.Create()) root.Subcommands.Add(command); // connect, disconnect, toggle, status, daemon
+        var parsed = root.Parse(args);
+        return parsed.Invoke() is var code && parsed.Errors.Count > 0 ? 2 : code; // usage errors exit 2 (docs/service.md)
     }
 }

@@ -35,8 +35,11 @@ public sealed class ChildSaTransforms : IDisposable
     /// <summary>
     /// Builds the transforms in <paramref name="mode"/>. The inbound SPI reservation comes from
     /// <paramref name="spis"/> when the session allocated it there; the outbound one is reserved for the peer.
+    /// With <paramref name="encapsulation"/> both carry ESP in UDP from that socket to the peer's NAT-T port
+    /// (<see cref="ChildSaInfo.RemoteEndPoint"/>), as transport-mode transforms applied to sockets need.
     /// </summary>
-    public static ChildSaTransforms Create(ChildSaInfo child, IIpSecManager manager, IpSecSpiAllocator? spis, EspTransformMode mode)
+    public static ChildSaTransforms Create(ChildSaInfo child, IIpSecManager manager, IpSecSpiAllocator? spis, EspTransformMode mode,
+        UdpEncapsulationSocket? encapsulation = null)
     {
         ArgumentNullException.ThrowIfNull(child);
         ArgumentNullException.ThrowIfNull(manager);
@@ -48,8 +51,8 @@ public sealed class ChildSaTransforms : IDisposable
         try
         {
             outSpi = manager.AllocateSecurityParameterIndex(remoteAddress, unchecked((int)child.OutboundSpi));
-            inbound = Build(child, inbound: true).Build(mode, remoteAddress, inSpi);
-            var outbound = Build(child, inbound: false).Build(mode, localAddress, outSpi);
+            inbound = Build(child, inbound: true, encapsulation).Build(mode, remoteAddress, inSpi);
+            var outbound = Build(child, inbound: false, encapsulation).Build(mode, localAddress, outSpi);
             return new ChildSaTransforms(child, inbound, outbound);
         }
         catch
@@ -61,13 +64,14 @@ public sealed class ChildSaTransforms : IDisposable
         }
     }
 
-    private static IpSecTransform.Builder Build(ChildSaInfo child, bool inbound)
+    private static IpSecTransform.Builder Build(ChildSaInfo child, bool inbound, UdpEncapsulationSocket? encapsulation)
     {
         var a = child.Algorithms;
         var k = child.Keys;
         var encKey = inbound ? k.InboundEncryptionKey : k.OutboundEncryptionKey;
         var intKey = inbound ? k.InboundIntegrityKey : k.OutboundIntegrityKey;
         var builder = new IpSecTransform.Builder().SetExtendedSequenceNumbers(a.Esn == EsnId.Esn);
+        if (encapsulation != null) builder.SetIpv4Encapsulation(encapsulation, child.RemoteEndPoint.Port);
         switch (a.Encryption.Id)
         {
             case EncrId.AesGcm16:

@@ -17,20 +17,27 @@ public enum DataPath
 public static class DataPathSelector
 {
     /// <summary>
-    /// Transport mode when the SA was negotiated in transport mode, or when the traffic selectors are host-to-host:
-    /// every local selector is the single address of our IKE endpoint and every remote selector the peer's. The TUN
-    /// fallback otherwise (any subnet, a virtual IP, or a full tunnel).
+    /// Transport mode when the SA was negotiated in transport mode (USE_TRANSPORT_MODE) and its traffic selectors are
+    /// host-to-host: every local selector is the single address of our IKE endpoint and every remote selector the
+    /// peer's. The TUN fallback otherwise (tunnel mode: any subnet, a virtual IP, a full tunnel — a tunnel-mode SA
+    /// carries inner IP headers even between two hosts, so it always needs the TUN path).
     /// </summary>
     public static DataPath Choose(ChildSaInfo child)
     {
         ArgumentNullException.ThrowIfNull(child);
-        if (child.Mode == ChildSaMode.Transport) return DataPath.TransportMode;
-        return IsHostToHost(child.LocalTrafficSelectors, child.LocalEndPoint.Address)
-            && IsHostToHost(child.RemoteTrafficSelectors, child.RemoteEndPoint.Address)
-            ? DataPath.TransportMode
-            : DataPath.TunnelInterface;
+        return child.Mode == ChildSaMode.Transport && IsHostToHost(child) ? DataPath.TransportMode : DataPath.TunnelInterface;
     }
 
-    private static bool IsHostToHost(IReadOnlyList<TrafficSelector> selectors, IPAddress address) =>
-        selectors.Count > 0 && selectors.All(s => s.StartAddress.Equals(s.EndAddress) && s.StartAddress.Equals(address));
+    /// <summary>True when both sides' selectors are exactly the two IKE endpoint addresses (any protocol and port).</summary>
+    public static bool IsHostToHost(ChildSaInfo child)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        return IsSingle(child.LocalTrafficSelectors, child.LocalEndPoint.Address)
+            && IsSingle(child.RemoteTrafficSelectors, child.RemoteEndPoint.Address);
+    }
+
+    private static bool IsSingle(IReadOnlyList<TrafficSelector> selectors, IPAddress address) =>
+        selectors.Count > 0 && selectors.All(s => s.StartAddress.Equals(s.EndAddress) && s.StartAddress.Equals(Unmapped(address)));
+
+    private static IPAddress Unmapped(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 }

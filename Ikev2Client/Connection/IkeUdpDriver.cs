@@ -145,6 +145,10 @@ public sealed class IkeUdpDriver : IAsyncDisposable
 
     private async Task ApplyAsync(IkeOutput output)
     {
+        // SAs are installed before the answer leaves (as a kernel IKE daemon does): once the peer has our response to
+        // a CREATE_CHILD_SA it may switch its outbound traffic to the new SA at once, so our inbound side must be
+        // ready. Only the session's end (Deleted/Failed) waits until the last datagram (e.g. a DELETE response) is out.
+        foreach (var e in output.Events) if (e is not (IkeEvent.Deleted or IkeEvent.Failed)) Raise(e);
         foreach (var d in output.Datagrams)
         {
             try
@@ -160,7 +164,7 @@ public sealed class IkeUdpDriver : IAsyncDisposable
             catch (SocketException) { } // unreachable peers surface as a ProtocolTimeout
         }
         foreach (var t in output.Timers) SetTimer(t);
-        foreach (var e in output.Events) Raise(e);
+        foreach (var e in output.Events) if (e is IkeEvent.Deleted or IkeEvent.Failed) Raise(e);
     }
 
     private void SetTimer(TimerCommand command)

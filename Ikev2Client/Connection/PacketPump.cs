@@ -25,6 +25,7 @@ public sealed class PacketPump : IDisposable
     /// <summary>Bytes reserved in front of each TUN packet: at least the largest ESP header (SPI, sequence, 16-byte IV).</summary>
     public const int HeadRoom = 32;
     private const int TailRoom = 128;
+    private const int CoalescedDatagramSize = 65536; // a UDP_GRO receive holds up to 64 KB of datagrams
 
     private readonly Socket _socket;
     private readonly BatchedUdpSocket _udp;
@@ -36,6 +37,8 @@ public sealed class PacketPump : IDisposable
     private volatile OutboundSa[] _outbound = [];
     private volatile InboundSa[] _inbound = [];
     private volatile IVpnInterface? _tun;
+    private volatile UnclaimedEspHandler? _unclaimedEsp;
+    private volatile IPEndPoint? _keepalivePeer;
     private Thread? _inboundThread;
     private Thread? _outboundThread;
     private Timer? _keepaliveTimer;
@@ -64,6 +67,29 @@ public sealed class PacketPump : IDisposable
 
     /// <summary>Outbound SPIs currently used, in selection order.</summary>
     public IReadOnlyList<uint> OutboundSpis => _outbound.Select(e => e.Transform.Spi).ToArray();
+
+    /// <summary>
+    /// Where ESP with an SPI the pump does not hold goes (the transport-mode path: the userspace IpSecManager's
+    /// inbound SAs); null (default) drops it as <see cref="DropReason.NoSa"/>. Called on the inbound thread.
+    /// </summary>
+    public void SetUnclaimedEspHandler(UnclaimedEspHandler? handler) => _unclaimedEsp = handler;
+
+    /// <summary>The peer that gets NAT-T keepalives when no outbound SA is installed here (transport mode).</summary>
+    public IPEndPoint? KeepalivePeer
+    {
+        get => _keepalivePeer;
+        set => _keepalivePeer = value;
+    }
+
+    /// <summary>
+    /// Counts an ESP packet sealed and sent on the pump's socket by someone else (transport-mode sockets), so the
+    /// counters cover both paths and the keepalive timer sees the socket as busy.
+    /// </summary>
+    public void RecordExternalSend(int payloadBytes)
+    {
+        Counters.Sent(payloadBytes);
+        Volatile.Write(ref _lastSend, Environment.TickCount64);
+    }
 
     /// <summary>Starts the inbound thread (IKE on the socket flows from now on) and the keepalive timer.</summary>
     public void Start()
@@ -239,15 +265,17 @@ public sealed class PacketPump : IDisposable
 
     private void InboundLoop()
     {
-        int batchSize = _options.BatchSize;
-        var batch = new PacketBatch(batchSize, _options.MaxDatagramSize);
+        bool gro = _options.ReceiveOffload && _udp.EnableReceiveOffload();
+        int batchSize = gro ? Math.Max(4, _options.BatchSize / 4) : _options.BatchSize;
+        var batch = new PacketBatch(batchSize, gro ? CoalescedDatagramSize : _options.MaxDatagramSize);
         var sources = new DatagramEndpoint[batchSize];
-        var toTun = new ReadOnlyMemory<byte>[batchSize];
+        var segments = new int[batchSize];
+        var toTun = new ReadOnlyMemory<byte>[gro ? Math.Max(256, _options.BatchSize) : batchSize];
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
             int count;
-            try { count = _udp.ReceiveBatch(batch.Buffers, batch.Sizes, sources, 0, token); }
+            try { count = _udp.ReceiveBatch(batch.Buffers, batch.Sizes, segments, sources, 0, token); }
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
             catch (VpnPlatformException) { continue; } // ECONNREFUSED from an ICMP error and the like
@@ -257,23 +285,35 @@ public sealed class PacketPump : IDisposable
             for (int i = 0; i < count; i++)
             {
                 Memory<byte> slot = batch.Buffers[i];
-                Span<byte> datagram = slot.Span[..batch.Sizes[i]];
-                switch (UdpEncapsulation.Classify(datagram, out int ikeOffset))
+                int size = batch.Sizes[i], step = segments[i] > 0 ? segments[i] : size;
+                for (int at = 0; at < size; at += step)
                 {
-                    case UdpEncapsulatedKind.NatKeepalive:
-                        Counters.KeepaliveReceived();
-                        break;
-                    case UdpEncapsulatedKind.Ike:
-                        Counters.IkeReceived();
-                        _ikeReceived?.Invoke(datagram[ikeOffset..].ToArray(), sources[i].ToIPEndPoint());
-                        break;
-                    case UdpEncapsulatedKind.Esp:
-                        if (Open(table, datagram, out int innerOffset, out int innerLength))
-                            toTun[ready++] = slot.Slice(innerOffset, innerLength);
-                        break;
-                    default:
-                        Counters.Drop(DropReason.Malformed);
-                        break;
+                    int length = Math.Min(step, size - at);
+                    Span<byte> datagram = slot.Span.Slice(at, length);
+                    switch (UdpEncapsulation.Classify(datagram, out int ikeOffset))
+                    {
+                        case UdpEncapsulatedKind.NatKeepalive:
+                            Counters.KeepaliveReceived();
+                            break;
+                        case UdpEncapsulatedKind.Ike:
+                            Counters.IkeReceived();
+                            _ikeReceived?.Invoke(datagram[ikeOffset..].ToArray(), sources[i].ToIPEndPoint());
+                            break;
+                        case UdpEncapsulatedKind.Esp:
+                            if (Open(table, datagram, out int innerOffset, out int innerLength))
+                            {
+                                toTun[ready++] = slot.Slice(at + innerOffset, innerLength);
+                                if (ready == toTun.Length)
+                                {
+                                    WriteToTun(toTun, ready);
+                                    ready = 0;
+                                }
+                            }
+                            break;
+                        default:
+                            Counters.Drop(DropReason.Malformed);
+                            break;
+                    }
                 }
             }
             if (ready > 0) WriteToTun(toTun, ready);
@@ -295,7 +335,10 @@ public sealed class PacketPump : IDisposable
         }
         if (sa == null)
         {
-            Counters.Drop(DropReason.NoSa);
+            var handler = _unclaimedEsp;
+            if (handler == null) Counters.Drop(DropReason.NoSa);
+            else if (handler(packet, out int delivered) is { } why) Counters.Drop(why);
+            else if (delivered > 0) Counters.Received(delivered);
             return false;
         }
         EspOpenResult result;
@@ -360,10 +403,11 @@ public sealed class PacketPump : IDisposable
         if (_disposed != 0) return;
         if (Environment.TickCount64 - Volatile.Read(ref _lastSend) < (long)interval.TotalMilliseconds - 50) return;
         var table = _outbound;
-        if (table.Length == 0) return;
+        var peer = table.Length > 0 ? table[0].PeerEndPoint : _keepalivePeer;
+        if (peer == null) return;
         try
         {
-            _socket.SendTo(_keepalive, SocketFlags.None, table[0].PeerEndPoint);
+            _socket.SendTo(_keepalive, SocketFlags.None, peer);
             Counters.KeepaliveSent();
             Volatile.Write(ref _lastSend, Environment.TickCount64);
         }

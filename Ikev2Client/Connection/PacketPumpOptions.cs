@@ -14,4 +14,10 @@ public sealed class PacketPumpOptions
 
     /// <summary>Socket buffer size asked for (SO_RCVBUF/SO_SNDBUF, forced when privileged); 0 keeps the default.</summary>
     public int SocketBufferBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Use UDP receive coalescing (UDP_GRO) where the kernel has it: fewer, larger receives, split into datagrams by
+    /// the pump. Inbound buffers then take 64 KB each.
+    /// </summary>
+    public bool ReceiveOffload { get; init; } = true;
 }

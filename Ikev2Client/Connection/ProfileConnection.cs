@@ -21,7 +21,7 @@ public sealed class ProfileConnectionSettings
     public Func<IVpnInterfaceBuilder>? InterfaceBuilderFactory { get; init; }
 }
 
-/// <summary>Turns an <see cref="Ikev2VpnProfile"/> into <see cref="VpnConnectionOptions"/> (PSK profiles for now).</summary>
+/// <summary>Turns an <see cref="Ikev2VpnProfile"/> into <see cref="VpnConnectionOptions"/> (authentication: <see cref="ProfileAuthentication"/>).</summary>
 public static class ProfileConnection
 {
     /// <summary>Builds the options; throws <see cref="VpnConnectionException"/> with a one-line reason when the profile cannot be used.</summary>
@@ -29,27 +29,26 @@ public static class ProfileConnection
     {
         ArgumentNullException.ThrowIfNull(profile);
         settings ??= new ProfileConnectionSettings();
-        if (profile.AuthMethod != AuthMethod.Psk || profile.Psk is not { Length: > 0 } psk)
-            throw new VpnConnectionException($"profile '{profile.Name}': only PSK authentication is supported by this client so far");
+        var auth = ProfileAuthentication.Create(profile);
         var server = ResolveServer(profile.ServerAddr, profile.ServerPort);
         IReadOnlyList<IkeSpec> ike = IkeSpec.DefaultIke, esp = IkeSpec.DefaultEsp;
         if (profile.IkeProposal is { Length: > 0 } ip && !ProposalConversion.TryParse(ip, false, out ike, out var e1))
             throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e1}");
         if (profile.EspProposal is { Length: > 0 } ep && !ProposalConversion.TryParse(ep, true, out esp, out var e2))
             throw new VpnConnectionException($"profile '{profile.Name}': espProposal: {e2}");
-        var local = profile.UserIdentity is { Length: > 0 } u ? IkeIdentity.Parse(u) : IkeIdentity.FromAddress(SourceAddressFor(server));
+        var local = profile.UserIdentity is { Length: > 0 } u ? IkeIdentity.Parse(u) : auth.LocalIdentity ?? IkeIdentity.FromAddress(SourceAddressFor(server));
         var session = new IkeSessionOptions
         {
             LocalIdentity = local,
             RemoteIdentity = profile.RemoteIdentity is { Length: > 0 } r ? IkeIdentity.Parse(r) : null,
             SendRemoteIdentity = profile.RemoteIdentity is { Length: > 0 },
-            Authenticator = new PskAuthenticator(psk),
+            Authenticator = auth.Local,
+            PeerAuthenticator = auth.Peer,
             IkeProposals = ike,
             EspProposals = esp,
             LivenessInterval = profile.DpdSeconds is > 0 and var d ? TimeSpan.FromSeconds(d) : null,
             RequestedAddressFamilies = [AddressFamily.InterNetwork],
         };
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(psk);
         IDnsConfigurator dns = settings.ApplyDns ? new ResolvConfDnsConfigurator() : new ReportingDnsConfigurator();
         return new VpnConnectionOptions
         {

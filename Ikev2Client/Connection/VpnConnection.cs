@@ -10,8 +10,10 @@ namespace Ikev2Client.Connection;
 /// One VPN connection: drives an <see cref="IkeSession"/> through <see cref="IkeUdpDriver"/>, and when the CHILD SA is
 /// established builds its ESP transforms through the IpSecManager contract and installs the data path — the TUN
 /// interface with the virtual IP, routes from the remote traffic selectors (split) or everything (full), DNS, the
-/// protected NAT-T socket and the <see cref="PacketPump"/>; or transport-mode transforms when the selectors are
-/// host-to-host. Rekeys switch outbound traffic at once and keep the old inbound SA until the peer deletes it.
+/// protected NAT-T socket and the <see cref="PacketPump"/>; or, when transport mode was negotiated with host-to-host
+/// selectors, no TUN at all: the transforms are applied through the IpSecManager contract to the sockets that talk to
+/// the peer (<see cref="OpenTransportModeSocket"/>, <see cref="ApplyTransportMode"/>), with ESP on the IKE NAT-T
+/// socket. Rekeys switch outbound traffic at once and keep the old inbound SA until the peer deletes it.
 /// On disconnect, deletion or failure everything is torn down (no TUN, route or rule left).
 /// </summary>
 /// <remarks>
@@ -32,6 +34,7 @@ public sealed class VpnConnection : IDisposable
     private IkeUdpDriver? _driver;
     private PacketPump? _pump;
     private IVpnInterface? _tun;
+    private TransportModeDataPath? _transport;
     private IpSecSpiAllocator? _spis;
     private IkeConfiguration? _config;
     private ChildSaInfo? _firstChild;
@@ -83,6 +86,34 @@ public sealed class VpnConnection : IDisposable
 
     /// <summary>The IpSecManager in use (transport mode: apply <see cref="ChildSas"/>' transforms to sockets with it).</summary>
     public IIpSecManager? IpSecManager => _manager;
+
+    /// <summary>
+    /// Transport mode: opens a UDP socket on our IKE address and <paramref name="localPort"/> (0: any free port),
+    /// applies the CHILD SA's transforms to it through the IpSecManager contract and returns the userspace wrapper that
+    /// sends to and receives from the peer's ports through ESP (inner UDP header). Rekeys re-apply the transforms; the
+    /// disconnect removes them and closes the socket.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not connected on the transport-mode path.</exception>
+    public UserspaceTransportModeSocket OpenTransportModeSocket(int localPort = 0) => RequireTransport().OpenSocket(localPort);
+
+    /// <summary>
+    /// Transport mode: applies the CHILD SA's transforms (IN and OUT) to an application's bound UDP socket that talks
+    /// to the peer, as <c>IpSecManager.applyTransportModeTransform</c> does on Android; rekeys re-apply them and the
+    /// disconnect removes them (the socket stays the caller's). With the userspace manager, send and receive through
+    /// <see cref="UserspaceIpSecManager.GetTransportModeSocket"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not connected on the transport-mode path.</exception>
+    public void ApplyTransportMode(Socket socket) => RequireTransport().Apply(socket);
+
+    private TransportModeDataPath RequireTransport()
+    {
+        lock (_gate)
+        {
+            if (_transport == null || _tornDown || _state != VpnConnectionState.Connected)
+                throw new InvalidOperationException("the connection is not up on the transport-mode path");
+            return _transport;
+        }
+    }
 
     /// <summary>The IKE driver (for liveness checks and tests), once connecting.</summary>
     public IkeUdpDriver? Driver => _driver;
@@ -223,7 +254,7 @@ public sealed class VpnConnection : IDisposable
             if (_redirect is { } target) return target;
             throw Ended(driver.Completion.Result);
         }
-        Install(_firstChild, _config);
+        Install(_firstChild, _config, localAddress);
         return null;
     }
 
@@ -247,20 +278,28 @@ public sealed class VpnConnection : IDisposable
         Teardown(VpnConnectionState.Disconnected);
     }
 
-    private void Install(ChildSaInfo child, IkeConfiguration? config)
+    private void Install(ChildSaInfo child, IkeConfiguration? config, IPAddress localAddress)
     {
         var path = DataPathSelector.Choose(child);
-        var mode = path == DataPath.TransportMode ? EspTransformMode.Transport : EspTransformMode.Tunnel;
-        var transforms = ChildSaTransforms.Create(child, _manager!, _spis, mode);
-        lock (_gate) _children.Add(transforms);
         var virtualAddresses = config?.VirtualAddresses ?? [];
         var dns = config?.DnsServers ?? [];
         if (path == DataPath.TransportMode)
         {
+            var transport = new TransportModeDataPath(_manager!, _socket!, _pump!, localAddress);
+            lock (_gate) _transport = transport;
+            var sa = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Transport, transport.EncapsulationSocket);
+            lock (_gate) _children.Add(sa);
+            transport.Install(sa);
+            _pump!.KeepalivePeer = child.RemoteEndPoint;
             Info = new VpnConnectionInfo(path, null, virtualAddresses, dns, [], false, child, child.LocalEndPoint, child.RemoteEndPoint);
-            Report($"transport mode: host-to-host selectors {transforms.Local} === {transforms.Remote}");
+            Report($"transport mode: host-to-host selectors {sa.Local} === {sa.Remote}, ESP in UDP to {child.RemoteEndPoint}");
             return;
         }
+        if (child.Mode == ChildSaMode.Transport)
+            throw new VpnConnectionException("the gateway agreed to transport mode for selectors that are not host-to-host; " +
+                "transport mode needs our IKE address === the gateway's");
+        var transforms = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Tunnel);
+        lock (_gate) _children.Add(transforms);
         if (virtualAddresses.Count == 0) throw new VpnConnectionException("the gateway assigned no virtual IP address");
         var builder = _options.InterfaceBuilderFactory();
         var families = virtualAddresses.Select(a => a.BaseAddress.AddressFamily).Distinct().ToArray();
@@ -332,10 +371,11 @@ public sealed class VpnConnection : IDisposable
         {
             if (_tornDown || _pump == null || _state != VpnConnectionState.Connected) return;
             var previous = _children.FirstOrDefault(c => c.Child.InboundSpi == old.InboundSpi);
-            var mode = previous?.Inbound.Mode == Protocol.Esp.EspMode.Transport ? EspTransformMode.Transport : EspTransformMode.Tunnel;
-            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode);
+            var mode = _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
+            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket);
             _children.Add(next);
-            if (mode == EspTransformMode.Tunnel)
+            if (_transport != null) _transport.Install(next); // every socket: new OUT at once, new IN next to the old one
+            else
             {
                 _pump.AddInbound(next.Inbound, next.Local, next.Remote);
                 _pump.SetOutbound(next.Outbound, next.Local, next.Remote, fresh.RemoteEndPoint, replaces: old.OutboundSpi);
@@ -425,9 +465,11 @@ public sealed class VpnConnection : IDisposable
             try { a(); }
             catch (Exception ex) { errors.Add(ex); }
         }
-        var (pump, tun, spis, driver, socket, session) = (_pump, _tun, _spis, _driver, _socket, _session);
+        var (pump, transport, tun, spis, driver, socket, session) = (_pump, _transport, _tun, _spis, _driver, _socket, _session);
         (_pump, _tun, _spis, _driver, _socket, _session) = (null, null, null, null, null, null);
+        lock (_gate) _transport = null;
         Try(() => pump?.Dispose());
+        Try(() => transport?.Dispose()); // RemoveTransportModeTransforms on every socket
         Try(() => tun?.Dispose());
         lock (_gate)
         {

@@ -129,6 +129,25 @@ public sealed partial class Ikev2VpnProfile
             return this;
         }
 
+        /// <summary>
+        /// Certificate then EAP (RFC 4739, strongSwan <c>ikev2-cert-eap</c>): the user certificate and PKCS#8 PEM key for
+        /// the first round, username and password (null = ask when connecting) for EAP-MSCHAPv2 in the second.
+        /// </summary>
+        public Builder SetAuthCertificateThenEap(X509Certificate2 userCert, string privateKeyPem, string? username, string? password, X509Certificate2? serverRootCa)
+        {
+            SetAuthDigitalSignature(userCert, privateKeyPem, serverRootCa);
+            AuthMethod = Profiles.AuthMethod.CertificateThenEap; Username = username; Password = password;
+            return this;
+        }
+
+        /// <summary>Certificate (as PKCS#12) then EAP-MSCHAPv2 with username and password.</summary>
+        public Builder SetAuthCertificateThenEapPkcs12(byte[] pkcs12, string? pkcs12Password, string? username, string? password, X509Certificate2? serverRootCa)
+        {
+            SetAuthDigitalSignaturePkcs12(pkcs12, pkcs12Password, serverRootCa);
+            AuthMethod = Profiles.AuthMethod.CertificateThenEap; Username = username; Password = password;
+            return this;
+        }
+
         /// <summary>Replaces the PKCS#12 password (e.g. supplied after import).</summary>
         public Builder SetPkcs12Password(string? password) { Pkcs12Password = password; return this; }
         /// <summary>IKE proposals, strongSwan syntax.</summary>

@@ -94,10 +94,7 @@ public static class ManagedConfigImporter
             case "ikev2-eap": b.AuthMethod = AuthMethod.UsernamePassword; break;
             case "ikev2-cert": b.AuthMethod = AuthMethod.DigitalSignature; break;
             case "ikev2-eap-tls": b.AuthMethod = AuthMethod.EapTls; break;
-            case "ikev2-cert-eap":
-                b.AuthMethod = AuthMethod.DigitalSignature;
-                notes.Add(new(ImportNoteKind.Unsupported, "vpn_type", "certificate followed by EAP is not supported; only the certificate round is used"));
-                break;
+            case "ikev2-cert-eap": b.AuthMethod = AuthMethod.CertificateThenEap; break;
             case "ikev2-byod-eap":
                 b.AuthMethod = AuthMethod.UsernamePassword;
                 notes.Add(new(ImportNoteKind.Unsupported, "vpn_type", "EAP-TNC (BYOD) is not supported; plain EAP-MSCHAPv2 is used"));
@@ -108,12 +105,12 @@ public static class ManagedConfigImporter
                 break;
         }
         b.UserIdentity = LenientJson.String(local, "local_id", "local.");
-        if (b.AuthMethod == AuthMethod.UsernamePassword)
+        if (b.AuthMethod is AuthMethod.UsernamePassword or AuthMethod.CertificateThenEap)
         {
             b.Username = LenientJson.String(local, "username", "local.") ?? b.UserIdentity;
             b.Password = LenientJson.String(local, "password", "local.");
         }
-        else
+        if (b.AuthMethod != AuthMethod.UsernamePassword)
         {
             if (LenientJson.String(local, "user_certificate", "local.") is { } p12)
             {

@@ -136,7 +136,8 @@ public static class NativeProfileJson
             null => null,
             "psk" => AuthMethod.Psk, "usernamePassword" => AuthMethod.UsernamePassword,
             "digitalSignature" => AuthMethod.DigitalSignature, "eapTls" => AuthMethod.EapTls, "eapOnly" => AuthMethod.EapOnly,
-            _ => throw new ProfileImportException("authMethod: must be psk, usernamePassword, digitalSignature, eapTls or eapOnly"),
+            "certificateThenEap" => AuthMethod.CertificateThenEap,
+            _ => throw new ProfileImportException("authMethod: must be psk, usernamePassword, digitalSignature, eapTls, eapOnly or certificateThenEap"),
         };
         var eap = LenientJson.String(o, "eapMethod");
         b.EapMethod = eap switch

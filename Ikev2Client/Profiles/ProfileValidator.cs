@@ -72,13 +72,19 @@ internal static class ProfileValidator
             case AuthMethod.EapTls:
                 ValidateCredential(b, add);
                 break;
+            case AuthMethod.CertificateThenEap:
+                ValidateCredential(b, add);
+                RequireUsername(b, add);
+                if (b.EapMethod == EapMethod.Tls) add("eapMethod", "must be msChapV2 or md5 for authMethod certificateThenEap (the second round uses a password)");
+                break;
             case AuthMethod.EapOnly:
                 if (b.EapMethod is null) add("eapMethod", "is required for authMethod eapOnly");
                 else if (b.EapMethod == EapMethod.Tls) ValidateCredential(b, add);
                 else RequireUsername(b, add);
                 break;
         }
-        if (b.AuthMethod != AuthMethod.EapOnly && b.EapMethod is not null) add("eapMethod", "is only used with authMethod eapOnly");
+        if (b.AuthMethod is not (AuthMethod.EapOnly or AuthMethod.CertificateThenEap) && b.EapMethod is not null)
+            add("eapMethod", "is only used with authMethod eapOnly or certificateThenEap");
         if (b.AuthMethod != AuthMethod.Psk && b.Psk is not null) add("psk", "is only used with authMethod psk");
     }
 
@@ -158,6 +164,6 @@ internal static class ProfileValidator
     internal static string Camel(AuthMethod? m) => m switch
     {
         AuthMethod.Psk => "psk", AuthMethod.UsernamePassword => "usernamePassword", AuthMethod.DigitalSignature => "digitalSignature",
-        AuthMethod.EapTls => "eapTls", AuthMethod.EapOnly => "eapOnly", _ => "none",
+        AuthMethod.EapTls => "eapTls", AuthMethod.EapOnly => "eapOnly", AuthMethod.CertificateThenEap => "certificateThenEap", _ => "none",
     };
 }

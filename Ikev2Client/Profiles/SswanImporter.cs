@@ -61,16 +61,18 @@ public static class SswanImporter
 
         MapType(type, b, notes);
         b.UserIdentity = LenientJson.String(local, "id", "local.");
-        if (b.AuthMethod == AuthMethod.UsernamePassword)
+        // ikev2-cert-eap (RFC 4739) needs both: the certificate for the first round, EAP credentials for the second.
+        bool usesEap = b.AuthMethod is AuthMethod.UsernamePassword or AuthMethod.CertificateThenEap;
+        if (usesEap)
         {
             b.Username = LenientJson.String(local, "eap_id", "local.") ?? b.UserIdentity;
             b.Password = LenientJson.String(local, "shared_secret", "local.");
             if (b.Password is null) notes.Add(new(ImportNoteKind.DefaultApplied, "local.shared_secret", "no password in the file; it is asked when connecting"));
         }
-        else
+        if (b.AuthMethod != AuthMethod.UsernamePassword)
         {
-            if (local["eap_id"] is not null) notes.Add(new(ImportNoteKind.Ignored, "local.eap_id", $"not used by type {type}"));
-            if (local["shared_secret"] is not null) notes.Add(new(ImportNoteKind.Ignored, "local.shared_secret", $"not used by type {type}"));
+            if (!usesEap && local["eap_id"] is not null) notes.Add(new(ImportNoteKind.Ignored, "local.eap_id", $"not used by type {type}"));
+            if (!usesEap && local["shared_secret"] is not null) notes.Add(new(ImportNoteKind.Ignored, "local.shared_secret", $"not used by type {type}"));
             if (LenientJson.String(local, "p12", "local.") is { } p12)
                 b.Pkcs12 = CertificateText.TryBase64(p12) ?? throw new ProfileImportException(".sswan: local.p12 is not valid base64");
             else
@@ -120,10 +122,7 @@ public static class SswanImporter
             case "ikev2-eap": b.AuthMethod = AuthMethod.UsernamePassword; break;
             case "ikev2-cert": b.AuthMethod = AuthMethod.DigitalSignature; break;
             case "ikev2-eap-tls": b.AuthMethod = AuthMethod.EapTls; break;
-            case "ikev2-cert-eap":
-                b.AuthMethod = AuthMethod.DigitalSignature;
-                notes.Add(new(ImportNoteKind.Unsupported, "type", "certificate followed by EAP (RFC 4739) is not supported; only the certificate round is used"));
-                break;
+            case "ikev2-cert-eap": b.AuthMethod = AuthMethod.CertificateThenEap; break;
             case "ikev2-byod-eap":
                 b.AuthMethod = AuthMethod.UsernamePassword;
                 notes.Add(new(ImportNoteKind.Unsupported, "type", "EAP-TNC (BYOD) is not supported; plain EAP-MSCHAPv2 is used"));

@@ -11,7 +11,8 @@ namespace Ikev2Client.Protocol.Ike.Tasks;
 internal sealed class IkeInitTask : IkeTask
 {
     private const int MaxRetries = 4;
-    private static readonly ushort[] SignatureHashes = { 2, 3, 4 }; // SHA2-256, SHA2-384, SHA2-512 (RFC 7427)
+    // SHA2-256, SHA2-384, SHA2-512 (RFC 7427) and Identity (RFC 8420, for Ed25519)
+    private static readonly IReadOnlyList<ushort> SignatureHashes = Auth.SignatureSchemes.AdvertisedHashes;
     private KeGroup _group;
     private IKeyExchange? _ke;
     private byte[]? _cookie;
@@ -65,6 +66,9 @@ internal sealed class IkeInitTask : IkeTask
         }
         if (response.ErrorNotify is { } error) return Fail(IkeError.FromPeerNotify(error.NotifyType, "IKE"));
         if (Sa.Options.FollowRedirects && response.HasNotify(NotifyType.Redirect)) return TaskResult.Done; // RedirectTask takes it
+        if (WantsMultipleAuth && !response.HasNotify(NotifyType.MultipleAuthSupported))
+            return Fail(IkeErrorKind.AuthenticationFailed,
+                "The profile authenticates with a certificate and then EAP (two rounds, RFC 4739), but the gateway does not support multiple authentication rounds (no MULTIPLE_AUTH_SUPPORTED). Use a single method or enable multiple authentication on the gateway.");
 
         var sa = response.Get<SaPayload>()!;
         if (!ProposalNegotiation.Validate(sa, Sa.Options.IkeProposals, ProtocolId.Ike, out var why))
@@ -119,6 +123,7 @@ internal sealed class IkeInitTask : IkeTask
         Sa.SpiR = Sa.Spis.AllocateIkeSpi();
         Sa.Algorithms = algorithms;
         Sa.FragmentationNegotiated = Sa.Options.Fragmentation && request.HasNotify(NotifyType.Ikev2FragmentationSupported);
+        _peerMultipleAuth = request.HasNotify(NotifyType.MultipleAuthSupported);
         Sa.DeriveKeys(shared);
         return TaskResult.Done;
     }
@@ -146,5 +151,13 @@ internal sealed class IkeInitTask : IkeTask
         if (Sa.Options.Fragmentation && (Sa.IsInitiator || Sa.FragmentationNegotiated))
             message.Payloads.Add(new NotifyPayload(NotifyType.Ikev2FragmentationSupported));
         message.Payloads.Add(NotifyPayload.SignatureHashAlgorithms(SignatureHashes));
+        // RFC 4739 §3: both sides announce multiple authentication rounds in IKE_SA_INIT.
+        if (Sa.IsInitiator ? WantsMultipleAuth : _peerMultipleAuth && Sa.Options.EffectivePeerAuthenticator is CertificateThenEapServerAuthenticator)
+            message.Payloads.Add(new NotifyPayload(NotifyType.MultipleAuthSupported));
     }
+
+    private bool _peerMultipleAuth;
+
+    /// <summary>Initiator: our authentication takes two rounds (certificate then EAP).</summary>
+    private bool WantsMultipleAuth => Sa.IsInitiator && Sa.Options.Authenticator is CertificateThenEapAuthenticator;
 }

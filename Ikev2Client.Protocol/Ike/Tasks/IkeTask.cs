@@ -11,6 +11,11 @@ internal enum TaskResult
     NeedMore,
     /// <summary>The IKE SA failed; <see cref="IkeSa.Failure"/> says why.</summary>
     Failed,
+    /// <summary>
+    /// The exchange goes on with another request of the same type and the next message ID (EAP in IKE_AUTH,
+    /// RFC 7296 §2.16). Only the first task of the exchange builds and processes the intermediate messages.
+    /// </summary>
+    Continue,
 }
 
 /// <summary>

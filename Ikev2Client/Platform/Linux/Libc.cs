@@ -60,6 +60,9 @@ internal static unsafe class Libc
     [DllImport("libc", EntryPoint = "write", SetLastError = true)]
     public static extern nint Write(int fd, byte* buffer, nuint count);
 
+    [DllImport("libc", EntryPoint = "writev", SetLastError = true)]
+    public static extern nint Writev(int fd, IoVec* iov, int count);
+
     [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static extern int Ioctl(int fd, nuint request, void* arg);
 

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Ikev2Client.Platform.Linux.Offload;
 using Microsoft.Win32.SafeHandles;
 
 namespace Ikev2Client.Platform.Linux;
@@ -8,6 +9,10 @@ namespace Ikev2Client.Platform.Linux;
 /// Reads wait in poll(2) next to an eventfd, so cancellation and <see cref="Dispose"/> wake a blocked reader at
 /// once, and every wake-up drains up to a batch of queued packets. Dispose removes the rules and routes and closes
 /// the fd, which removes the (non-persistent) device.
+/// With <see cref="LinuxVpnOptions.Offload"/> (IFF_VNET_HDR + TUNSETOFFLOAD) one read may return a 64 KB TCP
+/// super-segment, which is cut into MTU-sized packets here (<see cref="TcpSegmenter"/>, carried over between calls
+/// when the batch is full), and runs of TCP segments written are merged into super-segments
+/// (<see cref="TcpCoalescer"/>): far fewer system calls and far fewer trips through the kernel's stack.
 /// </summary>
 public sealed unsafe class LinuxTunInterface : IVpnInterface
 {
@@ -22,13 +27,27 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
     private readonly CancellableWaiter _writeWaiter = new();
     private readonly CancellationTokenSource _closed = new();
     private readonly object _disposeGate = new();
+    private const int OffloadBufferSize = 128 * 1024;
+    private readonly bool _vnetHeader;
+    private readonly byte[]? _readBuffer;
+    private readonly byte[]? _writeBuffer;
+    private TcpSegmenter.Plan _pending;
+    private int _pendingLength;
+    private int _pendingNext;
     private long _droppedWrites;
+    private long _droppedReads;
     private volatile bool _isClosed;
     private bool _disposed;
 
     internal LinuxTunInterface(SafeFileHandle tun, string name, int ifIndex, RtNetlink netlink, LinuxNetworkState state,
-        LinuxVpnOptions options, VpnInterfaceConfiguration configuration)
+        LinuxVpnOptions options, VpnInterfaceConfiguration configuration, bool vnetHeader = false)
     {
+        _vnetHeader = vnetHeader;
+        if (vnetHeader)
+        {
+            _readBuffer = GC.AllocateUninitializedArray<byte>(OffloadBufferSize, pinned: true);
+            _writeBuffer = GC.AllocateUninitializedArray<byte>(OffloadBufferSize, pinned: true);
+        }
         _tun = tun;
         Name = name;
         InterfaceIndex = ifIndex;
@@ -62,6 +81,12 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
     /// <summary>Packets the kernel refused in <see cref="WritePackets"/> (malformed IP).</summary>
     public long DroppedWrites => Interlocked.Read(ref _droppedWrites);
 
+    /// <summary>Packets read that could not be delivered (malformed offload metadata, oversized segments).</summary>
+    public long DroppedReads => Interlocked.Read(ref _droppedReads);
+
+    /// <summary>True when the device carries virtio-net headers (segmentation/checksum offload in use).</summary>
+    public bool UsesOffload => _vnetHeader;
+
     /// <summary>The mark <see cref="Protect"/> applies.</summary>
     public uint FwMark => _options.FwMark;
 
@@ -84,12 +109,31 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
                     var span = buffers[count].Span;
                     if (span.Length <= offset) throw new ArgumentException($"buffer {count} has no room after offset {offset}", nameof(buffers));
                     span = span[offset..];
-                    nint n;
-                    fixed (byte* p = span) n = Libc.Read(fd, p, (nuint)span.Length);
-                    if (n > 0)
+                    if (_vnetHeader && _pendingNext < _pending.Count)
                     {
-                        sizes[count++] = (int)n;
+                        int size = NextSegment(span);
+                        if (size > 0) sizes[count++] = size;
                         continue;
+                    }
+                    nint n;
+                    if (_vnetHeader)
+                    {
+                        fixed (byte* p = _readBuffer) n = Libc.Read(fd, p, (nuint)_readBuffer!.Length);
+                        if (n > 0)
+                        {
+                            int size = AcceptOffloaded((int)n, span);
+                            if (size > 0) sizes[count++] = size;
+                            continue;
+                        }
+                    }
+                    else
+                    {
+                        fixed (byte* p = span) n = Libc.Read(fd, p, (nuint)span.Length);
+                        if (n > 0)
+                        {
+                            sizes[count++] = (int)n;
+                            continue;
+                        }
                     }
                     var errno = n == 0 ? Libc.EBADFD : Libc.Errno;
                     if (errno == Libc.EINTR) continue;
@@ -116,28 +160,42 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
             AddRef(ref added);
             var fd = (int)_tun.DangerousGetHandle();
             var accepted = 0;
-            for (var i = 0; i < packets.Length; i++)
+            if (!_vnetHeader)
             {
-                var span = packets[i].Span;
-                while (true)
+                for (var i = 0; i < packets.Length; i++)
                 {
-                    nint n;
-                    fixed (byte* p = span) n = Libc.Write(fd, p, (nuint)span.Length);
-                    if (n >= 0) { accepted++; break; }
-                    var errno = Libc.Errno;
-                    if (errno == Libc.EINTR) continue;
-                    if (errno == Libc.EAGAIN)
+                    fixed (byte* p = packets[i].Span)
                     {
-                        if (!_writeWaiter.Wait(fd, Libc.POLLOUT, CancellationToken.None)) throw new VpnInterfaceClosedException(Name);
-                        continue;
+                        var iov = new Libc.IoVec { Base = p, Length = (nuint)packets[i].Length };
+                        if (WriteOne(fd, &iov, 1)) accepted++;
                     }
-                    if (errno is Libc.EINVAL or Libc.EIO or 14 /* EFAULT */ or 90 /* EMSGSIZE */)
-                    {
-                        Interlocked.Increment(ref _droppedWrites);
-                        break;
-                    }
-                    throw Fail("write", errno);
                 }
+                return accepted;
+            }
+            var header = stackalloc byte[VirtioNetHeader.Size];
+            new Span<byte>(header, VirtioNetHeader.Size).Clear();
+            var pair = stackalloc Libc.IoVec[2];
+            for (var i = 0; i < packets.Length;)
+            {
+                var used = TcpCoalescer.Coalesce(packets, i, _writeBuffer, out var written);
+                if (used >= 2)
+                {
+                    fixed (byte* p = _writeBuffer)
+                    {
+                        var iov = new Libc.IoVec { Base = p, Length = (nuint)written };
+                        if (WriteOne(fd, &iov, 1)) accepted += used;
+                    }
+                }
+                else
+                {
+                    fixed (byte* p = packets[i].Span)
+                    {
+                        pair[0] = new Libc.IoVec { Base = header, Length = VirtioNetHeader.Size };
+                        pair[1] = new Libc.IoVec { Base = p, Length = (nuint)packets[i].Length };
+                        if (WriteOne(fd, pair, 2)) accepted++;
+                    }
+                }
+                i += used;
             }
             return accepted;
         }
@@ -145,6 +203,65 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
         {
             if (added) _tun.DangerousRelease();
         }
+    }
+
+    /// <summary>One writev; waits on EAGAIN; false (counted) when the kernel rejects the packet as malformed.</summary>
+    private bool WriteOne(int fd, Libc.IoVec* iov, int count)
+    {
+        while (true)
+        {
+            var n = Libc.Writev(fd, iov, count);
+            if (n >= 0) return true;
+            var errno = Libc.Errno;
+            if (errno == Libc.EINTR) continue;
+            if (errno == Libc.EAGAIN)
+            {
+                if (!_writeWaiter.Wait(fd, Libc.POLLOUT, CancellationToken.None)) throw new VpnInterfaceClosedException(Name);
+                continue;
+            }
+            if (errno is Libc.EINVAL or Libc.EIO or 14 /* EFAULT */ or 90 /* EMSGSIZE */)
+            {
+                Interlocked.Increment(ref _droppedWrites);
+                return false;
+            }
+            throw Fail("write", errno);
+        }
+    }
+
+    /// <summary>Takes a packet just read into the offload buffer: plain packets are copied out, TSO ones planned.</summary>
+    private int AcceptOffloaded(int n, Span<byte> destination)
+    {
+        var raw = _readBuffer.AsSpan(0, n);
+        if (n <= VirtioNetHeader.Size) return Dropped();
+        var header = VirtioNetHeader.Read(raw);
+        var packet = raw[VirtioNetHeader.Size..];
+        if (header.GsoType == VirtioNetHeader.GsoNone)
+        {
+            if (packet.Length > destination.Length) return Dropped();
+            var copy = destination[..packet.Length];
+            packet.CopyTo(copy);
+            return TcpSegmenter.CompleteChecksum(copy, header) ? packet.Length : Dropped();
+        }
+        if (!TcpSegmenter.TryPlan(packet, header, out var plan) || plan.HeaderLength + plan.GsoSize > Mtu) return Dropped();
+        _pending = plan;
+        _pendingLength = n;
+        _pendingNext = 0;
+        return NextSegment(destination);
+    }
+
+    private int NextSegment(Span<byte> destination)
+    {
+        var packet = _readBuffer.AsSpan(VirtioNetHeader.Size, _pendingLength - VirtioNetHeader.Size);
+        var size = TcpSegmenter.WriteSegment(packet, _pending, _pendingNext++, destination);
+        if (size > 0) return size;
+        _pendingNext = _pending.Count; // the caller's buffers are too small: drop the rest
+        return Dropped();
+    }
+
+    private int Dropped()
+    {
+        Interlocked.Increment(ref _droppedReads);
+        return 0;
     }
 
     /// <summary>

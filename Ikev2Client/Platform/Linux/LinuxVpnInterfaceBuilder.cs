@@ -27,7 +27,9 @@ namespace Ikev2Client.Platform.Linux;
 public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
 {
     private const nuint TUNSETIFF = 0x400454ca;
-    private const short IFF_TUN = 0x0001, IFF_NO_PI = 0x1000;
+    private const nuint TUNSETOFFLOAD = 0x400454d0;
+    private const short IFF_TUN = 0x0001, IFF_NO_PI = 0x1000, IFF_VNET_HDR = 0x4000;
+    private const uint TUN_F_CSUM = 1, TUN_F_TSO4 = 2, TUN_F_TSO6 = 4;
     private readonly LinuxVpnOptions _options;
 
     /// <summary>Creates a builder with the given Linux options (defaults when null).</summary>
@@ -91,7 +93,7 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
                 Create(state, rule, () => netlink.Rule(false, family, rule.Priority, rule.Table, rule.Mark));
             }
             _options.Dns?.Apply(name, Configuration.DnsServers, Configuration.SearchDomains);
-            return new LinuxTunInterface(tun, name, index, netlink, state, _options, Configuration);
+            return new LinuxTunInterface(tun, name, index, netlink, state, _options, Configuration, _options.Offload);
         }
         catch
         {
@@ -133,12 +135,18 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
         var span = new Span<byte>(ifr, 40);
         span.Clear();
         Encoding.UTF8.GetBytes(_options.InterfaceName, span[..15]);
-        *(short*)(ifr + 16) = IFF_TUN | IFF_NO_PI;
+        *(short*)(ifr + 16) = (short)(IFF_TUN | IFF_NO_PI | (_options.Offload ? IFF_VNET_HDR : 0));
         if (Libc.Ioctl(fd, TUNSETIFF, ifr) != 0)
         {
             var errno = Libc.Errno;
             handle.Dispose();
             throw new VpnPlatformException($"TUNSETIFF {_options.InterfaceName} failed: {Libc.Describe(errno)}", errno);
+        }
+        if (_options.Offload)
+        {
+            // Without TUNSETOFFLOAD (old kernel) the headers stay all-zero and packets come unsegmented: still correct.
+            nuint offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+            _ = Libc.Ioctl(fd, TUNSETOFFLOAD, (void*)offload);
         }
         var len = span[..16].IndexOf((byte)0);
         name = Encoding.UTF8.GetString(span[..(len < 0 ? 16 : len)]);

@@ -23,4 +23,12 @@ public sealed class LinuxVpnOptions
 
     /// <summary>Receives the DNS settings at establish and is reverted at dispose; null reports nowhere.</summary>
     public IDnsConfigurator? Dns { get; init; }
+
+    /// <summary>
+    /// Opens the TUN with IFF_VNET_HDR and enables checksum and TCP segmentation offload (TUNSETOFFLOAD): the kernel
+    /// then hands over 64 KB TCP super-segments, which the interface cuts into MTU-sized packets itself, and runs of
+    /// TCP segments written back are coalesced into super-segments (userspace GSO/GRO, as wireguard-go does). The
+    /// packets seen through <see cref="IVpnInterface"/> stay plain MTU-sized IP packets either way.
+    /// </summary>
+    public bool Offload { get; init; } = true;
 }

@@ -18,11 +18,16 @@ namespace Ikev2Client.Platform.Net;
 public sealed unsafe class BatchedUdpSocket : IDisposable
 {
     private const int SockAddrSlot = 32; // sockaddr_in6 is 28 bytes
+    private const int SolUdp = 17, UdpSegment = 103, UdpGro = 104;
+    private const int CmsgSlot = 24; // CMSG_SPACE(sizeof(u16)) on LP64: 16-byte cmsghdr + data padded to 8
+    private const int MaxGsoSegments = 64, MaxGsoBytes = 65000;
 
     private readonly bool _native;
     private readonly bool _ipv6Socket;
     private readonly Side _receive;
     private readonly Side _send;
+    private volatile bool _gso;
+    private bool _gro;
     private int _users;
     private volatile bool _disposed;
 
@@ -41,6 +46,45 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
         _native = !forceFallback && OperatingSystem.IsLinux() && Environment.Is64BitProcess && BitConverter.IsLittleEndian;
         _receive = new Side(batchSize, _native);
         _send = new Side(batchSize, _native);
+        _gso = _native && ProbeSegmentation(socket);
+    }
+
+    /// <summary>
+    /// Asks the kernel for UDP receive coalescing (UDP_GRO, Linux 5.0+): one received "datagram" may then be a run of
+    /// same-sized datagrams of one flow, each <c>segmentSizes[i]</c> long (the last may be shorter). Callers must use
+    /// the <see cref="ReceiveBatch(ReadOnlySpan{Memory{byte}}, Span{int}, Span{int}, Span{DatagramEndpoint}, int, CancellationToken)"/>
+    /// overload and buffers of at least 65535 bytes. Returns false (nothing changed) where unsupported.
+    /// </summary>
+    public bool EnableReceiveOffload()
+    {
+        if (!_native) return false;
+        Span<byte> one = stackalloc byte[4];
+        BitConverter.TryWriteBytes(one, 1);
+        try { Socket.SetRawSocketOption(SolUdp, UdpGro, one); }
+        catch (SocketException) { return false; }
+        _gro = true;
+        return true;
+    }
+
+    /// <summary>True once <see cref="EnableReceiveOffload"/> succeeded.</summary>
+    public bool UsesReceiveOffload => _gro;
+
+    private static bool ProbeSegmentation(Socket socket)
+    {
+        Span<byte> value = stackalloc byte[4];
+        try { return socket.GetRawSocketOption(SolUdp, UdpSegment, value) == 4; }
+        catch (SocketException) { return false; }
+    }
+
+    /// <summary>
+    /// True while sends use UDP generic segmentation offload (UDP_SEGMENT, Linux 4.18+): a run of equal-sized
+    /// datagrams (the last may be shorter) leaves in one message and crosses the stack once. Turned off for good
+    /// the first time the kernel refuses it.
+    /// </summary>
+    public bool UsesSegmentationOffload
+    {
+        get => _gso;
+        init => _gso = value && _native && ProbeSegmentation(Socket);
     }
 
     /// <summary>The wrapped socket.</summary>
@@ -63,15 +107,30 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
     public int ReceiveBatch(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<DatagramEndpoint> sources, int offset,
         CancellationToken cancellationToken)
     {
+        if (_gro) throw new InvalidOperationException("receive offload is on: use the overload with segment sizes");
+        return ReceiveBatch(buffers, sizes, default, sources, offset, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ReceiveBatch(ReadOnlySpan{Memory{byte}}, Span{int}, Span{DatagramEndpoint}, int, CancellationToken)"/>,
+    /// and with receive offload on, <c>segmentSizes[i]</c> is the size of the datagrams coalesced into entry i (equal to
+    /// <c>sizes[i]</c> for a single datagram).
+    /// </summary>
+    public int ReceiveBatch(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<int> segmentSizes, Span<DatagramEndpoint> sources,
+        int offset, CancellationToken cancellationToken)
+    {
+        if (!segmentSizes.IsEmpty) buffers = buffers[..Math.Min(buffers.Length, segmentSizes.Length)];
         var max = Math.Min(Math.Min(buffers.Length, sizes.Length), Math.Min(sources.Length, BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         if (max == 0) return 0;
         Enter();
         try
         {
-            return _native
-                ? ReceiveNative(buffers[..max], sizes, sources, offset, cancellationToken)
+            var count = _native
+                ? ReceiveNative(buffers[..max], sizes, segmentSizes, sources, offset, cancellationToken)
                 : ReceiveFallback(buffers[..max], sizes, sources, offset, cancellationToken);
+            if (!_native && !segmentSizes.IsEmpty) sizes[..count].CopyTo(segmentSizes);
+            return count;
         }
         finally { Exit(); }
     }
@@ -97,7 +156,7 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
         finally { Exit(); }
     }
 
-    private int ReceiveNative(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<DatagramEndpoint> sources, int offset,
+    private int ReceiveNative(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<int> segmentSizes, Span<DatagramEndpoint> sources, int offset,
         CancellationToken cancellationToken)
     {
         var s = _receive;
@@ -114,6 +173,11 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
                 s.Msgs[i].Header.NameLength = SockAddrSlot;
                 s.Msgs[i].Header.Iov = s.Iov + i;
                 s.Msgs[i].Header.IovLength = 1;
+                if (_gro)
+                {
+                    s.Msgs[i].Header.Control = s.Control + i * CmsgSlot;
+                    s.Msgs[i].Header.ControlLength = CmsgSlot;
+                }
             }
             var added = false;
             var handle = Socket.SafeHandle;
@@ -130,6 +194,7 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
                         {
                             sizes[i] = (int)s.Msgs[i].Length;
                             sources[i] = DatagramEndpoint.ReadSockAddr(new ReadOnlySpan<byte>(s.Addrs + i * SockAddrSlot, SockAddrSlot));
+                            if (!segmentSizes.IsEmpty) segmentSizes[i] = SegmentSize(s.Msgs[i].Header, sizes[i]);
                         }
                         return r;
                     }
@@ -151,6 +216,15 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
         }
     }
 
+    private static int SegmentSize(in Libc.MsgHdr header, int size)
+    {
+        if (header.Control == null || header.ControlLength < 20) return size;
+        var c = (byte*)header.Control;
+        if (*(int*)(c + 8) != SolUdp || *(int*)(c + 12) != UdpGro) return size;
+        var segment = *(int*)(c + 16);
+        return segment > 0 && segment < size ? segment : size;
+    }
+
     private int SendNative(ReadOnlySpan<ReadOnlyMemory<byte>> datagrams, in DatagramEndpoint destination, CancellationToken cancellationToken)
     {
         var s = _send;
@@ -162,11 +236,6 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
             {
                 s.Pins[i] = datagrams[i].Pin();
                 s.Iov[i] = new Libc.IoVec { Base = s.Pins[i].Pointer, Length = (nuint)datagrams[i].Length };
-                s.Msgs[i] = default;
-                s.Msgs[i].Header.Name = s.Addrs;
-                s.Msgs[i].Header.NameLength = (uint)addrLen;
-                s.Msgs[i].Header.Iov = s.Iov + i;
-                s.Msgs[i].Header.IovLength = 1;
             }
             var added = false;
             var handle = Socket.SafeHandle;
@@ -175,12 +244,26 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
                 handle.DangerousAddRef(ref added);
                 var fd = (int)handle.DangerousGetHandle();
                 var sent = 0;
-                while (sent < n)
+                var messages = BuildMessages(datagrams, 0, addrLen);
+                var first = 0;
+                while (first < messages)
                 {
-                    var r = Libc.SendMMsg(fd, s.Msgs + sent, (uint)(n - sent), Libc.MSG_DONTWAIT);
-                    if (r > 0) { sent += r; continue; }
+                    var r = Libc.SendMMsg(fd, s.Msgs + first, (uint)(messages - first), Libc.MSG_DONTWAIT);
+                    if (r > 0)
+                    {
+                        for (var m = first; m < first + r; m++) sent += (int)s.Msgs[m].Header.IovLength;
+                        first += r;
+                        continue;
+                    }
                     var errno = r == 0 ? Libc.EAGAIN : Libc.Errno;
                     if (errno == Libc.EINTR) continue;
+                    if (_gso && errno is Libc.EIO or Libc.EINVAL or 95 /* EOPNOTSUPP */ && s.Msgs[first].Header.IovLength > 1)
+                    {
+                        _gso = false; // e.g. the egress device cannot checksum: send the rest one datagram per message
+                        messages = BuildMessages(datagrams, sent, addrLen);
+                        first = 0;
+                        continue;
+                    }
                     if (errno != Libc.EAGAIN)
                         throw new VpnPlatformException($"sendmmsg to {destination} failed: {Libc.Describe(errno)}", errno);
                     if (!s.Waiter!.Wait(fd, Libc.POLLOUT, cancellationToken)) throw new ObjectDisposedException(nameof(BatchedUdpSocket));
@@ -196,6 +279,52 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
         {
             for (var i = 0; i < n; i++) s.Pins[i].Dispose();
         }
+    }
+
+    /// <summary>
+    /// Fills the send message vector from datagram <paramref name="start"/> on: with GSO, each message carries a run of
+    /// datagrams of one size (the last may be shorter) as separate iovecs plus a UDP_SEGMENT control message.
+    /// Returns the number of messages.
+    /// </summary>
+    private int BuildMessages(ReadOnlySpan<ReadOnlyMemory<byte>> datagrams, int start, int addrLen)
+    {
+        var s = _send;
+        var gso = _gso;
+        var m = 0;
+        for (var i = start; i < datagrams.Length; m++)
+        {
+            var size = datagrams[i].Length;
+            var j = i + 1;
+            if (gso && size > 0)
+            {
+                var total = size;
+                while (j < datagrams.Length && j - i < MaxGsoSegments)
+                {
+                    var next = datagrams[j].Length;
+                    if (next > size || next == 0 || total + next > MaxGsoBytes) break;
+                    total += next;
+                    j++;
+                    if (next < size) break;
+                }
+            }
+            s.Msgs[m] = default;
+            s.Msgs[m].Header.Name = s.Addrs;
+            s.Msgs[m].Header.NameLength = (uint)addrLen;
+            s.Msgs[m].Header.Iov = s.Iov + i;
+            s.Msgs[m].Header.IovLength = (nuint)(j - i);
+            if (j - i > 1)
+            {
+                var c = s.Control + m * CmsgSlot;
+                *(ulong*)c = 18; // cmsg_len = CMSG_LEN(2)
+                *(int*)(c + 8) = SolUdp;
+                *(int*)(c + 12) = UdpSegment;
+                *(ushort*)(c + 16) = (ushort)size;
+                s.Msgs[m].Header.Control = c;
+                s.Msgs[m].Header.ControlLength = CmsgSlot;
+            }
+            i = j;
+        }
+        return m;
     }
 
     private int ReceiveFallback(ReadOnlySpan<Memory<byte>> buffers, Span<int> sizes, Span<DatagramEndpoint> sources, int offset,
@@ -260,6 +389,7 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
         public readonly Libc.MMsgHdr* Msgs;
         public readonly Libc.IoVec* Iov;
         public readonly byte* Addrs;
+        public readonly byte* Control;
         public readonly MemoryHandle[] Pins;
         public readonly CancellableWaiter? Waiter;
         public SocketAddress? Address;
@@ -271,6 +401,7 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
             Msgs = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(batch * sizeof(Libc.MMsgHdr)));
             Iov = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(batch * sizeof(Libc.IoVec)));
             Addrs = (byte*)NativeMemory.AllocZeroed((nuint)(batch * SockAddrSlot));
+            Control = (byte*)NativeMemory.AllocZeroed((nuint)(batch * CmsgSlot));
             Waiter = new CancellableWaiter();
         }
 
@@ -280,6 +411,7 @@ public sealed unsafe class BatchedUdpSocket : IDisposable
             NativeMemory.Free(Msgs);
             NativeMemory.Free(Iov);
             NativeMemory.Free(Addrs);
+            NativeMemory.Free(Control);
         }
     }
 }

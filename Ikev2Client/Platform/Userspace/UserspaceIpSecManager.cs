@@ -162,6 +162,25 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         return socket;
     }
 
+    /// <summary>
+    /// Wraps a bound UDP socket that its owner keeps receiving on (e.g. the data plane's NAT-T socket, shared with
+    /// IKE) as an encapsulation socket: transforms built with it send their ESP from that socket, so ESP and IKE
+    /// share one NAT mapping; the owner hands received ESP to <see cref="UserspaceUdpEncapsulationSocket.DeliverEsp"/>.
+    /// Disposing the result leaves the socket open. <paramref name="espSent"/> is called with the inner payload
+    /// length of every ESP packet sent through it (for counters).
+    /// </summary>
+    public UserspaceUdpEncapsulationSocket AdoptUdpEncapsulationSocket(Socket socket, Action<int>? espSent = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var adopted = new UserspaceUdpEncapsulationSocket(this, socket, espSent);
+        lock (_encapSockets)
+        {
+            _encapSockets.Add(adopted);
+        }
+
+        return adopted;
+    }
+
     /// <inheritdoc />
     public void ApplyTransportModeTransform(Socket socket, PolicyDirection direction, IpSecTransform transform)
     {
@@ -293,16 +312,18 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         }
 
         var remote = new IPEndPoint(transform.DestinationAddress, transform.EncapsulationRemotePort);
+        encap.NoteEspSent(inner);
         return encap.SendRawAsync(buffer.AsMemory(packetOffset, packetLength), remote, cancellationToken);
     }
 
-    /// <summary>Called by the encapsulation sockets' receive loops for every ESP datagram.</summary>
-    internal void DeliverEsp(Span<byte> packet)
+    /// <summary>Called by the encapsulation sockets (receive loop or owner) for every ESP datagram.</summary>
+    internal EspDelivery DeliverEsp(Span<byte> packet, out int payloadLength)
     {
+        payloadLength = 0;
         if (!EspSa.TryReadSpi(packet, out uint spi) || !_inbound.TryGetValue(spi, out IpSecTransform? transform))
         {
             Interlocked.Increment(ref _unknownSpiDrops);
-            return;
+            return EspDelivery.UnknownSpi;
         }
 
         EspOpenResult result;
@@ -314,15 +335,29 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
             if (transform.IsDisposed)
             {
                 Interlocked.Increment(ref _unknownSpiDrops);
-                return;
+                return EspDelivery.UnknownSpi;
             }
 
             result = transform.Sa.TryOpen(packet, out offset, out length, out nextHeader);
         }
 
-        if (result != EspOpenResult.Ok || nextHeader == EspSa.NextHeaderNone)
+        switch (result)
         {
-            return;
+            case EspOpenResult.Ok:
+                break;
+            case EspOpenResult.ReplayedOrTooOld:
+                return EspDelivery.Replay;
+            case EspOpenResult.AuthenticationFailed:
+                return EspDelivery.AuthenticationFailed;
+            case EspOpenResult.UnknownSpi:
+                return EspDelivery.UnknownSpi;
+            default:
+                return EspDelivery.Malformed;
+        }
+
+        if (nextHeader == EspSa.NextHeaderNone)
+        {
+            return EspDelivery.Dummy;
         }
 
         Span<byte> inner = packet.Slice(offset, length);
@@ -331,15 +366,17 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
             if (!_tunnelPackets.Writer.TryWrite(inner.ToArray()))
             {
                 Interlocked.Increment(ref _policyDrops);
+                return EspDelivery.NotWanted;
             }
 
-            return;
+            payloadLength = length;
+            return EspDelivery.Delivered;
         }
 
         if (nextHeader != ProtocolUdp || inner.Length < UdpHeaderLength)
         {
             Interlocked.Increment(ref _policyDrops);
-            return;
+            return EspDelivery.NotWanted;
         }
 
         int sourcePort = BinaryPrimitives.ReadUInt16BigEndian(inner);
@@ -348,7 +385,11 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
             || !wrapper.Accept(transform, inner[UdpHeaderLength..].ToArray(), sourcePort))
         {
             Interlocked.Increment(ref _policyDrops);
+            return EspDelivery.NotWanted;
         }
+
+        payloadLength = length;
+        return EspDelivery.Delivered;
     }
 
     internal void Forget(UserspaceUdpEncapsulationSocket socket)

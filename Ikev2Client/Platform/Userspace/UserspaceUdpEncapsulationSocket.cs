@@ -10,6 +10,11 @@ namespace Ikev2Client.Platform.Userspace;
 /// (RFC 3948): NAT-keepalives are counted, IKE messages (non-ESP marker) go to <see cref="IkeMessages"/>, ESP
 /// goes to the manager's inbound SA table by SPI.
 /// </summary>
+/// <remarks>
+/// An <em>adopted</em> socket (<see cref="UserspaceIpSecManager.AdoptUdpEncapsulationSocket"/>) wraps a socket that
+/// someone else receives on (the data plane's NAT-T socket, shared with IKE): it sends ESP from it, runs no receive
+/// loop and never closes it; the owner hands it the ESP it receives through <see cref="DeliverEsp"/>.
+/// </remarks>
 public sealed class UserspaceUdpEncapsulationSocket : UdpEncapsulationSocket
 {
     private readonly UserspaceIpSecManager _manager;
@@ -21,6 +26,8 @@ public sealed class UserspaceUdpEncapsulationSocket : UdpEncapsulationSocket
         SingleWriter = true,
     });
     private readonly Task _receiveLoop;
+    private readonly bool _adopted;
+    private readonly Action<int>? _espSent;
     private long _keepalives;
     private long _invalid;
     private int _disposed;
@@ -42,6 +49,33 @@ public sealed class UserspaceUdpEncapsulationSocket : UdpEncapsulationSocket
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
+
+    internal UserspaceUdpEncapsulationSocket(UserspaceIpSecManager manager, Socket adopted, Action<int>? espSent)
+    {
+        if (adopted.SocketType != SocketType.Dgram || adopted.LocalEndPoint is not IPEndPoint local)
+        {
+            throw new ArgumentException("only a bound UDP socket can be adopted", nameof(adopted));
+        }
+
+        _manager = manager;
+        _socket = adopted;
+        _adopted = true;
+        _espSent = espSent;
+        Port = local.Port;
+        _ike.Writer.TryComplete(); // the owner receives IKE on it
+        _receiveLoop = Task.CompletedTask;
+    }
+
+    /// <summary>True when the socket is adopted (owned and received on by someone else).</summary>
+    public bool IsAdopted => _adopted;
+
+    /// <summary>
+    /// Adopted sockets: hands one received ESP datagram (no non-ESP marker) to the manager's inbound SAs; it is
+    /// decrypted in place. <paramref name="payloadLength"/> is the inner payload length when delivered.
+    /// </summary>
+    public EspDelivery DeliverEsp(Span<byte> datagram, out int payloadLength) => _manager.DeliverEsp(datagram, out payloadLength);
+
+    internal void NoteEspSent(int payloadBytes) => _espSent?.Invoke(payloadBytes);
 
     /// <inheritdoc />
     public override int Port { get; }
@@ -109,7 +143,7 @@ public sealed class UserspaceUdpEncapsulationSocket : UdpEncapsulationSocket
                 _ike.Writer.TryWrite(new ReceivedIkeDatagram(datagram[offset..].ToArray(), remote));
                 break;
             case UdpEncapsulatedKind.Esp:
-                _manager.DeliverEsp(datagram);
+                _manager.DeliverEsp(datagram, out _);
                 break;
             default:
                 Interlocked.Increment(ref _invalid);
@@ -126,7 +160,11 @@ public sealed class UserspaceUdpEncapsulationSocket : UdpEncapsulationSocket
         }
 
         _stop.Cancel();
-        _socket.Dispose();
+        if (!_adopted)
+        {
+            _socket.Dispose();
+        }
+
         try
         {
             _receiveLoop.Wait(TimeSpan.FromSeconds(2));

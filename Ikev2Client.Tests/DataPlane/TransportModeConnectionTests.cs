@@ -1,0 +1,237 @@
+using System.Net;
+using FluentAssertions;
+using Ikev2Client.Connection;
+using Ikev2Client.Platform;
+using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Ike;
+using Xunit;
+
+namespace Ikev2Client.Tests.DataPlane;
+
+/// <summary>
+/// <see cref="VpnConnection"/> as a transport-mode initiator against an in-process responder over loopback (no root):
+/// host-to-host selectors choose the transport-mode path, no TUN is created, application datagrams go through
+/// transport-mode sockets as ESP on the IKE NAT-T socket, a CHILD SA rekey loses nothing, disconnect removes the
+/// transforms.
+/// </summary>
+public sealed class TransportModeConnectionTests
+{
+    private static readonly IPAddress ClientAddress = IPAddress.Parse("127.0.0.1");
+    private static readonly IPAddress PeerAddress = IPAddress.Parse("127.0.0.2"); // another loopback host: the selectors differ
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private sealed class Setup : IDisposable
+    {
+        public readonly TransportModeResponder Peer = new(PeerAddress);
+        public readonly VpnConnection Connection;
+        public readonly UserspaceIpSecManager Manager = new();
+        private readonly PskAuthenticator _psk = new(TransportModeResponder.Psk);
+        public int InterfaceBuilderCalls;
+
+        public Setup()
+        {
+            Connection = new VpnConnection(new VpnConnectionOptions
+            {
+                Server = Peer.IkeEndPoint,
+                LocalAddress = ClientAddress,
+                IpSecManager = Manager,
+                ConnectTimeout = Wait,
+                DisconnectTimeout = TimeSpan.FromSeconds(3),
+                InterfaceBuilderFactory = () =>
+                {
+                    Interlocked.Increment(ref InterfaceBuilderCalls);
+                    throw new Xunit.Sdk.XunitException("the transport-mode path must not create a TUN");
+                },
+                Session = new IkeSessionOptions
+                {
+                    LocalIdentity = IkeIdentity.Parse("client@example.org"),
+                    RemoteIdentity = IkeIdentity.Parse("@gw.example.org"),
+                    Authenticator = _psk,
+                    Mode = ChildSaMode.Transport,
+                    RequestConfiguration = false,
+                    LocalTrafficSelectors = [TransportModeResponder.Host(ClientAddress)],
+                    RemoteTrafficSelectors = [TransportModeResponder.Host(PeerAddress)],
+                    RemoteNatTPort = Peer.NatTPort,
+                    ChildLifetime = null,
+                    IkeLifetime = null,
+                },
+            });
+        }
+
+        public void Dispose()
+        {
+            Connection.Dispose();
+            Peer.Dispose();
+            Manager.Dispose();
+            _psk.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Host_to_host_transport_mode_carries_datagrams_both_ways_without_a_tun()
+    {
+        using var s = new Setup();
+        s.Connection.Connect();
+        s.Connection.State.Should().Be(VpnConnectionState.Connected);
+        s.Connection.Info!.DataPath.Should().Be(DataPath.TransportMode);
+        s.Connection.Info.InterfaceName.Should().BeNull();
+        s.InterfaceBuilderCalls.Should().Be(0, "no TUN on the transport-mode path");
+        var child = s.Connection.ChildSas.Single();
+        child.Child.Mode.Should().Be(ChildSaMode.Transport);
+        child.Inbound.Mode.Should().Be(Protocol.Esp.EspMode.Transport);
+        child.Outbound.EncapsulationSocket!.Port.Should().Be(s.Connection.Driver!.NatTLocalEndPoint.Port, "ESP leaves from the IKE NAT-T socket");
+        child.Outbound.EncapsulationRemotePort.Should().Be(s.Peer.NatTPort);
+        (await s.Peer.Established.WaitAsync(Wait)).Mode.Should().Be(ChildSaMode.Transport);
+
+        var mine = s.Connection.OpenTransportModeSocket(0);
+        var theirs = s.Peer.OpenSocket(0);
+        mine.Outbound.Should().BeSameAs(child.Outbound);
+        mine.Inbound.Should().ContainSingle().Which.Should().BeSameAs(child.Inbound);
+
+        for (int i = 0; i < 20; i++)
+        {
+            byte[] request = Payload(i, 100 + i * 37);
+            await mine.SendAsync(request, theirs.LocalPort);
+            var got = await theirs.ReceiveAsync().AsTask().WaitAsync(Wait);
+            got.Data.Should().Equal(request);
+            got.SourcePort.Should().Be(mine.LocalPort);
+            got.Spi.Should().Be(child.Child.OutboundSpi);
+
+            byte[] answer = got.Data.Reverse().ToArray();
+            await theirs.SendAsync(answer, got.SourcePort);
+            var back = await mine.ReceiveAsync().AsTask().WaitAsync(Wait);
+            back.Data.Should().Equal(answer);
+            back.SourcePort.Should().Be(theirs.LocalPort);
+            back.Spi.Should().Be(child.Child.InboundSpi);
+        }
+
+        var stats = s.Connection.Statistics;
+        stats.PacketsSent.Should().Be(20);
+        stats.PacketsReceived.Should().Be(20);
+        stats.BytesSent.Should().Be(Enumerable.Range(0, 20).Sum(i => 8 + 100 + i * 37), "inner UDP header + payload");
+        stats.TotalDrops.Should().Be(0);
+        child.Outbound.Counters.Packets.Should().Be(20);
+        child.Inbound.Counters.Packets.Should().Be(20);
+        var peerStats = s.Peer.Statistics;
+        peerStats.PacketsReceived.Should().Be(20);
+        peerStats.PacketsSent.Should().Be(20);
+        peerStats.TotalDrops.Should().Be(0);
+        s.InterfaceBuilderCalls.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Child_sa_rekey_in_the_middle_of_traffic_loses_nothing()
+    {
+        using var s = new Setup();
+        s.Connection.Connect();
+        await s.Peer.Established.WaitAsync(Wait);
+        var first = s.Connection.ChildSas.Single().Child;
+        var mine = s.Connection.OpenTransportModeSocket(0);
+        var theirs = s.Peer.OpenSocket(0);
+
+        using var stop = new CancellationTokenSource();
+        var echo = Task.Run(async () =>
+        {
+            var spis = new List<uint>();
+            try
+            {
+                while (true)
+                {
+                    var d = await theirs.ReceiveAsync(stop.Token);
+                    spis.Add(d.Spi);
+                    await theirs.SendAsync(d.Data, d.SourcePort);
+                }
+            }
+            catch (OperationCanceledException) { }
+            return spis;
+        });
+
+        const int Count = 400;
+        var rekeyed = s.Connection.Driver!.WaitForAsync<IkeEvent.ChildSaRekeyed>();
+        var oldDeleted = s.Connection.Driver.WaitForAsync<IkeEvent.ChildSaDeleted>(d => d.ChildSa.InboundSpi == first.InboundSpi);
+        var received = new HashSet<int>();
+        var inboundSpis = new List<uint>();
+        var collect = Task.Run(async () =>
+        {
+            while (received.Count < Count)
+            {
+                var d = await mine.ReceiveAsync().AsTask().WaitAsync(Wait);
+                received.Add(BitConverter.ToInt32(d.Data)).Should().BeTrue("each datagram comes back once");
+                inboundSpis.Add(d.Spi);
+            }
+        });
+        for (int i = 0; i < Count; i++)
+        {
+            await mine.SendAsync(Payload(i, 200), theirs.LocalPort);
+            if (i == Count / 4) s.Connection.Driver.RekeyChildSa(first.InboundSpi);
+            if (i >= Count / 4 && i < Count * 3 / 4) await Task.Delay(1); // spread the rekey's exchanges over live traffic
+        }
+        await collect.WaitAsync(Wait);
+        var fresh = (await rekeyed.WaitAsync(Wait)).New;
+        await oldDeleted.WaitAsync(Wait);
+        stop.Cancel();
+        var peerSpis = await echo.WaitAsync(Wait);
+
+        received.Should().HaveCount(Count);
+        peerSpis.Should().HaveCount(Count).And.Contain(first.OutboundSpi).And.Contain(fresh.OutboundSpi);
+        peerSpis.SkipWhile(x => x == first.OutboundSpi).Should().OnlyContain(x => x == fresh.OutboundSpi, "the new OUT SA took over at once");
+        inboundSpis.Should().Contain(first.InboundSpi).And.Contain(fresh.InboundSpi);
+        s.Connection.Statistics.TotalDrops.Should().Be(0);
+        s.Peer.Statistics.TotalDrops.Should().Be(0);
+
+        var now = s.Connection.ChildSas.Single();
+        now.Child.InboundSpi.Should().Be(fresh.InboundSpi);
+        mine.Outbound.Should().BeSameAs(now.Outbound);
+        mine.Inbound.Should().ContainSingle().Which.Should().BeSameAs(now.Inbound, "the old IN SA went with its DELETE");
+
+        // Still working on the new SA after the old one is gone.
+        await mine.SendAsync(Payload(Count, 50), theirs.LocalPort);
+        var again = await theirs.ReceiveAsync().AsTask().WaitAsync(Wait);
+        again.Spi.Should().Be(fresh.OutboundSpi);
+    }
+
+    [Fact]
+    public async Task Disconnect_removes_the_transforms_from_the_sockets()
+    {
+        using var s = new Setup();
+        s.Connection.Connect();
+        await s.Peer.Established.WaitAsync(Wait);
+        var mine = s.Connection.OpenTransportModeSocket(0);
+        using var appSocket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
+            System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        appSocket.Bind(new IPEndPoint(ClientAddress, 0));
+        s.Connection.ApplyTransportMode(appSocket);
+        var applied = s.Manager.GetTransportModeSocket(appSocket);
+        applied.Outbound.Should().NotBeNull();
+        applied.Inbound.Should().HaveCount(1);
+        var child = s.Connection.ChildSas.Single();
+        int reserved = s.Manager.ReservedSpiCount;
+        reserved.Should().BeGreaterThanOrEqualTo(2);
+
+        s.Connection.Disconnect();
+
+        s.Connection.State.Should().Be(VpnConnectionState.Disconnected);
+        mine.Outbound.Should().BeNull();
+        mine.Inbound.Should().BeEmpty();
+        applied.Outbound.Should().BeNull();
+        applied.Inbound.Should().BeEmpty();
+        mine.Socket.SafeHandle.IsClosed.Should().BeTrue("the socket VpnConnection opened is closed");
+        appSocket.SafeHandle.IsClosed.Should().BeFalse("the application's own socket stays the application's");
+        child.Inbound.IsDisposed.Should().BeTrue();
+        child.Outbound.IsDisposed.Should().BeTrue();
+        s.Manager.ReservedSpiCount.Should().Be(0, "every SPI reservation is released");
+        var sendAfter = () => mine.SendAsync(new byte[] { 1 }, 9).AsTask();
+        await sendAfter.Should().ThrowAsync<InvalidOperationException>();
+        FluentActions.Invoking(() => s.Connection.OpenTransportModeSocket(0)).Should().Throw<InvalidOperationException>();
+        (await s.Peer.Completion.WaitAsync(Wait)).Should().BeOfType<IkeEvent.Deleted>().Which.ByPeer.Should().BeTrue();
+        s.InterfaceBuilderCalls.Should().Be(0);
+    }
+
+    private static byte[] Payload(int sequence, int length)
+    {
+        var p = new byte[Math.Max(4, length)];
+        for (int i = 4; i < p.Length; i++) p[i] = (byte)(sequence * 7 + i);
+        BitConverter.TryWriteBytes(p, sequence);
+        return p;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using Ikev2Client.Service;
+using Spectre.Console;
+
+namespace Ikev2Client.Cli;
+
+/// <summary>Human output of profile states: a detail table for one profile, a summary table for several.</summary>
+internal static class StatusRenderer
+{
+    public static void Detail(IAnsiConsole console, VpnProfileState s, DateTimeOffset now)
+    {
+        var table = new Table().AddColumns("", Markup.Escape(s.Name));
+        table.AddRow("State", Markup.Escape(s.State.ToWire()));
+        if (s.Server is not null) table.AddRow("Server", Markup.Escape(s.Server));
+        var flags = new List<string>();
+        if (s.AlwaysOn) flags.Add("always-on");
+        if (s.Lockdown) flags.Add("lockdown");
+        if (s.Ephemeral) flags.Add("from file");
+        if (flags.Count > 0) table.AddRow("Mode", string.Join(", ", flags));
+        if (s.Connection is { } c)
+        {
+            table.AddRow("Gateway", Markup.Escape(c.Gateway));
+            table.AddRow("Connected", Markup.Escape($"{c.ConnectedAt:u} ({Duration(now - c.ConnectedAt)})"));
+            table.AddRow("Virtual IP", Markup.Escape(c.VirtualAddresses.Count > 0 ? string.Join(", ", c.VirtualAddresses) : "-"));
+            table.AddRow("DNS", Markup.Escape(c.DnsServers.Count > 0 ? string.Join(", ", c.DnsServers) : "-"));
+            table.AddRow("IKE", Markup.Escape(c.IkeAlgorithms ?? "-"));
+            table.AddRow("ESP", Markup.Escape((c.EspAlgorithms ?? "-") + (c.UdpEncapsulation ? " (UDP-encapsulated)" : "")));
+            table.AddRow("IKE SPIs", Markup.Escape($"{c.IkeSpiInitiator ?? "?"}_i {c.IkeSpiResponder ?? "?"}_r"));
+            table.AddRow("ESP SPIs", Markup.Escape($"in {c.EspSpiIn ?? "?"}, out {c.EspSpiOut ?? "?"}"));
+        }
+        if (s.Statistics is { } st)
+        {
+            table.AddRow("Traffic in", Markup.Escape($"{st.PacketsIn.ToString("N0", CultureInfo.InvariantCulture)} packets, {Bytes(st.BytesIn)}"));
+            table.AddRow("Traffic out", Markup.Escape($"{st.PacketsOut.ToString("N0", CultureInfo.InvariantCulture)} packets, {Bytes(st.BytesOut)}"));
+            table.AddRow("Next rekey", Markup.Escape(st.NextRekeyAt is { } r ? $"in {Duration(r - now)}" : "-"));
+        }
+        if (s.Detail is not null) table.AddRow("Note", Markup.Escape(s.Detail));
+        if (s.Error is { } e)
+        {
+            table.AddRow("Error", Markup.Escape($"{e.CodeName} ({e.ClassName})"));
+            table.AddRow("", Markup.Escape(e.Message));
+            if (e.Advice is not null) table.AddRow("Advice", Markup.Escape(e.Advice));
+        }
+        if (s.NextRetryAt is { } retry) table.AddRow("Retry", Markup.Escape($"in {Duration(retry - now)}"));
+        console.Write(table);
+    }
+
+    public static void Summary(IAnsiConsole console, IReadOnlyList<VpnProfileState> states, DateTimeOffset now)
+    {
+        var table = new Table().AddColumns("Profile", "State", "Gateway", "Virtual IP", "Traffic in/out", "Next rekey", "Error");
+        foreach (var s in states)
+        {
+            table.AddRow(
+                Markup.Escape(s.Name + (s.AlwaysOn ? " (always-on)" : "")), Markup.Escape(s.State.ToWire()),
+                Markup.Escape(s.Connection?.Gateway ?? s.Server ?? "-"),
+                Markup.Escape(s.Connection is { VirtualAddresses.Count: > 0 } c ? string.Join(", ", c.VirtualAddresses) : "-"),
+                Markup.Escape(s.Statistics is { } st ? $"{Bytes(st.BytesIn)} / {Bytes(st.BytesOut)}" : "-"),
+                Markup.Escape(s.Statistics?.NextRekeyAt is { } r ? Duration(r - now) : "-"),
+                Markup.Escape(s.Error?.CodeName ?? ""));
+        }
+        console.Write(table);
+    }
+
+    /// <summary>One line per change for <c>status --watch</c>.</summary>
+    public static string Line(VpnProfileState s)
+    {
+        var parts = new List<string> { $"{s.Since:HH:mm:ss}", s.Name, s.State.ToWire() };
+        if (s.Connection is { } c) parts.Add($"gateway {c.Gateway} ip {string.Join(",", c.VirtualAddresses)}");
+        if (s.Error is { } e) parts.Add($"{e.CodeName}: {e.Message}");
+        if (s.Detail is not null) parts.Add($"({s.Detail})");
+        return string.Join(' ', parts);
+    }
+
+    public static string Duration(TimeSpan t)
+    {
+        if (t < TimeSpan.Zero) t = TimeSpan.Zero;
+        if (t.TotalHours >= 1) return $"{(int)t.TotalHours}h {t.Minutes:00}m";
+        if (t.TotalMinutes >= 1) return $"{t.Minutes}m {t.Seconds:00}s";
+        return $"{Math.Ceiling(t.TotalSeconds):0}s";
+    }
+
+    public static string Bytes(long n) => n switch
+    {
+        < 1024 => $"{n} B",
+        < 1024 * 1024 => $"{n / 1024.0:0.0} KiB",
+        < 1024L * 1024 * 1024 => $"{n / (1024.0 * 1024):0.0} MiB",
+        _ => $"{n / (1024.0 * 1024 * 1024):0.00} GiB",
+    };
+}

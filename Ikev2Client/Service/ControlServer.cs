@@ -1,0 +1,226 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using Ikev2Client.Profiles;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ikev2Client.Service;
+
+/// <summary>
+/// Serves an <see cref="IVpnManager"/> on a Unix domain socket. The socket is created owner-only (mode 0600, in a
+/// directory created 0700, bound under umask 077), and on Linux a peer whose uid is neither ours nor root is refused
+/// (SO_PEERCRED). Requests are never logged (they can carry profile secrets); answers carry states, which hold none.
+/// </summary>
+public sealed partial class ControlServer : IAsyncDisposable
+{
+    private readonly IVpnManager _manager;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+
+    /// <summary>A server for <paramref name="manager"/> on <paramref name="socketPath"/> (call <see cref="Start"/>).</summary>
+    public ControlServer(IVpnManager manager, string socketPath, ILogger? logger = null)
+    {
+        _manager = manager;
+        SocketPath = socketPath;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The socket file.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>Binds and starts accepting. Throws <see cref="VpnManagerException"/> (Conflict) when another service answers there.</summary>
+    public void Start()
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(SocketPath) > ServicePaths.MaxSocketPathBytes)
+            throw new VpnManagerException(VpnManagerErrors.BadRequest, $"socket path too long (max {ServicePaths.MaxSocketPathBytes} bytes): {SocketPath}");
+        var dir = Path.GetDirectoryName(Path.GetFullPath(SocketPath))!;
+        if (!Directory.Exists(dir))
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
+            else Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        if (File.Exists(SocketPath))
+        {
+            if (IsAlive(SocketPath)) throw new VpnManagerException(VpnManagerErrors.Conflict, $"a service is already running on {SocketPath}");
+            File.Delete(SocketPath);
+        }
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        uint old = OperatingSystem.IsLinux() ? Umask(0x3f) : 0;
+        try { listener.Bind(new UnixDomainSocketEndPoint(SocketPath)); }
+        finally { if (OperatingSystem.IsLinux()) Umask(old); }
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        listener.Listen(64);
+        _listener = listener;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _logger.LogInformation("control socket {Path}", SocketPath);
+    }
+
+    private static bool IsAlive(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try { probe.Connect(new UnixDomainSocketEndPoint(path)); return true; }
+        catch (SocketException) { return false; }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try { client = await _listener!.AcceptAsync(_stop.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { if (_stop.IsCancellationRequested) return; continue; }
+            if (!PeerAllowed(client))
+            {
+                _logger.LogWarning("refused a control connection from another user");
+                client.Dispose();
+                continue;
+            }
+            _ = Task.Run(() => ServeAsync(client));
+        }
+    }
+
+    private static bool PeerAllowed(Socket client)
+    {
+        if (!OperatingSystem.IsLinux()) return true;
+        Span<byte> cred = stackalloc byte[12];
+        try
+        {
+            int n = client.GetRawSocketOption(1 /* SOL_SOCKET */, 17 /* SO_PEERCRED */, cred);
+            if (n < 12) return true;
+        }
+        catch (SocketException) { return true; }
+        uint uid = BitConverter.ToUInt32(cred[4..8]);
+        return uid == 0 || uid == Geteuid();
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        await using var conn = new LineConnection(socket);
+        var ct = _stop.Token;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                JsonObject? request;
+                try { request = await conn.ReadAsync(ct).ConfigureAwait(false); }
+                catch (InvalidDataException e)
+                {
+                    await conn.WriteAsync(Error(null, VpnManagerErrors.BadRequest, e.Message), ct).ConfigureAwait(false);
+                    return;
+                }
+                if (request is null) return;
+                var id = request["id"]?.DeepClone();
+                var method = StateJson.Str(request, "method");
+                if (method == ControlProtocol.Subscribe)
+                {
+                    await StreamAsync(conn, id, StateJson.Str(request, "name"), ct).ConfigureAwait(false);
+                    return;
+                }
+                JsonObject answer;
+                try { answer = Ok(id, await DispatchAsync(method, request, ct).ConfigureAwait(false)); }
+                catch (VpnManagerException e) { answer = Error(id, e.Code, e.Message); }
+                catch (Exception e) when (e is ProfileImportException or ProfileValidationException)
+                {
+                    answer = Error(id, VpnManagerErrors.InvalidProfile, e.Message.ReplaceLineEndings(" "));
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _logger.LogError("control request {Method} failed ({Type})", method, e.GetType().Name);
+                    answer = Error(id, VpnManagerErrors.Internal, $"internal error ({e.GetType().Name})");
+                }
+                await conn.WriteAsync(answer, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away or the server is stopping.
+        }
+    }
+
+    private async Task<JsonNode?> DispatchAsync(string? method, JsonObject request, CancellationToken ct)
+    {
+        var name = StateJson.Str(request, "name");
+        var wait = StateJson.Bool(request, "wait");
+        switch (method)
+        {
+            case ControlProtocol.Ping:
+                return new JsonObject { ["version"] = ControlProtocol.Version, ["pid"] = Environment.ProcessId };
+            case ControlProtocol.Provision:
+                await _manager.ProvisionVpnProfileAsync(ProfileOf(request), ct).ConfigureAwait(false);
+                return null;
+            case ControlProtocol.StartProvisioned:
+                return StateJson.ToJson(await _manager.StartProvisionedVpnProfileAsync(Required(name), wait, ct).ConfigureAwait(false));
+            case ControlProtocol.StartProfile:
+                return StateJson.ToJson(await _manager.StartVpnProfileAsync(ProfileOf(request), wait, ct).ConfigureAwait(false));
+            case ControlProtocol.Stop:
+                return States(await _manager.StopProvisionedVpnProfileAsync(name, ct).ConfigureAwait(false));
+            case ControlProtocol.GetState:
+                return name is null
+                    ? States(await _manager.GetAllVpnProfileStatesAsync(ct).ConfigureAwait(false))
+                    : StateJson.ToJson(await _manager.GetProvisionedVpnProfileStateAsync(name, ct).ConfigureAwait(false));
+            default:
+                throw new VpnManagerException(VpnManagerErrors.BadRequest, $"unknown method '{method}'");
+        }
+    }
+
+    private async Task StreamAsync(LineConnection conn, JsonNode? id, string? name, CancellationToken serverToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(serverToken);
+        await conn.WriteAsync(Ok(id, null), cts.Token).ConfigureAwait(false);
+        // The client sends nothing more; its closing the connection ends the stream.
+        var closed = Task.Run(async () =>
+        {
+            try { while (await conn.ReadAsync(cts.Token).ConfigureAwait(false) is not null) { } }
+            catch (Exception e) when (e is IOException or SocketException or InvalidDataException or OperationCanceledException or ObjectDisposedException) { }
+            cts.Cancel();
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var state in _manager.SubscribeAsync(name, cts.Token).ConfigureAwait(false))
+                await conn.WriteAsync(new JsonObject { ["event"] = "state", ["state"] = StateJson.ToJson(state) }, cts.Token).ConfigureAwait(false);
+        }
+        catch (VpnManagerException e)
+        {
+            await conn.WriteAsync(new JsonObject { ["event"] = "error", ["error"] = new JsonObject { ["code"] = e.Code, ["message"] = e.Message } }, cts.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            cts.Cancel();
+            await closed.ConfigureAwait(false);
+        }
+    }
+
+    private static Ikev2VpnProfile ProfileOf(JsonObject request)
+    {
+        if (request["profile"] is not JsonObject profile) throw new VpnManagerException(VpnManagerErrors.BadRequest, "'profile' (a JSON object) is required");
+        return NativeProfileJson.Import(System.Text.Encoding.UTF8.GetBytes(profile.ToJsonString())).Profile;
+    }
+
+    private static string Required(string? name) =>
+        name ?? throw new VpnManagerException(VpnManagerErrors.BadRequest, "'name' is required");
+
+    private static JsonArray States(IEnumerable<VpnProfileState> states) => new(states.Select(s => (JsonNode?)StateJson.ToJson(s)).ToArray());
+    private static JsonObject Ok(JsonNode? id, JsonNode? result) => new() { ["id"] = id, ["ok"] = true, ["result"] = result };
+    private static JsonObject Error(JsonNode? id, string code, string message) =>
+        new() { ["id"] = id, ["ok"] = false, ["error"] = new JsonObject { ["code"] = code, ["message"] = message } };
+
+    /// <summary>Stops accepting, closes every connection and removes the socket file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested) return;
+        _stop.Cancel();
+        _listener?.Dispose();
+        if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
+        try { if (_listener is not null && File.Exists(SocketPath)) File.Delete(SocketPath); }
+        catch (IOException) { }
+    }
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    private static partial uint Umask(uint mask);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint Geteuid();
+}

@@ -1,0 +1,60 @@
+using Ikev2Client.Profiles;
+
+namespace Ikev2Client.Service;
+
+/// <summary>
+/// The VPN service, named after Android's <c>VpnManager</c>. <see cref="VpnManagerService"/> implements it in the
+/// daemon; <see cref="VpnManagerClient"/> implements it over the control socket. Failures of a request (unknown
+/// profile, bad input) throw <see cref="VpnManagerException"/>; connection failures are states, not exceptions.
+/// </summary>
+public interface IVpnManager
+{
+    /// <summary>Stores (or replaces) a profile so it can be started by name.</summary>
+    Task ProvisionVpnProfileAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Starts a provisioned profile (no-op when it is already connecting or connected). With
+    /// <paramref name="waitForResult"/> the call returns once the first attempt is CONNECTED or FAILED;
+    /// otherwise at once with CONNECTING.
+    /// </summary>
+    Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Connects a profile that is not stored (e.g. <c>ikev2 connect FILE</c>); otherwise like <see cref="StartProvisionedVpnProfileAsync"/>.</summary>
+    Task<VpnProfileState> StartVpnProfileAsync(Ikev2VpnProfile profile, bool waitForResult = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops a profile (null: every profile) and waits until it is DISCONNECTED. Returns the final states.</summary>
+    Task<IReadOnlyList<VpnProfileState>> StopProvisionedVpnProfileAsync(string? name, CancellationToken cancellationToken = default);
+
+    /// <summary>The state of one profile (provisioned or running).</summary>
+    Task<VpnProfileState> GetProvisionedVpnProfileStateAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The state of every provisioned or running profile, sorted by name.</summary>
+    Task<IReadOnlyList<VpnProfileState>> GetAllVpnProfileStatesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The current states (of <paramref name="name"/> or all), then every change, until cancelled.</summary>
+    IAsyncEnumerable<VpnProfileState> SubscribeAsync(string? name = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A request the service refused (<see cref="Code"/> is one of the <c>VpnManagerErrors</c> names).</summary>
+public sealed class VpnManagerException(string code, string message) : Exception(message)
+{
+    /// <summary>NotFound, InvalidProfile, BadRequest, Conflict, Unavailable, Internal.</summary>
+    public string Code { get; } = code;
+}
+
+/// <summary>Codes of <see cref="VpnManagerException"/>.</summary>
+public static class VpnManagerErrors
+{
+    /// <summary>No such profile.</summary>
+    public const string NotFound = "NotFound";
+    /// <summary>The profile does not validate.</summary>
+    public const string InvalidProfile = "InvalidProfile";
+    /// <summary>A malformed request.</summary>
+    public const string BadRequest = "BadRequest";
+    /// <summary>The name is in use by another running profile.</summary>
+    public const string Conflict = "Conflict";
+    /// <summary>The service is not running or not reachable.</summary>
+    public const string Unavailable = "Unavailable";
+    /// <summary>Anything else.</summary>
+    public const string Internal = "Internal";
+}

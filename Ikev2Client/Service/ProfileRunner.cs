@@ -1,0 +1,211 @@
+using Ikev2Client.Profiles;
+using Microsoft.Extensions.Logging;
+
+namespace Ikev2Client.Service;
+
+/// <summary>
+/// One profile's connection loop inside the service: connect, wait for the connection to end, and (always-on)
+/// reconnect after a back-off delay; a stop cancels whatever it is doing and disconnects cleanly.
+/// </summary>
+internal sealed class ProfileRunner
+{
+    private readonly object _gate = new();
+    private readonly VpnManagerOptions _options;
+    private readonly Action<VpnProfileState> _publish;
+    private readonly Func<long> _nextSequence;
+    private VpnProfileState _state;
+    private IVpnConnection? _connection;
+    private CancellationTokenSource? _cts;
+    private Task? _run;
+    private TaskCompletionSource<VpnProfileState>? _firstResult;
+
+    public ProfileRunner(string name, VpnManagerOptions options, Action<VpnProfileState> publish, Func<long> nextSequence)
+    {
+        _options = options;
+        _publish = publish;
+        _nextSequence = nextSequence;
+        _state = new VpnProfileState { Name = name, State = VpnState.Disconnected, Since = options.Clock.UtcNow };
+    }
+
+    public string Name => _state.Name;
+    public bool Ephemeral { get; private set; }
+
+    public bool IsActive
+    {
+        get { lock (_gate) return _run is { IsCompleted: false }; }
+    }
+
+    /// <summary>The state with live counters.</summary>
+    public VpnProfileState Snapshot()
+    {
+        lock (_gate)
+        {
+            if (_state.State == VpnState.Connected && _connection is { } c)
+            {
+                try { return _state with { Statistics = c.Statistics }; }
+                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException) { return _state; }
+            }
+            return _state;
+        }
+    }
+
+    /// <summary>Starts the loop unless it runs; the task completes with the first attempt's outcome.</summary>
+    public Task<VpnProfileState> Start(Ikev2VpnProfile profile, bool ephemeral)
+    {
+        lock (_gate)
+        {
+            if (_run is { IsCompleted: false })
+                return _firstResult!.Task.IsCompleted ? Task.FromResult(SnapshotLocked()) : _firstResult.Task;
+            Ephemeral = ephemeral;
+            _cts = new CancellationTokenSource();
+            _firstResult = new TaskCompletionSource<VpnProfileState>(TaskCreationOptions.RunContinuationsAsynchronously);
+            SetLocked(_state with
+            {
+                State = VpnState.Connecting, SessionKey = Guid.NewGuid().ToString("N")[..12], AlwaysOn = profile.AlwaysOn,
+                Lockdown = profile.Lockdown, Ephemeral = ephemeral, Server = $"{profile.ServerAddr}:{profile.ServerPort}",
+                Error = null, Detail = "starting", Connection = null, Statistics = null, NextRetryAt = null, Attempt = 0,
+            });
+            var token = _cts.Token;
+            _run = Task.Run(() => RunAsync(profile, token));
+            return _firstResult.Task;
+        }
+    }
+
+    /// <summary>Stops the loop (disconnecting cleanly) and returns the final state.</summary>
+    public async Task<VpnProfileState> StopAsync()
+    {
+        Task? run;
+        lock (_gate)
+        {
+            run = _run;
+            if (run is { IsCompleted: false })
+            {
+                if (_state.State is VpnState.Connected or VpnState.Connecting)
+                    SetLocked(_state with { State = VpnState.Disconnecting, Detail = "stopping", NextRetryAt = null });
+                _cts!.Cancel();
+            }
+        }
+        if (run is not null) await run.ConfigureAwait(false);
+        return Snapshot();
+    }
+
+    /// <summary>Records what a stored profile says (always-on, lockdown) while not running.</summary>
+    public void Describe(Ikev2VpnProfile profile)
+    {
+        lock (_gate)
+        {
+            if (_run is { IsCompleted: false }) return;
+            _state = _state with { AlwaysOn = profile.AlwaysOn, Lockdown = profile.Lockdown, Server = $"{profile.ServerAddr}:{profile.ServerPort}" };
+        }
+    }
+
+    private async Task RunAsync(Ikev2VpnProfile profile, CancellationToken ct)
+    {
+        var backoff = new ReconnectBackoff(_options.Random);
+        int attempt = 0;
+        try
+        {
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                attempt++;
+                Set(s => s with { State = VpnState.Connecting, Attempt = attempt, Detail = attempt == 1 ? "connecting" : $"reconnecting (attempt {attempt})", NextRetryAt = null, Connection = null, Statistics = null });
+                var connection = _options.ConnectionFactory.Create(profile);
+                var ended = new TaskCompletionSource<VpnConnectionEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+                connection.EventRaised += e =>
+                {
+                    if (e is VpnConnectionEvent.Connecting step) Set(s => s.State == VpnState.Connecting ? s with { Detail = step.Step } : s);
+                    else if (e is VpnConnectionEvent.Disconnected or VpnConnectionEvent.Failed) ended.TrySetResult(e);
+                };
+                lock (_gate) _connection = connection;
+
+                VpnError error;
+                bool peerClosed = false, wasUp = false;
+                try
+                {
+                    var info = await connection.ConnectAsync(profile, ct).ConfigureAwait(false);
+                    wasUp = true;
+                    backoff.Reset();
+                    Set(s => s with { State = VpnState.Connected, Connection = info, Error = null, Detail = null });
+                    _firstResult!.TrySetResult(Snapshot());
+                    var end = await ended.Task.WaitAsync(ct).ConfigureAwait(false);
+                    (error, peerClosed) = end switch
+                    {
+                        VpnConnectionEvent.Failed f => (f.Error, false),
+                        VpnConnectionEvent.Disconnected { ByPeer: true } d => (VpnErrorMapper.DeletedByPeer(d.Reason), true),
+                        VpnConnectionEvent.Disconnected d => (VpnError.Network(VpnErrorCodes.ErrorCodeNetworkLost, $"The connection ended ({d.Reason})."), true),
+                        _ => (VpnError.Internal("The connection ended."), false),
+                    };
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+                catch (Exception e) { error = VpnErrorMapper.FromException(e); }
+
+                lock (_gate) _connection = null;
+                await DisposeQuietly(connection).ConfigureAwait(false);
+                _options.Logger.LogWarning("{Profile}: {Code} ({Class}): {Message}", profile.Name, error.CodeName, error.ClassName, error.Message);
+
+                if (!profile.AlwaysOn || !error.IsRecoverable)
+                {
+                    var final = peerClosed && wasUp && !profile.AlwaysOn ? VpnState.Disconnected : VpnState.Failed;
+                    Set(s => s with { State = final, Error = error, Detail = null, Connection = null, Statistics = null });
+                    return;
+                }
+                var delay = backoff.Next();
+                var retryAt = _options.Clock.UtcNow + delay;
+                Set(s => s with
+                {
+                    State = peerClosed ? VpnState.Disconnected : VpnState.Failed, Error = error, Connection = null, Statistics = null,
+                    NextRetryAt = retryAt, Detail = $"always-on: reconnecting in {delay.TotalSeconds:0} s",
+                });
+                _firstResult!.TrySetResult(Snapshot());
+                await _options.Clock.Delay(delay, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            IVpnConnection? connection;
+            lock (_gate) { connection = _connection; _connection = null; }
+            if (connection is not null)
+            {
+                Set(s => s with { State = VpnState.Disconnecting, Detail = "deleting the IKE SA", NextRetryAt = null });
+                try { await connection.DisconnectAsync().WaitAsync(_options.DisconnectTimeout).ConfigureAwait(false); }
+                catch (Exception e) { _options.Logger.LogWarning("{Profile}: disconnect did not finish cleanly ({Type})", profile.Name, e.GetType().Name); }
+                await DisposeQuietly(connection).ConfigureAwait(false);
+            }
+            Set(s => s with { State = VpnState.Disconnected, Error = null, Detail = "stopped", Connection = null, Statistics = null, NextRetryAt = null });
+        }
+        catch (Exception e)
+        {
+            var error = VpnErrorMapper.FromException(e);
+            _options.Logger.LogError("{Profile}: {Message}", profile.Name, error.Message);
+            Set(s => s with { State = VpnState.Failed, Error = error, Connection = null, Statistics = null, NextRetryAt = null });
+        }
+        finally
+        {
+            _firstResult!.TrySetResult(Snapshot());
+        }
+    }
+
+    private async Task DisposeQuietly(IVpnConnection connection)
+    {
+        try { await connection.DisposeAsync().AsTask().WaitAsync(_options.DisconnectTimeout).ConfigureAwait(false); }
+        catch (Exception e) { _options.Logger.LogWarning("{Profile}: cleanup failed ({Type})", Name, e.GetType().Name); }
+    }
+
+    private void Set(Func<VpnProfileState, VpnProfileState> change)
+    {
+        lock (_gate) SetLocked(change(_state));
+    }
+
+    private void SetLocked(VpnProfileState next)
+    {
+        if (next.State != _state.State) next = next with { Since = _options.Clock.UtcNow };
+        _state = next with { Sequence = _nextSequence() };
+        if (next.State != VpnState.Connecting || next.Detail is not null)
+            _options.Logger.LogInformation("{Profile}: {State}{Detail}", _state.Name, _state.State.ToWire(), _state.Detail is { } d ? " (" + d + ")" : "");
+        _publish(_state);
+    }
+
+    private VpnProfileState SnapshotLocked() =>
+        _state.State == VpnState.Connected && _connection is { } c ? _state with { Statistics = c.Statistics } : _state;
+}

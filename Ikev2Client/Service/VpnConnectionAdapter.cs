@@ -1,0 +1,135 @@
+using System.Net.Sockets;
+using Ikev2Client.Connection;
+using Ikev2Client.Platform;
+using Ikev2Client.Profiles;
+using ConnectionInfo = Ikev2Client.Connection.VpnConnectionInfo;
+using EngineException = Ikev2Client.Connection.VpnConnectionException;
+
+namespace Ikev2Client.Service;
+
+/// <summary>Creates <see cref="VpnConnectionAdapter"/>s (the full connection: IKE, TUN, routes, ESP data plane).</summary>
+public sealed class VpnConnectionAdapterFactory(ProfileConnectionSettings? settings = null) : IVpnConnectionFactory
+{
+    /// <inheritdoc/>
+    public IVpnConnection Create(Ikev2VpnProfile profile) => new VpnConnectionAdapter(settings ?? new ProfileConnectionSettings());
+}
+
+/// <summary>
+/// The service's view (<see cref="IVpnConnection"/>) of the engine's <see cref="VpnConnection"/>: maps its states,
+/// progress, info, counters and errors (<see cref="VpnErrorMapper"/>) and reports how it ended. The engine connects
+/// on the calling thread (so a caller inside a network namespace keeps its sockets and interface there).
+/// </summary>
+public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : IVpnConnection
+{
+    private VpnConnection? _connection;
+    private volatile bool _closing;
+    private int _reported;
+
+    /// <inheritdoc/>
+    public event Action<VpnConnectionEvent>? EventRaised;
+
+    /// <inheritdoc/>
+    public VpnState State => _connection?.State switch
+    {
+        VpnConnectionState.Connecting => VpnState.Connecting,
+        VpnConnectionState.Connected => VpnState.Connected,
+        VpnConnectionState.Disconnecting => VpnState.Disconnecting,
+        VpnConnectionState.Failed => VpnState.Failed,
+        _ => VpnState.Disconnected,
+    };
+
+    /// <inheritdoc/>
+    public VpnConnectionStatistics Statistics => _connection is { } c
+        ? new VpnConnectionStatistics
+        {
+            PacketsIn = c.Statistics.PacketsReceived, PacketsOut = c.Statistics.PacketsSent,
+            BytesIn = c.Statistics.BytesReceived, BytesOut = c.Statistics.BytesSent,
+        }
+        : VpnConnectionStatistics.Empty;
+
+    /// <inheritdoc/>
+    public Task<Service.VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
+    {
+        VpnConnectionOptions options;
+        try { options = ProfileConnection.CreateOptions(profile, settings); }
+        catch (EngineException e) { return Failed(Map(e)); }
+        catch (Exception e) when (e is FormatException or ArgumentException or SocketException) { return Failed(VpnErrorMapper.FromException(e)); }
+        var connection = new VpnConnection(options);
+        _connection = connection;
+        connection.Progress += line => EventRaised?.Invoke(new VpnConnectionEvent.Connecting(line));
+        try { connection.Connect(cancellationToken); }
+        catch (EngineException e) { return Failed(Map(e)); }
+        var info = Describe(connection);
+        EventRaised?.Invoke(new VpnConnectionEvent.Connected(info));
+        _ = connection.Closed.ContinueWith(_ => OnClosed(connection), TaskScheduler.Default);
+        return Task.FromResult(info);
+    }
+
+    /// <inheritdoc/>
+    public Task DisconnectAsync()
+    {
+        _closing = true;
+        var c = _connection;
+        return c is null ? Task.CompletedTask : Task.Run(c.Disconnect);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        _closing = true;
+        _connection?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static Task<Service.VpnConnectionInfo> Failed(VpnError error) =>
+        Task.FromException<Service.VpnConnectionInfo>(new Service.VpnConnectionException(error));
+
+    private void OnClosed(VpnConnection c)
+    {
+        if (Interlocked.Exchange(ref _reported, 1) != 0) return;
+        if (_closing && c.State == VpnConnectionState.Disconnected)
+            EventRaised?.Invoke(new VpnConnectionEvent.Disconnected(false, "closed"));
+        else if (c.Error is { } ike)
+            EventRaised?.Invoke(new VpnConnectionEvent.Failed(VpnErrorMapper.FromIkeError(ike)));
+        else if (c.State == VpnConnectionState.Failed)
+            EventRaised?.Invoke(new VpnConnectionEvent.Failed(VpnError.Network(VpnErrorCodes.ErrorCodeNetworkLost, c.EndReason ?? "the connection failed")));
+        else
+            EventRaised?.Invoke(new VpnConnectionEvent.Disconnected(true, c.EndReason ?? "deleted by the gateway"));
+    }
+
+    /// <summary>The engine's exception as a service error.</summary>
+    internal static VpnError Map(EngineException e)
+    {
+        if (e.IkeError is { } ike) return VpnErrorMapper.FromIkeError(ike);
+        if (e.InnerException is SocketException s) return VpnErrorMapper.FromException(s);
+        if (e.InnerException is VpnPlatformException) return VpnError.Internal(e.Message, "Creating the tunnel interface needs root or CAP_NET_ADMIN.");
+        var m = e.Message;
+        if (m.StartsWith("no answer from", StringComparison.Ordinal))
+            return VpnError.Network(VpnErrorCodes.ErrorCodeNetworkProtocolTimeout, m, "Check that the gateway is reachable (UDP 500 and 4500).");
+        if (m.Contains("unknown host", StringComparison.Ordinal))
+            return VpnError.Network(VpnErrorCodes.ErrorCodeNetworkUnknownHost, m, "Check the server address in the profile and this host's DNS.");
+        if (m.StartsWith("profile '", StringComparison.Ordinal)) return VpnError.Profile(m);
+        return VpnError.Internal(m);
+    }
+
+    private static Service.VpnConnectionInfo Describe(VpnConnection c)
+    {
+        ConnectionInfo info = c.Info!;
+        var session = c.Driver?.Session;
+        return new Service.VpnConnectionInfo
+        {
+            Gateway = info.RemoteEndPoint.ToString(),
+            LocalEndpoint = info.LocalEndPoint.ToString(),
+            VirtualAddresses = info.VirtualAddresses.Select(a => a.ToString()).ToList(),
+            DnsServers = info.DnsServers.Select(a => a.ToString()).ToList(),
+            IkeAlgorithms = session?.Algorithms?.ToString(),
+            EspAlgorithms = info.ChildSa.Algorithms.ToString(),
+            IkeSpiInitiator = session?.SpiI.ToString("x16"),
+            IkeSpiResponder = session?.SpiR.ToString("x16"),
+            EspSpiIn = info.ChildSa.InboundSpi.ToString("x8"),
+            EspSpiOut = info.ChildSa.OutboundSpi.ToString("x8"),
+            UdpEncapsulation = info.ChildSa.UdpEncapsulation,
+            ConnectedAt = DateTimeOffset.UtcNow,
+        };
+    }
+}

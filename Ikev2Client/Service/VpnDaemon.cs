@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace Ikev2Client.Service;
+
+/// <summary>
+/// The <c>ikev2</c> service process: a <see cref="VpnManagerService"/> behind a <see cref="ControlServer"/>.
+/// Starts always-on profiles, runs until SIGTERM/SIGINT (or cancellation) and then disconnects everything
+/// cleanly before removing the socket.
+/// </summary>
+public sealed class VpnDaemon : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    /// <summary>A daemon over <paramref name="options"/> listening on <paramref name="socketPath"/>.</summary>
+    public VpnDaemon(VpnManagerOptions options, string socketPath)
+    {
+        _logger = options.Logger;
+        Manager = new VpnManagerService(options);
+        Server = new ControlServer(Manager, socketPath, options.Logger);
+    }
+
+    /// <summary>The in-process manager.</summary>
+    public VpnManagerService Manager { get; }
+
+    /// <summary>The control socket server.</summary>
+    public ControlServer Server { get; }
+
+    /// <summary>Binds the socket and (optionally) starts always-on profiles.</summary>
+    public void Start(bool startAlwaysOn = true)
+    {
+        Server.Start();
+        _logger.LogInformation("ikev2 service started (pid {Pid})", Environment.ProcessId);
+        if (startAlwaysOn)
+        {
+            int n = Manager.StartAlwaysOnProfiles();
+            if (n > 0) _logger.LogInformation("started {Count} always-on profile(s)", n);
+        }
+    }
+
+    /// <summary>Runs until SIGTERM, SIGINT or <paramref name="cancellationToken"/>, then shuts down.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnSignal(PosixSignalContext c)
+        {
+            c.Cancel = true;
+            _logger.LogInformation("{Signal}: disconnecting everything", c.Signal);
+            stop.TrySetResult();
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var reg = cancellationToken.Register(() => stop.TrySetResult());
+        await stop.Task.ConfigureAwait(false);
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Disconnects every profile, then closes the socket.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await Manager.ShutdownAsync().ConfigureAwait(false);
+        await Server.DisposeAsync().ConfigureAwait(false);
+        _logger.LogInformation("ikev2 service stopped");
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Ikev2Client.Profiles;
+
+namespace Ikev2Client.Service;
+
+/// <summary>
+/// <see cref="IVpnManager"/> over the control socket: one short connection per request, a long one per
+/// subscription. A service that is not running or not reachable raises <see cref="VpnManagerException"/>
+/// with code <see cref="VpnManagerErrors.Unavailable"/>.
+/// </summary>
+public sealed class VpnManagerClient : IVpnManager
+{
+    private long _id;
+
+    /// <summary>A client for the service listening on <paramref name="socketPath"/>.</summary>
+    public VpnManagerClient(string socketPath) => SocketPath = socketPath;
+
+    /// <summary>The socket file.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>How long to wait for an answer to a request that does not wait for a connection.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The service's process id, or throws (Unavailable).</summary>
+    public async Task<int> PingAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await CallAsync(new JsonObject { ["method"] = ControlProtocol.Ping }, cancellationToken, RequestTimeout).ConfigureAwait(false);
+        return result is JsonObject o ? (int)StateJson.Long(o, "pid") : 0;
+    }
+
+    /// <summary>True when a service answers on the socket.</summary>
+    public async Task<bool> IsRunningAsync(CancellationToken cancellationToken = default)
+    {
+        try { await PingAsync(cancellationToken).ConfigureAwait(false); return true; }
+        catch (VpnManagerException e) when (e.Code == VpnManagerErrors.Unavailable) { return false; }
+    }
+
+    /// <inheritdoc/>
+    public async Task ProvisionVpnProfileAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken = default) =>
+        await CallAsync(new JsonObject { ["method"] = ControlProtocol.Provision, ["profile"] = NativeProfileJson.ToJson(profile, includeSecrets: true) },
+            cancellationToken, RequestTimeout).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult = false, CancellationToken cancellationToken = default) =>
+        State(await CallAsync(new JsonObject { ["method"] = ControlProtocol.StartProvisioned, ["name"] = name, ["wait"] = waitForResult },
+            cancellationToken, waitForResult ? null : RequestTimeout).ConfigureAwait(false));
+
+    /// <inheritdoc/>
+    public async Task<VpnProfileState> StartVpnProfileAsync(Ikev2VpnProfile profile, bool waitForResult = false, CancellationToken cancellationToken = default) =>
+        State(await CallAsync(new JsonObject
+        {
+            ["method"] = ControlProtocol.StartProfile, ["profile"] = NativeProfileJson.ToJson(profile, includeSecrets: true), ["wait"] = waitForResult,
+        }, cancellationToken, waitForResult ? null : RequestTimeout).ConfigureAwait(false));
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<VpnProfileState>> StopProvisionedVpnProfileAsync(string? name, CancellationToken cancellationToken = default) =>
+        States(await CallAsync(new JsonObject { ["method"] = ControlProtocol.Stop, ["name"] = name }, cancellationToken, RequestTimeout).ConfigureAwait(false));
+
+    /// <inheritdoc/>
+    public async Task<VpnProfileState> GetProvisionedVpnProfileStateAsync(string name, CancellationToken cancellationToken = default) =>
+        State(await CallAsync(new JsonObject { ["method"] = ControlProtocol.GetState, ["name"] = name }, cancellationToken, RequestTimeout).ConfigureAwait(false));
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<VpnProfileState>> GetAllVpnProfileStatesAsync(CancellationToken cancellationToken = default) =>
+        States(await CallAsync(new JsonObject { ["method"] = ControlProtocol.GetState }, cancellationToken, RequestTimeout).ConfigureAwait(false));
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<VpnProfileState> SubscribeAsync(string? name = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var conn = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var request = new JsonObject { ["id"] = Interlocked.Increment(ref _id), ["method"] = ControlProtocol.Subscribe, ["name"] = name };
+        await conn.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        ResultOf(await ReadOrUnavailable(conn, cancellationToken).ConfigureAwait(false));
+        while (true)
+        {
+            var message = await ReadOrUnavailable(conn, cancellationToken).ConfigureAwait(false);
+            var kind = StateJson.Str(message, "event");
+            if (kind == "error" && message["error"] is JsonObject err)
+                throw new VpnManagerException(StateJson.Str(err, "code") ?? VpnManagerErrors.Internal, StateJson.Str(err, "message") ?? "");
+            if (kind == "state" && StateJson.FromJson(message["state"]) is { } state) yield return state;
+        }
+    }
+
+    private async Task<JsonNode?> CallAsync(JsonObject request, CancellationToken ct, TimeSpan? timeout)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (timeout is { } t) cts.CancelAfter(t);
+        await using var conn = await OpenAsync(cts.Token).ConfigureAwait(false);
+        request["id"] = Interlocked.Increment(ref _id);
+        try
+        {
+            await conn.WriteAsync(request, cts.Token).ConfigureAwait(false);
+            return ResultOf(await ReadOrUnavailable(conn, cts.Token).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new VpnManagerException(VpnManagerErrors.Unavailable, $"the service on {SocketPath} did not answer in time");
+        }
+    }
+
+    private async Task<JsonObject> ReadOrUnavailable(LineConnection conn, CancellationToken ct)
+    {
+        try
+        {
+            return await conn.ReadAsync(ct).ConfigureAwait(false)
+                ?? throw new VpnManagerException(VpnManagerErrors.Unavailable, "the service closed the connection");
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
+        {
+            throw new VpnManagerException(VpnManagerErrors.Unavailable, $"lost the connection to the service ({e.GetType().Name})");
+        }
+    }
+
+    private async Task<LineConnection> OpenAsync(CancellationToken ct)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), ct).ConfigureAwait(false);
+            return new LineConnection(socket);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ArgumentException)
+        {
+            socket.Dispose();
+            throw new VpnManagerException(VpnManagerErrors.Unavailable, $"the ikev2 service is not running (no answer on {SocketPath})");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static JsonNode? ResultOf(JsonObject answer)
+    {
+        if (answer["ok"] is JsonValue v && v.TryGetValue<bool>(out var ok) && ok) return answer["result"];
+        var err = answer["error"] as JsonObject;
+        throw new VpnManagerException(err is null ? VpnManagerErrors.Internal : StateJson.Str(err, "code") ?? VpnManagerErrors.Internal,
+            err is null ? "malformed answer" : StateJson.Str(err, "message") ?? "");
+    }
+
+    private static VpnProfileState State(JsonNode? node) =>
+        StateJson.FromJson(node) ?? throw new VpnManagerException(VpnManagerErrors.Internal, "malformed state in the answer");
+
+    private static List<VpnProfileState> States(JsonNode? node) =>
+        node is JsonArray a ? a.Select(StateJson.FromJson).OfType<VpnProfileState>().ToList() : [];
+}
