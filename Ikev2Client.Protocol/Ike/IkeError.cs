@@ -27,6 +27,10 @@ public enum IkeErrorKind
     Internal,
     /// <summary>The gateway's certificate was rejected; <see cref="IkeError.CertificateProblem"/> says why (untrusted, expired...).</summary>
     CertificateInvalid,
+    /// <summary>The gateway redirected us to another gateway (RFC 5685); <see cref="IkeEvent.Redirected"/> names it.</summary>
+    Redirected,
+    /// <summary>Redirects went on longer than the limit (a redirect loop between gateways).</summary>
+    TooManyRedirects,
 }
 
 /// <summary>

@@ -34,6 +34,16 @@ public abstract record IkeEvent
     /// <summary>The IKE SA was deleted cleanly (by us or by the peer); the session is closed.</summary>
     public sealed record Deleted(bool ByPeer, string Reason) : IkeEvent;
 
+    /// <summary>
+    /// The gateway redirected us (RFC 5685) to <paramref name="Target"/> during <paramref name="Exchange"/> (IKE_SA_INIT,
+    /// IKE_AUTH after the gateway authenticated, or INFORMATIONAL on an established SA). The session then ends
+    /// (Failed with <see cref="IkeErrorKind.Redirected"/>, or Deleted after our DELETE); the owner connects to the target.
+    /// </summary>
+    public sealed record Redirected(GatewayIdentity Target, ExchangeType Exchange) : IkeEvent;
+
+    /// <summary>The IKE SA (and its CHILD SAs) moved to new addresses (MOBIKE UPDATE_SA_ADDRESSES, RFC 4555 §3.5).</summary>
+    public sealed record AddressesUpdated(IPEndPoint Local, IPEndPoint Remote, bool LocalBehindNat, bool RemoteBehindNat) : IkeEvent;
+
     /// <summary>The session failed; it is closed and emits nothing more.</summary>
     public sealed record Failed(IkeError Error) : IkeEvent;
 

@@ -62,6 +62,8 @@ internal sealed class IkeSa : IDisposable
     public bool RemoteBehindNat;
     public bool FragmentationNegotiated;
     public bool PeerSupportsMobike;
+    /// <summary>The initiator sent REDIRECT_SUPPORTED or REDIRECTED_FROM (RFC 5685).</summary>
+    public bool PeerSupportsRedirect;
     public IkeIdentity? PeerIdentity;
 
     /// <summary>Responder: virtual IPs assigned to the initiator in this IKE_AUTH (used to narrow TSi).</summary>

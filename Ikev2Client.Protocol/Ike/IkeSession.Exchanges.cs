@@ -134,7 +134,7 @@ public sealed partial class IkeSession
         {
             case ExchangeType.IkeSaInit:
                 State = IkeSessionState.Authenticating;
-                StartExchange(ExchangeType.IkeAuth, new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) });
+                StartExchange(ExchangeType.IkeAuth, new IkeTask[] { new IkeAuthTask(_sa), new RedirectTask(_sa, ExchangeType.IkeAuth), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) });
                 break;
             case ExchangeType.IkeAuth:
                 State = IkeSessionState.Established;
@@ -151,6 +151,9 @@ public sealed partial class IkeSession
                 AfterIkeRekeyRequest(ours);
                 break;
             case ExchangeType.Informational when a.Tasks.Any(t => t is DpdTask):
+                ArmLiveness();
+                break;
+            case ExchangeType.Informational when a.Tasks[0] is MobikeUpdateTask:
                 ArmLiveness();
                 break;
         }

@@ -49,6 +49,7 @@ public sealed partial class IkeSession
         if (m.Exchange == ExchangeType.IkeSaInit)
         {
             if (PayloadRules.Check(m) != null) return; // unauthenticated: drop
+            if (!RedirectTask.AcceptableInitResponse(_sa, m)) return; // forged REDIRECT (wrong nonce): drop
             inner = m;
             _sa.InitResponse = bytes.ToArray();
         }
@@ -111,9 +112,9 @@ public sealed partial class IkeSession
     {
         IkeTask[] tasks = request.Exchange switch
         {
-            ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating =>
-                _authTasks ??= new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
-            ExchangeType.Informational => new IkeTask[] { new InformationalResponderTask(_sa) },
+            ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating => _authTasks ??=
+                RedirectTask.AuthRedirectTasks(_sa) ?? new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
+            ExchangeType.Informational => InformationalResponderTasks(),
             ExchangeType.CreateChildSa when State == IkeSessionState.Established && IkeRekeyTask.IsIkeRekey(request) => new IkeTask[] { NewIkeRekeyResponder() },
             ExchangeType.CreateChildSa when State == IkeSessionState.Established => new IkeTask[] { new ChildRekeyTask(_sa, null) },
             _ => Array.Empty<IkeTask>(),
@@ -157,6 +158,7 @@ public sealed partial class IkeSession
         }
         else if (tasks[0] is InformationalResponderTask { DeleteIke: true })
             Finish(IkeSessionState.Closed, new IkeEvent.Deleted(true, "the peer deleted the IKE SA"));
+        else if (tasks[0] is InformationalResponderTask) AfterInformationalResponse(tasks);
     }
 
     private void HandleInitRequest(IkeMessage m, ReadOnlySpan<byte> bytes, IPEndPoint remote, IPEndPoint local, bool natT)
@@ -175,6 +177,12 @@ public sealed partial class IkeSession
                 Transmit(challenge, remote, natT, retransmission: false);
                 return;
             }
+        }
+        if (RedirectTask.InitRedirect(_sa, m) is { } redirect)
+        {
+            Trace(false, m.Exchange, false, 0, new[] { bytes.ToArray() }, Summary(m), remote, natT, retransmission: false);
+            Transmit(redirect, remote, natT, retransmission: false); // stateless, like a COOKIE challenge
+            return;
         }
         _sa.RemoteEndPoint = remote;
         _sa.LocalEndPoint = local;

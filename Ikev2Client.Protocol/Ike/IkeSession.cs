@@ -77,7 +77,7 @@ public sealed partial class IkeSession : IDisposable
         _sa.SpiI = _sa.Spis.AllocateIkeSpi();
         State = IkeSessionState.Connecting;
         _nextMessageId = 0;
-        StartExchange(ExchangeType.IkeSaInit, new IkeTask[] { new IkeInitTask(_sa), new NatDetectionTask(_sa) });
+        StartExchange(ExchangeType.IkeSaInit, new IkeTask[] { new IkeInitTask(_sa), new NatDetectionTask(_sa), new RedirectTask(_sa, ExchangeType.IkeSaInit) });
         return output;
     }
 

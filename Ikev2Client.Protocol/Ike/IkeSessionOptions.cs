@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
 
 namespace Ikev2Client.Protocol.Ike;
@@ -88,6 +89,22 @@ public sealed class IkeSessionOptions
     /// <summary>Advertise MOBIKE_SUPPORTED in IKE_AUTH. Default true.</summary>
     public bool AdvertiseMobike { get; init; } = true;
 
+    /// <summary>Initiator: send REDIRECT_SUPPORTED and follow the gateway's REDIRECT (RFC 5685). Default true.</summary>
+    public bool FollowRedirects { get; init; } = true;
+
+    /// <summary>Initiator: the gateway that redirected us here; sent as REDIRECTED_FROM instead of REDIRECT_SUPPORTED.</summary>
+    public IPAddress? RedirectedFrom { get => _redirectedFrom; init => _redirectedFrom = value; }
+
+    private IPAddress? _redirectedFrom;
+
+    /// <summary>A copy of these options for connecting to the gateway we were redirected to from <paramref name="from"/>.</summary>
+    public IkeSessionOptions WithRedirectedFrom(IPAddress? from)
+    {
+        var copy = (IkeSessionOptions)MemberwiseClone();
+        copy._redirectedFrom = from;
+        return copy;
+    }
+
     /// <summary>Responder settings (address pool, DNS, cookies); ignored by initiators.</summary>
     public IkeResponderOptions Responder { get; init; } = new();
 
@@ -116,4 +133,10 @@ public sealed class IkeResponderOptions
 
     /// <summary>Allow transport mode when the initiator asks for it.</summary>
     public bool AllowTransportMode { get; init; } = true;
+
+    /// <summary>Redirect initiators that support it to this gateway (RFC 5685); null redirects nobody.</summary>
+    public GatewayIdentity? RedirectTo { get; init; }
+
+    /// <summary>Where <see cref="RedirectTo"/> applies: IKE_SA_INIT (stateless, before any work) or IKE_AUTH (after authenticating).</summary>
+    public ExchangeType RedirectIn { get; init; } = ExchangeType.IkeSaInit;
 }

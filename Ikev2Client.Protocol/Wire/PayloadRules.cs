@@ -72,7 +72,7 @@ public static class PayloadRules
         if (rules == null)
             return new IkeParseError(IkeParseErrorCode.PayloadRuleViolation, $"unknown exchange type {(byte)message.Exchange}");
 
-        bool hasError = message.Payloads.OfType<NotifyPayload>().Any(n => n.IsError || n.NotifyType == NotifyType.Cookie);
+        bool hasError = message.Payloads.OfType<NotifyPayload>().Any(n => n.IsError || n.NotifyType is NotifyType.Cookie or NotifyType.Redirect);
         foreach (var p in message.Payloads)
         {
             if (p is UnknownPayload) continue;

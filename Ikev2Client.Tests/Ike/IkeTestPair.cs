@@ -131,6 +131,11 @@ internal sealed class IkeSessionOptionsBuilder
     public IkeAddressPool Pool { get; set; } = new(IPNetwork.Parse("10.10.0.0/24"));
     public SaLifetime? ChildLifetime { get; set; }
     public SaLifetime? IkeLifetime { get; set; }
+    public bool Mobike { get; set; } = true;
+    public bool FollowRedirects { get; set; } = true;
+    public IPAddress? RedirectedFrom { get; set; }
+    public GatewayIdentity? RedirectTo { get; set; }
+    public Protocol.Wire.ExchangeType RedirectIn { get; set; } = Protocol.Wire.ExchangeType.IkeSaInit;
 
     public IkeSessionOptions Build() => new()
     {
@@ -147,6 +152,9 @@ internal sealed class IkeSessionOptionsBuilder
         Fragmentation = Fragmentation,
         ChildLifetime = ChildLifetime,
         IkeLifetime = IkeLifetime,
+        AdvertiseMobike = Mobike,
+        FollowRedirects = FollowRedirects,
+        RedirectedFrom = RedirectedFrom,
         LocalTrafficSelectors = LocalTs ?? (IReadOnlyList<Protocol.Wire.Payloads.TrafficSelector>)new[]
         {
             Protocol.Wire.Payloads.TrafficSelector.Any(System.Net.Sockets.AddressFamily.InterNetwork),
@@ -158,6 +166,8 @@ internal sealed class IkeSessionOptionsBuilder
             DnsServers = new[] { IPAddress.Parse("10.10.0.53"), IPAddress.Parse("fd00::53") },
             Subnets = new[] { IPNetwork.Parse("192.168.50.0/24") },
             RequireCookie = RequireCookie,
+            RedirectTo = RedirectTo,
+            RedirectIn = RedirectIn,
         },
     };
 }

@@ -91,6 +91,17 @@ public sealed class IkeUdpDriver : IAsyncDisposable
 
     public void CheckLiveness() => Post(_session.CheckLiveness);
 
+    /// <summary>
+    /// Our source address towards the gateway is now <paramref name="local"/> (the sockets are bound to the wildcard
+    /// address, so the kernel already sends from it): tells the session, which sends a MOBIKE address update
+    /// (or a liveness check without MOBIKE). See <see cref="IkeSession.UpdateLocalAddress"/>.
+    /// </summary>
+    public void UpdateLocalAddress(IPAddress local)
+    {
+        var port = NatTLocalEndPoint.Port;
+        Post(() => _session.UpdateLocalAddress(new IPEndPoint(local, port)));
+    }
+
     /// <summary>Waits for the first event matching <paramref name="match"/> from now on (or throws when the session ends first).</summary>
     public async Task<T> WaitForAsync<T>(Func<T, bool>? match = null, CancellationToken cancellationToken = default) where T : IkeEvent
     {

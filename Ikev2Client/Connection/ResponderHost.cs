@@ -150,6 +150,11 @@ public sealed class ResponderHost : IDisposable
             case IkeEvent.ChildSaDeleted d:
                 Remove(d.ChildSa.InboundSpi);
                 break;
+            case IkeEvent.AddressesUpdated u:
+                Report($"MOBIKE: the initiator moved to {u.Remote}");
+                lock (_gate)
+                    foreach (var t in _children.Where(c => _pump?.OutboundSpis.Contains(c.Outbound.Spi) == true)) _pump!.SetOutbound(t.Outbound, t.Local, t.Remote, u.Remote, t.Outbound.Spi);
+                break;
             case IkeEvent.Deleted d:
                 Report($"IKE SA deleted ({d.Reason}); {Statistics}");
                 break;

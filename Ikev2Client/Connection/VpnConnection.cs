@@ -41,6 +41,11 @@ public sealed class VpnConnection : IDisposable
     private VpnConnectionState _state = VpnConnectionState.Disconnected;
     private bool _started;
     private bool _tornDown;
+    private GatewayIdentity? _redirect;
+    private IPAddress? _localAddress;
+    private IPEndPoint? _server;
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = new();
+    private Thread? _worker;
 
     /// <summary>Creates a connection; nothing happens until <see cref="Connect"/>.</summary>
     public VpnConnection(VpnConnectionOptions options)
@@ -131,61 +136,126 @@ public sealed class VpnConnection : IDisposable
         SetState(VpnConnectionState.Connecting);
         try
         {
-            var server = _options.Server;
-            var localAddress = _options.LocalAddress.Equals(IPAddress.Any) || _options.LocalAddress.Equals(IPAddress.IPv6Any)
-                ? SourceAddressFor(server) : _options.LocalAddress;
-            _socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            _socket.Bind(new IPEndPoint(_options.LocalAddress, 0));
-            var natTLocal = new IPEndPoint(localAddress, ((IPEndPoint)_socket.LocalEndPoint!).Port);
             if (_options.IpSecManager == null)
             {
                 _manager = new UserspaceIpSecManager();
                 _ownsManager = true;
             }
             else _manager = _options.IpSecManager;
-            _spis = new IpSecSpiAllocator(_manager, localAddress);
-            _session = new IkeSession(_options.Session, spiAllocator: _spis);
-            _driver = new IkeUdpDriver(_session, new IkeUdpDriverOptions
-            {
-                LocalIkeEndPoint = new IPEndPoint(_options.LocalAddress, 0),
-                NatTSocket = _socket,
-                NatKeepaliveInterval = null, // the pump sends keepalives when the data path is idle
-            });
-            var driver = _driver;
-            _pump = new PacketPump(_socket, _options.Pump, (message, remote) => driver.ReceiveNatT(message, remote, natTLocal));
-            _driver.EventRaised += OnEvent;
-            _pump.Start();
-            Report($"connecting to {server} from {localAddress}");
-            _driver.Connect(server);
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.ConnectTimeout);
-            int which = WaitHandle.WaitAny([_childReady.WaitHandle, ((IAsyncResult)_driver.Completion).AsyncWaitHandle, timeout.Token.WaitHandle]);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (which == 2) throw new VpnConnectionException($"no answer from {server} within {_options.ConnectTimeout.TotalSeconds:0} s");
-            if (which == 1 || _firstChild == null) throw Ended(_driver.Completion.Result);
-            Install(_firstChild, _config, localAddress);
+            ConnectFollowingRedirects(_options.Server, null, cancellationToken);
             SetState(VpnConnectionState.Connected);
+            StartWorker();
         }
         catch (Exception e)
         {
-            var failure = e switch
-            {
-                VpnConnectionException or OperationCanceledException => e,
-                VpnPlatformException p => new VpnConnectionException($"could not set up the tunnel interface: {p.Message}", null, p),
-                SocketException s => new VpnConnectionException($"network error: {s.Message}", null, s),
-                _ => new VpnConnectionException($"connection failed: {e.Message}", null, e),
-            };
+            var failure = Classify(e);
             EndReason ??= failure.Message;
-            if (_driver != null && _session is { State: IkeSessionState.Established })
-            {
-                _driver.Close();
-                _driver.Completion.Wait(_options.DisconnectTimeout);
-            }
+            CloseSession();
             Teardown(e is OperationCanceledException ? VpnConnectionState.Disconnected : VpnConnectionState.Failed);
             if (failure == e) throw;
             throw failure;
         }
+    }
+
+    private static Exception Classify(Exception e) => e switch
+    {
+        VpnConnectionException or OperationCanceledException => e,
+        VpnPlatformException p => new VpnConnectionException($"could not set up the tunnel interface: {p.Message}", null, p),
+        SocketException s => new VpnConnectionException($"network error: {s.Message}", null, s),
+        _ => new VpnConnectionException($"connection failed: {e.Message}", null, e),
+    };
+
+    /// <summary>Deletes the IKE SA of the current attempt if the gateway holds it (best effort, bounded wait).</summary>
+    private void CloseSession()
+    {
+        if (_driver != null && _session is { State: IkeSessionState.Established })
+        {
+            _driver.Close();
+            _driver.Completion.Wait(_options.DisconnectTimeout);
+        }
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="server"/>; a redirect (RFC 5685) releases the attempt and connects to the named
+    /// gateway with REDIRECTED_FROM, at most <see cref="VpnConnectionOptions.MaxRedirects"/> times in a row.
+    /// On return the data path is installed. Runs on a thread inside the caller's network namespace.
+    /// </summary>
+    private void ConnectFollowingRedirects(IPEndPoint server, IPAddress? redirectedFrom, CancellationToken cancellationToken)
+    {
+        for (int redirects = 0; ; redirects++)
+        {
+            var target = Attempt(server, redirectedFrom, cancellationToken);
+            if (target == null) return;
+            ReleaseTransport();
+            if (redirects >= _options.MaxRedirects)
+            {
+                var error = new IkeError(IkeErrorKind.TooManyRedirects,
+                    $"Gave up after {redirects + 1} redirects in a row (the last one from {server.Address} to {target}); the gateways may redirect in a loop.",
+                    Protocol.Wire.NotifyType.Redirect);
+                Error = error;
+                throw new VpnConnectionException(error.ToString(), error);
+            }
+            redirectedFrom = server.Address;
+            server = Resolve(target, server.Port);
+            Report($"redirected to {target}: connecting to {server}");
+        }
+    }
+
+    private static IPEndPoint Resolve(GatewayIdentity target, int port)
+    {
+        if (target.Address is { } address) return new IPEndPoint(address, port);
+        try
+        {
+            var addresses = Dns.GetHostAddresses(target.Fqdn!);
+            var pick = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+            if (pick != null) return new IPEndPoint(pick, port);
+        }
+        catch (SocketException) { }
+        throw new VpnConnectionException($"the gateway redirected us to {target}, which does not resolve");
+    }
+
+    /// <summary>One IKE attempt: sockets, session, driver and pump; installs the data path, or returns the redirect target.</summary>
+    private GatewayIdentity? Attempt(IPEndPoint server, IPAddress? redirectedFrom, CancellationToken cancellationToken)
+    {
+        _childReady.Reset();
+        _firstChild = null;
+        _config = null;
+        _redirect = null;
+        var localAddress = _options.LocalAddress.Equals(IPAddress.Any) || _options.LocalAddress.Equals(IPAddress.IPv6Any)
+            ? SourceAddressFor(server) : _options.LocalAddress;
+        _localAddress = localAddress;
+        _server = server;
+        _socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _socket.Bind(new IPEndPoint(_options.LocalAddress, 0));
+        var natTLocal = new IPEndPoint(localAddress, ((IPEndPoint)_socket.LocalEndPoint!).Port);
+        _spis = new IpSecSpiAllocator(_manager!, localAddress);
+        var sessionOptions = redirectedFrom == null ? _options.Session : _options.Session.WithRedirectedFrom(redirectedFrom);
+        _session = new IkeSession(sessionOptions, spiAllocator: _spis);
+        var driver = new IkeUdpDriver(_session, new IkeUdpDriverOptions
+        {
+            LocalIkeEndPoint = new IPEndPoint(_options.LocalAddress, 0),
+            NatTSocket = _socket,
+            NatKeepaliveInterval = null, // the pump sends keepalives when the data path is idle
+        });
+        _driver = driver;
+        _pump = new PacketPump(_socket, _options.Pump, (message, remote) => driver.ReceiveNatT(message, remote, natTLocal));
+        driver.EventRaised += e => OnEvent(driver, e);
+        _pump.Start();
+        Report($"connecting to {server} from {localAddress}");
+        driver.Connect(server);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        int which = WaitHandle.WaitAny([_childReady.WaitHandle, ((IAsyncResult)driver.Completion).AsyncWaitHandle, timeout.Token.WaitHandle]);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (which == 2) throw new VpnConnectionException($"no answer from {server} within {_options.ConnectTimeout.TotalSeconds:0} s");
+        if (which == 1 || _firstChild == null)
+        {
+            if (_redirect is { } target) return target;
+            throw Ended(driver.Completion.Result);
+        }
+        Install(_firstChild, _config, localAddress);
+        return null;
     }
 
     /// <summary>Deletes the IKE SA (waits up to the disconnect timeout for the answer) and removes everything.</summary>
@@ -255,10 +325,23 @@ public sealed class VpnConnection : IDisposable
         Report($"interface {tun.Name} up: {string.Join(", ", virtualAddresses)}; routes {string.Join(", ", routes)}{(full ? " (full tunnel)" : "")}");
     }
 
-    private void OnEvent(IkeEvent e)
+    private void OnEvent(IkeUdpDriver from, IkeEvent e)
     {
+        if (!ReferenceEquals(from, _driver)) return; // a released attempt's late event
         switch (e)
         {
+            case IkeEvent.Redirected r:
+                Report($"the gateway redirects us to {r.Target} ({r.Exchange})");
+                _redirect = r.Target;
+                break;
+            case IkeEvent.AddressesUpdated u:
+                Report($"MOBIKE: IKE SA and CHILD SAs moved to {u.Local} <-> {u.Remote}");
+                if (Info is { } info) Info = info with { LocalEndPoint = u.Local, RemoteEndPoint = u.Remote };
+                lock (_gate)
+                    if (!_tornDown && _pump != null)
+                        foreach (var t in _children.Where(c => _pump.OutboundSpis.Contains(c.Outbound.Spi) && !c.Child.RemoteEndPoint.Equals(u.Remote)))
+                            _pump.SetOutbound(t.Outbound, t.Local, t.Remote, u.Remote, t.Outbound.Spi);
+                break;
             case IkeEvent.IkeSaEstablished s:
                 Report($"IKE SA established with {s.Sa.RemoteIdentity} ({s.Sa.Algorithms})");
                 break;
@@ -320,9 +403,17 @@ public sealed class VpnConnection : IDisposable
         bool local;
         lock (_gate)
         {
-            if (e is IkeEvent.Failed f) Error = f.Error;
+            if (e is IkeEvent.Failed f && f.Error.Kind != IkeErrorKind.Redirected) Error = f.Error;
             local = _state == VpnConnectionState.Disconnecting;
             if (_state != VpnConnectionState.Connected) return; // Connect or Disconnect handles the teardown
+            if (_redirect is { } target && _server is { } old)
+            {
+                // Redirected while connected (RFC 5685 §5): rebuild everything towards the new gateway, on the worker
+                // thread (it lives in our network namespace, so the new sockets do too).
+                _state = VpnConnectionState.Connecting;
+                _work.TryAdd(() => FollowRedirect(old, target));
+                return;
+            }
         }
         if (!local) EndReason = Ended(e).Message;
         Report(EndReason ?? "IKE SA deleted");
@@ -351,27 +442,110 @@ public sealed class VpnConnection : IDisposable
             try { a(); }
             catch (Exception ex) { errors.Add(ex); }
         }
-        Try(() => _pump?.Dispose());
-        Try(() => _transport?.Dispose()); // RemoveTransportModeTransforms on every socket
-        Try(() => _tun?.Dispose());
-        lock (_gate)
-        {
-            foreach (var c in _children) Try(c.Dispose);
-            _children.Clear();
-        }
-        Try(() => _spis?.Dispose());
-        if (_driver != null) Try(() => _driver.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
-        Try(() => _socket?.Dispose());
-        Try(() => _session?.Dispose());
+        _work.CompleteAdding();
+        var tunName = _tun?.Name;
+        errors.AddRange(ReleaseTransport());
         if (_ownsManager && _manager is IDisposable m) Try(m.Dispose);
         if (errors.Count > 0)
         {
             EndReason ??= $"cleanup was incomplete: {errors[0].Message}";
             final = VpnConnectionState.Failed;
         }
-        Report(_tun != null ? $"interface {_tun.Name} removed" : "disconnected");
+        Report(tunName != null ? $"interface {tunName} removed" : "disconnected");
         SetState(final);
         _closed.TrySetResult();
+    }
+
+    /// <summary>Disposes the pump, interface, transforms, SPIs, driver, socket and session of the current attempt.</summary>
+    private List<Exception> ReleaseTransport()
+    {
+        var errors = new List<Exception>();
+        void Try(Action a)
+        {
+            try { a(); }
+            catch (Exception ex) { errors.Add(ex); }
+        }
+        var (pump, transport, tun, spis, driver, socket, session) = (_pump, _transport, _tun, _spis, _driver, _socket, _session);
+        (_pump, _tun, _spis, _driver, _socket, _session) = (null, null, null, null, null, null);
+        lock (_gate) _transport = null;
+        Try(() => pump?.Dispose());
+        Try(() => transport?.Dispose()); // RemoveTransportModeTransforms on every socket
+        Try(() => tun?.Dispose());
+        lock (_gate)
+        {
+            foreach (var c in _children) Try(c.Dispose);
+            _children.Clear();
+        }
+        Try(() => spis?.Dispose());
+        if (driver != null) Try(() => driver.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+        Try(() => socket?.Dispose());
+        Try(() => session?.Dispose());
+        return errors;
+    }
+
+    private void FollowRedirect(IPEndPoint old, GatewayIdentity target)
+    {
+        StateChanged?.Invoke(VpnConnectionState.Connecting);
+        try
+        {
+            ReleaseTransport();
+            var server = Resolve(target, old.Port);
+            Report($"redirected to {target}: connecting to {server}");
+            ConnectFollowingRedirects(server, old.Address, CancellationToken.None);
+            SetState(VpnConnectionState.Connected);
+        }
+        catch (Exception e)
+        {
+            var failure = Classify(e);
+            EndReason = failure.Message;
+            if (failure is VpnConnectionException { IkeError: { } ike }) Error = ike;
+            Report(failure.Message);
+            CloseSession();
+            Teardown(VpnConnectionState.Failed);
+        }
+    }
+
+    /// <summary>
+    /// The network changed (an address was added or removed, another interface took over): re-checks the source
+    /// address towards the gateway and sends a MOBIKE address update from it (RFC 4555), even when it looks unchanged
+    /// (a NAT may have remapped us). Without MOBIKE a liveness check lets the gateway follow. Returns at once.
+    /// </summary>
+    public void NetworkChanged() => _work.TryAdd(() => CheckAddress(force: true));
+
+    private void StartWorker()
+    {
+        // Created on the connecting thread: a new thread inherits its network namespace (Linux), so redirects and
+        // address probes from the worker see the same network as Connect did.
+        _worker = new Thread(WorkerLoop) { IsBackground = true, Name = "vpn-connection" };
+        _worker.Start();
+    }
+
+    private void WorkerLoop()
+    {
+        var interval = _options.AddressCheckInterval ?? Timeout.InfiniteTimeSpan;
+        try
+        {
+            while (!_work.IsCompleted)
+            {
+                if (_work.TryTake(out var action, interval)) action();
+                else if (State == VpnConnectionState.Connected) CheckAddress(force: false);
+            }
+        }
+        catch (InvalidOperationException) { } // completed while waiting
+    }
+
+    private void CheckAddress(bool force)
+    {
+        var driver = _driver;
+        if (State != VpnConnectionState.Connected || driver == null || _server == null) return;
+        if (!(_options.LocalAddress.Equals(IPAddress.Any) || _options.LocalAddress.Equals(IPAddress.IPv6Any))) return;
+        IPAddress now;
+        try { now = SourceAddressFor(_server); }
+        catch (SocketException) { return; } // no route right now: wait for the next check
+        if (!force && now.Equals(_localAddress)) return;
+        Report($"local address {(now.Equals(_localAddress) ? "re-announced" : $"changed {_localAddress} → {now}")}: updating the IKE SA");
+        _localAddress = now;
+        driver.UpdateLocalAddress(now);
     }
 
     private void SetState(VpnConnectionState state)
@@ -393,6 +567,8 @@ public sealed class VpnConnection : IDisposable
     public void Dispose()
     {
         Disconnect();
+        _work.CompleteAdding();
+        if (_worker != null && Thread.CurrentThread != _worker) _worker.Join(TimeSpan.FromSeconds(5));
         _childReady.Dispose();
     }
 

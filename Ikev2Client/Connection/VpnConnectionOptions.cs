@@ -38,6 +38,15 @@ public sealed class VpnConnectionOptions
     /// <summary>Packet pump settings (batching, NAT-T keepalive interval).</summary>
     public PacketPumpOptions Pump { get; init; } = new();
 
+    /// <summary>
+    /// How often the source address towards the gateway is checked; a change (the old address removed, another
+    /// interface preferred) triggers a MOBIKE address update. Null: only <see cref="VpnConnection.NetworkChanged"/>.
+    /// </summary>
+    public TimeSpan? AddressCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How many redirects (RFC 5685) are followed in a row before giving up with TooManyRedirects.</summary>
+    public int MaxRedirects { get; init; } = 5;
+
     /// <summary>Session name shown on the interface (Android <c>setSession</c>).</summary>
     public string? SessionName { get; init; }
 }

@@ -65,6 +65,7 @@ internal sealed class IkeInitTask : IkeTask
             return TaskResult.NeedMore;
         }
         if (response.ErrorNotify is { } error) return Fail(IkeError.FromPeerNotify(error.NotifyType, "IKE"));
+        if (Sa.Options.FollowRedirects && response.HasNotify(NotifyType.Redirect)) return TaskResult.Done; // RedirectTask takes it
         if (WantsMultipleAuth && !response.HasNotify(NotifyType.MultipleAuthSupported))
             return Fail(IkeErrorKind.AuthenticationFailed,
                 "The profile authenticates with a certificate and then EAP (two rounds, RFC 4739), but the gateway does not support multiple authentication rounds (no MULTIPLE_AUTH_SUPPORTED). Use a single method or enable multiple authentication on the gateway.");
