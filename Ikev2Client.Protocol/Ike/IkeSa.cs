@@ -44,9 +44,9 @@ internal sealed class IkeSa : IDisposable
     public byte[] SkPi = Array.Empty<byte>();
     public byte[] SkPr = Array.Empty<byte>();
     /// <summary>Protects what we send (SK_ei/SK_ai for the initiator).</summary>
-    public SkProtector? Outbound;
+    public SkCipher? Outbound;
     /// <summary>Opens what we receive.</summary>
-    public SkProtector? Inbound;
+    public SkCipher? Inbound;
 
     /// <summary>The exact IKE_SA_INIT request and response bytes, signed by AUTH (RFC 7296 §2.15).</summary>
     public byte[] InitRequest = Array.Empty<byte>();
@@ -97,7 +97,7 @@ internal sealed class IkeSa : IDisposable
         SkPr = keys.SkPr;
         var i = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEi, keys.SkAi);
         var r = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEr, keys.SkAr);
-        (Outbound, Inbound) = OriginalInitiator ? (new SkProtector(i), new SkProtector(r)) : (new SkProtector(r), new SkProtector(i));
+        (Outbound, Inbound) = OriginalInitiator ? (i, r) : (r, i);
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
     }
 
@@ -121,15 +121,4 @@ internal sealed class IkeSa : IDisposable
         CryptographicOperations.ZeroMemory(SkPi);
         CryptographicOperations.ZeroMemory(SkPr);
     }
-}
-
-/// <summary>Adapts the crypto branch's <see cref="SkCipher"/> to the wire codec's <see cref="ISkProtector"/>.</summary>
-internal sealed class SkProtector(SkCipher cipher) : ISkProtector, IDisposable
-{
-    public int GetSealedLength(int plaintextLength) => cipher.GetSealedLength(plaintextLength);
-    public void Seal(Span<byte> message, int ivOffset, ReadOnlySpan<byte> plaintext, IRandomSource random) => cipher.Seal(message, ivOffset, plaintext, random);
-    public bool TryOpen(ReadOnlySpan<byte> message, int ivOffset, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? plaintext) =>
-        cipher.TryOpen(message, ivOffset, out plaintext);
-    public void Dispose() => cipher.Dispose();
-    public override string ToString() => cipher.ToString();
 }

@@ -9,7 +9,7 @@ namespace Ikev2Client.Protocol.Ike;
 /// </summary>
 internal sealed record IkeSaKeyState(
     ulong SpiI, ulong SpiR, bool OriginalInitiator, NegotiatedAlgorithms Algorithms,
-    byte[] SkD, byte[] SkPi, byte[] SkPr, SkProtector Outbound, SkProtector Inbound, byte[] NonceI, byte[] NonceR) : IDisposable
+    byte[] SkD, byte[] SkPi, byte[] SkPr, SkCipher Outbound, SkCipher Inbound, byte[] NonceI, byte[] NonceR) : IDisposable
 {
     /// <summary>
     /// The keys of a rekeyed IKE SA: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), then the seven keys from prf+ with the
@@ -22,8 +22,8 @@ internal sealed record IkeSaKeyState(
         var keys = KeyDerivation.DeriveIkeSaKeys(algorithms.Prf!, algorithms.Encryption, algorithms.Integrity, skeyseed, nonceI, nonceR, spiI, spiR);
         CryptographicOperations.ZeroMemory(skeyseed);
         CryptographicOperations.ZeroMemory(shared);
-        var i = new SkProtector(SkCipher.Create(algorithms.Encryption, algorithms.Integrity, keys.SkEi, keys.SkAi));
-        var r = new SkProtector(SkCipher.Create(algorithms.Encryption, algorithms.Integrity, keys.SkEr, keys.SkAr));
+        var i = SkCipher.Create(algorithms.Encryption, algorithms.Integrity, keys.SkEi, keys.SkAi);
+        var r = SkCipher.Create(algorithms.Encryption, algorithms.Integrity, keys.SkEr, keys.SkAr);
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
         return new IkeSaKeyState(spiI, spiR, weInitiated, algorithms, keys.SkD, keys.SkPi, keys.SkPr,
             weInitiated ? i : r, weInitiated ? r : i, nonceI, nonceR);
