@@ -1,3 +1,4 @@
+using Ikev2Client.Protocol.Wire;
 using FluentAssertions;
 using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Eap;
@@ -118,6 +119,33 @@ public sealed class AuthStrongSwanInteropTests
         var client = await ConnectAsync(gw, Options(auth, null));
         gw.LogText.Should().Contain($"authentication of '{SwanctlConfigs.ClientId}' with");
         gw.LogText.Should().Contain($"key: {strongSwanKey.Split('-')[1]} bit {(keyType.StartsWith("rsa") ? "RSA" : "ECDSA")}");
+        await CloseAsync(client);
+    }
+
+    /// <summary>
+    /// Issue 7: a certificate chain larger than the path MTU. Both peers limit IKE messages to 576 bytes, so the
+    /// RSA certificates force IKE_AUTH into fragments (RFC 7383) in both directions, and each side reassembles.
+    /// </summary>
+    [Fact]
+    public async Task Certificates_larger_than_the_mtu_are_fragmented_and_reassembled_both_ways()
+    {
+        var pki = AuthInteropPki.Create("rsa", clientSubject: $"CN={SwanctlConfigs.ClientId}, O=Ikev2Client", clientDns: new[] { SwanctlConfigs.ClientId });
+        using var gw = StrongSwanGateway.Start(AuthSwanctlConfigs.Gateway("pubkey", remoteId: SwanctlConfigs.ClientId),
+            new StrongSwanOptions { FragmentSize = 576 }, files: pki.GatewayFiles);
+        var auth = new CertificateAuthenticator(pki.Client, AuthInteropPki.Trusting(pki.Ca), Gateway);
+        var options = new IkeSessionOptions
+        {
+            LocalIdentity = IkeIdentity.Parse(SwanctlConfigs.ClientId),
+            RemoteIdentity = Gateway,
+            Authenticator = auth,
+            MaxMessageSize = 576,
+        };
+        var client = await ConnectAsync(gw, options);
+        pki.Client!.Certificate.RawData.Length.Should().BeGreaterThan(576, "the certificate alone exceeds the fragment size");
+        var sent = client.Events.OfType<IkeEvent.MessageTraced>().Single(t => t.Sent && t.Exchange == ExchangeType.IkeAuth);
+        sent.Fragments.Should().BeGreaterThan(1, "our IKE_AUTH request is fragmented");
+        gw.LogText.Should().Contain("reassembled fragmented IKE message", "the gateway reassembled our fragments");
+        gw.LogText.Should().MatchRegex(@"splitting IKE message \(\d+ bytes\) into \d+ fragments", "the gateway fragmented its response, which we reassembled");
         await CloseAsync(client);
     }
 
