@@ -97,7 +97,8 @@ public sealed class ServiceInteropTests
 
             gw.Stop();
             gw.Start();
-            var deadline = DateTime.UtcNow.AddSeconds(150);
+            var restarted = DateTime.UtcNow;
+            var deadline = restarted.AddSeconds(150);
             JsonNode now;
             while (true)
             {
@@ -106,6 +107,8 @@ public sealed class ServiceInteropTests
                 if (DateTime.UtcNow > deadline) throw new TimeoutException("not CONNECTED again after the gateway restart: " + now.ToJsonString());
                 await Task.Delay(500);
             }
+            (DateTime.UtcNow - restarted).Should().BeLessThan(TimeSpan.FromSeconds(15),
+                "always-on reconnects within 15 s of the gateway coming back, unattended");
             gw.Gateway.WaitForSas(s => s.EstablishedCount == 1).EstablishedCount.Should().Be(1);
             now["attempt"]!.GetValue<int>().Should().BeGreaterThan(1);
 
