@@ -89,21 +89,7 @@ public static class ManagedConfigImporter
             notes.Add(new(ImportNoteKind.Unsupported, "remote.remote_revocation_*", "revocation checking is not supported"));
 
         var type = LenientJson.String(p, "vpn_type") ?? "ikev2-eap";
-        switch (type)
-        {
-            case "ikev2-eap": b.AuthMethod = AuthMethod.UsernamePassword; break;
-            case "ikev2-cert": b.AuthMethod = AuthMethod.DigitalSignature; break;
-            case "ikev2-eap-tls": b.AuthMethod = AuthMethod.EapTls; break;
-            case "ikev2-cert-eap": b.AuthMethod = AuthMethod.CertificateThenEap; break;
-            case "ikev2-byod-eap":
-                b.AuthMethod = AuthMethod.UsernamePassword;
-                notes.Add(new(ImportNoteKind.Unsupported, "vpn_type", "EAP-TNC (BYOD) is not supported; plain EAP-MSCHAPv2 is used"));
-                break;
-            default:
-                b.AuthMethod = AuthMethod.UsernamePassword;
-                notes.Add(new(ImportNoteKind.Unsupported, "vpn_type", $"unknown type '{type}'; treated as ikev2-eap like the strongSwan app"));
-                break;
-        }
+        SswanImporter.MapType(type, b, notes, key: "vpn_type");
         b.UserIdentity = LenientJson.String(local, "local_id", "local.");
         if (b.AuthMethod is AuthMethod.UsernamePassword or AuthMethod.CertificateThenEap)
         {

@@ -115,7 +115,11 @@ public static class SswanImporter
         return ImportBuild.Finish(b, notes, ProfileFormat.Sswan, options, Format);
     }
 
-    private static void MapType(string type, Ikev2VpnProfile.Builder b, List<ImportNote> notes)
+    /// <summary>
+    /// strongSwan's VpnType names (shared with the managed-configuration importer, whose key is
+    /// <paramref name="key"/>): unknown values become ikev2-eap, as the app does.
+    /// </summary>
+    internal static void MapType(string type, Ikev2VpnProfile.Builder b, List<ImportNote> notes, string key = "type")
     {
         switch (type)
         {
@@ -125,11 +129,11 @@ public static class SswanImporter
             case "ikev2-cert-eap": b.AuthMethod = AuthMethod.CertificateThenEap; break;
             case "ikev2-byod-eap":
                 b.AuthMethod = AuthMethod.UsernamePassword;
-                notes.Add(new(ImportNoteKind.Unsupported, "type", "EAP-TNC (BYOD) is not supported; plain EAP-MSCHAPv2 is used"));
+                notes.Add(new(ImportNoteKind.Unsupported, key, "EAP-TNC (BYOD) is not supported; plain EAP-MSCHAPv2 is used"));
                 break;
             default:
                 b.AuthMethod = AuthMethod.UsernamePassword;
-                notes.Add(new(ImportNoteKind.Unsupported, "type", $"unknown type '{type}'; treated as ikev2-eap like the strongSwan app"));
+                notes.Add(new(ImportNoteKind.Unsupported, key, $"unknown type '{type}'; treated as ikev2-eap like the strongSwan app"));
                 break;
         }
     }
