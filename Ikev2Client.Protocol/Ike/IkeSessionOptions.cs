@@ -139,4 +139,10 @@ public sealed class IkeResponderOptions
 
     /// <summary>Where <see cref="RedirectTo"/> applies: IKE_SA_INIT (stateless, before any work) or IKE_AUTH (after authenticating).</summary>
     public ExchangeType RedirectIn { get; init; } = ExchangeType.IkeSaInit;
+
+    /// <summary>
+    /// Demand reauthentication within this time: sent as N(AUTH_LIFETIME) (RFC 4478, whole seconds) in the IKE_AUTH
+    /// response; null sends none.
+    /// </summary>
+    public TimeSpan? AuthLifetime { get; init; }
 }

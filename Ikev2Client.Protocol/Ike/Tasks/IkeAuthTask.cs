@@ -85,6 +85,8 @@ internal sealed partial class IkeAuthTask : IkeTask
     {
         Sa.PeerIdentity = peer;
         Sa.PeerSupportsMobike = message.HasNotify(NotifyType.MobikeSupported);
+        if (Sa.IsInitiator && message.Notify(NotifyType.AuthLifetime) is { } lifetime && lifetime.TryGetAuthLifetime(out var seconds))
+            Sa.AuthLifetime = TimeSpan.FromSeconds(seconds);
         if (Sa.IsInitiator) Sa.Emit(new IkeEvent.IkeSaEstablished(Sa.Describe()));
         return TaskResult.Done;
     }
@@ -181,6 +183,14 @@ internal sealed partial class IkeAuthTask : IkeTask
         }
         if (Sa.Failure != null) return;
         AddOurAuth(response, initiator: false, _peerRequest);
+        if (Sa.Options.Responder.AuthLifetime is { } lifetime)
+        {
+            var seconds = (uint)Math.Clamp(Math.Ceiling(lifetime.TotalSeconds), 1, uint.MaxValue);
+            var data = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(data, seconds);
+            response.Payloads.Add(new NotifyPayload(NotifyType.AuthLifetime, data));
+            Sa.AuthLifetime = TimeSpan.FromSeconds(seconds);
+        }
         Sa.Emit(new IkeEvent.IkeSaEstablished(Sa.Describe()));
     }
 }
