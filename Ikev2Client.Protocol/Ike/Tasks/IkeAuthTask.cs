@@ -58,7 +58,7 @@ internal sealed partial class IkeAuthTask : IkeTask
         message.Payloads.Add(id);
         if (withAuth) message.Payloads.AddRange(Sa.Options.Authenticator.GetCredentialPayloads(initiator, PeerCertReqs(peerMessage)));
         if (initiator && Sa.Options.EffectivePeerAuthenticator.CertificateRequest is { } certReq) message.Payloads.Add(certReq);
-        if (initiator && Sa.Options.InitialContact) message.Payloads.Add(new NotifyPayload(NotifyType.InitialContact));
+        if (initiator && Sa.Options.InitialContact && !Sa.Options.IsReauthentication) message.Payloads.Add(new NotifyPayload(NotifyType.InitialContact));
         if (initiator && Sa.Options.SendRemoteIdentity && Sa.Options.RemoteIdentity is { } remote) message.Payloads.Add(remote.ToPayload(false));
         if (withAuth) message.Payloads.Add(Sa.Options.Authenticator.Sign(Input(initiator, id, null)));
     }
