@@ -54,4 +54,22 @@ public sealed class IkeAuthLifetimeTests
         var hour = ReauthenticationSchedule.Deadline(TimeSpan.FromHours(1));
         hour.Should().BeGreaterThan(TimeSpan.FromMinutes(58)).And.BeLessThan(TimeSpan.FromMinutes(59));
     }
+
+    [Fact]
+    public void A_reauthentication_sends_no_INITIAL_CONTACT_and_asks_for_the_previous_virtual_IP()
+    {
+        var previous = System.Net.IPAddress.Parse("10.10.0.7");
+        using var pair = new IkeTestPair(IkeTestPair.InitiatorOptions().WithReauthentication([previous]), IkeTestPair.ResponderOptions());
+        pair.Connect();
+        pair.Run();
+        pair.Initiator.State.Should().Be(IkeSessionState.Established);
+        var auth = pair.InitiatorTrace.Single(t => t.Sent && t.Exchange == ExchangeType.IkeAuth);
+        auth.Payloads.Should().NotContain("InitialContact");
+        auth.Payloads.Should().Contain("CP");
+
+        using var fresh = new IkeTestPair(IkeTestPair.InitiatorOptions(), IkeTestPair.ResponderOptions());
+        fresh.Connect();
+        fresh.Run();
+        fresh.InitiatorTrace.Single(t => t.Sent && t.Exchange == ExchangeType.IkeAuth).Payloads.Should().Contain("N(InitialContact)");
+    }
 }
