@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Sockets;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Connection;
@@ -49,7 +50,7 @@ public sealed partial class VpnConnection
             _reauthTimer?.Dispose();
             _reauthTimer = new Timer(_ =>
             {
-                try { _work.TryAdd(Reauthenticate); }
+                try { _work.TryAdd(ReauthenticateSafely); }
                 catch (InvalidOperationException) { } // torn down
             }, null, due, Timeout.InfiniteTimeSpan);
         }
@@ -61,6 +62,17 @@ public sealed partial class VpnConnection
         {
             _reauthTimer?.Dispose();
             _reauthTimer = null;
+        }
+    }
+
+    /// <summary>A reauthentication racing a teardown must not take the worker thread (and the process) down.</summary>
+    private void ReauthenticateSafely()
+    {
+        try { Reauthenticate(); }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException or InvalidOperationException or AggregateException
+                                  or Platform.VpnPlatformException)
+        {
+            Report($"reauthentication failed: {e.Message}");
         }
     }
 
