@@ -59,11 +59,15 @@ public abstract record IkeEvent
     }
 }
 
-/// <summary>A summary of an established IKE SA.</summary>
+/// <summary>
+/// A summary of an established IKE SA. <paramref name="AuthLifetime"/>: the peer's N(AUTH_LIFETIME) (RFC 4478), the
+/// time from establishment after which it wants us to reauthenticate (a new IKE SA), or null.
+/// </summary>
 public sealed record IkeSaInfo(
     ulong SpiI, ulong SpiR, bool IsInitiator, NegotiatedAlgorithms Algorithms,
     IkeIdentity LocalIdentity, IkeIdentity RemoteIdentity, IPEndPoint LocalEndPoint, IPEndPoint RemoteEndPoint,
-    bool LocalBehindNat, bool RemoteBehindNat, bool UdpEncapsulation, bool Fragmentation, bool PeerSupportsMobike);
+    bool LocalBehindNat, bool RemoteBehindNat, bool UdpEncapsulation, bool Fragmentation, bool PeerSupportsMobike,
+    TimeSpan? AuthLifetime = null);
 
 /// <summary>The addresses and servers received in (or, as responder, sent in) a CP(CFG_REPLY).</summary>
 public sealed record IkeConfiguration(

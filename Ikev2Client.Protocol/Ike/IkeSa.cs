@@ -65,6 +65,8 @@ internal sealed class IkeSa : IDisposable
     /// <summary>The initiator sent REDIRECT_SUPPORTED or REDIRECTED_FROM (RFC 5685).</summary>
     public bool PeerSupportsRedirect;
     public IkeIdentity? PeerIdentity;
+    /// <summary>The peer's N(AUTH_LIFETIME) (RFC 4478), or what we demand as responder.</summary>
+    public TimeSpan? AuthLifetime;
 
     /// <summary>Responder: virtual IPs assigned to the initiator in this IKE_AUTH (used to narrow TSi).</summary>
     public List<IPNetwork> AssignedAddresses { get; } = new();
@@ -111,7 +113,7 @@ internal sealed class IkeSa : IDisposable
     }
 
     public IkeSaInfo Describe() => new(SpiI, SpiR, IsInitiator, Algorithms!, Options.LocalIdentity, PeerIdentity!,
-        LocalEndPoint, RemoteEndPoint, LocalBehindNat, RemoteBehindNat, UdpEncapsulation, FragmentationNegotiated, PeerSupportsMobike);
+        LocalEndPoint, RemoteEndPoint, LocalBehindNat, RemoteBehindNat, UdpEncapsulation, FragmentationNegotiated, PeerSupportsMobike, AuthLifetime);
 
     public void Dispose()
     {

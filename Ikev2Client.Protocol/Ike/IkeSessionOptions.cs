@@ -105,6 +105,24 @@ public sealed class IkeSessionOptions
         return copy;
     }
 
+    /// <summary>
+    /// A copy of these options for reauthenticating (RFC 4478, make-before-break): no INITIAL_CONTACT (the gateway must
+    /// keep the old IKE SA until we delete it) and the CP request asks for <paramref name="virtualAddresses"/> again.
+    /// </summary>
+    public IkeSessionOptions WithReauthentication(IReadOnlyList<IPAddress> virtualAddresses)
+    {
+        var copy = (IkeSessionOptions)MemberwiseClone();
+        copy.IsReauthentication = true;
+        copy.PreviousVirtualAddresses = virtualAddresses;
+        return copy;
+    }
+
+    /// <summary>Set by <see cref="WithReauthentication"/>: INITIAL_CONTACT is not sent.</summary>
+    public bool IsReauthentication { get; private set; }
+
+    /// <summary>Set by <see cref="WithReauthentication"/>: the virtual IPs asked for again in CP(CFG_REQUEST).</summary>
+    public IReadOnlyList<IPAddress> PreviousVirtualAddresses { get; private set; } = Array.Empty<IPAddress>();
+
     /// <summary>Responder settings (address pool, DNS, cookies); ignored by initiators.</summary>
     public IkeResponderOptions Responder { get; init; } = new();
 
@@ -139,4 +157,10 @@ public sealed class IkeResponderOptions
 
     /// <summary>Where <see cref="RedirectTo"/> applies: IKE_SA_INIT (stateless, before any work) or IKE_AUTH (after authenticating).</summary>
     public ExchangeType RedirectIn { get; init; } = ExchangeType.IkeSaInit;
+
+    /// <summary>
+    /// Demand reauthentication within this time: sent as N(AUTH_LIFETIME) (RFC 4478, whole seconds) in the IKE_AUTH
+    /// response; null sends none.
+    /// </summary>
+    public TimeSpan? AuthLifetime { get; init; }
 }

@@ -136,6 +136,7 @@ internal sealed class IkeSessionOptionsBuilder
     public IPAddress? RedirectedFrom { get; set; }
     public GatewayIdentity? RedirectTo { get; set; }
     public Protocol.Wire.ExchangeType RedirectIn { get; set; } = Protocol.Wire.ExchangeType.IkeSaInit;
+    public TimeSpan? AuthLifetime { get; set; }
 
     public IkeSessionOptions Build() => new()
     {
@@ -168,6 +169,7 @@ internal sealed class IkeSessionOptionsBuilder
             RequireCookie = RequireCookie,
             RedirectTo = RedirectTo,
             RedirectIn = RedirectIn,
+            AuthLifetime = AuthLifetime,
         },
     };
 }

@@ -20,7 +20,7 @@ namespace Ikev2Client.Connection;
 /// <see cref="Connect"/> creates the sockets and the interface on the calling thread, so a caller inside a network
 /// namespace keeps them there. Events from the IKE session are handled on the driver's loop.
 /// </remarks>
-public sealed class VpnConnection : IDisposable
+public sealed partial class VpnConnection : IDisposable
 {
     private readonly VpnConnectionOptions _options;
     private readonly object _gate = new();
@@ -238,7 +238,7 @@ public sealed class VpnConnection : IDisposable
             NatKeepaliveInterval = null, // the pump sends keepalives when the data path is idle
         });
         _driver = driver;
-        _pump = new PacketPump(_socket, _options.Pump, (message, remote) => driver.ReceiveNatT(message, remote, natTLocal));
+        _pump = new PacketPump(_socket, _options.Pump, (message, remote) => RouteIke(driver, message).ReceiveNatT(message, remote, natTLocal));
         driver.EventRaised += e => OnEvent(driver, e);
         _pump.Start();
         Report($"connecting to {server} from {localAddress}");
@@ -344,6 +344,7 @@ public sealed class VpnConnection : IDisposable
                 break;
             case IkeEvent.IkeSaEstablished s:
                 Report($"IKE SA established with {s.Sa.RemoteIdentity} ({s.Sa.Algorithms})");
+                ScheduleReauthentication(s.Sa);
                 break;
             case IkeEvent.ConfigReceived c:
                 _config = c.Configuration;
@@ -443,6 +444,7 @@ public sealed class VpnConnection : IDisposable
             catch (Exception ex) { errors.Add(ex); }
         }
         _work.CompleteAdding();
+        StopReauthentication();
         var tunName = _tun?.Name;
         errors.AddRange(ReleaseTransport());
         if (_ownsManager && _manager is IDisposable m) Try(m.Dispose);

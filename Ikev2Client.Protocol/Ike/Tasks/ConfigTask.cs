@@ -22,12 +22,16 @@ internal sealed class ConfigTask : IkeTask
         var attributes = new List<ConfigAttribute>();
         if (Sa.Options.RequestedAddressFamilies.Contains(AddressFamily.InterNetwork))
         {
-            attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp4Address));
+            var previous = Sa.Options.PreviousVirtualAddresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
+            attributes.Add(previous != null ? ConfigAttribute.Address(ConfigAttributeType.InternalIp4Address, previous)
+                : ConfigAttribute.Request(ConfigAttributeType.InternalIp4Address));
             attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp4Dns));
         }
         if (Sa.Options.RequestedAddressFamilies.Contains(AddressFamily.InterNetworkV6))
         {
-            attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp6Address));
+            var previous = Sa.Options.PreviousVirtualAddresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6);
+            attributes.Add(previous != null ? ConfigAttribute.Address(ConfigAttributeType.InternalIp6Address, previous, 128)
+                : ConfigAttribute.Request(ConfigAttributeType.InternalIp6Address));
             attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp6Dns));
         }
         attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp4Subnet));

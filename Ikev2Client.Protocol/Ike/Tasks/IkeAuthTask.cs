@@ -58,7 +58,7 @@ internal sealed partial class IkeAuthTask : IkeTask
         message.Payloads.Add(id);
         if (withAuth) message.Payloads.AddRange(Sa.Options.Authenticator.GetCredentialPayloads(initiator, PeerCertReqs(peerMessage)));
         if (initiator && Sa.Options.EffectivePeerAuthenticator.CertificateRequest is { } certReq) message.Payloads.Add(certReq);
-        if (initiator && Sa.Options.InitialContact) message.Payloads.Add(new NotifyPayload(NotifyType.InitialContact));
+        if (initiator && Sa.Options.InitialContact && !Sa.Options.IsReauthentication) message.Payloads.Add(new NotifyPayload(NotifyType.InitialContact));
         if (initiator && Sa.Options.SendRemoteIdentity && Sa.Options.RemoteIdentity is { } remote) message.Payloads.Add(remote.ToPayload(false));
         if (withAuth) message.Payloads.Add(Sa.Options.Authenticator.Sign(Input(initiator, id, null)));
     }
@@ -85,6 +85,8 @@ internal sealed partial class IkeAuthTask : IkeTask
     {
         Sa.PeerIdentity = peer;
         Sa.PeerSupportsMobike = message.HasNotify(NotifyType.MobikeSupported);
+        if (Sa.IsInitiator && message.Notify(NotifyType.AuthLifetime) is { } lifetime && lifetime.TryGetAuthLifetime(out var seconds))
+            Sa.AuthLifetime = TimeSpan.FromSeconds(seconds);
         if (Sa.IsInitiator) Sa.Emit(new IkeEvent.IkeSaEstablished(Sa.Describe()));
         return TaskResult.Done;
     }
@@ -181,6 +183,14 @@ internal sealed partial class IkeAuthTask : IkeTask
         }
         if (Sa.Failure != null) return;
         AddOurAuth(response, initiator: false, _peerRequest);
+        if (Sa.Options.Responder.AuthLifetime is { } lifetime)
+        {
+            var seconds = (uint)Math.Clamp(Math.Ceiling(lifetime.TotalSeconds), 1, uint.MaxValue);
+            var data = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(data, seconds);
+            response.Payloads.Add(new NotifyPayload(NotifyType.AuthLifetime, data));
+            Sa.AuthLifetime = TimeSpan.FromSeconds(seconds);
+        }
         Sa.Emit(new IkeEvent.IkeSaEstablished(Sa.Describe()));
     }
 }
