@@ -41,8 +41,23 @@ public sealed class DataPlaneCounters
     private long _keepalivesSent, _keepalivesReceived, _ikeReceived;
     private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
 
-    internal void Sent(int bytes) { Interlocked.Increment(ref _packetsSent); Interlocked.Add(ref _bytesSent, bytes); }
-    internal void Received(int bytes) { Interlocked.Increment(ref _packetsReceived); Interlocked.Add(ref _bytesReceived, bytes); }
+    internal void Sent(int bytes) => Sent(1, bytes);
+    internal void Received(int bytes) => Received(1, bytes);
+
+    /// <summary>Adds a whole batch at once: the pump's loops count locally and publish once per batch.</summary>
+    internal void Sent(int packets, long bytes)
+    {
+        if (packets == 0) return;
+        Interlocked.Add(ref _packetsSent, packets);
+        Interlocked.Add(ref _bytesSent, bytes);
+    }
+
+    internal void Received(int packets, long bytes)
+    {
+        if (packets == 0) return;
+        Interlocked.Add(ref _packetsReceived, packets);
+        Interlocked.Add(ref _bytesReceived, bytes);
+    }
     internal void Drop(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
     internal void SendError(int count) => Interlocked.Add(ref _sendErrors, count);
     internal void KeepaliveSent() => Interlocked.Increment(ref _keepalivesSent);

@@ -188,7 +188,8 @@ public sealed class PacketPump : IDisposable
 
             var table = _outbound;
             OutboundSa? current = null;
-            int pending = 0;
+            int pending = 0, sentPackets = 0;
+            long sentBytes = 0;
             for (int i = 0; i < count; i++)
             {
                 Memory<byte> slot = batch.Buffers[i];
@@ -210,10 +211,12 @@ public sealed class PacketPump : IDisposable
                     Counters.Drop(DropReason.NoSa);
                     continue;
                 }
-                Counters.Sent(length);
+                sentPackets++;
+                sentBytes += length;
                 outgoing[pending++] = slot.Slice(offset, sealedLength);
             }
             if (pending > 0) Flush(current!, outgoing, pending, token);
+            Counters.Sent(sentPackets, sentBytes);
         }
     }
 
@@ -281,7 +284,8 @@ public sealed class PacketPump : IDisposable
             catch (VpnPlatformException) { continue; } // ECONNREFUSED from an ICMP error and the like
 
             var table = _inbound;
-            int ready = 0;
+            int ready = 0, receivedPackets = 0;
+            long receivedBytes = 0;
             for (int i = 0; i < count; i++)
             {
                 Memory<byte> slot = batch.Buffers[i];
@@ -302,6 +306,8 @@ public sealed class PacketPump : IDisposable
                         case UdpEncapsulatedKind.Esp:
                             if (Open(table, datagram, out int innerOffset, out int innerLength))
                             {
+                                receivedPackets++;
+                                receivedBytes += innerLength;
                                 toTun[ready++] = slot.Slice(at + innerOffset, innerLength);
                                 if (ready == toTun.Length)
                                 {
@@ -317,6 +323,7 @@ public sealed class PacketPump : IDisposable
                 }
             }
             if (ready > 0) WriteToTun(toTun, ready);
+            Counters.Received(receivedPackets, receivedBytes);
         }
     }
 
@@ -381,8 +388,7 @@ public sealed class PacketPump : IDisposable
             Counters.Drop(DropReason.TrafficSelectorMismatch);
             return false;
         }
-        Counters.Received(innerLength);
-        return true;
+        return true; // counted by the caller, once per batch
     }
 
     private void WriteToTun(ReadOnlyMemory<byte>[] packets, int count)
