@@ -4,13 +4,12 @@ namespace Ikev2Client.Tests.Interop;
 public sealed record StrongSwanOptions
 {
     /// <summary>
-    /// Plugins charon loads (the explicit <c>charon.load</c> list). sha3, des and md4 are provided by openssl on
-    /// Debian (there are no separate plugins); openssl also provides X448 and the MODP groups.
+    /// Plugins charon loads (the explicit <c>charon.load</c> list), read from Interop/charon-plugins.txt, which
+    /// .ci/test.sh also reads to check that every plugin is installed before the tests run. sha3, des and md4 are
+    /// provided by openssl on Debian (there are no separate plugins); openssl also provides X448 and the MODP groups.
     /// </summary>
-    public const string DefaultPlugins =
-        "random nonce x509 revocation constraints pubkey pkcs1 pkcs7 pkcs8 pkcs12 pgp dnskey sshkey pem openssl " +
-        "gcrypt aes sha1 sha2 md5 gmp curve25519 hmac cmac xcbc ctr ccm gcm chapoly drbg mgf1 kdf kernel-libipsec " +
-        "kernel-netlink socket-default vici updown eap-identity eap-md5 eap-mschapv2 eap-tls attr";
+    public static readonly string DefaultPlugins =
+        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Interop", "charon-plugins.txt")).Trim();
 
     /// <summary>Filelog levels as "group level" pairs, e.g. "ike 2 cfg 2" (default 1 for the others).
     /// Level 4 for ike/chd logs secrets (SK_*, PSK): use it only for captures.</summary>
