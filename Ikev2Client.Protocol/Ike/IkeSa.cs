@@ -73,6 +73,29 @@ internal sealed class IkeSa : IDisposable
     public List<ChildSaInfo> ChildSas { get; } = new();
     public IkeConfiguration? ReceivedConfiguration;
 
+    /// <summary>Initiator: what the first CHILD SA was narrowed to; a CHILD SA we create later asks for the same.</summary>
+    public ChildSaTemplate? ChildTemplate;
+
+    /// <summary>
+    /// What a CHILD SA the peer creates may cover: our side and the peer's. A client accepts its virtual IP(s) (or its
+    /// configured selectors without a CP reply) and the remote selectors it asked for; a responder its own selectors
+    /// and the addresses it assigned (or its configured remote selectors).
+    /// </summary>
+    public (IReadOnlyList<Wire.Payloads.TrafficSelector> Local, IReadOnlyList<Wire.Payloads.TrafficSelector> Remote) ChildSelectorLimits()
+    {
+        if (IsInitiator)
+        {
+            IReadOnlyList<Wire.Payloads.TrafficSelector> local = ReceivedConfiguration?.VirtualAddresses is { Count: > 0 } v
+                ? v.Select(Traffic.TrafficSelectorMath.FromNetwork).ToList()
+                : Options.LocalTrafficSelectors;
+            return (local, Options.RemoteTrafficSelectors);
+        }
+        IReadOnlyList<Wire.Payloads.TrafficSelector> remote = AssignedAddresses.Count > 0
+            ? AssignedAddresses.Select(Traffic.TrafficSelectorMath.FromNetwork).ToList()
+            : Options.RemoteTrafficSelectors;
+        return (Options.LocalTrafficSelectors, remote);
+    }
+
     /// <summary>Set by a task that fails; the session reports it.</summary>
     public IkeError? Failure;
 

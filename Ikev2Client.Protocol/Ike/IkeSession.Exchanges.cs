@@ -138,12 +138,20 @@ public sealed partial class IkeSession
                 break;
             case ExchangeType.IkeAuth:
                 State = IkeSessionState.Established;
+                if (_sa.ChildSas.FirstOrDefault() is { } first) _sa.ChildTemplate ??= ChildSaTemplate.Of(first);
                 ArmLiveness();
                 break;
             case ExchangeType.Informational when a.Tasks.Any(t => t is IkeDeleteTask):
                 Finish(IkeSessionState.Closed, new IkeEvent.Deleted(false, "deleted by us"));
                 break;
-            case ExchangeType.CreateChildSa when a.Tasks[0] is ChildRekeyTask { Replaced: { } old }:
+            case ExchangeType.CreateChildSa when a.Tasks[0] is CreateChildSaTask { RetryGroup: { } group } retry:
+                if (retry.IsCreate) EnqueueChildCreate(onlyIfNone: false, group);
+                else if (retry.Old is { } rekeyed) EnqueueChildRekey(rekeyed.InboundSpi, group);
+                break;
+            case ExchangeType.CreateChildSa when a.Tasks[0] is CreateChildSaTask { IsCreate: true } created:
+                AfterChildCreate(created);
+                break;
+            case ExchangeType.CreateChildSa when a.Tasks[0] is CreateChildSaTask { Replaced: { } old }:
                 // RFC 7296 §2.8: the rekey initiator deletes the old CHILD SA.
                 Enqueue(ExchangeType.Informational, () => new IkeTask[] { new ChildDeleteTask(_sa, new[] { old.InboundSpi }) });
                 break;
@@ -196,6 +204,15 @@ public sealed partial class IkeSession
         var request = NewRequest(exchange, messageId);
         request.Payloads.AddRange(payloads);
         return IkeMessageCodec.EncodeEncrypted(request, _sa.Outbound!, _sa.Random);
+    }
+
+    /// <summary>Test hook: encrypts arbitrary payloads as our response to the peer's request <paramref name="requestDatagram"/>.</summary>
+    internal byte[] EncodeProtectedResponseForTests(byte[] requestDatagram, IEnumerable<Wire.Payload> payloads)
+    {
+        if (!IkeMessageCodec.TryDecode(requestDatagram, out var request, out var error)) throw new ArgumentException(error!.Message);
+        var response = NewResponse(request!);
+        response.Payloads.AddRange(payloads);
+        return IkeMessageCodec.EncodeEncrypted(response, _sa.Outbound!, _sa.Random);
     }
 
     internal uint NextMessageIdForTests => _active?.MessageId ?? _nextMessageId;

@@ -46,9 +46,69 @@ public sealed partial class IkeSession
             ? new IkeTask[] { new IkeRekeyTask(_sa, group) } : Array.Empty<IkeTask>());
     }
 
-    private void EnqueueChildRekey(uint inboundSpi) =>
+    private void EnqueueChildRekey(uint inboundSpi, KeGroup? group = null) =>
         Enqueue(ExchangeType.CreateChildSa, () => _sa.ChildSas.FirstOrDefault(c => c.InboundSpi == inboundSpi) is { } old
-            ? new IkeTask[] { new ChildRekeyTask(_sa, old) } : Array.Empty<IkeTask>());
+            ? new IkeTask[] { CreateChildSaTask.Rekey(_sa, old, group) } : Array.Empty<IkeTask>());
+
+    // ---------------- keeping a CHILD SA ----------------
+
+    private TimeSpan? _childRecreateAt;
+    private bool _childCreateQueued;
+
+    /// <summary>
+    /// Creates a new CHILD SA with CREATE_CHILD_SA { SA, Ni, [KEi], TSi, TSr } for the selectors and mode the first CHILD
+    /// SA was narrowed to (initiator, established). Reported with <see cref="IkeEvent.ChildSaEstablished"/>.
+    /// </summary>
+    public IkeOutput CreateChildSa()
+    {
+        var output = Begin();
+        if (State == IkeSessionState.Established && _sa.ChildTemplate != null) EnqueueChildCreate(onlyIfNone: false);
+        UpdateLifetimes();
+        return output;
+    }
+
+    private void EnqueueChildCreate(bool onlyIfNone, KeGroup? group = null)
+    {
+        _childCreateQueued = true;
+        Enqueue(ExchangeType.CreateChildSa, () =>
+        {
+            if (State == IkeSessionState.Established && _sa.ChildTemplate is { } t && !(onlyIfNone && _sa.ChildSas.Count > 0))
+                return new IkeTask[] { CreateChildSaTask.Create(_sa, t, group) };
+            _childCreateQueued = false;
+            return Array.Empty<IkeTask>();
+        });
+    }
+
+    /// <summary>
+    /// Our CREATE_CHILD_SA for a new CHILD SA completed. Refused while none is left: TEMPORARY_FAILURE is retried after a
+    /// short delay; anything else (NO_ADDITIONAL_SAS, TS_UNACCEPTABLE...) means this IKE SA can carry no traffic any more,
+    /// so the session ends with a recoverable error and the owner reconnects.
+    /// </summary>
+    private void AfterChildCreate(CreateChildSaTask task)
+    {
+        _childCreateQueued = false;
+        if (task.Refused is not { } refused || _sa.ChildSas.Count > 0) return;
+        if (refused == NotifyType.TemporaryFailure)
+        {
+            _childRecreateAt = _sa.Clock.Now + RetryDelay(TimeSpan.FromSeconds(10));
+            return;
+        }
+        Fail(new IkeError(IkeErrorKind.PeerNotify,
+            $"The gateway refused to create a new CHILD SA ({IkeError.Name(refused)}) after the last one was deleted; without one no " +
+            "traffic passes, so the connection is restarted.", refused, Recoverable: true), notifyPeer: true);
+    }
+
+    /// <summary>Initiator: schedules the re-creation of a CHILD SA when none is left, or cancels it when one appeared.</summary>
+    private void KeepChildSa(TimeSpan now)
+    {
+        if (!_sa.IsInitiator || State != IkeSessionState.Established || _sa.Options.ChildRecreateDelay is not { } delay
+            || _sa.ChildTemplate == null || _sa.ChildSas.Count > 0)
+        {
+            _childRecreateAt = null;
+            return;
+        }
+        if (_childRecreateAt == null && !_childCreateQueued) _childRecreateAt = now + delay;
+    }
 
     private TimeSpan RetryDelay(TimeSpan until)
     {
@@ -85,11 +145,13 @@ public sealed partial class IkeSession
                 _ikeExpireAt = now + ike.EffectiveHardLifetime;
             }
         }
+        KeepChildSa(now);
         TimeSpan? due = null;
         void Consider(TimeSpan? t) { if (t is { } v && (due == null || v < due)) due = v; }
         foreach (var s in _childSchedule.Values) { Consider(s.RekeyAt); Consider(s.ExpireAt); }
         Consider(_ikeRekeyAt);
         Consider(_ikeExpireAt);
+        Consider(_childRecreateAt);
         foreach (var r in _retired) { Consider(r.RetransmitAt); Consider(r.ExpiresAt); }
         if (due == _lifetimeDue) return;
         _lifetimeDue = due;
@@ -114,6 +176,11 @@ public sealed partial class IkeSession
                 s.RekeyAt = now + RetryDelay(s.ExpireAt - now) * 4;
                 if (State == IkeSessionState.Established) EnqueueChildRekey(spi);
             }
+        }
+        if (_childRecreateAt is { } recreate && now >= recreate)
+        {
+            _childRecreateAt = null;
+            if (State == IkeSessionState.Established && _sa.ChildSas.Count == 0) EnqueueChildCreate(onlyIfNone: true);
         }
         if (_ikeExpireAt is { } expire && now >= expire)
         {
@@ -154,15 +221,16 @@ public sealed partial class IkeSession
         ForcedError = _active == null || _active.Tasks[0] is IkeRekeyTask ? null : NotifyType.TemporaryFailure,
     };
 
-    /// <summary>Responder: refuse CHILD SA rekeys while we rekey the IKE SA (RFC 7296 §2.25); note simultaneous CHILD SA rekeys.</summary>
-    private void PrepareChildRekeyResponder(ChildRekeyTask task)
+    /// <summary>Responder: refuse CHILD SA rekeys and creations while we rekey the IKE SA (RFC 7296 §2.25).</summary>
+    private void PrepareChildResponder(CreateChildSaTask task)
     {
         if (_active?.Tasks[0] is IkeRekeyTask) task.ForceTemporaryFailure = true;
     }
 
-    private void AfterChildRekeyResponse(ChildRekeyTask responder)
+    /// <summary>Responder: note a simultaneous CHILD SA rekey (RFC 7296 §2.8.1), settled when our own response arrives.</summary>
+    private void AfterChildResponse(CreateChildSaTask responder)
     {
-        if (responder.RekeyedByPeer is { } old && _active?.Tasks[0] is ChildRekeyTask { Old: { } ours } mine && ours.InboundSpi == old.InboundSpi)
+        if (responder.RekeyedByPeer is { } old && _active?.Tasks[0] is CreateChildSaTask { Old: { } ours } mine && ours.InboundSpi == old.InboundSpi)
             mine.PeerCollision = responder.Nonces;
     }
 

@@ -116,7 +116,7 @@ public sealed partial class IkeSession
                 RedirectTask.AuthRedirectTasks(_sa) ?? new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
             ExchangeType.Informational => InformationalResponderTasks(),
             ExchangeType.CreateChildSa when State == IkeSessionState.Established && IkeRekeyTask.IsIkeRekey(request) => new IkeTask[] { NewIkeRekeyResponder() },
-            ExchangeType.CreateChildSa when State == IkeSessionState.Established => new IkeTask[] { new ChildRekeyTask(_sa, null) },
+            ExchangeType.CreateChildSa when State == IkeSessionState.Established => new IkeTask[] { CreateChildSaTask.Responder(_sa) },
             _ => Array.Empty<IkeTask>(),
         };
         var response = NewResponse(request);
@@ -127,7 +127,7 @@ public sealed partial class IkeSession
             Reply(response, remote, natT);
             return;
         }
-        if (tasks[0] is ChildRekeyTask childRekey) PrepareChildRekeyResponder(childRekey);
+        if (tasks[0] is CreateChildSaTask childTask) PrepareChildResponder(childTask);
         var first = tasks[0].ProcessRequest(request);
         if (first == TaskResult.Continue)
         {
@@ -144,7 +144,7 @@ public sealed partial class IkeSession
                 if (task.ProcessRequest(original) == TaskResult.Failed) break;
         foreach (var task in tasks) task.BuildResponse(response);
         Reply(response, remote, natT);
-        if (tasks[0] is ChildRekeyTask rekeyed) AfterChildRekeyResponse(rekeyed);
+        if (tasks[0] is CreateChildSaTask answered) AfterChildResponse(answered);
         else if (tasks[0] is IkeRekeyTask ikeRekey) AfterIkeRekeyResponse(ikeRekey);
 
         if (request.Exchange == ExchangeType.IkeAuth)
@@ -153,6 +153,7 @@ public sealed partial class IkeSession
             else
             {
                 State = IkeSessionState.Established;
+                if (_sa.ChildSas.FirstOrDefault() is { } firstChild) _sa.ChildTemplate ??= ChildSaTemplate.Of(firstChild);
                 ArmLiveness();
             }
         }

@@ -68,6 +68,20 @@ public sealed class IkeSessionOptions
     /// <summary>IKE SA rekey and expiry timers. Null: we never rekey the IKE SA on our own (we still answer the peer's rekeys).</summary>
     public SaLifetime? IkeLifetime { get; init; } = SaLifetime.DefaultIke;
 
+    /// <summary>
+    /// Initiator: when the last CHILD SA is gone (deleted by the peer, or expired without a replacement) while the IKE SA
+    /// stays, create a new one with CREATE_CHILD_SA for the first CHILD SA's selectors after this delay — unless the peer
+    /// creates one first (a gateway deleting an expired CHILD SA usually re-creates it at once). A refusal other than
+    /// TEMPORARY_FAILURE ends the session with a recoverable error, so the owner reconnects. Null: never (an IKE SA
+    /// without CHILD SA then carries no traffic). Default 1 s.
+    /// </summary>
+    public TimeSpan? ChildRecreateDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Answer a CREATE_CHILD_SA from the peer that creates a new CHILD SA (not a rekey) within the selectors we
+    /// accept (<see cref="LocalTrafficSelectors"/>, our virtual IPs, <see cref="RemoteTrafficSelectors"/>). Default true;
+    /// false answers NO_ADDITIONAL_SAS.</summary>
+    public bool AcceptPeerChildSas { get; init; } = true;
+
     /// <summary>Send INITIAL_CONTACT in IKE_AUTH (initiator). Default true.</summary>
     public bool InitialContact { get; init; } = true;
 

@@ -137,6 +137,7 @@ internal sealed class IkeSessionOptionsBuilder
     public GatewayIdentity? RedirectTo { get; set; }
     public Protocol.Wire.ExchangeType RedirectIn { get; set; } = Protocol.Wire.ExchangeType.IkeSaInit;
     public TimeSpan? AuthLifetime { get; set; }
+    public TimeSpan? ChildRecreateDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     public IkeSessionOptions Build() => new()
     {
@@ -153,6 +154,7 @@ internal sealed class IkeSessionOptionsBuilder
         Fragmentation = Fragmentation,
         ChildLifetime = ChildLifetime,
         IkeLifetime = IkeLifetime,
+        ChildRecreateDelay = ChildRecreateDelay,
         AdvertiseMobike = Mobike,
         FollowRedirects = FollowRedirects,
         RedirectedFrom = RedirectedFrom,
