@@ -79,9 +79,46 @@ internal sealed class MultiSaResponder : IDisposable
         }
     }
 
+    /// <summary>Simulates a crash without DELETE: every IKE message is dropped unanswered (ESP is the test's own echo).</summary>
+    public volatile bool Silent;
+
+    /// <summary>The newest established session (the gateway's current IKE SA).</summary>
+    private IkeSession Current => _sessions.Last(s => s.State == IkeSessionState.Established);
+
+    /// <summary>Deletes the current IKE SA's CHILD SAs: INFORMATIONAL { D(ESP) }, as <c>swanctl --terminate --child</c> does.</summary>
+    public void DeleteChildSas()
+    {
+        lock (_gate)
+        {
+            var session = Current;
+            foreach (var c in session.ChildSas.ToList()) Send(session.DeleteChildSa(c.InboundSpi));
+        }
+    }
+
+    /// <summary>Creates a CHILD SA on the current IKE SA with CREATE_CHILD_SA, as a gateway re-creating an expired one does.</summary>
+    public void CreateChildSa()
+    {
+        lock (_gate) Send(Current.CreateChildSa());
+    }
+
+    private void Send(IkeOutput output)
+    {
+        foreach (var e in output.Events) OnEvent(e);
+        foreach (var d in output.Datagrams)
+        {
+            if (d.NonEspMarker)
+            {
+                var framed = new byte[d.Data.Length + 4];
+                d.Data.CopyTo(framed, 4);
+                _natT.SendTo(framed, d.Destination);
+            }
+            else _ike.SendTo(d.Data, d.Destination);
+        }
+    }
+
     private void Handle(byte[] message, IPEndPoint remote, IPEndPoint local, bool nonEspMarker)
     {
-        if (message.Length < 28) return;
+        if (message.Length < 28 || Silent) return;
         var spiI = BinaryPrimitives.ReadUInt64BigEndian(message);
         var spiR = BinaryPrimitives.ReadUInt64BigEndian(message.AsSpan(8));
         lock (_gate)
@@ -102,18 +139,7 @@ internal sealed class MultiSaResponder : IDisposable
                 }, spiAllocator: _spis);
                 _sessions.Add(session);
             }
-            var output = session.HandleDatagram(message, remote, local, nonEspMarker);
-            foreach (var e in output.Events) OnEvent(e);
-            foreach (var d in output.Datagrams)
-            {
-                if (d.NonEspMarker)
-                {
-                    var framed = new byte[d.Data.Length + 4];
-                    d.Data.CopyTo(framed, 4);
-                    _natT.SendTo(framed, d.Destination);
-                }
-                else _ike.SendTo(d.Data, d.Destination);
-            }
+            Send(session.HandleDatagram(message, remote, local, nonEspMarker));
         }
     }
 

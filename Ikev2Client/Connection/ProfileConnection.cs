@@ -46,7 +46,7 @@ public static class ProfileConnection
             PeerAuthenticator = auth.Peer,
             IkeProposals = ike,
             EspProposals = esp,
-            LivenessInterval = profile.DpdSeconds is > 0 and var d ? TimeSpan.FromSeconds(d) : null,
+            LivenessInterval = null, // the connection's LivenessMonitor checks (idle and traffic-driven), see Liveness below
             RequestedAddressFamilies = [AddressFamily.InterNetwork],
         };
         IDnsConfigurator dns = settings.ApplyDns ? new ResolvConfDnsConfigurator() : new ReportingDnsConfigurator();
@@ -57,6 +57,7 @@ public static class ProfileConnection
             Mtu = Math.Clamp(profile.MaxMtu, Ikev2VpnProfile.MinimumMtu, 1400),
             ForceFullTunnel = settings.ForceFullTunnel,
             SessionName = profile.Name,
+            Liveness = LivenessPolicy.ForProfile(profile.DpdSeconds),
             InterfaceBuilderFactory = settings.InterfaceBuilderFactory
                 ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { Dns = dns, StateFile = settings.StateFile })),
             Pump = new PacketPumpOptions

@@ -63,6 +63,15 @@ public sealed partial class VpnConnection : IDisposable
     /// <summary>Current state.</summary>
     public VpnConnectionState State { get { lock (_gate) return _state; } }
 
+    /// <summary>While <see cref="VpnConnectionState.Connected"/>: does the tunnel carry traffic now (see <see cref="ConnectionHealth"/>).</summary>
+    public ConnectionHealth Health { get; private set; } = ConnectionHealth.Up;
+
+    /// <summary>Why <see cref="Health"/> is not <see cref="ConnectionHealth.Up"/>, for people.</summary>
+    public string? HealthReason { get; private set; }
+
+    /// <summary>Raised when <see cref="Health"/> changes (on the monitor thread).</summary>
+    public event Action<ConnectionHealth, string?>? HealthChanged;
+
     /// <summary>What was negotiated and installed, once connected.</summary>
     public VpnConnectionInfo? Info { get; private set; }
 
@@ -354,6 +363,9 @@ public sealed partial class VpnConnection : IDisposable
                 _firstChild = c.ChildSa;
                 _childReady.Set();
                 break;
+            case IkeEvent.ChildSaEstablished c:
+                OnChildAdded(c.ChildSa);
+                break;
             case IkeEvent.ChildSaRekeyed r:
                 OnRekeyed(r.Old, r.New);
                 break;
@@ -386,6 +398,34 @@ public sealed partial class VpnConnection : IDisposable
         Report($"CHILD SA rekeyed: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}, out 0x{old.OutboundSpi:x8} → 0x{fresh.OutboundSpi:x8}");
     }
 
+    /// <summary>
+    /// A further CHILD SA (the gateway re-created one after deleting an expired one, or we did after the last one went):
+    /// installed like a rekey — its outbound SA takes over at once from the one with the same selectors, if any is left,
+    /// and the old inbound one decrypts until it is deleted.
+    /// </summary>
+    private void OnChildAdded(ChildSaInfo fresh)
+    {
+        lock (_gate)
+        {
+            if (_tornDown || _pump == null || _state != VpnConnectionState.Connected) return;
+            var previous = _children.LastOrDefault(c => _pump.OutboundSpis.Contains(c.Outbound.Spi)
+                && c.Child.RemoteTrafficSelectors.SequenceEqual(fresh.RemoteTrafficSelectors));
+            var mode = _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
+            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket);
+            _children.Add(next);
+            if (_transport != null) _transport.Install(next);
+            else
+            {
+                _pump.AddInbound(next.Inbound, next.Local, next.Remote);
+                _pump.SetOutbound(next.Outbound, next.Local, next.Remote, fresh.RemoteEndPoint, replaces: previous?.Outbound.Spi);
+            }
+            previous?.DisposeOutbound();
+            if (Info is { } info) Info = info with { ChildSa = fresh };
+        }
+        Report($"CHILD SA added: {fresh}");
+        MonitorTick();
+    }
+
     private void OnChildDeleted(ChildSaInfo child)
     {
         lock (_gate)
@@ -396,7 +436,9 @@ public sealed partial class VpnConnection : IDisposable
             _pump?.RemoveInbound(hit.Inbound.Spi);
             _pump?.RemoveOutbound(hit.Outbound.Spi);
             hit.Dispose();
+            if (_children.Count > 0 && Info is { } info && info.ChildSa.InboundSpi == child.InboundSpi) Info = info with { ChildSa = _children[^1].Child };
         }
+        MonitorTick();
     }
 
     private void OnSessionEnded(IkeEvent e)
@@ -524,16 +566,74 @@ public sealed partial class VpnConnection : IDisposable
 
     private void WorkerLoop()
     {
-        var interval = _options.AddressCheckInterval ?? Timeout.InfiniteTimeSpan;
+        var tick = _options.MonitorInterval;
+        var addressInterval = _options.AddressCheckInterval;
+        var nextAddressCheck = Environment.TickCount64 + (long)(addressInterval ?? TimeSpan.Zero).TotalMilliseconds;
         try
         {
             while (!_work.IsCompleted)
             {
-                if (_work.TryTake(out var action, interval)) action();
-                else if (State == VpnConnectionState.Connected) CheckAddress(force: false);
+                if (_work.TryTake(out var action, tick)) { action(); continue; }
+                if (State != VpnConnectionState.Connected) continue;
+                MonitorTick();
+                if (addressInterval is { } every && Environment.TickCount64 >= nextAddressCheck)
+                {
+                    nextAddressCheck = Environment.TickCount64 + (long)every.TotalMilliseconds;
+                    CheckAddress(force: false);
+                }
             }
         }
         catch (InvalidOperationException) { } // completed while waiting
+    }
+
+    private LivenessMonitor? _liveness;
+    private PacketPump? _livenessPump;
+
+    /// <summary>
+    /// Looks at the gateway's liveness (<see cref="LivenessMonitor"/> on the pump's counters) and the CHILD SAs, starts a
+    /// liveness check when one is due, and publishes <see cref="Health"/>. Runs on the worker thread about once a second,
+    /// and after CHILD SA changes.
+    /// </summary>
+    private void MonitorTick()
+    {
+        lock (_monitorGate) MonitorTickLocked();
+    }
+
+    private readonly object _monitorGate = new();
+
+    private void MonitorTickLocked()
+    {
+        var pump = _pump;
+        var driver = _driver;
+        if (pump == null || driver == null || State != VpnConnectionState.Connected) return;
+        var now = TimeSpan.FromMilliseconds(Environment.TickCount64);
+        var counters = pump.Counters.Snapshot();
+        long outbound = counters.PacketsSent + counters.NoSaDrops, inbound = counters.PacketsReceived + counters.IkeMessagesReceived;
+        var verdict = default(LivenessVerdict);
+        if (_options.Liveness is { } policy)
+        {
+            if (!ReferenceEquals(_livenessPump, pump)) (_liveness, _livenessPump) = (new LivenessMonitor(policy, now, outbound, inbound), pump);
+            verdict = _liveness!.Observe(now, outbound, inbound);
+            if (verdict.CheckNow) driver.CheckLiveness();
+        }
+        int children;
+        lock (_gate) children = _children.Count;
+        var (health, reason) = verdict.Suspect ? (ConnectionHealth.Unresponsive, verdict.Reason)
+            : children == 0 ? (ConnectionHealth.NoChildSa, "no CHILD SA (deleted or expired): creating a new one")
+            : (ConnectionHealth.Up, null);
+        SetHealth(health, reason);
+    }
+
+    private void SetHealth(ConnectionHealth health, string? reason)
+    {
+        lock (_gate)
+        {
+            if (Health == health && HealthReason == reason) return;
+            Health = health;
+            HealthReason = reason;
+        }
+        if (health != ConnectionHealth.Up) Report(reason ?? health.ToString());
+        HealthChanged?.Invoke(health, reason);
     }
 
     private void CheckAddress(bool force)

@@ -47,6 +47,15 @@ public sealed class VpnConnectionOptions
     /// <summary>How many redirects (RFC 5685) are followed in a row before giving up with TooManyRedirects.</summary>
     public int MaxRedirects { get; init; } = 5;
 
+    /// <summary>
+    /// When the gateway's liveness is checked (idle silence, one-way traffic); null: never. The default applies to every
+    /// connection, so a crashed gateway is found without any profile setting (<see cref="LivenessPolicy.Default"/>).
+    /// </summary>
+    public LivenessPolicy? Liveness { get; init; } = LivenessPolicy.Default;
+
+    /// <summary>How often the connection's monitor looks at liveness and the CHILD SAs (and the clock it reads).</summary>
+    public TimeSpan MonitorInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Session name shown on the interface (Android <c>setSession</c>).</summary>
     public string? SessionName { get; init; }
 }

@@ -19,6 +19,20 @@ public enum VpnConnectionState
     Failed,
 }
 
+/// <summary>
+/// Whether a connected tunnel is known to carry traffic now. Anything but <see cref="Up"/> is shown as CONNECTING
+/// (never CONNECTED): the gateway is being checked, or the IKE SA has no CHILD SA.
+/// </summary>
+public enum ConnectionHealth
+{
+    /// <summary>The gateway answers and a CHILD SA is installed.</summary>
+    Up,
+    /// <summary>A liveness check has gone unanswered (the gateway may have crashed); the session fails if it stays so.</summary>
+    Unresponsive,
+    /// <summary>The IKE SA has no CHILD SA (deleted or expired); a new one is being created.</summary>
+    NoChildSa,
+}
+
 /// <summary>What the connection negotiated and installed (for status displays).</summary>
 public sealed record VpnConnectionInfo(
     DataPath DataPath,

@@ -47,6 +47,15 @@ public abstract record VpnConnectionEvent
     /// <summary>The tunnel is up.</summary>
     public sealed record Connected(VpnConnectionInfo Info) : VpnConnectionEvent;
 
+    /// <summary>
+    /// The tunnel is up but not known to carry traffic (the gateway does not answer a liveness check, or the IKE SA has no
+    /// CHILD SA): shown as CONNECTING with <paramref name="Reason"/> until <see cref="Restored"/> or the end.
+    /// </summary>
+    public sealed record Degraded(string Reason) : VpnConnectionEvent;
+
+    /// <summary>After <see cref="Degraded"/>: the gateway answered and a CHILD SA is installed again.</summary>
+    public sealed record Restored : VpnConnectionEvent;
+
     /// <summary>The connection ended cleanly, by us or by the gateway.</summary>
     public sealed record Disconnected(bool ByPeer, string Reason) : VpnConnectionEvent;
 

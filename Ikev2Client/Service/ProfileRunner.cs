@@ -112,10 +112,27 @@ internal sealed class ProfileRunner
                 Set(s => s with { State = VpnState.Connecting, Attempt = attempt, Detail = attempt == 1 ? "connecting" : $"reconnecting (attempt {attempt})", NextRetryAt = null, Connection = null, Statistics = null });
                 var connection = _options.ConnectionFactory.Create(profile);
                 var ended = new TaskCompletionSource<VpnConnectionEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+                bool up = false, degraded = false;
                 connection.EventRaised += e =>
                 {
-                    if (e is VpnConnectionEvent.Connecting step) Set(s => s.State == VpnState.Connecting ? s with { Detail = step.Step } : s);
-                    else if (e is VpnConnectionEvent.Disconnected or VpnConnectionEvent.Failed) ended.TrySetResult(e);
+                    switch (e)
+                    {
+                        case VpnConnectionEvent.Connecting step:
+                            Set(s => s.State == VpnState.Connecting ? s with { Detail = step.Step } : s);
+                            break;
+                        case VpnConnectionEvent.Degraded d:
+                            // Never CONNECTED while the gateway is being checked or the IKE SA has no CHILD SA.
+                            lock (_gate) degraded = true;
+                            Set(s => s.State is VpnState.Connected or VpnState.Connecting && Volatile.Read(ref up) ? s with { State = VpnState.Connecting, Detail = d.Reason } : s);
+                            break;
+                        case VpnConnectionEvent.Restored:
+                            lock (_gate) degraded = false;
+                            Set(s => s.State == VpnState.Connecting && Volatile.Read(ref up) ? s with { State = VpnState.Connected, Detail = null } : s);
+                            break;
+                        case VpnConnectionEvent.Disconnected or VpnConnectionEvent.Failed:
+                            ended.TrySetResult(e);
+                            break;
+                    }
                 };
                 lock (_gate) _connection = connection;
 
@@ -126,7 +143,10 @@ internal sealed class ProfileRunner
                     var info = await connection.ConnectAsync(profile, ct).ConfigureAwait(false);
                     wasUp = true;
                     backoff.Reset();
-                    Set(s => s with { State = VpnState.Connected, Connection = info, Error = null, Detail = null });
+                    Volatile.Write(ref up, true);
+                    bool stillDegraded;
+                    lock (_gate) stillDegraded = degraded;
+                    Set(s => s with { State = stillDegraded ? VpnState.Connecting : VpnState.Connected, Connection = info, Error = null, Detail = stillDegraded ? s.Detail : null });
                     _firstResult!.TrySetResult(Snapshot());
                     var end = await ended.Task.WaitAsync(ct).ConfigureAwait(false);
                     (error, peerClosed) = end switch

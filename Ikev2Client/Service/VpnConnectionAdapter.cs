@@ -57,6 +57,9 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
         var connection = new VpnConnection(options);
         _connection = connection;
         connection.Progress += line => EventRaised?.Invoke(new VpnConnectionEvent.Connecting(line));
+        connection.HealthChanged += (health, reason) => EventRaised?.Invoke(health == ConnectionHealth.Up
+            ? new VpnConnectionEvent.Restored()
+            : new VpnConnectionEvent.Degraded(reason ?? health.ToString()));
         try { connection.Connect(cancellationToken); }
         catch (EngineException e) { return Failed(Map(e)); }
         var info = Describe(connection);
