@@ -72,6 +72,7 @@ public sealed partial class StrongSwanCharon : IDisposable
     {
         if (Pid is int running && IsCharon(running))
             throw new InvalidOperationException($"{Role} charon already runs (pid {running})");
+        Pid = null; // a charon killed with SIGKILL leaves its pid behind
         File.WriteAllText(Path.Combine(Directory, "strongswan.conf"), BuildStrongSwanConf());
         foreach (var f in new[] { "charon.vici", "charon.pid", "charon.log", "charon.stdout" })
             File.Delete(Path.Combine(Directory, f));

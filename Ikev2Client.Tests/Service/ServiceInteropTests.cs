@@ -18,26 +18,6 @@ namespace Ikev2Client.Tests.Service;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ServiceInteropTests
 {
-    /// <summary>Creates each connection's sockets inside a namespace (they are made synchronously in ConnectAsync).</summary>
-    private sealed class NamespacedFactory(NetworkNamespace ns, IVpnConnectionFactory inner) : IVpnConnectionFactory
-    {
-        public IVpnConnection Create(Ikev2VpnProfile profile) => new Namespaced(ns, inner.Create(profile));
-    }
-
-    private sealed class Namespaced(NetworkNamespace ns, IVpnConnection inner) : IVpnConnection
-    {
-        public event Action<VpnConnectionEvent>? EventRaised
-        {
-            add => inner.EventRaised += value;
-            remove => inner.EventRaised -= value;
-        }
-        public VpnState State => inner.State;
-        public VpnConnectionStatistics Statistics => inner.Statistics;
-        public Task<VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken ct) => ns.Run(() => inner.ConnectAsync(profile, ct));
-        public Task DisconnectAsync() => inner.DisconnectAsync();
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
-    }
-
     private static Ikev2VpnProfile Profile(bool alwaysOn) =>
         new Ikev2VpnProfile.Builder().SetName("lab").SetServer(InteropTopology.GatewayAddress, 500)
             .SetUserIdentity(SwanctlConfigs.ClientId).SetRemoteIdentity(SwanctlConfigs.GatewayId)
