@@ -11,6 +11,8 @@ namespace Ikev2Client.Tests.Interop;
 /// Our initiator authenticating against a strongSwan 5.9.8 gateway with certificates and EAP, each test with a
 /// CA and certificates it makes itself (needs root for the namespaces: fails loudly without it).
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed class AuthStrongSwanInteropTests
 {
     private static readonly IkeIdentity Gateway = IkeIdentity.Fqdn(SwanctlConfigs.GatewayId);

@@ -18,6 +18,8 @@ namespace Ikev2Client.Tests.Interop;
 /// 1000 pings with no loss, a 10-second iperf3 TCP run through the tunnel, and nothing left behind after disconnect.
 /// Needs root; fails loudly without it.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed class DataPlaneInteropTests(ITestOutputHelper output)
 {
     [Theory]

@@ -11,6 +11,8 @@ namespace Ikev2Client.Tests.Interop;
 /// X25519 + AES-GCM + PSK) next to a strongSwan client's <c>swanctl --initiate</c> to the same gateway in the
 /// same run. Results go to the test output and to <c>$TMPDIR/ikev2-connect-times.txt</c>.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed class IkeConnectTimeTests(ITestOutputHelper output)
 {
     private const int Samples = 20;

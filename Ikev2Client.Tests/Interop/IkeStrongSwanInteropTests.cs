@@ -12,6 +12,8 @@ namespace Ikev2Client.Tests.Interop;
 /// <summary>
 /// Our initiator against a strongSwan 5.9.8 gateway in network namespaces (needs root: fails loudly without it).
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed class IkeStrongSwanInteropTests
 {
     public static TheoryData<string, string, string?, string> Combinations => new()

@@ -17,6 +17,8 @@ namespace Ikev2Client.Tests.Interop;
 /// pings go through <see cref="VpnConnection"/> (with and without PFS), 20 % random loss of IKE datagrams, and a gateway
 /// that dies (dead peer detection). Needs root; fails loudly without it.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed class LifecycleInteropTests(ITestOutputHelper output)
 {
     private static string RekeyingGateway(string esp) =>

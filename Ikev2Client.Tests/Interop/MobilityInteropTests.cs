@@ -14,6 +14,8 @@ namespace Ikev2Client.Tests.Interop;
 /// connection to a second address of the gateway; removing our address moves the IKE SA and CHILD SA (same SPIs)
 /// to our other address while pings go on. Needs root; fails loudly without it.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed partial class MobilityInteropTests(ITestOutputHelper output)
 {
     private const string SecondGatewayAddress = "192.0.2.3";

@@ -15,6 +15,8 @@ namespace Ikev2Client.Tests.Interop;
 /// IKE_AUTH, and <see cref="VpnConnection"/> builds a new IKE SA + CHILD SA before it runs out, then deletes the old
 /// one, while pings go on. Needs root; fails loudly without it.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed class ReauthInteropTests(ITestOutputHelper output)
 {
     [Fact]

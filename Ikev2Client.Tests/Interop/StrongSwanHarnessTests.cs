@@ -7,6 +7,8 @@ using Xunit;
 namespace Ikev2Client.Tests.Interop;
 
 /// <summary>Smoke tests of the strongSwan interop harness itself (needs root: fails loudly without it).</summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed class StrongSwanHarnessTests
 {
     [Fact]

@@ -12,6 +12,7 @@ using static Ikev2Client.Tests.Platform.LinuxTunTestSupport;
 namespace Ikev2Client.Tests.Platform;
 
 /// <summary>The Linux TUN device and its rtnetlink configuration, each test in its own network namespace (root).</summary>
+[Trait("Requires", "root")]
 public sealed class LinuxTunInterfaceTests
 {
     private static IVpnInterface EstablishBasic(NetworkNamespace ns, string? session = null) => ns.Run(() =>

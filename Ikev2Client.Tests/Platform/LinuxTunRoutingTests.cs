@@ -11,6 +11,7 @@ using static Ikev2Client.Tests.Platform.LinuxTunTestSupport;
 namespace Ikev2Client.Tests.Platform;
 
 /// <summary>Policy routing, protect, exclusions, IPv6 and cleanup of the Linux TUN (root, private namespaces).</summary>
+[Trait("Requires", "root")]
 public sealed class LinuxTunRoutingTests
 {
     [Fact]

@@ -16,6 +16,8 @@ namespace Ikev2Client.Tests.Service;
 /// <see cref="IkeControlPlaneConnection"/>, created in the client namespace.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[Trait("Requires", "root")]
+[Trait("Requires", "strongswan")]
 public sealed class ServiceInteropTests
 {
     private static Ikev2VpnProfile Profile(bool alwaysOn) =>
