@@ -10,31 +10,51 @@ namespace Ikev2Client.Profiles;
 /// </summary>
 public static class ProfileImporter
 {
-    /// <summary>Largest file accepted.</summary>
-    public const int MaxFileBytes = 4 * 1024 * 1024;
+    /// <summary>Largest file accepted (<see cref="ProfileLimits.MaxFileBytes"/>).</summary>
+    public const int MaxFileBytes = ProfileLimits.MaxFileBytes;
 
     /// <summary>Imports a file from disk.</summary>
     public static ImportResult Import(string path, ImportOptions? options = null)
     {
         byte[] content;
+        var shown = SafeText.Clip(path, 256);
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists) throw new ProfileImportException($"{path}: no such file");
-            if (info.Length > MaxFileBytes) throw new ProfileImportException($"{path}: larger than {MaxFileBytes / 1024 / 1024} MiB");
-            content = File.ReadAllBytes(path);
+            if (!info.Exists) throw new ProfileImportException($"{shown}: no such file");
+            if (info.Length > MaxFileBytes) throw new ProfileImportException($"{shown}: {info.Length} bytes is larger than the {MaxFileBytes / 1024 / 1024} MiB limit");
+            content = ReadAtMost(path, MaxFileBytes)
+                      ?? throw new ProfileImportException($"{shown}: larger than the {MaxFileBytes / 1024 / 1024} MiB limit");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new ProfileImportException($"{path}: cannot be read ({e.GetType().Name})");
+            throw new ProfileImportException($"{shown}: cannot be read ({e.GetType().Name})");
         }
         return Import(content, Path.GetFileName(path), options);
+    }
+
+    /// <summary>The file's bytes, or null when it holds more than <paramref name="max"/> (a FIFO or a growing file too).</summary>
+    private static byte[]? ReadAtMost(string path, int max)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int n;
+        while ((n = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length + n > max) return null;
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
     }
 
     /// <summary>Imports file content; <paramref name="fileName"/> (optional) helps detection.</summary>
     public static ImportResult Import(byte[] content, string? fileName, ImportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(content);
+        fileName = fileName is null ? null : SafeText.Clip(fileName, 256);
+        if (content.Length > MaxFileBytes)
+            throw new ProfileImportException($"{fileName ?? "profile"}: {content.Length} bytes is larger than the {MaxFileBytes / 1024 / 1024} MiB limit");
         try
         {
             return Detect(content, fileName) switch
