@@ -21,12 +21,7 @@ internal static class JsonInput
     public static JsonNode? TryParse(ReadOnlySpan<byte> utf8, out string? error, int maxDepth = ProfileLimits.MaxJsonDepth)
     {
         if (utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) utf8 = utf8[3..];
-        if (!System.Text.Unicode.Utf8.IsValid(utf8))
-        {
-            error = $"not valid UTF-8 (at byte {FirstInvalidUtf8(utf8) + 1})";
-            return null;
-        }
-        error = Check(utf8, maxDepth);
+        error = Validate(utf8, maxDepth);
         if (error is not null) return null;
         try
         {
@@ -37,6 +32,13 @@ internal static class JsonInput
             error = $"malformed JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
             return null;
         }
+    }
+
+    /// <summary>Null when the text passes the first pass (UTF-8, strings, keys, depth, tokens), else why not.</summary>
+    public static string? Validate(ReadOnlySpan<byte> utf8, int maxDepth = ProfileLimits.MaxJsonDepth)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8)) return $"not valid UTF-8 (at byte {FirstInvalidUtf8(utf8) + 1})";
+        return Check(utf8, maxDepth);
     }
 
     /// <summary>A JSON object; throws a one-line <see cref="ProfileImportException"/> prefixed with <paramref name="formatName"/>.</summary>
