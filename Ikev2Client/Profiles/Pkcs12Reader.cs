@@ -52,7 +52,10 @@ internal static class Pkcs12Reader
             {
                 var mac = seq.ReadSequence();
                 var digestInfo = mac.ReadSequence();
-                digestInfo.ReadSequence(); // digestAlgorithm
+                var digestAlgorithm = digestInfo.ReadSequence();
+                digestAlgorithm.ReadObjectIdentifier();
+                if (digestAlgorithm.HasData) digestAlgorithm.ReadNull(); // hash parameters are absent or NULL (RFC 5754)
+                if (digestAlgorithm.HasData) return "is not a PKCS#12 (a malformed MAC algorithm)";
                 digestInfo.ReadOctetString();
                 if (digestInfo.HasData) return "is not a PKCS#12 (a malformed MAC)";
                 mac.ReadOctetString(); // salt
