@@ -63,7 +63,7 @@ public static class ProfileImporter
                 ProfileFormat.AndroidManagedConfiguration => ManagedConfigImporter.Import(content, options),
                 ProfileFormat.Native => NativeProfileJson.Import(content, options),
                 ProfileFormat.Mobileconfig => MobileconfigImporter.Import(content, options),
-                _ => WindowsProfileXmlImporter.Import(Text(content), options),
+                _ => WindowsProfileXmlImporter.Import(Text(content, fileName), options),
             };
         }
         catch (ProfileImportException) { throw; }
@@ -96,7 +96,7 @@ public static class ProfileImporter
         }
         if (first == '<')
         {
-            var text = Text(content);
+            var text = Encoding.UTF8.GetString(content); // for detection only: invalid bytes become U+FFFD
             if (text.Contains("<plist", StringComparison.Ordinal) || ext == ".mobileconfig") return ProfileFormat.Mobileconfig;
             if (WindowsProfileXmlImporter.Matches(text) || ext == ".xml") return ProfileFormat.WindowsProfileXml;
             throw new ProfileImportException($"{fileName ?? "profile"}: XML that is neither a property list nor a VPNv2 ProfileXML");
@@ -105,5 +105,12 @@ public static class ProfileImporter
         throw new ProfileImportException($"{fileName ?? "profile"}: unknown profile format");
     }
 
-    private static string Text(byte[] content) => new UTF8Encoding(false, true).GetString(content);
+    private static string Text(byte[] content, string? fileName)
+    {
+        try { return new UTF8Encoding(false, true).GetString(content); }
+        catch (DecoderFallbackException e)
+        {
+            throw new ProfileImportException($"{fileName ?? "profile"}: not valid UTF-8 (at byte {e.Index + 1})");
+        }
+    }
 }
