@@ -172,7 +172,7 @@ public static class ProfileCommands
     }
 
     private static string CertSummary(System.Security.Cryptography.X509Certificates.X509Certificate2? c) =>
-        c is null ? "" : $"{c.Subject} (expires {c.NotAfter:yyyy-MM-dd}, SHA-256 {c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)[..16]}…)";
+        c is null ? "" : $"{SafeText.Line(c.Subject, 256)} (expires {c.NotAfter:yyyy-MM-dd}, SHA-256 {c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)[..16]}…)";
 
     private static IAnsiConsole Ansi(TextWriter writer) =>
         AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });

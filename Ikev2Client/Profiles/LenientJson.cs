@@ -60,7 +60,22 @@ internal static class LenientJson
         var n = o[key];
         if (n is null) return null;
         if (n is JsonValue v && v.GetValueKind() == JsonValueKind.String)
-            return v.GetValue<string>().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
+        {
+            // One string can hold millions of entries: stop counting past the limit instead of splitting it all.
+            var text = v.GetValue<string>();
+            var list = new List<string>();
+            for (int i = 0; i < text.Length;)
+            {
+                while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
+                int start = i;
+                while (i < text.Length && !char.IsWhiteSpace(text[i])) i++;
+                if (i == start) break;
+                if (list.Count == ProfileLimits.MaxListEntries)
+                    throw new ProfileImportException($"{path}{key}: has more than {ProfileLimits.MaxListEntries} entries; the limit is {ProfileLimits.MaxListEntries}");
+                list.Add(text[start..i]);
+            }
+            return list;
+        }
         if (n is JsonArray) return StrictJson.List(o, key, path);
         throw new ProfileImportException($"{path}{key}: expected a list (an array of strings or a space-separated string), found {JsonInput.KindName(n)}");
     }
