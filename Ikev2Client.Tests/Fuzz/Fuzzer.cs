@@ -240,10 +240,21 @@ internal static class Mutations
             var nodes = new List<JsonNode>();
             Collect(root, nodes);
             var node = nodes[rng.Next(nodes.Count)];
-            switch (rng.Next(5))
+            switch (rng.Next(7))
             {
+                case 6: // repeat an array element (several profiles, applications, payloads)
+                {
+                    var arrays = nodes.OfType<JsonArray>().Where(a => a.Count > 0).ToList();
+                    if (arrays.Count > 0) { var a = arrays[rng.Next(arrays.Count)]; a.Add(a[rng.Next(a.Count)]?.DeepClone()); }
+                    break;
+                }
                 case 0 or 1: Replace(node, Value(rng)); break;
-                case 2 when node is JsonObject o && o.Count > 0: o.Remove(o.ElementAt(rng.Next(o.Count)).Key); break;
+                case 2 or 5: // remove a key, chosen evenly among every key of the document
+                {
+                    var keys = nodes.OfType<JsonObject>().SelectMany(o => o.Select(kv => (o, kv.Key))).ToList();
+                    if (keys.Count > 0) { var (o, key) = keys[rng.Next(keys.Count)]; o.Remove(key); }
+                    break;
+                }
                 case 3 when node is JsonObject o: o["k" + rng.Next(1000)] = Value(rng); break;
                 case 4:
                 {

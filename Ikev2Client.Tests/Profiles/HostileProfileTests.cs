@@ -345,6 +345,14 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
+    public void APolicyWhoseStrongSwanEntryLacksItsConfigurationIsATypedError()
+    {
+        var json = """{"applications":[{"packageName":"org.strongswan.android"},{"packageName":"other","managedConfiguration":{"managed_profiles":[]}}]}""";
+        var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "policy.json");
+        act.Should().Throw<ProfileImportException>().WithMessage("managed configuration: the application 'org.strongswan.android' in the policy has no managedConfiguration");
+    }
+
+    [Fact]
     public void InvalidUtf8IsRefusedWithItsPosition()
     {
         byte[] bad = [.. Encoding.UTF8.GetBytes("{\"name\":\"a"), 0xff, .. Encoding.UTF8.GetBytes("\",\"serverAddr\":\"x\"}")];

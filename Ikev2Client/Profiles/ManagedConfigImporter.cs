@@ -37,7 +37,8 @@ public static class ManagedConfigImporter
                 alwaysOn = true;
                 lockdown = LenientJson.Bool(aov, "lockdownEnabled", "alwaysOnVpnPackage.") ?? false;
             }
-            config = LenientJson.Object(app, "managedConfiguration", "applications[].")!;
+            config = LenientJson.Object(app, "managedConfiguration", "applications[].")
+                     ?? throw new ProfileImportException($"{Format}: the application {SafeText.Quote(package)} in the policy has no managedConfiguration");
         }
         else if (LenientJson.Object(root, "managedConfiguration") is { } mc) config = mc;
 
