@@ -27,12 +27,20 @@ internal static class DemoCommand
         command.Options.Add(esp);
         command.Options.Add(noForce);
         command.Options.Add(transport);
-        command.SetAction(parse => RunAsync(parse.GetValue(ike), parse.GetValue(esp), !parse.GetValue(noForce), parse.GetValue(transport)).GetAwaiter().GetResult());
+        command.SetAction(parse => RunAsync(parse.GetValue(ike), parse.GetValue(esp), !parse.GetValue(noForce), parse.GetValue(transport),
+            AnsiConsole.Console, parse.InvocationConfiguration.Error).GetAwaiter().GetResult());
         return command;
     }
 
-    private static async Task<int> RunAsync(string? ikeProposal, string? espProposal, bool forceEncapsulation, bool transport)
+    /// <summary>
+    /// Runs the demo, writing to <paramref name="console"/>. A proposal that does not parse is a usage error: one line
+    /// on <paramref name="error"/> naming the option and the bad token, exit 2.
+    /// </summary>
+    internal static async Task<int> RunAsync(string? ikeProposal, string? espProposal, bool forceEncapsulation, bool transport,
+        IAnsiConsole console, TextWriter error)
     {
+        if (!TryProposal("--ike", ikeProposal, esp: false, error, out var ikeSpec) || !TryProposal("--esp", espProposal, esp: true, error, out var espSpec))
+            return 2;
         var psk = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         var gatewayId = IkeIdentity.Parse("@gateway.demo");
         var clientId = IkeIdentity.Parse("client@demo");
@@ -45,8 +53,8 @@ internal static class DemoCommand
             LocalIdentity = gatewayId,
             RemoteIdentity = clientId,
             Authenticator = new PskAuthenticator(psk),
-            IkeProposals = ikeProposal != null ? new[] { ProposalSpec.Parse(ikeProposal) } : ProposalSpec.DefaultIke,
-            EspProposals = espProposal != null ? new[] { ProposalSpec.Parse(espProposal, esp: true) } : ProposalSpec.DefaultEsp,
+            IkeProposals = ikeSpec ?? ProposalSpec.DefaultIke,
+            EspProposals = espSpec ?? ProposalSpec.DefaultEsp,
             Responder = new IkeResponderOptions
             {
                 AddressPool = new IkeAddressPool(IPNetwork.Parse("10.99.0.0/24")),
@@ -77,11 +85,11 @@ internal static class DemoCommand
             LocalNatTEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
         });
 
-        AnsiConsole.MarkupLine("[bold]IKEv2 demo[/]: initiator and responder in one process over loopback UDP");
-        AnsiConsole.MarkupLine($"  responder [blue]{gatewayId}[/] IKE {responder.IkeLocalEndPoint}, NAT-T {responder.NatTLocalEndPoint}");
-        AnsiConsole.MarkupLine($"  initiator [green]{clientId}[/] IKE {initiator.IkeLocalEndPoint}, NAT-T {initiator.NatTLocalEndPoint}");
-        AnsiConsole.MarkupLine($"  pre-shared key: 24 random bytes (not shown); forced UDP encapsulation: {(forceEncapsulation ? "on" : "off")}");
-        AnsiConsole.WriteLine();
+        console.MarkupLine("[bold]IKEv2 demo[/]: initiator and responder in one process over loopback UDP");
+        console.MarkupLine($"  responder [blue]{gatewayId}[/] IKE {responder.IkeLocalEndPoint}, NAT-T {responder.NatTLocalEndPoint}");
+        console.MarkupLine($"  initiator [green]{clientId}[/] IKE {initiator.IkeLocalEndPoint}, NAT-T {initiator.NatTLocalEndPoint}");
+        console.MarkupLine($"  pre-shared key: 24 random bytes (not shown); forced UDP encapsulation: {(forceEncapsulation ? "on" : "off")}");
+        console.WriteLine();
 
         void Show(string who, IkeEvent e)
         {
@@ -94,20 +102,20 @@ internal static class DemoCommand
                         var arrow = who == "initiator" ? "[green]initiator[/] ──▶ [blue]responder[/]" : "[green]initiator[/] ◀── [blue]responder[/]";
                         var frags = t.Fragments > 1 ? $" in {t.Fragments} fragments" : "";
                         var retrans = t.Retransmission ? " [yellow](retransmission)[/]" : "";
-                        AnsiConsole.MarkupLine($"{at}  {arrow}  [bold]{t.Exchange}[/] {(t.IsResponse ? "response" : "request")} #{t.MessageId}" +
+                        console.MarkupLine($"{at}  {arrow}  [bold]{t.Exchange}[/] {(t.IsResponse ? "response" : "request")} #{t.MessageId}" +
                             $"  {Markup.Escape(t.Payloads.Length > 0 ? "[" + t.Payloads + "]" : "")}  {t.Bytes} bytes{frags}{(t.NonEspMarker ? " via NAT-T" : "")}{retrans}");
                         break;
                     case IkeEvent.IkeSaEstablished s:
-                        AnsiConsole.MarkupLine($"{at}  {who}: IKE SA established with {Markup.Escape(s.Sa.RemoteIdentity.ToString())}");
+                        console.MarkupLine($"{at}  {who}: IKE SA established with {Markup.Escape(s.Sa.RemoteIdentity.ToString())}");
                         break;
                     case IkeEvent.Failed f:
-                        AnsiConsole.MarkupLine($"{at}  [red]{who} failed: {Markup.Escape(f.Error.ToString())}[/]");
+                        console.MarkupLine($"{at}  [red]{who} failed: {Markup.Escape(f.Error.ToString())}[/]");
                         break;
                     case IkeEvent.Deleted d:
-                        AnsiConsole.MarkupLine($"{at}  {who}: IKE SA deleted ({Markup.Escape(d.Reason)})");
+                        console.MarkupLine($"{at}  {who}: IKE SA deleted ({Markup.Escape(d.Reason)})");
                         break;
                     case IkeEvent.ChildSaDeleted c:
-                        AnsiConsole.MarkupLine($"{at}  {who}: CHILD SA 0x{c.ChildSa.InboundSpi:x8} deleted");
+                        console.MarkupLine($"{at}  {who}: CHILD SA 0x{c.ChildSa.InboundSpi:x8} deleted");
                         break;
                 }
             }
@@ -123,23 +131,27 @@ internal static class DemoCommand
         var started = stopwatch.Elapsed;
         initiator.Connect(new IPEndPoint(IPAddress.Loopback, responder.IkeLocalEndPoint.Port));
         ChildSaInfo child;
-        IkeConfiguration? config = null;
+        IkeConfiguration? config;
         try
         {
             child = (await childTask).ChildSa;
-            if (configTask.IsCompletedSuccessfully) config = (await configTask).Configuration;
+            // The CP payload arrives in the same IKE_AUTH response as the CHILD SA, and the session has stored it before
+            // it raised ChildSaEstablished; the ConfigReceived waiter may not have run yet, so don't race it.
+            config = initiatorSession.Configuration;
+            if (config is null && await Task.WhenAny(configTask, Task.Delay(TimeSpan.FromSeconds(2), timeout.Token)) == configTask)
+                config = (await configTask).Configuration;
         }
         catch (Exception e) when (e is IkeSessionEndedException or OperationCanceledException)
         {
             var reason = e is IkeSessionEndedException ended ? ended.Message : "timed out after 20 s";
-            AnsiConsole.MarkupLine($"[red]The tunnel was not established: {Markup.Escape(reason)}[/]");
+            console.MarkupLine($"[red]The tunnel was not established: {Markup.Escape(reason)}[/]");
             return 1;
         }
         var elapsed = stopwatch.Elapsed - started;
 
         lock (consoleLock)
         {
-            AnsiConsole.WriteLine();
+            console.WriteLine();
             var table = new Table().AddColumn("").AddColumn("").HideHeaders().Border(TableBorder.Rounded);
             var a = initiatorSession.Algorithms!;
             table.AddRow("IKE SA", $"SPIi {initiatorSession.SpiI:x16}  SPIr {initiatorSession.SpiR:x16}");
@@ -152,16 +164,29 @@ internal static class DemoCommand
             table.AddRow("DNS", Markup.Escape(config == null ? "(none)" : string.Join(", ", config.DnsServers)));
             table.AddRow("Subnets", Markup.Escape(config == null ? "(none)" : string.Join(", ", config.Subnets)));
             table.AddRow("Time to CHILD SA", $"{elapsed.TotalMilliseconds:0.0} ms");
-            AnsiConsole.Write(table);
-            AnsiConsole.WriteLine();
-            AnsiConsole.MarkupLine("Deleting the IKE SA...");
+            console.Write(table);
+            console.WriteLine();
+            console.MarkupLine("Deleting the IKE SA...");
         }
 
         initiator.Close();
         var end = await Task.WhenAny(Task.WhenAll(initiator.Completion, responder.Completion), Task.Delay(TimeSpan.FromSeconds(20)));
         bool clean = initiator.Completion.IsCompleted && initiator.Completion.Result is IkeEvent.Deleted
             && responder.Completion.IsCompleted && responder.Completion.Result is IkeEvent.Deleted { ByPeer: true };
-        AnsiConsole.MarkupLine(clean ? "[green]Done: both sides deleted the IKE SA and its CHILD SA.[/]" : "[red]The DELETE did not complete cleanly.[/]");
+        console.MarkupLine(clean ? "[green]Done: both sides deleted the IKE SA and its CHILD SA.[/]" : "[red]The DELETE did not complete cleanly.[/]");
         return clean ? 0 : 1;
+    }
+
+    private static bool TryProposal(string option, string? text, bool esp, TextWriter error, out ProposalSpec[]? spec)
+    {
+        spec = null;
+        if (text is null) return true;
+        if (!Protocol.Crypto.ProposalSyntax.TryParse(text, esp, out var parsed, out var problem))
+        {
+            error.WriteLine($"ikev2 demo: {option}: {Profiles.SafeText.Line(problem, 256)}");
+            return false;
+        }
+        spec = parsed.Select(ProposalSpec.From).ToArray();
+        return true;
     }
 }

@@ -38,14 +38,23 @@ public static class ProfileCommands
             byte[]? pkcs12 = null;
             if (pr.GetValue(p12) is { } p12Path)
             {
-                try { pkcs12 = File.ReadAllBytes(p12Path); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ProfileImportException($"{p12Path}: cannot be read"); }
+                var shown = SafeText.Clip(p12Path, 256);
+                try
+                {
+                    if (new FileInfo(p12Path).Length > ProfileLimits.MaxPkcs12Bytes)
+                        throw new ProfileImportException($"{shown}: larger than the {ProfileLimits.MaxPkcs12Bytes / 1024} KiB limit of a PKCS#12");
+                    pkcs12 = File.ReadAllBytes(p12Path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    throw new ProfileImportException($"{shown}: cannot be read ({e.GetType().Name})");
+                }
             }
             var password = pr.GetValue(p12Stdin) ? Console.In.ReadLine() : null;
             var result = ProfileImporter.Import(pr.GetValue(file)!, new ImportOptions { Name = pr.GetValue(name), Pkcs12 = pkcs12, Pkcs12Password = password });
             var s = store();
             if (s.Exists(result.Profile.Name) && !pr.GetValue(force))
-                throw new ProfileImportException($"a profile named '{result.Profile.Name}' exists; use --force to replace it or --name to choose another");
+                throw new ProfileImportException($"a profile named {SafeText.Quote(result.Profile.Name)} exists; use --force to replace it or --name to choose another");
             s.Save(result.Profile);
             var output = pr.InvocationConfiguration.Output;
             if (pr.GetValue(json))
@@ -137,13 +146,7 @@ public static class ProfileCommands
         cmd.SetAction(pr => Run(pr, () =>
         {
             var text = store().Export(pr.GetValue(name)!, pr.GetValue(secrets));
-            if (pr.GetValue(output) is { } path)
-            {
-                var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                using var w = new StreamWriter(new FileStream(path, options));
-                w.Write(text);
-            }
+            if (pr.GetValue(output) is { } path) PrivateFile.Write(path, text); // ends mode 0600 even when the file existed
             else pr.InvocationConfiguration.Output.WriteLine(text);
         }));
         return cmd;
@@ -158,20 +161,18 @@ public static class ProfileCommands
         }
         catch (Exception e) when (e is ProfileImportException or ProfileValidationException or ProfileStoreException)
         {
-            pr.InvocationConfiguration.Error.WriteLine($"error: {OneLine(e.Message)}");
+            pr.InvocationConfiguration.Error.WriteLine($"error: {SafeText.Line(e.Message)}");
             return e is ProfileStoreException s && s.Message.StartsWith("cannot", StringComparison.Ordinal) ? 1 : 2;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            pr.InvocationConfiguration.Error.WriteLine($"error: {e.GetType().Name}: {OneLine(e.Message)}");
+            pr.InvocationConfiguration.Error.WriteLine($"error: {e.GetType().Name}: {SafeText.Line(e.Message)}");
             return 1;
         }
     }
 
-    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
-
     private static string CertSummary(System.Security.Cryptography.X509Certificates.X509Certificate2? c) =>
-        c is null ? "" : $"{c.Subject} (expires {c.NotAfter:yyyy-MM-dd}, SHA-256 {c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)[..16]}…)";
+        c is null ? "" : $"{SafeText.Line(c.Subject, 256)} (expires {c.NotAfter:yyyy-MM-dd}, SHA-256 {c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)[..16]}…)";
 
     private static IAnsiConsole Ansi(TextWriter writer) =>
         AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });

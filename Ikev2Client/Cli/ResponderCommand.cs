@@ -15,7 +15,7 @@ public static class ResponderCommand
     {
         var config = new Option<string>("--config") { Description = "Responder JSON config (see docs/dataplane.md)", Required = true };
         var command = new Command("responder", "Run a minimal IKEv2 responder (test and benchmark tool, not a production gateway)") { config };
-        command.SetAction(pr => Run(pr.GetValue(config)!, Console.Out, Console.Error));
+        command.SetAction(pr => Run(pr.GetValue(config)!, pr.InvocationConfiguration.Output, pr.InvocationConfiguration.Error));
         return command;
     }
 
@@ -27,13 +27,13 @@ public static class ResponderCommand
         {
             if (!ResponderConfig.TryParse(File.ReadAllText(path), out config, out var problem))
             {
-                error.WriteLine($"error: {problem}");
+                error.WriteLine($"error: {Profiles.SafeText.Line(problem)}");
                 return 2;
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: cannot read {path}: {e.Message}");
+            error.WriteLine($"error: cannot read {Profiles.SafeText.Clip(path, 256)}: {Profiles.SafeText.Line(e.Message)}");
             return 2;
         }
 
@@ -53,7 +53,7 @@ public static class ResponderCommand
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            error.WriteLine($"error: {Profiles.SafeText.Line(e.Message)}");
             return 1;
         }
     }

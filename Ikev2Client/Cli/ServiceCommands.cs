@@ -162,7 +162,7 @@ public static class ServiceCommands
             try { daemon.Start(startAlwaysOn: !pr.GetValue(noAlwaysOn)); }
             catch (VpnManagerException e) when (e.Code == VpnManagerErrors.Conflict)
             {
-                pr.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                pr.InvocationConfiguration.Error.WriteLine($"error: {SafeText.Line(e.Message)}");
                 return ServiceExitCodes.ConnectionFailed;
             }
             await daemon.RunAsync(ct);
@@ -181,7 +181,7 @@ public static class ServiceCommands
             return (result.Profile, result.Profile.Name);
         }
         if (ProfileName.Check(target) is { } problem)
-            throw new VpnManagerException(VpnManagerErrors.BadRequest, $"'{target}' is neither a file nor a profile name ({problem})");
+            throw new VpnManagerException(VpnManagerErrors.BadRequest, $"{SafeText.Quote(target)} is neither a file nor a profile name ({problem})");
         return (null, target);
     }
 
@@ -254,11 +254,11 @@ public static class ServiceCommands
         var err = pr.InvocationConfiguration.Error;
         if (error is null)
         {
-            err.WriteLine($"error: '{state.Name}' is {state.State.ToWire()}");
+            err.WriteLine($"error: {SafeText.Quote(state.Name)} is {state.State.ToWire()}");
             return ServiceExitCodes.ConnectionFailed;
         }
-        err.WriteLine($"error: {error.CodeName} ({error.ClassName}): {error.Message.ReplaceLineEndings(" ")}");
-        if (error.Advice is not null) err.WriteLine($"  {error.Advice}");
+        err.WriteLine($"error: {SafeText.Line(error.CodeName, 128)} ({SafeText.Line(error.ClassName, 128)}): {SafeText.Line(error.Message)}");
+        if (error.Advice is not null) err.WriteLine($"  {SafeText.Line(error.Advice)}");
         if (state.NextRetryAt is not null) err.WriteLine("  always-on: the service keeps retrying in the background ('ikev2 status --watch').");
         return error.IsRecoverable ? ServiceExitCodes.ConnectionFailed : ServiceExitCodes.NotRecoverable;
     }
@@ -318,7 +318,7 @@ public static class ServiceCommands
         try { return await action(); }
         catch (VpnManagerException e)
         {
-            err.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            err.WriteLine($"error: {SafeText.Line(e.Message)}");
             return e.Code switch
             {
                 VpnManagerErrors.Unavailable => ServiceExitCodes.ServiceUnavailable,
@@ -328,7 +328,7 @@ public static class ServiceCommands
         }
         catch (Exception e) when (e is ProfileImportException or ProfileValidationException or ProfileStoreException)
         {
-            err.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            err.WriteLine($"error: {SafeText.Line(e.Message)}");
             return ServiceExitCodes.Usage;
         }
         catch (OperationCanceledException)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Spectre.Console;
 
@@ -34,12 +35,12 @@ internal static class StatusRenderer
             table.AddRow("Traffic out", Markup.Escape($"{st.PacketsOut.ToString("N0", CultureInfo.InvariantCulture)} packets, {Bytes(st.BytesOut)}"));
             table.AddRow("Next rekey", Markup.Escape(st.NextRekeyAt is { } r ? $"in {Duration(r - now)}" : "-"));
         }
-        if (s.Detail is not null) table.AddRow("Note", Markup.Escape(s.Detail));
+        if (s.Detail is not null) table.AddRow("Note", Markup.Escape(SafeText.Line(s.Detail)));
         if (s.Error is { } e)
         {
-            table.AddRow("Error", Markup.Escape($"{e.CodeName} ({e.ClassName})"));
-            table.AddRow("", Markup.Escape(e.Message));
-            if (e.Advice is not null) table.AddRow("Advice", Markup.Escape(e.Advice));
+            table.AddRow("Error", Markup.Escape(SafeText.Line($"{e.CodeName} ({e.ClassName})")));
+            table.AddRow("", Markup.Escape(SafeText.Line(e.Message)));
+            if (e.Advice is not null) table.AddRow("Advice", Markup.Escape(SafeText.Line(e.Advice)));
         }
         if (s.NextRetryAt is { } retry) table.AddRow("Retry", Markup.Escape($"in {Duration(retry - now)}"));
         console.Write(table);
@@ -68,7 +69,7 @@ internal static class StatusRenderer
         if (s.Connection is { } c) parts.Add($"gateway {c.Gateway} ip {string.Join(",", c.VirtualAddresses)}");
         if (s.Error is { } e) parts.Add($"{e.CodeName}: {e.Message}");
         if (s.Detail is not null) parts.Add($"({s.Detail})");
-        return string.Join(' ', parts);
+        return SafeText.Line(string.Join(' ', parts));
     }
 
     public static string Duration(TimeSpan t)

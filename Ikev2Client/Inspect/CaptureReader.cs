@@ -14,8 +14,9 @@ public sealed class CaptureFormatException : Exception
 /// <summary>
 /// Reads classic pcap (microsecond and nanosecond, either byte order) and pcapng (section header, interface
 /// description, enhanced and simple packet blocks; either byte order; several interfaces with their own link
-/// types). Reading stops at the first inconsistency with a <see cref="CaptureFormatException"/> that says where;
-/// frames read before it are kept in <see cref="Frames"/>.
+/// types and timestamp resolutions) from a stream, one frame at a time: memory stays flat however large the file
+/// (at most one block of <see cref="MaxBlockBytes"/> is held). Reading stops at the first inconsistency and
+/// <see cref="Error"/> says where; the frames before it have been returned.
 /// </summary>
 public sealed class CaptureReader
 {
@@ -27,152 +28,280 @@ public sealed class CaptureReader
     public const int LinkTypeIpv6 = 229;
     public const int LinkTypeLinuxSll2 = 276;
 
-    private const int MaxFrame = 256 * 1024;
+    /// <summary>Largest frame accepted (a pcap record or a pcapng packet's captured length).</summary>
+    public const int MaxFrame = 256 * 1024;
+    /// <summary>Largest pcapng block that is read into memory (a packet block with its options); longer blocks of other types are skipped.</summary>
+    public const int MaxBlockBytes = MaxFrame + 64 * 1024;
+    /// <summary>Interface descriptions per pcapng section.</summary>
+    public const int MaxInterfaces = 1024;
 
+    private static readonly ulong MaxTicksSinceEpoch = (ulong)(DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks);
+
+    private readonly Stream _stream;
+    private long _offset;
+    private int _number;
+    private Format _format;
+    private bool _le = true;
+    private bool _nano;
+    private int _pcapLinkType;
+    private readonly List<(int LinkType, byte Resolution)> _interfaces = new();
+
+    private enum Format { Unknown, Pcap, Pcapng, Done }
+
+    /// <summary>A reader over <paramref name="stream"/>, which is read forward only (a pipe will do).</summary>
+    public CaptureReader(Stream stream) => _stream = stream;
+
+    /// <summary>Frames read into memory by <see cref="Read(byte[])"/>.</summary>
     public List<CapturedFrame> Frames { get; } = new();
 
     /// <summary>Set when the file ended early or is corrupt: a message a person can read.</summary>
     public string? Error { get; private set; }
 
+    /// <summary>Frames returned so far.</summary>
+    public int FrameCount => _number;
+
+    /// <summary>Reads a whole capture held in memory into <see cref="Frames"/>.</summary>
     public static CaptureReader Read(byte[] file)
     {
-        var reader = new CaptureReader();
-        try
-        {
-            if (file.Length < 4) throw new CaptureFormatException($"the file has {file.Length} bytes; it is not a pcap or pcapng capture");
-            uint magic = BinaryPrimitives.ReadUInt32LittleEndian(file);
-            switch (magic)
-            {
-                case 0xa1b2c3d4: case 0xd4c3b2a1: case 0xa1b23c4d: case 0x4d3cb2a1:
-                    reader.ReadPcap(file);
-                    break;
-                case 0x0a0d0d0a:
-                    reader.ReadPcapng(file);
-                    break;
-                default:
-                    throw new CaptureFormatException($"unknown file magic 0x{magic:x8}: not a pcap or pcapng capture");
-            }
-        }
-        catch (CaptureFormatException e)
-        {
-            reader.Error = e.Message;
-        }
+        var reader = new CaptureReader(new MemoryStream(file, writable: false));
+        reader.Frames.AddRange(reader.ReadFrames());
         return reader;
     }
 
-    private void ReadPcap(byte[] f)
+    /// <summary>The frames one by one; at a format problem the sequence ends and <see cref="Error"/> is set.</summary>
+    public IEnumerable<CapturedFrame> ReadFrames()
     {
-        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(f);
-        bool le = magic is 0xa1b2c3d4 or 0xa1b23c4d;
-        bool nano = magic is 0xa1b23c4d or 0x4d3cb2a1;
-        if (f.Length < 24) throw new CaptureFormatException("the pcap file header is truncated (24 bytes needed)");
-        int linkType = (int)(U32(f, 20, le) & 0x0fffffff);
-        int offset = 24;
-        int number = 0;
-        while (offset < f.Length)
+        while (true)
         {
-            if (f.Length - offset < 16)
-                throw new CaptureFormatException($"the capture is truncated: a record header at byte {offset} is cut off after frame {number}");
-            uint sec = U32(f, offset, le), frac = U32(f, offset + 4, le), incl = U32(f, offset + 8, le);
-            if (incl > MaxFrame) throw new CaptureFormatException($"record {number + 1} at byte {offset} claims {incl} bytes: the file is corrupt");
-            if (f.Length - offset - 16 < incl)
-                throw new CaptureFormatException($"the capture is truncated: frame {number + 1} needs {incl} bytes but {f.Length - offset - 16} remain");
-            var ts = DateTimeOffset.FromUnixTimeSeconds(sec).AddTicks(nano ? frac / 100 : frac * 10L);
-            Frames.Add(new CapturedFrame(++number, ts, linkType, f.AsSpan(offset + 16, (int)incl).ToArray()));
-            offset += 16 + (int)incl;
+            CapturedFrame? frame;
+            try { frame = Next(); }
+            catch (CaptureFormatException e)
+            {
+                Error = e.Message;
+                _format = Format.Done;
+                yield break;
+            }
+            if (frame is null) yield break;
+            yield return frame;
         }
     }
 
-    private void ReadPcapng(byte[] f)
+    private CapturedFrame? Next()
     {
-        var interfaces = new List<(int LinkType, long TicksPerUnit, bool Divide)>();
-        bool le = true;
-        int offset = 0;
-        int number = 0;
-        while (offset < f.Length)
+        if (_format == Format.Unknown) ReadFileHeader();
+        return _format switch
         {
-            if (f.Length - offset < 12)
-                throw new CaptureFormatException($"the capture is truncated: a block header at byte {offset} is cut off after frame {number}");
-            uint type = BinaryPrimitives.ReadUInt32LittleEndian(f.AsSpan(offset));
+            Format.Pcap => NextPcap(),
+            Format.Pcapng => NextPcapng(),
+            _ => null,
+        };
+    }
+
+    private void ReadFileHeader()
+    {
+        Span<byte> magicBytes = stackalloc byte[4];
+        int n = Fill(magicBytes);
+        if (n < 4) throw new CaptureFormatException($"the file has {n} bytes; it is not a pcap or pcapng capture");
+        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(magicBytes);
+        switch (magic)
+        {
+            case 0xa1b2c3d4: case 0xd4c3b2a1: case 0xa1b23c4d: case 0x4d3cb2a1:
+            {
+                _le = magic is 0xa1b2c3d4 or 0xa1b23c4d;
+                _nano = magic is 0xa1b23c4d or 0x4d3cb2a1;
+                Span<byte> rest = stackalloc byte[20];
+                if (Fill(rest) < 20) throw new CaptureFormatException("the pcap file header is truncated (24 bytes needed)");
+                _pcapLinkType = (int)(U32(rest, 16, _le) & 0x0fffffff);
+                _format = Format.Pcap;
+                break;
+            }
+            case 0x0a0d0d0a:
+                _format = Format.Pcapng;
+                _pendingMagic = magic;
+                break;
+            default:
+                throw new CaptureFormatException($"unknown file magic 0x{magic:x8}: not a pcap or pcapng capture");
+        }
+    }
+
+    private uint? _pendingMagic;
+
+    private CapturedFrame? NextPcap()
+    {
+        Span<byte> header = stackalloc byte[16];
+        long at = _offset;
+        int n = Fill(header);
+        if (n == 0) return null;
+        if (n < 16) throw new CaptureFormatException($"the capture is truncated: a record header at byte {at} is cut off after frame {_number}");
+        uint sec = U32(header, 0, _le), frac = U32(header, 4, _le), incl = U32(header, 8, _le);
+        if (incl > MaxFrame) throw new CaptureFormatException($"record {_number + 1} at byte {at} claims {incl} bytes (more than the {MaxFrame}-byte limit): the file is corrupt");
+        var data = new byte[incl];
+        int got = Fill(data);
+        if (got < incl) throw new CaptureFormatException($"the capture is truncated: frame {_number + 1} needs {incl} bytes but {got} remain");
+        var ts = DateTimeOffset.FromUnixTimeSeconds(sec).AddTicks(_nano ? frac / 100 : frac * 10L);
+        return new CapturedFrame(++_number, ts, _pcapLinkType, data);
+    }
+
+    private CapturedFrame? NextPcapng()
+    {
+        Span<byte> head = stackalloc byte[12];
+        while (true)
+        {
+            long at = _offset;
+            int n;
+            if (_pendingMagic is { } m)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(head, m);
+                _pendingMagic = null;
+                n = 4 + Fill(head[4..]);
+                at = 0;
+            }
+            else n = Fill(head);
+            if (n == 0) return null;
+            if (n < 12) throw new CaptureFormatException($"the capture is truncated: a block header at byte {at} is cut off after frame {_number}");
+            uint type = BinaryPrimitives.ReadUInt32LittleEndian(head);
             if (type == 0x0a0d0d0a)
             {
-                uint bom = BinaryPrimitives.ReadUInt32LittleEndian(f.AsSpan(offset + 8));
-                le = bom switch
+                uint bom = BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
+                _le = bom switch
                 {
                     0x1a2b3c4d => true,
                     0x4d3c2b1a => false,
-                    _ => throw new CaptureFormatException($"section header at byte {offset} has an invalid byte-order magic"),
+                    _ => throw new CaptureFormatException($"section header at byte {at} has an invalid byte-order magic"),
                 };
-                interfaces.Clear();
+                _interfaces.Clear();
             }
-            else type = U32(f, offset, le);
-            uint length = U32(f, offset + 4, le);
-            if (length < 12 || length % 4 != 0 || length > f.Length - offset)
-                throw new CaptureFormatException(length > f.Length - offset
-                    ? $"the capture is truncated: block at byte {offset} needs {length} bytes but {f.Length - offset} remain"
-                    : $"block at byte {offset} has invalid length {length}: the file is corrupt");
-            var body = f.AsSpan(offset + 8, (int)length - 12);
+            else type = U32(head, 0, _le);
+            uint length = U32(head, 4, _le);
+            if (length < 12 || length % 4 != 0) throw new CaptureFormatException($"block at byte {at} has invalid length {length}: the file is corrupt");
+            long rest = length - 12; // the body after the 4 bytes already read, and the trailing length
+            bool wanted = type is 0x0a0d0d0a or 1 or 3 or 6;
+            if (!wanted)
+            {
+                long skipped = Skip(rest);
+                if (skipped < rest) throw Truncated(at, length, 12 + skipped);
+                continue;
+            }
+            if (length > MaxBlockBytes)
+                throw new CaptureFormatException($"block at byte {at} claims {length} bytes (more than the {MaxBlockBytes}-byte limit): the file is corrupt");
+            var block = new byte[length - 8]; // body (from byte 8) and trailing length
+            head[8..12].CopyTo(block);
+            int got = Fill(block.AsSpan(4));
+            if (got < block.Length - 4) throw Truncated(at, length, 12 + got);
+            var body = block.AsSpan(0, block.Length - 4);
             switch (type)
             {
                 case 1: // Interface Description Block
                 {
-                    if (body.Length < 8) throw new CaptureFormatException($"interface description at byte {offset} is too short");
-                    int link = le ? BinaryPrimitives.ReadUInt16LittleEndian(body) : BinaryPrimitives.ReadUInt16BigEndian(body);
-                    var (unit, divide) = ReadTsResolution(body.Slice(8), le);
-                    interfaces.Add((link, unit, divide));
+                    if (body.Length < 8) throw new CaptureFormatException($"interface description at byte {at} is too short");
+                    if (_interfaces.Count >= MaxInterfaces) throw new CaptureFormatException($"more than {MaxInterfaces} interface descriptions in one section (the limit)");
+                    int link = _le ? BinaryPrimitives.ReadUInt16LittleEndian(body) : BinaryPrimitives.ReadUInt16BigEndian(body);
+                    _interfaces.Add((link, ReadTsResolution(body[8..], _le)));
                     break;
                 }
                 case 6: // Enhanced Packet Block
                 {
-                    if (body.Length < 20) throw new CaptureFormatException($"packet block at byte {offset} is too short");
-                    int iface = (int)U32(body, 0, le);
-                    if (iface >= interfaces.Count) throw new CaptureFormatException($"packet block at byte {offset} names interface {iface}, which was not described");
-                    ulong ts = ((ulong)U32(body, 4, le) << 32) | U32(body, 8, le);
-                    uint captured = U32(body, 12, le);
-                    if (captured > body.Length - 20) throw new CaptureFormatException($"packet block at byte {offset} claims {captured} bytes but holds {body.Length - 20}");
-                    var (link, unit, divide) = interfaces[iface];
-                    long ticks = divide ? (long)(ts / (ulong)unit) : (long)ts * unit;
-                    Frames.Add(new CapturedFrame(++number, DateTimeOffset.UnixEpoch.AddTicks(ticks), link, body.Slice(20, (int)captured).ToArray()));
-                    break;
+                    if (body.Length < 20) throw new CaptureFormatException($"packet block at byte {at} is too short");
+                    uint iface = U32(body, 0, _le);
+                    if (iface >= (uint)_interfaces.Count) throw new CaptureFormatException($"packet block at byte {at} names interface {iface}, which was not described");
+                    ulong ts = ((ulong)U32(body, 4, _le) << 32) | U32(body, 8, _le);
+                    uint captured = U32(body, 12, _le);
+                    if (captured > body.Length - 20) throw new CaptureFormatException($"packet block at byte {at} claims {captured} bytes but holds {body.Length - 20}");
+                    var (link, resolution) = _interfaces[(int)iface];
+                    var ticks = Ticks(ts, resolution);
+                    if (ticks > MaxTicksSinceEpoch)
+                        throw new CaptureFormatException($"packet block at byte {at} has timestamp 0x{ts:x16}, past the year 9999: the file is corrupt");
+                    return new CapturedFrame(++_number, DateTimeOffset.UnixEpoch.AddTicks((long)ticks), link, body.Slice(20, (int)captured).ToArray());
                 }
                 case 3: // Simple Packet Block
                 {
-                    if (interfaces.Count == 0) throw new CaptureFormatException($"simple packet block at byte {offset} before any interface description");
-                    if (body.Length < 4) throw new CaptureFormatException($"simple packet block at byte {offset} is too short");
-                    uint orig = U32(body, 0, le);
+                    if (_interfaces.Count == 0) throw new CaptureFormatException($"simple packet block at byte {at} before any interface description");
+                    if (body.Length < 4) throw new CaptureFormatException($"simple packet block at byte {at} is too short");
+                    uint orig = U32(body, 0, _le);
                     int captured = (int)Math.Min(orig, (uint)(body.Length - 4));
-                    Frames.Add(new CapturedFrame(++number, DateTimeOffset.UnixEpoch, interfaces[0].LinkType, body.Slice(4, captured).ToArray()));
-                    break;
+                    return new CapturedFrame(++_number, DateTimeOffset.UnixEpoch, _interfaces[0].LinkType, body.Slice(4, captured).ToArray());
                 }
             }
-            offset += (int)length;
         }
     }
 
-    /// <summary>if_tsresol option (code 9): 10^-n or 2^-n seconds per unit; default microseconds.</summary>
-    private static (long Unit, bool Divide) ReadTsResolution(ReadOnlySpan<byte> options, bool le)
+    private static CaptureFormatException Truncated(long at, uint length, long available) =>
+        new($"the capture is truncated: block at byte {at} needs {length} bytes but {available} remain");
+
+    /// <summary>
+    /// 100-ns ticks of a timestamp in units of the interface's if_tsresol: 10^-n seconds, or 2^-n with the high bit
+    /// set (default 10^-6). Computed in 128 bits, so no resolution or value overflows.
+    /// </summary>
+    internal static ulong Ticks(ulong ts, byte resolution)
+    {
+        int exp = resolution & 0x7f;
+        UInt128 t = ts;
+        if ((resolution & 0x80) != 0)
+            t = t * 10_000_000 >> exp;
+        else if (exp <= 7)
+            t *= Pow10(7 - exp);
+        else
+            t = exp - 7 > 38 ? 0 : t / Pow10(exp - 7);
+        return t > ulong.MaxValue ? ulong.MaxValue : (ulong)t;
+    }
+
+    private static UInt128 Pow10(int n)
+    {
+        UInt128 r = 1;
+        for (int i = 0; i < n; i++) r *= 10;
+        return r;
+    }
+
+    /// <summary>if_tsresol option (code 9); default microseconds (6).</summary>
+    private static byte ReadTsResolution(ReadOnlySpan<byte> options, bool le)
     {
         while (options.Length >= 4)
         {
             int code = le ? BinaryPrimitives.ReadUInt16LittleEndian(options) : BinaryPrimitives.ReadUInt16BigEndian(options);
-            int len = le ? BinaryPrimitives.ReadUInt16LittleEndian(options.Slice(2)) : BinaryPrimitives.ReadUInt16BigEndian(options.Slice(2));
+            int len = le ? BinaryPrimitives.ReadUInt16LittleEndian(options[2..]) : BinaryPrimitives.ReadUInt16BigEndian(options[2..]);
             if (code == 0 || options.Length < 4 + len) break;
-            if (code == 9 && len >= 1)
-            {
-                byte v = options[4];
-                if ((v & 0x80) == 0)
-                {
-                    int exp = v & 0x7f;
-                    // ticks are 100 ns = 10^-7 s
-                    return exp <= 7 ? ((long)Math.Pow(10, 7 - exp), false) : ((long)Math.Pow(10, exp - 7), true);
-                }
-                return (Math.Max(1, (1L << (v & 0x7f)) / 10_000_000), true);
-            }
-            options = options.Slice(4 + ((len + 3) & ~3));
+            if (code == 9 && len >= 1) return options[4];
+            int step = 4 + ((len + 3) & ~3);
+            if (step > options.Length) break;
+            options = options[step..];
         }
-        return (10, false);
+        return 6;
+    }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; the number of bytes read.</summary>
+    private int Fill(Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = _stream.Read(buffer[total..]);
+            if (n == 0) break;
+            total += n;
+        }
+        _offset += total;
+        return total;
+    }
+
+    private long Skip(long count)
+    {
+        if (_stream.CanSeek)
+        {
+            long available = Math.Max(0, Math.Min(count, _stream.Length - _stream.Position));
+            _stream.Seek(available, SeekOrigin.Current);
+            _offset += available;
+            return available;
+        }
+        Span<byte> sink = stackalloc byte[4096];
+        long skipped = 0;
+        while (skipped < count)
+        {
+            int n = Fill(sink[..(int)Math.Min(sink.Length, count - skipped)]);
+            if (n == 0) break;
+            skipped += n;
+        }
+        return skipped;
     }
 
     private static uint U32(ReadOnlySpan<byte> b, int at, bool le) =>
-        le ? BinaryPrimitives.ReadUInt32LittleEndian(b.Slice(at)) : BinaryPrimitives.ReadUInt32BigEndian(b.Slice(at));
+        le ? BinaryPrimitives.ReadUInt32LittleEndian(b[at..]) : BinaryPrimitives.ReadUInt32BigEndian(b[at..]);
 }

@@ -8,9 +8,17 @@ namespace Ikev2Client.Inspect;
 /// Walks a capture: classifies UDP 500/4500 datagrams, decodes IKE messages into payload trees, remembers the
 /// algorithms each IKE SA negotiated (IKE_SA_INIT response, or an IKE rekey in CREATE_CHILD_SA), and with keys
 /// decrypts SK payloads and reassembles SKF fragments. A wrong key shows as an integrity failure on that message.
+/// Frames are streamed: each packet is handed on as soon as it is decoded, and the state kept between packets is
+/// bounded (<see cref="MaxTrackedSas"/>, <see cref="MaxPendingReassemblies"/>), so memory does not grow with the
+/// capture.
 /// </summary>
 public sealed class IkeInspector
 {
+    /// <summary>IKE SAs whose algorithms (and pending IKE rekeys) are remembered; the oldest is forgotten first.</summary>
+    public const int MaxTrackedSas = 4096;
+    /// <summary>Fragmented messages being reassembled at once.</summary>
+    public const int MaxPendingReassemblies = 64;
+
     private readonly Dictionary<(ulong, ulong), IkeSaSecrets> _keys;
     private readonly Dictionary<(ulong, ulong), (IIkeEncryption Encr, IIkeIntegrity? Integ)> _algorithms = new();
     private readonly Dictionary<(ulong, ulong, uint, bool), FragmentReassembler> _reassembly = new();
@@ -19,32 +27,54 @@ public sealed class IkeInspector
     public IkeInspector(IEnumerable<IkeSaSecrets>? keys = null) =>
         _keys = (keys ?? Enumerable.Empty<IkeSaSecrets>()).GroupBy(k => (k.SpiI, k.SpiR)).ToDictionary(g => g.Key, g => g.First());
 
+    /// <summary>Inspects a capture held in memory and collects every packet in the report.</summary>
     public InspectReport Inspect(string fileName, byte[] capture)
     {
-        var reader = CaptureReader.Read(capture);
-        var report = new InspectReport { File = fileName, Frames = reader.Frames.Count, CaptureError = reader.Error };
-        foreach (var frame in reader.Frames)
-        {
-            var packet = PacketDecoder.Decode(frame);
-            if (packet == null) continue;
-            var entry = new InspectedPacket
-            {
-                Frame = frame.Number,
-                Time = frame.Timestamp,
-                Source = packet.Source.ToString(),
-                Destination = packet.Destination.ToString(),
-                Kind = packet.Kind switch { PacketKind.Ike => "IKE", PacketKind.Esp => "ESP", PacketKind.NatKeepalive => "NAT-keepalive", _ => "other" },
-                Length = packet.Payload.Length,
-            };
-            if (packet.Esp is var (spi, seq))
-            {
-                entry.EspSpi = spi.ToString("x8");
-                entry.EspSequence = seq;
-            }
-            if (packet.Kind == PacketKind.Ike) InspectIke(packet.Payload, entry);
-            report.Packets.Add(entry);
-        }
+        var report = new InspectReport { File = fileName };
+        var (frames, error) = Inspect(new MemoryStream(capture, writable: false), report.Packets.Add);
+        report.Frames = frames;
+        report.CaptureError = error;
         return report;
+    }
+
+    /// <summary>
+    /// Streams a capture: <paramref name="onPacket"/> gets each IKE, ESP or NAT-keepalive packet as it is decoded.
+    /// Returns the number of frames read and, when the capture is truncated or corrupt, what is wrong with it.
+    /// </summary>
+    public (int Frames, string? Error) Inspect(Stream capture, Action<InspectedPacket> onPacket)
+    {
+        var reader = new CaptureReader(capture);
+        foreach (var frame in reader.ReadFrames())
+            if (InspectFrame(frame) is { } entry) onPacket(entry);
+        return (reader.FrameCount, reader.Error);
+    }
+
+    private InspectedPacket? InspectFrame(CapturedFrame frame)
+    {
+        var packet = PacketDecoder.Decode(frame);
+        if (packet == null) return null;
+        var entry = new InspectedPacket
+        {
+            Frame = frame.Number,
+            Time = frame.Timestamp,
+            Source = packet.Source.ToString(),
+            Destination = packet.Destination.ToString(),
+            Kind = packet.Kind switch { PacketKind.Ike => "IKE", PacketKind.Esp => "ESP", PacketKind.NatKeepalive => "NAT-keepalive", _ => "other" },
+            Length = packet.Payload.Length,
+        };
+        if (packet.Esp is var (spi, seq))
+        {
+            entry.EspSpi = spi.ToString("x8");
+            entry.EspSequence = seq;
+        }
+        if (packet.Kind == PacketKind.Ike) InspectIke(packet.Payload, entry);
+        return entry;
+    }
+
+    /// <summary>Makes room for one more entry by forgetting the oldest (dictionaries enumerate in insertion order until a removal).</summary>
+    private static void Bound<TKey, TValue>(Dictionary<TKey, TValue> map, int max) where TKey : notnull
+    {
+        while (map.Count >= max) map.Remove(map.Keys.First());
     }
 
     private void InspectIke(byte[] datagram, InspectedPacket entry)
@@ -93,7 +123,11 @@ public sealed class IkeInspector
                     return;
                 }
                 var key = (m.SpiI, m.SpiR, m.MessageId, m.IsResponse);
-                if (!_reassembly.TryGetValue(key, out var r)) _reassembly[key] = r = new FragmentReassembler();
+                if (!_reassembly.TryGetValue(key, out var r))
+                {
+                    Bound(_reassembly, MaxPendingReassemblies);
+                    _reassembly[key] = r = new FragmentReassembler();
+                }
                 var status = r.Add(m.Header, skf!, part!, out var plain, out var first, out var reason);
                 if (status != FragmentReassembler.Status.Complete)
                 {
@@ -126,7 +160,11 @@ public sealed class IkeInspector
         var proposal = inner.Get<SaPayload>()?.Proposals.FirstOrDefault(p => p.ProtocolId == ProtocolId.Ike);
         if (proposal == null) return;
         var key = (outer.SpiI, outer.SpiR, outer.MessageId);
-        if (!outer.IsResponse) _pendingIkeRekey[key] = proposal;
+        if (!outer.IsResponse)
+        {
+            if (!_pendingIkeRekey.ContainsKey(key)) Bound(_pendingIkeRekey, MaxTrackedSas);
+            _pendingIkeRekey[key] = proposal;
+        }
         else if (_pendingIkeRekey.Remove(key, out var request))
             Remember((request.SpiValue, proposal.SpiValue), proposal); // the rekey's requester is the new SA's initiator
     }
@@ -140,6 +178,7 @@ public sealed class IkeInspector
         if (integT != null && integT.Id != 0) CryptoRegistry.TryGetIntegrity((IntegId)integT.Id, out integ);
         if (encr.IsAead) integ = null;
         else if (integ == null) return; // a normal cipher without a usable integrity algorithm can't be checked
+        if (!_algorithms.ContainsKey(spis)) Bound(_algorithms, MaxTrackedSas);
         _algorithms[spis] = (encr, integ);
     }
 

@@ -27,28 +27,38 @@ public sealed class KeyFileException : Exception
 /// </summary>
 public static class KeyTable
 {
+    /// <summary>Largest key file read.</summary>
+    public const int MaxFileBytes = 1024 * 1024;
+    /// <summary>IKE SAs in one key file.</summary>
+    public const int MaxEntries = 4096;
+
     public static List<IkeSaSecrets> Parse(string text)
     {
+        if (text.Length > MaxFileBytes) throw new KeyFileException($"the key file has {text.Length} characters; the limit is {MaxFileBytes}");
         var trimmed = text.TrimStart();
-        return trimmed.StartsWith('{') || trimmed.StartsWith('[') ? ParseJson(text) : ParseWireshark(text);
+        var list = trimmed.StartsWith('{') || trimmed.StartsWith('[') ? ParseJson(text) : ParseWireshark(text);
+        if (list.Count > MaxEntries) throw new KeyFileException($"the key file has {list.Count} entries; the limit is {MaxEntries}");
+        return list;
     }
 
     private static List<IkeSaSecrets> ParseJson(string text)
     {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(text); }
-        catch (JsonException e) { throw new KeyFileException($"the key file is not valid JSON (line {e.LineNumber + 1}): {e.Message.Split('.')[0]}"); }
-        using (doc)
+        // The same strict reading as profiles: UTF-8, decodable strings, no repeated keys, bounded depth and size.
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+        if (Profiles.JsonInput.Validate(utf8) is { } error) throw new KeyFileException($"the key file is not valid JSON: {error}");
+        using var doc = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = Profiles.ProfileLimits.MaxJsonDepth + 1, AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        var list = new List<IkeSaSecrets>();
+        if (doc.RootElement.ValueKind == JsonValueKind.Array)
         {
-            var list = new List<IkeSaSecrets>();
-            if (doc.RootElement.ValueKind == JsonValueKind.Array)
+            int i = 0;
+            foreach (var e in doc.RootElement.EnumerateArray())
             {
-                int i = 0;
-                foreach (var e in doc.RootElement.EnumerateArray()) list.Add(FromJson(e, $"entry {++i}"));
+                if (++i > MaxEntries) throw new KeyFileException($"the key file has more than {MaxEntries} entries (the limit)");
+                list.Add(FromJson(e, $"entry {i}"));
             }
-            else list.Add(FromJson(doc.RootElement, "the key object"));
-            return list;
         }
+        else list.Add(FromJson(doc.RootElement, "the key object"));
+        return list;
     }
 
     private static IkeSaSecrets FromJson(JsonElement e, string where)
@@ -76,6 +86,7 @@ public static class KeyTable
             lineNo++;
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#')) continue;
+            if (list.Count >= MaxEntries) throw new KeyFileException($"the key file has more than {MaxEntries} entries (the limit)");
             var f = SplitCsv(line);
             if (f.Count < 4) throw new KeyFileException($"line {lineNo} of the key table has {f.Count} fields; expected SPIi,SPIr,SK_ei,SK_er,encryption,SK_ai,SK_ar,integrity");
             var where = $"line {lineNo}";

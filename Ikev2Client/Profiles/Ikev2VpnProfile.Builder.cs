@@ -71,6 +71,10 @@ public sealed partial class Ikev2VpnProfile
         internal bool Lockdown { get; set; }
         internal int? NatKeepaliveSeconds { get; set; }
         internal int? DpdSeconds { get; set; }
+        /// <summary>Where the PKCS#12 came from, as the source file names it (<c>local.p12</c>), for import errors.</summary>
+        internal string Pkcs12Field { get; set; } = "pkcs12";
+        /// <summary>The PKCS#12 and password <see cref="Pkcs12Reader.Open"/> already opened (so validation does not repeat the key derivation).</summary>
+        internal (byte[] Data, string Password)? Pkcs12Opened { get; set; }
 
         /// <summary>Display and store name.</summary>
         public Builder SetName(string name) { Name = name; return this; }

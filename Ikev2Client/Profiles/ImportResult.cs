@@ -11,11 +11,44 @@ public enum ImportNoteKind
     DefaultApplied,
 }
 
-/// <summary>One remark from an importer: the source key (as spelled in the file) and what happened.</summary>
+/// <summary>One remark from an importer: the source key (as spelled in the file) and what happened. Both are made
+/// safe to print (<see cref="SafeText"/>): keys come from the file.</summary>
 public sealed record ImportNote(ImportNoteKind Kind, string Key, string Message)
 {
+    /// <summary>The key as spelled in the file, escaped and cut to 128 characters.</summary>
+    public string Key { get; init; } = SafeText.Clip(Key, 128);
+
+    /// <summary>What happened, one safe line.</summary>
+    public string Message { get; init; } = SafeText.Line(Message, 512);
+
     /// <inheritdoc />
     public override string ToString() => $"{Kind}: {Key}: {Message}";
+}
+
+/// <summary>
+/// The notes of one import, at most <see cref="ProfileLimits.MaxNotes"/>: a file with a million unknown keys gives
+/// 99 notes and one that counts the rest, not a million.
+/// </summary>
+internal sealed class ImportNotes
+{
+    private readonly List<ImportNote> _notes = [];
+    private int _dropped;
+
+    public void Add(ImportNote note)
+    {
+        if (_notes.Count < ProfileLimits.MaxNotes - 1) _notes.Add(note);
+        else _dropped++;
+    }
+
+    public int Count => _notes.Count + _dropped;
+
+    public IReadOnlyList<ImportNote> ToList()
+    {
+        var list = new List<ImportNote>(_notes);
+        if (_dropped == 1) list.Add(new ImportNote(ImportNoteKind.Ignored, "(more)", "1 more note not shown"));
+        else if (_dropped > 1) list.Add(new ImportNote(ImportNoteKind.Ignored, "(more)", $"{_dropped} more notes not shown (at most {ProfileLimits.MaxNotes} are kept)"));
+        return list;
+    }
 }
 
 /// <summary>An imported profile plus every remark about what was dropped or defaulted.</summary>
@@ -36,15 +69,16 @@ public enum ProfileFormat
     WindowsProfileXml,
 }
 
-/// <summary>Thrown when a file cannot be imported; the message is one line, never contains a secret.</summary>
+/// <summary>Thrown when a file cannot be imported; the message is one safe line (<see cref="SafeText.Line"/>), never
+/// contains a secret.</summary>
 public sealed class ProfileImportException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    public ProfileImportException(string message) : base(message) { }
+    public ProfileImportException(string message) : base(SafeText.Line(message)) { }
 
     /// <summary>Creates the exception for an invalid resulting profile.</summary>
     public ProfileImportException(string message, IReadOnlyList<ProfileProblem> problems)
-        : base(message + ": " + string.Join("; ", problems))
+        : base(SafeText.Line(message + ": " + string.Join("; ", problems)))
     {
         Problems = problems;
     }

@@ -46,8 +46,8 @@ public static class IpSecAlgorithmNames
     {
         foreach (var n in names)
         {
-            if (n is HmacMd5 or HmacSha1) yield return $"'{n}' is not allowed for IKEv2 VPN profiles";
-            else if (!Ciphers.Contains(n) && !Auths.Contains(n) && !Aeads.Contains(n)) yield return $"unknown algorithm '{n}'";
+            if (n is HmacMd5 or HmacSha1) yield return $"{SafeText.Quote(n)} is not allowed for IKEv2 VPN profiles";
+            else if (!Ciphers.Contains(n) && !Auths.Contains(n) && !Aeads.Contains(n)) yield return $"unknown algorithm {SafeText.Quote(n)}";
         }
         bool aead = names.Any(Aeads.Contains);
         bool normal = names.Any(Ciphers.Contains) && names.Any(n => Auths.Contains(n) && n is not HmacMd5 and not HmacSha1);

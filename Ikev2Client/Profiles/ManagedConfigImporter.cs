@@ -23,7 +23,7 @@ public static class ManagedConfigImporter
     public static ImportResult Import(ReadOnlySpan<byte> utf8, ImportOptions? options = null)
     {
         var root = LenientJson.ParseObject(utf8, Format);
-        var notes = new List<ImportNote>();
+        var notes = new ImportNotes();
         bool alwaysOn = false, lockdown = false;
         var config = root;
         if (root["applications"] is JsonArray applications)
@@ -37,7 +37,8 @@ public static class ManagedConfigImporter
                 alwaysOn = true;
                 lockdown = LenientJson.Bool(aov, "lockdownEnabled", "alwaysOnVpnPackage.") ?? false;
             }
-            config = LenientJson.Object(app, "managedConfiguration", "applications[].")!;
+            config = LenientJson.Object(app, "managedConfiguration", "applications[].")
+                     ?? throw new ProfileImportException($"{Format}: the application {SafeText.Quote(package)} in the policy has no managedConfiguration");
         }
         else if (LenientJson.Object(root, "managedConfiguration") is { } mc) config = mc;
 
@@ -51,7 +52,7 @@ public static class ManagedConfigImporter
             if (valid.Count == 0) throw new ProfileImportException($"{Format}: managed_profiles has no profile with a valid _uuid");
             profile = valid.FirstOrDefault(p => p["_uuid"]?.ToString() == preferred) ?? valid[0];
             foreach (var other in valid.Where(p => p != profile))
-                notes.Add(new(ImportNoteKind.Ignored, "managed_profiles", $"profile '{other["name"]}' not imported (one profile per import)"));
+                notes.Add(new(ImportNoteKind.Ignored, "managed_profiles", $"profile {SafeText.Quote(other["name"]?.ToString())} not imported (one profile per import)"));
         }
         else if (config["_uuid"] is not null || config["vpn_type"] is not null)
         {
@@ -66,21 +67,21 @@ public static class ManagedConfigImporter
         return ImportBuild.Finish(b, notes, ProfileFormat.AndroidManagedConfiguration, options, Format);
     }
 
-    private static Ikev2VpnProfile.Builder ReadProfile(JsonObject p, List<ImportNote> notes)
+    private static Ikev2VpnProfile.Builder ReadProfile(JsonObject p, ImportNotes notes)
     {
         var name = LenientJson.String(p, "name") ?? throw new ProfileImportException($"{Format}: name is missing");
         var remote = LenientJson.Object(p, "remote") ?? throw new ProfileImportException($"{Format}: remote is missing");
         var local = LenientJson.Object(p, "local") ?? new JsonObject();
         var gateway = LenientJson.String(remote, "gateway", "remote.") ?? throw new ProfileImportException($"{Format}: remote.gateway is missing");
         var b = new Ikev2VpnProfile.Builder { Name = ProfileName.Sanitize(name), ServerAddr = gateway };
-        if (b.Name != name) notes.Add(new(ImportNoteKind.DefaultApplied, "name", $"renamed to '{b.Name}' to make a valid profile name"));
+        if (b.Name != name) notes.Add(new(ImportNoteKind.DefaultApplied, "name", $"renamed to {SafeText.Quote(b.Name)} to make a valid profile name"));
         var port = LenientJson.Int(remote, "port", "remote.");
         b.ServerPort = port is >= 1 and <= 65535 ? port.Value : Ikev2VpnProfile.DefaultServerPort;
         b.RemoteIdentity = LenientJson.String(remote, "remote_id", "remote.");
         if (LenientJson.String(remote, "certificate", "remote.") is { } certText)
         {
-            var der = CertificateText.TryBase64(certText) ?? throw new ProfileImportException($"{Format}: remote.certificate is not valid base64");
-            b.ServerRootCaCert = CertificateText.TryCertificate(der) ?? throw new ProfileImportException($"{Format}: remote.certificate is not a certificate");
+            var der = CertificateText.RequireBase64(certText, $"{Format}: remote.certificate", ProfileLimits.MaxCertificateBytes);
+            b.ServerRootCaCert = CertificateText.RequireCertificate(der, $"{Format}: remote.certificate");
         }
         if (LenientJson.Bool(remote, "remote_cert_req", "remote.") != true)
             notes.Add(new(ImportNoteKind.Ignored, "remote.remote_cert_req", "absent or false (the strongSwan app then sends no CERTREQ); this client always sends CERTREQ"));
@@ -100,12 +101,13 @@ public static class ManagedConfigImporter
         {
             if (LenientJson.String(local, "user_certificate", "local.") is { } p12)
             {
-                b.Pkcs12 = CertificateText.TryBase64(p12) ?? throw new ProfileImportException($"{Format}: local.user_certificate is not valid base64");
+                b.Pkcs12 = CertificateText.RequireBase64(p12, $"{Format}: local.user_certificate", ProfileLimits.MaxPkcs12Bytes);
+                b.Pkcs12Field = "local.user_certificate";
                 b.Pkcs12Password = LenientJson.String(local, "user_certificate_password", "local.");
             }
             else if (LenientJson.String(local, "user_certificate_alias", "local.") is not null)
                 throw new ProfileImportException($"{Format}: local.user_certificate_alias refers to an Android KeyChain alias, which cannot be used here; deliver user_certificate instead");
-            else throw new ProfileImportException($"{Format}: vpn_type {type} needs local.user_certificate");
+            else throw new ProfileImportException($"{Format}: vpn_type {SafeText.Quote(type)} needs local.user_certificate");
         }
         if (LenientJson.Bool(local, "local_rsa_pss", "local.") == true)
             notes.Add(new(ImportNoteKind.Unsupported, "local.local_rsa_pss", "RSASSA-PSS is not selectable; the signature scheme is negotiated"));

@@ -23,7 +23,7 @@ public static class MobileconfigImporter
     /// <summary>Imports a .mobileconfig (XML plist or CMS-signed).</summary>
     public static ImportResult Import(byte[] content, ImportOptions? options = null)
     {
-        var notes = new List<ImportNote>();
+        var notes = new ImportNotes();
         var xml = content;
         if (CmsUnwrapper.LooksLikeCms(content))
         {
@@ -40,9 +40,9 @@ public static class MobileconfigImporter
         var vpns = payloads.Where(p => Str(p, "PayloadType") == "com.apple.vpn.managed").ToList();
         if (vpns.Count == 0) throw new ProfileImportException($"{Format}: no com.apple.vpn.managed payload");
         var vpn = vpns.FirstOrDefault(v => Str(v, "VPNType") is "IKEv2" or "AlwaysOn")
-                  ?? throw new ProfileImportException($"{Format}: VPNType '{Str(vpns[0], "VPNType")}' is not IKEv2");
+                  ?? throw new ProfileImportException($"{Format}: VPNType {SafeText.Quote(Str(vpns[0], "VPNType"))} is not IKEv2");
         foreach (var other in vpns.Where(v => v != vpn))
-            notes.Add(new(ImportNoteKind.Ignored, "PayloadContent", $"VPN payload '{Str(other, "UserDefinedName")}' not imported (one profile per import)"));
+            notes.Add(new(ImportNoteKind.Ignored, "PayloadContent", $"VPN payload {SafeText.Quote(Str(other, "UserDefinedName"))} not imported (one profile per import)"));
 
         var b = new Ikev2VpnProfile.Builder();
         Dictionary<string, object> ike;
@@ -59,7 +59,7 @@ public static class MobileconfigImporter
 
         var name = Str(vpn, "UserDefinedName") ?? Str(vpn, "PayloadDisplayName") ?? Str(top, "PayloadDisplayName") ?? "imported";
         b.Name = ProfileName.Sanitize(name);
-        if (b.Name != name) notes.Add(new(ImportNoteKind.DefaultApplied, "UserDefinedName", $"renamed to '{b.Name}' to make a valid profile name"));
+        if (b.Name != name) notes.Add(new(ImportNoteKind.DefaultApplied, "UserDefinedName", $"renamed to {SafeText.Quote(b.Name)} to make a valid profile name"));
         b.ServerAddr = Str(ike, "RemoteAddress") ?? throw new ProfileImportException($"{Format}: IKEv2.RemoteAddress is missing");
         b.RemoteIdentity = Str(ike, "RemoteIdentifier");
         if (b.RemoteIdentity is null) notes.Add(new(ImportNoteKind.DefaultApplied, "RemoteIdentifier", "missing; the server address is used"));
@@ -73,7 +73,7 @@ public static class MobileconfigImporter
         return ImportBuild.Finish(b, notes, ProfileFormat.Mobileconfig, options, Format);
     }
 
-    private static void MapAuth(Dictionary<string, object> ike, List<Dictionary<string, object>> payloads, Ikev2VpnProfile.Builder b, List<ImportNote> notes)
+    private static void MapAuth(Dictionary<string, object> ike, List<Dictionary<string, object>> payloads, Ikev2VpnProfile.Builder b, ImportNotes notes)
     {
         var method = Str(ike, "AuthenticationMethod") ?? "None";
         var eap = Bool(ike, "ExtendedAuthEnabled");
@@ -94,7 +94,7 @@ public static class MobileconfigImporter
             return;
         }
         if (method is not ("Certificate" or "None"))
-            throw new ProfileImportException($"{Format}: AuthenticationMethod '{method}' is not None, SharedSecret or Certificate");
+            throw new ProfileImportException($"{Format}: AuthenticationMethod {SafeText.Quote(method)} is not None, SharedSecret or Certificate");
         var useTls = certUuid is not null && Str(ike, "AuthName") is null;
         if (method == "None")
         {
@@ -115,21 +115,24 @@ public static class MobileconfigImporter
     {
         if (uuid is null) throw new ProfileImportException($"{Format}: certificate authentication needs IKEv2.PayloadCertificateUUID");
         var p12 = payloads.FirstOrDefault(p => string.Equals(Str(p, "PayloadUUID"), uuid, StringComparison.OrdinalIgnoreCase))
-                  ?? throw new ProfileImportException($"{Format}: PayloadCertificateUUID {uuid} does not name a payload in this profile");
+                  ?? throw new ProfileImportException($"{Format}: PayloadCertificateUUID {SafeText.Quote(uuid)} does not name a payload in this profile");
         if (Str(p12, "PayloadType") != "com.apple.security.pkcs12")
-            throw new ProfileImportException($"{Format}: PayloadCertificateUUID names a {Str(p12, "PayloadType")} payload; only com.apple.security.pkcs12 is supported");
+            throw new ProfileImportException($"{Format}: PayloadCertificateUUID names a {SafeText.Quote(Str(p12, "PayloadType"))} payload; only com.apple.security.pkcs12 is supported");
         b.Pkcs12 = p12.GetValueOrDefault("PayloadContent") as byte[] ?? throw new ProfileImportException($"{Format}: the pkcs12 payload has no data");
+        if (b.Pkcs12.Length > ProfileLimits.MaxPkcs12Bytes)
+            throw new ProfileImportException($"{Format}: the pkcs12 payload is {b.Pkcs12.Length} bytes; the limit is {ProfileLimits.MaxPkcs12Bytes} bytes");
+        b.Pkcs12Field = "the com.apple.security.pkcs12 payload's PayloadContent";
         b.Pkcs12Password = Str(p12, "Password");
     }
 
-    private static X509Certificate2? FindRoot(List<Dictionary<string, object>> payloads, string? issuerCn, List<ImportNote> notes)
+    private static X509Certificate2? FindRoot(List<Dictionary<string, object>> payloads, string? issuerCn, ImportNotes notes)
     {
         var roots = new List<X509Certificate2>();
         foreach (var p in payloads.Where(p => Str(p, "PayloadType") is "com.apple.security.root" or "com.apple.security.pem" or "com.apple.security.pkcs1"))
         {
-            var data = p.GetValueOrDefault("PayloadContent") as byte[];
-            var cert = data is null ? null : CertificateText.TryCertificate(data);
-            roots.Add(cert ?? throw new ProfileImportException($"{Format}: certificate payload '{Str(p, "PayloadDisplayName")}' does not hold a DER or PEM certificate"));
+            var what = $"{Format}: certificate payload {SafeText.Quote(Str(p, "PayloadDisplayName"))}";
+            var data = p.GetValueOrDefault("PayloadContent") as byte[] ?? throw new ProfileImportException($"{what} has no data");
+            roots.Add(CertificateText.RequireCertificate(data, what));
         }
         if (roots.Count == 0) return null;
         var match = issuerCn is null ? null : roots.FirstOrDefault(r => r.GetNameInfo(X509NameType.SimpleName, false) == issuerCn);
@@ -138,7 +141,7 @@ public static class MobileconfigImporter
         return roots[0];
     }
 
-    private static void MapProposals(Dictionary<string, object> ike, Ikev2VpnProfile.Builder b, List<ImportNote> notes)
+    private static void MapProposals(Dictionary<string, object> ike, Ikev2VpnProfile.Builder b, ImportNotes notes)
     {
         var ikeSa = Dict(ike, "IKESecurityAssociationParameters");
         var childSa = Dict(ike, "ChildSecurityAssociationParameters") ?? ikeSa;
@@ -147,7 +150,7 @@ public static class MobileconfigImporter
             b.EspProposal = SaToProposal(childSa, isEsp: true, pfs: Bool(ike, "EnablePFS"), "ChildSecurityAssociationParameters", notes);
     }
 
-    private static string SaToProposal(Dictionary<string, object> sa, bool isEsp, bool pfs, string key, List<ImportNote> notes)
+    private static string SaToProposal(Dictionary<string, object> sa, bool isEsp, bool pfs, string key, ImportNotes notes)
     {
         var enc = Str(sa, "EncryptionAlgorithm") ?? "AES-256";
         var integ = Str(sa, "IntegrityAlgorithm") ?? "SHA2-256";
@@ -156,12 +159,12 @@ public static class MobileconfigImporter
         {
             "DES" => "des", "3DES" => "3des", "AES-128" => "aes128", "AES-256" => "aes256", "AES-128-GCM" => "aes128gcm16",
             "AES-256-GCM" => "aes256gcm16", "ChaCha20Poly1305" => "chacha20poly1305",
-            _ => throw new ProfileImportException($"{Format}: {key}.EncryptionAlgorithm '{enc}' is unknown"),
+            _ => throw new ProfileImportException($"{Format}: {key}.EncryptionAlgorithm {SafeText.Quote(enc)} is unknown"),
         };
         var integKw = integ switch
         {
             "SHA1-96" => "sha1", "SHA1-160" => "sha1_160", "SHA2-256" => "sha256", "SHA2-384" => "sha384", "SHA2-512" => "sha512",
-            _ => throw new ProfileImportException($"{Format}: {key}.IntegrityAlgorithm '{integ}' is unknown"),
+            _ => throw new ProfileImportException($"{Format}: {key}.IntegrityAlgorithm {SafeText.Quote(integ)} is unknown"),
         };
         var groupKw = group switch
         {
@@ -180,7 +183,7 @@ public static class MobileconfigImporter
         return string.Join('-', parts.Where(p => p is not null));
     }
 
-    private static void MapOther(Dictionary<string, object> ike, Dictionary<string, object> vpn, Ikev2VpnProfile.Builder b, List<ImportNote> notes)
+    private static void MapOther(Dictionary<string, object> ike, Dictionary<string, object> vpn, Ikev2VpnProfile.Builder b, ImportNotes notes)
     {
         switch (Str(ike, "DeadPeerDetectionRate"))
         {
@@ -189,7 +192,7 @@ public static class MobileconfigImporter
             case "Low": b.DpdSeconds = 1800; break;
             case "Medium": b.DpdSeconds = 600; break;
             case "High": b.DpdSeconds = 60; break;
-            case var other: notes.Add(new(ImportNoteKind.DefaultApplied, "DeadPeerDetectionRate", $"unknown value '{other}'; default used")); break;
+            case var other: notes.Add(new(ImportNoteKind.DefaultApplied, "DeadPeerDetectionRate", $"unknown value {SafeText.Quote(other)}; default used")); break;
         }
         if (Int(ike, "NATKeepAliveInterval") is { } ka)
         {
@@ -213,7 +216,7 @@ public static class MobileconfigImporter
             var https = Bool(proxies, "HTTPSEnable");
             var host = https ? Str(proxies, "HTTPSProxy") : Str(proxies, "HTTPProxy");
             if ((https || Bool(proxies, "HTTPEnable")) && host is not null)
-                b.Proxy = new ProxyInfo(host, (int)(Int(proxies, https ? "HTTPSPort" : "HTTPPort") ?? ProxyInfo.DefaultPort),
+                b.Proxy = new ProxyInfo(host, (int)Math.Clamp(Int(proxies, https ? "HTTPSPort" : "HTTPPort") ?? ProxyInfo.DefaultPort, -1, 65536), // out of range stays out of range
                     (proxies.GetValueOrDefault("ExceptionsList") as List<object> ?? []).OfType<string>().ToList());
             if (Bool(proxies, "ProxyAutoConfigEnable")) notes.Add(new(ImportNoteKind.Unsupported, "Proxies.ProxyAutoConfigEnable", "PAC proxies are not supported"));
         }

@@ -91,76 +91,72 @@ public static class NativeProfileJson
     /// <summary>Reads a native profile file; unknown keys become Ignored notes.</summary>
     public static ImportResult Import(ReadOnlySpan<byte> utf8, ImportOptions? options = null)
     {
-        var o = LenientJson.ParseObject(utf8, "profile JSON");
-        var notes = new List<ImportNote>();
+        var o = JsonInput.ParseObject(utf8, "profile JSON");
+        var notes = new ImportNotes();
         var b = ReadBuilder(o, notes);
         return ImportBuild.Finish(b, notes, ProfileFormat.Native, options, "profile JSON");
     }
 
-    /// <summary>Reads a JSON object into an unvalidated builder.</summary>
-    internal static Ikev2VpnProfile.Builder ReadBuilder(JsonObject o, List<ImportNote> notes)
+    /// <summary>Reads a JSON object into an unvalidated builder; every value must have its JSON type (no coercion).</summary>
+    internal static Ikev2VpnProfile.Builder ReadBuilder(JsonObject o, ImportNotes notes)
     {
         foreach (var (k, _) in o)
             if (!KnownKeys.Contains(k)) notes.Add(new(ImportNoteKind.Ignored, k, "unknown key"));
         var b = new Ikev2VpnProfile.Builder
         {
-            Name = LenientJson.String(o, "name"),
-            ServerAddr = LenientJson.String(o, "serverAddr"),
-            ServerPort = LenientJson.Int(o, "serverPort") ?? Ikev2VpnProfile.DefaultServerPort,
-            UserIdentity = LenientJson.String(o, "userIdentity"),
-            RemoteIdentity = LenientJson.String(o, "remoteIdentity"),
-            Username = LenientJson.String(o, "username"),
-            Password = LenientJson.String(o, "password"),
-            IkeProposal = LenientJson.String(o, "ikeProposal"),
-            EspProposal = LenientJson.String(o, "espProposal"),
-            AllowedAlgorithms = LenientJson.List(o, "allowedAlgorithms"),
-            MaxMtu = LenientJson.Int(o, "maxMtu") ?? Ikev2VpnProfile.DefaultMaxMtu,
-            IsBypassable = LenientJson.Bool(o, "bypassable") ?? false,
-            IsMetered = LenientJson.Bool(o, "metered") ?? true,
-            LocalRoutesExcluded = LenientJson.Bool(o, "localRoutesExcluded") ?? false,
-            AutomaticNattKeepaliveTimerEnabled = LenientJson.Bool(o, "automaticNattKeepaliveTimerEnabled") ?? false,
-            AutomaticIpVersionSelectionEnabled = LenientJson.Bool(o, "automaticIpVersionSelectionEnabled") ?? false,
-            RequiresInternetValidation = LenientJson.Bool(o, "requiresInternetValidation") ?? false,
-            DnsServers = LenientJson.List(o, "dnsServers") ?? [],
-            AllowedApps = LenientJson.List(o, "allowedApps") ?? [],
-            DisallowedApps = LenientJson.List(o, "disallowedApps") ?? [],
-            AlwaysOn = LenientJson.Bool(o, "alwaysOn") ?? false,
-            Lockdown = LenientJson.Bool(o, "lockdown") ?? false,
-            NatKeepaliveSeconds = LenientJson.Int(o, "natKeepaliveSeconds"),
-            DpdSeconds = LenientJson.Int(o, "dpdSeconds"),
-            Pkcs12Password = LenientJson.String(o, "pkcs12Password"),
+            Name = StrictJson.String(o, "name"),
+            ServerAddr = StrictJson.String(o, "serverAddr"),
+            ServerPort = StrictJson.Int(o, "serverPort") ?? Ikev2VpnProfile.DefaultServerPort,
+            UserIdentity = StrictJson.String(o, "userIdentity"),
+            RemoteIdentity = StrictJson.String(o, "remoteIdentity"),
+            Username = StrictJson.String(o, "username"),
+            Password = StrictJson.String(o, "password"),
+            IkeProposal = StrictJson.String(o, "ikeProposal"),
+            EspProposal = StrictJson.String(o, "espProposal"),
+            AllowedAlgorithms = StrictJson.List(o, "allowedAlgorithms"),
+            MaxMtu = StrictJson.Int(o, "maxMtu") ?? Ikev2VpnProfile.DefaultMaxMtu,
+            IsBypassable = StrictJson.Bool(o, "bypassable") ?? false,
+            IsMetered = StrictJson.Bool(o, "metered") ?? true,
+            LocalRoutesExcluded = StrictJson.Bool(o, "localRoutesExcluded") ?? false,
+            AutomaticNattKeepaliveTimerEnabled = StrictJson.Bool(o, "automaticNattKeepaliveTimerEnabled") ?? false,
+            AutomaticIpVersionSelectionEnabled = StrictJson.Bool(o, "automaticIpVersionSelectionEnabled") ?? false,
+            RequiresInternetValidation = StrictJson.Bool(o, "requiresInternetValidation") ?? false,
+            DnsServers = StrictJson.List(o, "dnsServers") ?? [],
+            AllowedApps = StrictJson.List(o, "allowedApps") ?? [],
+            DisallowedApps = StrictJson.List(o, "disallowedApps") ?? [],
+            AlwaysOn = StrictJson.Bool(o, "alwaysOn") ?? false,
+            Lockdown = StrictJson.Bool(o, "lockdown") ?? false,
+            NatKeepaliveSeconds = StrictJson.Int(o, "natKeepaliveSeconds"),
+            DpdSeconds = StrictJson.Int(o, "dpdSeconds"),
+            Pkcs12Password = StrictJson.String(o, "pkcs12Password"),
         };
-        var auth = LenientJson.String(o, "authMethod");
+        var auth = StrictJson.String(o, "authMethod");
         b.AuthMethod = auth switch
         {
             null => null,
             "psk" => AuthMethod.Psk, "usernamePassword" => AuthMethod.UsernamePassword,
             "digitalSignature" => AuthMethod.DigitalSignature, "eapTls" => AuthMethod.EapTls, "eapOnly" => AuthMethod.EapOnly,
             "certificateThenEap" => AuthMethod.CertificateThenEap,
-            _ => throw new ProfileImportException("authMethod: must be psk, usernamePassword, digitalSignature, eapTls, eapOnly or certificateThenEap"),
+            _ => throw new ProfileImportException($"authMethod: {SafeText.Quote(auth)} is not one of psk, usernamePassword, digitalSignature, eapTls, eapOnly, certificateThenEap"),
         };
-        var eap = LenientJson.String(o, "eapMethod");
+        var eap = StrictJson.String(o, "eapMethod");
         b.EapMethod = eap switch
         {
             null => null, "msChapV2" => EapMethod.MsChapV2, "tls" => EapMethod.Tls, "md5" => EapMethod.Md5,
-            _ => throw new ProfileImportException("eapMethod: must be msChapV2, tls or md5"),
+            _ => throw new ProfileImportException($"eapMethod: {SafeText.Quote(eap)} is not one of msChapV2, tls, md5"),
         };
-        if (LenientJson.String(o, "psk") is { } psk) b.Psk = Encoding.UTF8.GetBytes(psk);
-        if (LenientJson.String(o, "serverRootCaCert") is { } ca)
-            b.ServerRootCaCert = CertificateText.TryCertificate(ca) ?? throw new ProfileImportException("serverRootCaCert: not a PEM certificate");
-        if (LenientJson.String(o, "userCert") is { } uc)
-            b.UserCert = CertificateText.TryCertificate(uc) ?? throw new ProfileImportException("userCert: not a PEM certificate");
-        if (LenientJson.String(o, "privateKey") is { } key)
-            b.UserPrivateKeyPem = CertificateText.TryNormalizePrivateKey(key) ?? throw new ProfileImportException("privateKey: not a PEM private key");
-        if (LenientJson.String(o, "pkcs12") is { } p12)
-            b.Pkcs12 = CertificateText.TryBase64(p12) ?? throw new ProfileImportException("pkcs12: invalid base64");
-        if (LenientJson.Object(o, "proxy") is { } proxy)
-            b.Proxy = new ProxyInfo(LenientJson.String(proxy, "host", "proxy.") ?? "",
-                LenientJson.Int(proxy, "port", "proxy.") ?? ProxyInfo.DefaultPort, LenientJson.List(proxy, "exclusions", "proxy.") ?? []);
-        if (LenientJson.Object(o, "splitTunneling") is { } st)
-            b.SplitTunneling = new SplitTunneling(LenientJson.List(st, "include", "splitTunneling.") ?? [],
-                LenientJson.List(st, "exclude", "splitTunneling.") ?? [],
-                LenientJson.Bool(st, "blockIpv4", "splitTunneling.") ?? false, LenientJson.Bool(st, "blockIpv6", "splitTunneling.") ?? false);
+        if (StrictJson.String(o, "psk") is { } psk) b.Psk = Encoding.UTF8.GetBytes(psk);
+        if (StrictJson.String(o, "serverRootCaCert") is { } ca) b.ServerRootCaCert = CertificateText.RequireCertificate(ca, "serverRootCaCert");
+        if (StrictJson.String(o, "userCert") is { } uc) b.UserCert = CertificateText.RequireCertificate(uc, "userCert");
+        if (StrictJson.String(o, "privateKey") is { } key) b.UserPrivateKeyPem = CertificateText.RequirePrivateKey(key, "privateKey");
+        if (StrictJson.String(o, "pkcs12") is { } p12) b.Pkcs12 = CertificateText.RequireBase64(p12, "pkcs12", ProfileLimits.MaxPkcs12Bytes);
+        if (StrictJson.Object(o, "proxy") is { } proxy)
+            b.Proxy = new ProxyInfo(StrictJson.String(proxy, "host", "proxy.") ?? "",
+                StrictJson.Int(proxy, "port", "proxy.") ?? ProxyInfo.DefaultPort, StrictJson.List(proxy, "exclusions", "proxy.") ?? []);
+        if (StrictJson.Object(o, "splitTunneling") is { } st)
+            b.SplitTunneling = new SplitTunneling(StrictJson.List(st, "include", "splitTunneling.") ?? [],
+                StrictJson.List(st, "exclude", "splitTunneling.") ?? [],
+                StrictJson.Bool(st, "blockIpv4", "splitTunneling.") ?? false, StrictJson.Bool(st, "blockIpv6", "splitTunneling.") ?? false);
         return b;
     }
 

@@ -18,7 +18,7 @@ internal static class PlistReader
         {
             DtdProcessing = DtdProcessing.Ignore, XmlResolver = null, IgnoreComments = true,
             IgnoreWhitespace = true, IgnoreProcessingInstructions = true, MaxCharactersFromEntities = 0,
-            MaxCharactersInDocument = 16 * 1024 * 1024,
+            MaxCharactersInDocument = ProfileLimits.MaxFileBytes,
         };
         try
         {
@@ -28,7 +28,8 @@ internal static class PlistReader
                 throw new ProfileImportException($"{formatName}: not a property list (root element is not <plist>)");
             if (reader.IsEmptyElement) throw new ProfileImportException($"{formatName}: empty <plist>");
             reader.Read();
-            return ReadValue(reader, formatName, 0);
+            int values = 0;
+            return ReadValue(reader, formatName, 0, ref values);
         }
         catch (XmlException e)
         {
@@ -36,20 +37,23 @@ internal static class PlistReader
         }
     }
 
-    private static object ReadValue(XmlReader r, string fmt, int depth)
+    private static object ReadValue(XmlReader r, string fmt, int depth, ref int values)
     {
-        if (depth > 32) throw new ProfileImportException($"{fmt}: property list nested too deeply");
+        if (depth > ProfileLimits.MaxPlistDepth)
+            throw new ProfileImportException($"{fmt}: the property list is nested deeper than {ProfileLimits.MaxPlistDepth} levels (the limit)");
+        if (++values > ProfileLimits.MaxPlistValues)
+            throw new ProfileImportException($"{fmt}: the property list has more than {ProfileLimits.MaxPlistValues} values (the limit)");
         if (r.NodeType != XmlNodeType.Element) throw new ProfileImportException($"{fmt}: expected a value element near line {(r as IXmlLineInfo)?.LineNumber}");
         var name = r.LocalName;
         switch (name)
         {
-            case "dict": return ReadDict(r, fmt, depth);
+            case "dict": return ReadDict(r, fmt, depth, ref values);
             case "array":
             {
                 var list = new List<object>();
                 if (r.IsEmptyElement) { r.Read(); return list; }
                 r.Read();
-                while (r.NodeType != XmlNodeType.EndElement) list.Add(ReadValue(r, fmt, depth + 1));
+                while (r.NodeType != XmlNodeType.EndElement) list.Add(ReadValue(r, fmt, depth + 1, ref values));
                 r.ReadEndElement();
                 return list;
             }
@@ -77,11 +81,11 @@ internal static class PlistReader
                 return CertificateText.TryBase64(r.ReadElementContentAsString()) is { } bytes ? bytes
                     : throw new ProfileImportException($"{fmt}: <data> does not hold valid base64");
             default:
-                throw new ProfileImportException($"{fmt}: unknown property list element <{name}>");
+                throw new ProfileImportException($"{fmt}: unknown property list element <{SafeText.Clip(name)}>");
         }
     }
 
-    private static Dictionary<string, object> ReadDict(XmlReader r, string fmt, int depth)
+    private static Dictionary<string, object> ReadDict(XmlReader r, string fmt, int depth, ref int values)
     {
         var dict = new Dictionary<string, object>(StringComparer.Ordinal);
         if (r.IsEmptyElement) { r.Read(); return dict; }
@@ -90,8 +94,8 @@ internal static class PlistReader
         {
             if (r.NodeType != XmlNodeType.Element || r.LocalName != "key") throw new ProfileImportException($"{fmt}: <dict> entry without <key>");
             var key = r.ReadElementContentAsString();
-            if (r.NodeType == XmlNodeType.EndElement) throw new ProfileImportException($"{fmt}: key '{key}' has no value");
-            dict[key] = ReadValue(r, fmt, depth + 1);
+            if (r.NodeType == XmlNodeType.EndElement) throw new ProfileImportException($"{fmt}: key {SafeText.Quote(key)} has no value");
+            dict[key] = ReadValue(r, fmt, depth + 1, ref values);
         }
         r.ReadEndElement();
         return dict;

@@ -10,31 +10,51 @@ namespace Ikev2Client.Profiles;
 /// </summary>
 public static class ProfileImporter
 {
-    /// <summary>Largest file accepted.</summary>
-    public const int MaxFileBytes = 4 * 1024 * 1024;
+    /// <summary>Largest file accepted (<see cref="ProfileLimits.MaxFileBytes"/>).</summary>
+    public const int MaxFileBytes = ProfileLimits.MaxFileBytes;
 
     /// <summary>Imports a file from disk.</summary>
     public static ImportResult Import(string path, ImportOptions? options = null)
     {
         byte[] content;
+        var shown = SafeText.Clip(path, 256);
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists) throw new ProfileImportException($"{path}: no such file");
-            if (info.Length > MaxFileBytes) throw new ProfileImportException($"{path}: larger than {MaxFileBytes / 1024 / 1024} MiB");
-            content = File.ReadAllBytes(path);
+            if (!info.Exists) throw new ProfileImportException($"{shown}: no such file");
+            if (info.Length > MaxFileBytes) throw new ProfileImportException($"{shown}: {info.Length} bytes is larger than the {MaxFileBytes / 1024 / 1024} MiB limit");
+            content = ReadAtMost(path, MaxFileBytes)
+                      ?? throw new ProfileImportException($"{shown}: larger than the {MaxFileBytes / 1024 / 1024} MiB limit");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new ProfileImportException($"{path}: cannot be read ({e.GetType().Name})");
+            throw new ProfileImportException($"{shown}: cannot be read ({e.GetType().Name})");
         }
         return Import(content, Path.GetFileName(path), options);
+    }
+
+    /// <summary>The file's bytes, or null when it holds more than <paramref name="max"/> (a FIFO or a growing file too).</summary>
+    private static byte[]? ReadAtMost(string path, int max)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int n;
+        while ((n = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length + n > max) return null;
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
     }
 
     /// <summary>Imports file content; <paramref name="fileName"/> (optional) helps detection.</summary>
     public static ImportResult Import(byte[] content, string? fileName, ImportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(content);
+        fileName = fileName is null ? null : SafeText.Clip(fileName, 256);
+        if (content.Length > MaxFileBytes)
+            throw new ProfileImportException($"{fileName ?? "profile"}: {content.Length} bytes is larger than the {MaxFileBytes / 1024 / 1024} MiB limit");
         try
         {
             return Detect(content, fileName) switch
@@ -43,7 +63,7 @@ public static class ProfileImporter
                 ProfileFormat.AndroidManagedConfiguration => ManagedConfigImporter.Import(content, options),
                 ProfileFormat.Native => NativeProfileJson.Import(content, options),
                 ProfileFormat.Mobileconfig => MobileconfigImporter.Import(content, options),
-                _ => WindowsProfileXmlImporter.Import(Text(content), options),
+                _ => WindowsProfileXmlImporter.Import(Text(content, fileName), options),
             };
         }
         catch (ProfileImportException) { throw; }
@@ -76,7 +96,7 @@ public static class ProfileImporter
         }
         if (first == '<')
         {
-            var text = Text(content);
+            var text = Encoding.UTF8.GetString(content); // for detection only: invalid bytes become U+FFFD
             if (text.Contains("<plist", StringComparison.Ordinal) || ext == ".mobileconfig") return ProfileFormat.Mobileconfig;
             if (WindowsProfileXmlImporter.Matches(text) || ext == ".xml") return ProfileFormat.WindowsProfileXml;
             throw new ProfileImportException($"{fileName ?? "profile"}: XML that is neither a property list nor a VPNv2 ProfileXML");
@@ -85,5 +105,12 @@ public static class ProfileImporter
         throw new ProfileImportException($"{fileName ?? "profile"}: unknown profile format");
     }
 
-    private static string Text(byte[] content) => new UTF8Encoding(false, true).GetString(content);
+    private static string Text(byte[] content, string? fileName)
+    {
+        try { return new UTF8Encoding(false, true).GetString(content); }
+        catch (DecoderFallbackException e)
+        {
+            throw new ProfileImportException($"{fileName ?? "profile"}: not valid UTF-8 (at byte {e.Index + 1})");
+        }
+    }
 }

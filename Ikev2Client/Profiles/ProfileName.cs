@@ -15,7 +15,7 @@ public static class ProfileName
         if (name[0] is '.' or ' ' || name[^1] == ' ') return "must not start with a dot or start/end with a space";
         foreach (var c in name)
             if (!(char.IsAsciiLetterOrDigit(c) || c is ' ' or '.' or '_' or '-' or '@' or '+' or '(' or ')'))
-                return $"contains the character '{(char.IsControl(c) ? "\\u" + ((int)c).ToString("x4") : c.ToString())}'; use letters, digits, space and ._-@+()";
+                return $"contains the character {SafeText.Quote(c.ToString())}; use letters, digits, space and ._-@+()";
         return null;
     }
 

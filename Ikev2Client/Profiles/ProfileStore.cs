@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Ikev2Client.Profiles;
 
 /// <summary>Thrown by <see cref="ProfileStore"/> for a missing profile, a bad name or an unreadable store.</summary>
-public sealed class ProfileStoreException(string message) : Exception(message);
+public sealed class ProfileStoreException(string message) : Exception(SafeText.Line(message));
 
 /// <summary>
 /// Profiles on disk: <c>profiles/NAME.json</c> (native JSON without secrets) and <c>secrets/NAME.json</c>
@@ -85,7 +85,7 @@ public sealed class ProfileStore
         var o = ReadJson(name, withSecrets: true);
         try
         {
-            var builder = NativeProfileJson.ReadBuilder(o, []);
+            var builder = NativeProfileJson.ReadBuilder(o, new ImportNotes());
             return builder.Build();
         }
         catch (Exception e) when (e is ProfileImportException or ProfileValidationException)

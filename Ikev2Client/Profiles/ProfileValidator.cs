@@ -11,20 +11,55 @@ internal static class ProfileValidator
     {
         var p = new List<ProfileProblem>();
         void Add(string field, string message) => p.Add(new ProfileProblem(field, message));
+        // A value over its limit gets that one problem; it is not parsed or echoed further.
+        bool Fits(string field, string? value, int max)
+        {
+            if (value is null || value.Length <= max) return true;
+            Add(field, $"is {value.Length} characters long; the limit is {max}");
+            return false;
+        }
+        bool ListFits(string field, IReadOnlyList<string>? list, int maxEntries)
+        {
+            if (list is null) return true;
+            if (list.Count > maxEntries) { Add(field, $"has {list.Count} entries; the limit is {maxEntries}"); return false; }
+            var longest = list.FirstOrDefault(e => e.Length > ProfileLimits.MaxListEntryLength);
+            if (longest is null) return true;
+            Add(field, $"has an entry {longest.Length} characters long; the limit is {ProfileLimits.MaxListEntryLength}");
+            return false;
+        }
 
         if (ProfileName.Check(b.Name) is { } nameProblem) Add("name", nameProblem);
         if (string.IsNullOrWhiteSpace(b.ServerAddr)) Add("serverAddr", "is required");
+        else if (!Fits("serverAddr", b.ServerAddr, ProfileLimits.MaxHostLength)) { }
         else if (NetworkSyntax.IsPlaceholder(b.ServerAddr)) Add("serverAddr", "contains an unsubstituted template placeholder");
-        else if (!NetworkSyntax.IsHost(b.ServerAddr)) Add("serverAddr", $"'{b.ServerAddr}' is not a host name or IP address");
+        else if (!NetworkSyntax.IsHost(b.ServerAddr)) Add("serverAddr", $"{SafeText.Quote(b.ServerAddr)} is not a host name or IP address");
         if (b.ServerPort is < 1 or > 65535) Add("serverPort", "must be 1–65535");
-        if (NetworkSyntax.IsPlaceholder(b.UserIdentity)) Add("userIdentity", "contains an unsubstituted template placeholder");
-        if (NetworkSyntax.IsPlaceholder(b.RemoteIdentity)) Add("remoteIdentity", "contains an unsubstituted template placeholder");
+        if (Fits("userIdentity", b.UserIdentity, ProfileLimits.MaxIdentityLength) && NetworkSyntax.IsPlaceholder(b.UserIdentity))
+            Add("userIdentity", "contains an unsubstituted template placeholder");
+        if (Fits("remoteIdentity", b.RemoteIdentity, ProfileLimits.MaxIdentityLength) && NetworkSyntax.IsPlaceholder(b.RemoteIdentity))
+            Add("remoteIdentity", "contains an unsubstituted template placeholder");
+        if (Fits("username", b.Username, ProfileLimits.MaxUsernameLength) && HasControl(b.Username)) Add("username", "contains a control character");
+        if (HasControl(b.UserIdentity)) Add("userIdentity", "contains a control character");
+        if (HasControl(b.RemoteIdentity)) Add("remoteIdentity", "contains a control character");
+        Fits("password", b.Password, ProfileLimits.MaxPasswordLength);
+        // An oversized credential is not opened (no key derivation or key parsing over megabytes).
+        bool credentialFits = Fits("pkcs12Password", b.Pkcs12Password, ProfileLimits.MaxPkcs12PasswordLength)
+                              & Fits("privateKey", b.UserPrivateKeyPem, ProfileLimits.MaxPrivateKeyChars);
+        if (b.Psk is { Length: > ProfileLimits.MaxPskBytes }) Add("psk", $"is {b.Psk.Length} bytes long; the limit is {ProfileLimits.MaxPskBytes}");
+        if (b.Pkcs12 is { Length: > ProfileLimits.MaxPkcs12Bytes })
+        {
+            Add("pkcs12", $"is {b.Pkcs12.Length} bytes long; the limit is {ProfileLimits.MaxPkcs12Bytes}");
+            credentialFits = false;
+        }
+        if (b.UserCert is { } uc && uc.RawData.Length > ProfileLimits.MaxCertificateBytes)
+            Add("userCert", $"is {uc.RawData.Length} bytes long; the limit is {ProfileLimits.MaxCertificateBytes}");
+        if (b.ServerRootCaCert is { } ca && ca.RawData.Length > ProfileLimits.MaxCertificateBytes)
+            Add("serverRootCaCert", $"is {ca.RawData.Length} bytes long; the limit is {ProfileLimits.MaxCertificateBytes}");
+        if (credentialFits) ValidateAuth(b, Add);
 
-        ValidateAuth(b, Add);
-
-        var ike = CheckProposal(b.IkeProposal, isEsp: false, "ikeProposal", Add);
-        var esp = CheckProposal(b.EspProposal, isEsp: true, "espProposal", Add);
-        if (b.AllowedAlgorithms is { } allowed)
+        var ike = Fits("ikeProposal", b.IkeProposal, ProfileLimits.MaxProposalLength) ? CheckProposal(b.IkeProposal, isEsp: false, "ikeProposal", Add) : null;
+        var esp = Fits("espProposal", b.EspProposal, ProfileLimits.MaxProposalLength) ? CheckProposal(b.EspProposal, isEsp: true, "espProposal", Add) : null;
+        if (b.AllowedAlgorithms is { } allowed && ListFits("allowedAlgorithms", allowed, ProfileLimits.MaxAllowedAlgorithms))
         {
             foreach (var problem in IpSecAlgorithmNames.Check(allowed)) Add("allowedAlgorithms", problem);
             CheckAgainstAllowed(ike, allowed, "ikeProposal", Add);
@@ -35,20 +70,32 @@ internal static class ProfileValidator
         else if (b.MaxMtu > 65535) Add("maxMtu", "must be at most 65535");
         if (b.Proxy is { } proxy)
         {
-            if (string.IsNullOrWhiteSpace(proxy.Host) || !NetworkSyntax.IsHost(proxy.Host)) Add("proxy", "host must be a host name or IP address");
+            if (string.IsNullOrWhiteSpace(proxy.Host)) Add("proxy", "host must be a host name or IP address");
+            else if (proxy.Host.Length > ProfileLimits.MaxHostLength) Add("proxy", $"host is {proxy.Host.Length} characters long; the limit is {ProfileLimits.MaxHostLength}");
+            else if (!NetworkSyntax.IsHost(proxy.Host)) Add("proxy", $"host {SafeText.Quote(proxy.Host)} is not a host name or IP address");
             if (proxy.Port is < 1 or > 65535) Add("proxy", "port must be 1–65535");
+            ListFits("proxy.exclusions", proxy.Exclusions, ProfileLimits.MaxListEntries);
         }
-        foreach (var s in b.SplitTunneling.Include)
-            if (!NetworkSyntax.IsSubnetOrRange(s)) Add("splitTunneling", $"include entry '{s}' is not a subnet or range");
-        foreach (var s in b.SplitTunneling.Exclude)
-            if (!NetworkSyntax.IsSubnetOrRange(s)) Add("splitTunneling", $"exclude entry '{s}' is not a subnet or range");
-        foreach (var d in b.DnsServers)
-            if (!NetworkSyntax.IsIp(d)) Add("dnsServers", $"'{d}' is not an IP address");
+        if (ListFits("splitTunneling.include", b.SplitTunneling.Include, ProfileLimits.MaxListEntries))
+            foreach (var s in b.SplitTunneling.Include)
+                if (!NetworkSyntax.IsSubnetOrRange(s)) Add("splitTunneling", $"include entry {SafeText.Quote(s)} is not a subnet or range");
+        if (ListFits("splitTunneling.exclude", b.SplitTunneling.Exclude, ProfileLimits.MaxListEntries))
+            foreach (var s in b.SplitTunneling.Exclude)
+                if (!NetworkSyntax.IsSubnetOrRange(s)) Add("splitTunneling", $"exclude entry {SafeText.Quote(s)} is not a subnet or range");
+        if (ListFits("dnsServers", b.DnsServers, ProfileLimits.MaxDnsServers))
+            foreach (var d in b.DnsServers)
+                if (!NetworkSyntax.IsIp(d)) Add("dnsServers", $"{SafeText.Quote(d)} is not an IP address");
         if (b.AllowedApps.Count > 0 && b.DisallowedApps.Count > 0)
             Add("disallowedApps", "cannot be combined with allowedApps");
-        foreach (var a in b.AllowedApps.Concat(b.DisallowedApps))
-            if (string.IsNullOrWhiteSpace(a) || a.Any(char.IsWhiteSpace))
-                Add(b.AllowedApps.Contains(a) ? "allowedApps" : "disallowedApps", $"'{a}' is not an app identifier");
+        var allowedOk = ListFits("allowedApps", b.AllowedApps, ProfileLimits.MaxListEntries);
+        var disallowedOk = ListFits("disallowedApps", b.DisallowedApps, ProfileLimits.MaxListEntries);
+        if (allowedOk && disallowedOk)
+        {
+            foreach (var a in b.AllowedApps)
+                if (string.IsNullOrWhiteSpace(a) || a.Any(char.IsWhiteSpace)) Add("allowedApps", $"{SafeText.Quote(a)} is not an app identifier");
+            foreach (var a in b.DisallowedApps)
+                if (string.IsNullOrWhiteSpace(a) || a.Any(char.IsWhiteSpace)) Add("disallowedApps", $"{SafeText.Quote(a)} is not an app identifier");
+        }
         if (b.Lockdown && !b.AlwaysOn) Add("lockdown", "requires alwaysOn");
         if (b.NatKeepaliveSeconds is { } nat && nat is < 10 or > 3600) Add("natKeepaliveSeconds", "must be 10–3600");
         if (b.DpdSeconds is { } dpd && dpd != 0 && dpd is < 20 or > 1800) Add("dpdSeconds", "must be 0 (off) or 20–1800");
@@ -99,17 +146,13 @@ internal static class ProfileValidator
         if (b.Pkcs12 is not null)
         {
             if (b.UserPrivateKeyPem is not null) add("privateKey", "give either pkcs12 or userCert with privateKey, not both");
-            if (b.Pkcs12Password is not null)
+            if (b.Pkcs12Opened is { } opened && ReferenceEquals(opened.Data, b.Pkcs12) && opened.Password == b.Pkcs12Password) return;
+            if (b.Pkcs12Password is null)
             {
-                try
-                {
-                    using var _ = X509CertificateLoader.LoadPkcs12(b.Pkcs12, b.Pkcs12Password, X509KeyStorageFlags.EphemeralKeySet);
-                }
-                catch (CryptographicException)
-                {
-                    add("pkcs12Password", "does not open pkcs12 (wrong password or damaged PKCS#12)");
-                }
+                if (Pkcs12Reader.CheckStructure(b.Pkcs12) is { } problem) add("pkcs12", problem);
             }
+            else if (Pkcs12Reader.Open(b.Pkcs12, b.Pkcs12Password, out var error) is { } leaf) leaf.Dispose();
+            else add(error!.StartsWith("the password", StringComparison.Ordinal) ? "pkcs12Password" : "pkcs12", error);
             return;
         }
         if (b.UserCert is null) add("userCert", $"is required for authMethod {Camel(b.AuthMethod)} (or give pkcs12)");
@@ -144,7 +187,7 @@ internal static class ProfileValidator
     {
         if (text is null) return null;
         if (ProposalSyntax.TryParse(text, isEsp, out var list, out var error)) return list;
-        add(field, error!);
+        add(field, SafeText.Line(error, 256));
         return null;
     }
 
@@ -160,6 +203,8 @@ internal static class ProfileValidator
         foreach (var n in names.Where(n => !allowed.Contains(n)))
             add(field, $"uses '{n}', which allowedAlgorithms does not allow");
     }
+
+    private static bool HasControl(string? text) => text is not null && text.Length <= ProfileLimits.MaxIdentityLength && text.Any(char.IsControl);
 
     internal static string Camel(AuthMethod? m) => m switch
     {

@@ -26,7 +26,7 @@ public static class SswanImporter
     public static ImportResult Import(ReadOnlySpan<byte> utf8, ImportOptions? options = null)
     {
         var root = LenientJson.ParseObject(utf8, Format);
-        var notes = new List<ImportNote>();
+        var notes = new ImportNotes();
         NoteUnknown(root, "", notes);
 
         var uuid = LenientJson.String(root, "uuid");
@@ -38,7 +38,7 @@ public static class SswanImporter
         var local = LenientJson.Object(root, "local") ?? new JsonObject();
 
         var b = new Ikev2VpnProfile.Builder { Name = ProfileName.Sanitize(name), ServerAddr = addr };
-        if (b.Name != name) notes.Add(new(ImportNoteKind.DefaultApplied, "name", $"renamed to '{b.Name}' to make a valid profile name"));
+        if (b.Name != name) notes.Add(new(ImportNoteKind.DefaultApplied, "name", $"renamed to {SafeText.Quote(b.Name)} to make a valid profile name"));
         if (LenientJson.Int(remote, "port", "remote.") is { } port)
         {
             if (port is >= 1 and <= 65535) b.ServerPort = port;
@@ -47,8 +47,8 @@ public static class SswanImporter
         b.RemoteIdentity = LenientJson.String(remote, "id", "remote.");
         if (LenientJson.String(remote, "cert", "remote.") is { } certText)
         {
-            var der = CertificateText.TryBase64(certText) ?? throw new ProfileImportException(".sswan: remote.cert is not valid base64");
-            b.ServerRootCaCert = CertificateText.TryCertificate(der) ?? throw new ProfileImportException(".sswan: remote.cert is not a DER or PEM certificate");
+            var der = CertificateText.RequireBase64(certText, ".sswan: remote.cert", ProfileLimits.MaxCertificateBytes);
+            b.ServerRootCaCert = CertificateText.RequireCertificate(der, ".sswan: remote.cert");
         }
         if (LenientJson.Bool(remote, "certreq", "remote.") == false)
             notes.Add(new(ImportNoteKind.Ignored, "remote.certreq", "CERTREQ payloads are always sent"));
@@ -71,12 +71,15 @@ public static class SswanImporter
         }
         if (b.AuthMethod != AuthMethod.UsernamePassword)
         {
-            if (!usesEap && local["eap_id"] is not null) notes.Add(new(ImportNoteKind.Ignored, "local.eap_id", $"not used by type {type}"));
-            if (!usesEap && local["shared_secret"] is not null) notes.Add(new(ImportNoteKind.Ignored, "local.shared_secret", $"not used by type {type}"));
+            if (!usesEap && local["eap_id"] is not null) notes.Add(new(ImportNoteKind.Ignored, "local.eap_id", $"not used by type {SafeText.Quote(type)}"));
+            if (!usesEap && local["shared_secret"] is not null) notes.Add(new(ImportNoteKind.Ignored, "local.shared_secret", $"not used by type {SafeText.Quote(type)}"));
             if (LenientJson.String(local, "p12", "local.") is { } p12)
-                b.Pkcs12 = CertificateText.TryBase64(p12) ?? throw new ProfileImportException(".sswan: local.p12 is not valid base64");
+            {
+                b.Pkcs12 = CertificateText.RequireBase64(p12, ".sswan: local.p12", ProfileLimits.MaxPkcs12Bytes);
+                b.Pkcs12Field = "local.p12";
+            }
             else
-                throw new ProfileImportException($".sswan: type {type} needs local.p12 (the user certificate)");
+                throw new ProfileImportException($".sswan: type {SafeText.Quote(type)} needs local.p12 (the user certificate)");
         }
         if (LenientJson.Bool(local, "rsa-pss", "local.") == true)
             notes.Add(new(ImportNoteKind.Unsupported, "local.rsa-pss", "RSASSA-PSS is not selectable; the signature scheme is negotiated (RFC 7427)"));
@@ -119,7 +122,7 @@ public static class SswanImporter
     /// strongSwan's VpnType names (shared with the managed-configuration importer, whose key is
     /// <paramref name="key"/>): unknown values become ikev2-eap, as the app does.
     /// </summary>
-    internal static void MapType(string type, Ikev2VpnProfile.Builder b, List<ImportNote> notes, string key = "type")
+    internal static void MapType(string type, Ikev2VpnProfile.Builder b, ImportNotes notes, string key = "type")
     {
         switch (type)
         {
@@ -133,7 +136,7 @@ public static class SswanImporter
                 break;
             default:
                 b.AuthMethod = AuthMethod.UsernamePassword;
-                notes.Add(new(ImportNoteKind.Unsupported, key, $"unknown type '{type}'; treated as ikev2-eap like the strongSwan app"));
+                notes.Add(new(ImportNoteKind.Unsupported, key, $"unknown type {SafeText.Quote(type)}; treated as ikev2-eap like the strongSwan app"));
                 break;
         }
     }
@@ -151,7 +154,7 @@ public static class SswanImporter
         return result;
     }
 
-    private static void NoteUnknown(JsonObject o, string path, List<ImportNote> notes)
+    private static void NoteUnknown(JsonObject o, string path, ImportNotes notes)
     {
         if (!Known.TryGetValue(path, out var known)) return;
         foreach (var (key, value) in o)

@@ -22,7 +22,7 @@ public static class WindowsProfileXmlImporter
     /// <summary>Imports ProfileXML text.</summary>
     public static ImportResult Import(string text, ImportOptions? options = null)
     {
-        var notes = new List<ImportNote>();
+        var notes = new ImportNotes();
         var profile = FindProfile(Load(text)) ?? throw new ProfileImportException($"{Format}: no <VPNProfile> element");
         var native = El(profile, "NativeProfile")
                      ?? throw new ProfileImportException($"{Format}: no <NativeProfile>; only the built-in IKEv2 client's profiles can be imported");
@@ -33,7 +33,7 @@ public static class WindowsProfileXmlImporter
             "PROTOCOLLIST" => native.Descendants().Any(e => Eq(e.Name.LocalName, "Type") && Eq(e.Value.Trim(), "IKEv2")),
             _ => false,
         };
-        if (!protocolOk) throw new ProfileImportException($"{Format}: NativeProtocolType '{protocol}' is not IKEv2");
+        if (!protocolOk) throw new ProfileImportException($"{Format}: NativeProtocolType {SafeText.Quote(protocol)} is not IKEv2");
 
         var servers = (Val(native, "Servers") ?? throw new ProfileImportException($"{Format}: NativeProfile/Servers is missing"))
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -41,7 +41,7 @@ public static class WindowsProfileXmlImporter
         var first = servers[0].Split(';');
         var b = new Ikev2VpnProfile.Builder { ServerAddr = first[0].Trim() };
         b.Name = ProfileName.Sanitize(first.Length > 1 ? first[1] : first[0]);
-        foreach (var s in servers.Skip(1)) notes.Add(new(ImportNoteKind.Ignored, "Servers", $"additional server '{s.Split(';')[0]}' not used"));
+        foreach (var s in servers.Skip(1)) notes.Add(new(ImportNoteKind.Ignored, "Servers", $"additional server {SafeText.Quote(s.Split(';')[0])} not used"));
 
         MapAuth(native, b, options, notes);
         MapCrypto(native, b);
@@ -63,12 +63,34 @@ public static class WindowsProfileXmlImporter
         return ImportBuild.Finish(b, notes, ProfileFormat.WindowsProfileXml, options, Format);
     }
 
+    private static readonly XmlReaderSettings Settings = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024,
+        MaxCharactersInDocument = ProfileLimits.MaxFileBytes,
+    };
+
+    /// <summary>
+    /// Parses the document after a first streaming pass has checked it stays within
+    /// <see cref="ProfileLimits.MaxXmlDepth"/> and <see cref="ProfileLimits.MaxXmlElements"/>, so no tree is ever
+    /// built for a 600,000-deep nesting and the later walks over it are linear.
+    /// </summary>
     private static XDocument Load(string text)
     {
-        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024 };
         try
         {
-            using var reader = XmlReader.Create(new StringReader(text), settings);
+            using (var scan = XmlReader.Create(new StringReader(text), Settings))
+            {
+                int elements = 0;
+                while (scan.Read())
+                {
+                    if (scan.NodeType != XmlNodeType.Element) continue;
+                    if (scan.Depth >= ProfileLimits.MaxXmlDepth)
+                        throw new ProfileImportException($"{Format}: elements are nested deeper than {ProfileLimits.MaxXmlDepth} levels (the limit), line {(scan as IXmlLineInfo)?.LineNumber}");
+                    if (++elements > ProfileLimits.MaxXmlElements)
+                        throw new ProfileImportException($"{Format}: more than {ProfileLimits.MaxXmlElements} elements (the limit)");
+                }
+            }
+            using var reader = XmlReader.Create(new StringReader(text), Settings);
             return XDocument.Load(reader);
         }
         catch (XmlException e)
@@ -81,12 +103,14 @@ public static class WindowsProfileXmlImporter
     {
         var direct = doc.Descendants().FirstOrDefault(e => Eq(e.Name.LocalName, "VPNProfile"));
         if (direct is not null) return direct;
-        // SyncML: the ProfileXML is an XML-escaped string inside <Data>.
-        var escaped = doc.Descendants().Select(e => e.Value.Trim()).FirstOrDefault(v => v.StartsWith("<VPNProfile", StringComparison.OrdinalIgnoreCase));
+        // SyncML: the ProfileXML is an XML-escaped string inside <Data>, a leaf element (only leaves are looked at, so
+        // each character of text is read once).
+        var escaped = doc.Descendants().Where(e => !e.HasElements).Select(e => e.Value.Trim())
+            .FirstOrDefault(v => v.StartsWith("<VPNProfile", StringComparison.OrdinalIgnoreCase));
         return escaped is null ? null : Load(escaped).Root;
     }
 
-    private static void MapAuth(XElement native, Ikev2VpnProfile.Builder b, ImportOptions? options, List<ImportNote> notes)
+    private static void MapAuth(XElement native, Ikev2VpnProfile.Builder b, ImportOptions? options, ImportNotes notes)
     {
         var auth = El(native, "Authentication") ?? throw new ProfileImportException($"{Format}: NativeProfile/Authentication is missing");
         var user = Val(auth, "UserMethod");
@@ -105,7 +129,7 @@ public static class WindowsProfileXmlImporter
             }
             var trusted = El(auth, "Eap")?.Descendants().FirstOrDefault(e => Eq(e.Name.LocalName, "TrustedRootCA"))?.Value.Trim();
             if (trusted is not null)
-                notes.Add(new(ImportNoteKind.Unsupported, "TrustedRootCA", $"root CA thumbprint {trusted} cannot be resolved here; the system trust store is used"));
+                notes.Add(new(ImportNoteKind.Unsupported, "TrustedRootCA", $"root CA thumbprint {SafeText.Quote(trusted)} cannot be resolved here; the system trust store is used"));
         }
         else if (machine is not null && Eq(machine, "Certificate")) { b.AuthMethod = AuthMethod.DigitalSignature; needsCert = true; }
         else throw new ProfileImportException($"{Format}: Authentication needs UserMethod EAP or MachineMethod Certificate");
@@ -117,6 +141,7 @@ public static class WindowsProfileXmlImporter
         }
         b.Pkcs12 = options?.Pkcs12?.ToArray()
                    ?? throw new ProfileImportException($"{Format}: the user certificate lives in the Windows certificate store; supply it as a PKCS#12 (--pkcs12)");
+        b.Pkcs12Field = "the PKCS#12 given with --pkcs12";
         b.Pkcs12Password = options.Pkcs12Password;
     }
 
@@ -125,7 +150,7 @@ public static class WindowsProfileXmlImporter
         var suite = El(native, "CryptographySuite");
         if (suite is null) return;
         string Need(string name) => Val(suite, name) ?? throw new ProfileImportException($"{Format}: CryptographySuite/{name} is missing");
-        string Bad(string name, string v) => throw new ProfileImportException($"{Format}: CryptographySuite/{name} '{v}' is unknown");
+        string Bad(string name, string v) => throw new ProfileImportException($"{Format}: CryptographySuite/{name} {SafeText.Quote(v)} is unknown");
 
         var enc = Need("EncryptionMethod");
         var encKw = enc.ToUpperInvariant() switch
@@ -167,11 +192,11 @@ public static class WindowsProfileXmlImporter
             "PFSMM" => dhKw, "PFS24" => "modp2048s256", _ => Bad("PfsGroup", pfs),
         };
         if (cipherKw.Contains("gcm") != (authKw is null))
-            throw new ProfileImportException($"{Format}: CipherTransformConstants '{cipher}' and AuthenticationTransformConstants '{authT}' do not match");
+            throw new ProfileImportException($"{Format}: CipherTransformConstants {SafeText.Quote(cipher)} and AuthenticationTransformConstants {SafeText.Quote(authT)} do not match");
         b.EspProposal = string.Join('-', new[] { cipherKw, authKw, pfsKw }.Where(s => s is not null));
     }
 
-    private static void MapRoutes(XElement profile, XElement native, Ikev2VpnProfile.Builder b, List<ImportNote> notes)
+    private static void MapRoutes(XElement profile, XElement native, Ikev2VpnProfile.Builder b, ImportNotes notes)
     {
         var split = Eq(Val(native, "RoutingPolicyType") ?? "", "SplitTunnel");
         var include = new List<string>();
@@ -188,7 +213,7 @@ public static class WindowsProfileXmlImporter
         {
             var servers = (Val(d, "DnsServers") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (Val(d, "DomainName") == ".") b.DnsServers.AddRange(servers);
-            else notes.Add(new(ImportNoteKind.Unsupported, "DomainNameInformation", $"per-domain DNS for '{Val(d, "DomainName")}' is not supported"));
+            else notes.Add(new(ImportNoteKind.Unsupported, "DomainNameInformation", $"per-domain DNS for {SafeText.Quote(Val(d, "DomainName"))} is not supported"));
         }
     }
 

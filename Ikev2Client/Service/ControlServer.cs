@@ -104,33 +104,29 @@ public sealed partial class ControlServer : IAsyncDisposable
         {
             while (!ct.IsCancellationRequested)
             {
-                JsonObject? request;
-                try { request = await conn.ReadAsync(ct).ConfigureAwait(false); }
+                ReadOnlyMemory<byte>? line;
+                try { line = await conn.ReadLineAsync(ct).ConfigureAwait(false); }
                 catch (InvalidDataException e)
                 {
+                    // An overlong line: answer, then close (the rest of it could be unbounded).
                     await conn.WriteAsync(Error(null, VpnManagerErrors.BadRequest, e.Message), ct).ConfigureAwait(false);
                     return;
                 }
-                if (request is null) return;
-                var id = request["id"]?.DeepClone();
-                var method = StateJson.Str(request, "method");
-                if (method == ControlProtocol.Subscribe)
+                if (line is null) return;
+                var request = ParseRequest(line.Value.Span, out var rejected);
+                if (request is not null && StateJson.Str(request, "method") == ControlProtocol.Subscribe)
                 {
-                    await StreamAsync(conn, id, StateJson.Str(request, "name"), ct).ConfigureAwait(false);
+                    string? name;
+                    try { name = Name(request); }
+                    catch (VpnManagerException e)
+                    {
+                        await conn.WriteAsync(Error(request["id"]?.DeepClone(), e.Code, e.Message), ct).ConfigureAwait(false);
+                        continue;
+                    }
+                    await StreamAsync(conn, request["id"]?.DeepClone(), name, ct).ConfigureAwait(false);
                     return;
                 }
-                JsonObject answer;
-                try { answer = Ok(id, await DispatchAsync(method, request, ct).ConfigureAwait(false)); }
-                catch (VpnManagerException e) { answer = Error(id, e.Code, e.Message); }
-                catch (Exception e) when (e is ProfileImportException or ProfileValidationException)
-                {
-                    answer = Error(id, VpnManagerErrors.InvalidProfile, e.Message.ReplaceLineEndings(" "));
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    _logger.LogError("control request {Method} failed ({Type})", method, e.GetType().Name);
-                    answer = Error(id, VpnManagerErrors.Internal, $"internal error ({e.GetType().Name})");
-                }
+                var answer = rejected ?? await AnswerAsync(request!, ct).ConfigureAwait(false);
                 await conn.WriteAsync(answer, ct).ConfigureAwait(false);
             }
         }
@@ -140,10 +136,62 @@ public sealed partial class ControlServer : IAsyncDisposable
         }
     }
 
-    private async Task<JsonNode?> DispatchAsync(string? method, JsonObject request, CancellationToken ct)
+    /// <summary>
+    /// The answer to one line that is not a subscription: exactly one object, whatever the line holds (tests feed
+    /// this mutated requests). Never throws except for cancellation.
+    /// </summary>
+    internal async Task<JsonObject> AnswerLineAsync(ReadOnlyMemory<byte> line, CancellationToken ct)
     {
-        var name = StateJson.Str(request, "name");
-        var wait = StateJson.Bool(request, "wait");
+        var request = ParseRequest(line.Span, out var rejected);
+        if (rejected is not null) return rejected;
+        if (StateJson.Str(request!, "method") == ControlProtocol.Subscribe)
+            return Error(request!["id"]?.DeepClone(), VpnManagerErrors.BadRequest, "Subscribe is answered by a stream; not here");
+        return await AnswerAsync(request!, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The request object, or null and the BadRequest answer for a line that is not one.</summary>
+    private static JsonObject? ParseRequest(ReadOnlySpan<byte> line, out JsonObject? rejected)
+    {
+        rejected = null;
+        try { return LineConnection.Parse(line); }
+        catch (BadMessageException e)
+        {
+            rejected = Error(e.Id, VpnManagerErrors.BadRequest, e.Message);
+            return null;
+        }
+    }
+
+    private async Task<JsonObject> AnswerAsync(JsonObject request, CancellationToken ct)
+    {
+        var id = request["id"]?.DeepClone();
+        string? method = null;
+        try
+        {
+            method = request["method"] is null
+                ? throw new VpnManagerException(VpnManagerErrors.BadRequest, "'method' is required")
+                : Text(request, "method");
+            return Ok(id, await DispatchAsync(method, request, ct).ConfigureAwait(false));
+        }
+        catch (VpnManagerException e) { return Error(id, e.Code, e.Message); }
+        catch (Exception e) when (e is ProfileImportException or ProfileValidationException)
+        {
+            return Error(id, VpnManagerErrors.InvalidProfile, e.Message);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        catch (Exception e)
+        {
+            _logger.LogError("control request {Method} failed ({Type})", SafeText.Clip(method), e.GetType().Name);
+            return Error(id, VpnManagerErrors.Internal, $"internal error ({e.GetType().Name})");
+        }
+    }
+
+    private async Task<JsonNode?> DispatchAsync(string method, JsonObject request, CancellationToken ct)
+    {
+        var name = Name(request);
+        var wait = request["wait"] is null ? false
+            : request["wait"] is JsonValue w && w.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
+                ? w.GetValueKind() == System.Text.Json.JsonValueKind.True
+                : throw new VpnManagerException(VpnManagerErrors.BadRequest, $"'wait' must be a boolean, found {JsonInput.KindName(request["wait"])}");
         switch (method)
         {
             case ControlProtocol.Ping:
@@ -162,7 +210,7 @@ public sealed partial class ControlServer : IAsyncDisposable
                     ? States(await _manager.GetAllVpnProfileStatesAsync(ct).ConfigureAwait(false))
                     : StateJson.ToJson(await _manager.GetProvisionedVpnProfileStateAsync(name, ct).ConfigureAwait(false));
             default:
-                throw new VpnManagerException(VpnManagerErrors.BadRequest, $"unknown method '{method}'");
+                throw new VpnManagerException(VpnManagerErrors.BadRequest, $"unknown method {SafeText.Quote(method)}");
         }
     }
 
@@ -174,7 +222,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         var closed = Task.Run(async () =>
         {
             try { while (await conn.ReadAsync(cts.Token).ConfigureAwait(false) is not null) { } }
-            catch (Exception e) when (e is IOException or SocketException or InvalidDataException or OperationCanceledException or ObjectDisposedException) { }
+            catch (Exception e) when (e is IOException or SocketException or InvalidDataException or BadMessageException or OperationCanceledException or ObjectDisposedException) { }
             cts.Cancel();
         }, CancellationToken.None);
         try
@@ -195,8 +243,25 @@ public sealed partial class ControlServer : IAsyncDisposable
 
     private static Ikev2VpnProfile ProfileOf(JsonObject request)
     {
-        if (request["profile"] is not JsonObject profile) throw new VpnManagerException(VpnManagerErrors.BadRequest, "'profile' (a JSON object) is required");
+        if (request["profile"] is not JsonObject profile)
+            throw new VpnManagerException(VpnManagerErrors.BadRequest, $"'profile' must be a JSON object, found {JsonInput.KindName(request["profile"])}");
         return NativeProfileJson.Import(System.Text.Encoding.UTF8.GetBytes(profile.ToJsonString())).Profile;
+    }
+
+    /// <summary>A string field; BadRequest naming the field and the type found otherwise.</summary>
+    private static string Text(JsonObject request, string key) =>
+        request[key] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String
+            ? v.GetValue<string>()
+            : throw new VpnManagerException(VpnManagerErrors.BadRequest, $"'{key}' must be a string, found {JsonInput.KindName(request[key])}");
+
+    /// <summary>The optional <c>name</c>: a string that is a valid profile name.</summary>
+    private static string? Name(JsonObject request)
+    {
+        if (request["name"] is null) return null;
+        var name = Text(request, "name");
+        return ProfileName.Check(name) is { } problem
+            ? throw new VpnManagerException(VpnManagerErrors.BadRequest, $"invalid profile name: {problem}")
+            : name;
     }
 
     private static string Required(string? name) =>

@@ -36,7 +36,7 @@ public interface IVpnManager
 }
 
 /// <summary>A request the service refused (<see cref="Code"/> is one of the <c>VpnManagerErrors</c> names).</summary>
-public sealed class VpnManagerException(string code, string message) : Exception(message)
+public sealed class VpnManagerException(string code, string message) : Exception(Profiles.SafeText.Line(message))
 {
     /// <summary>NotFound, InvalidProfile, BadRequest, Conflict, Unavailable, Internal.</summary>
     public string Code { get; } = code;

@@ -107,7 +107,7 @@ public sealed class VpnManagerClient : IVpnManager
             return await conn.ReadAsync(ct).ConfigureAwait(false)
                 ?? throw new VpnManagerException(VpnManagerErrors.Unavailable, "the service closed the connection");
         }
-        catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or BadMessageException)
         {
             throw new VpnManagerException(VpnManagerErrors.Unavailable, $"lost the connection to the service ({e.GetType().Name})");
         }
