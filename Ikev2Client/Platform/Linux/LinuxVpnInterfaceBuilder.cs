@@ -22,7 +22,7 @@ namespace Ikev2Client.Platform.Linux;
 /// <para><b>Blocked families</b> (<see cref="VpnInterfaceConfiguration.BlockedFamilies"/>: no address, route or DNS
 /// server of the family and no <c>AllowFamily</c>, as on Android) get an <c>unreachable 0.0.0.0/0</c> or
 /// <c>unreachable ::/0</c> route in the same table behind the same rule: applications fail at once with
-/// ENETUNREACH (and fall back to the other family) instead of leaking outside the tunnel or timing out; protected
+/// EHOSTUNREACH (and fall back to the other family) instead of leaking outside the tunnel or timing out; protected
 /// sockets are not affected. See docs/dataplane.md, "Family blocking".</para>
 /// <para><b>Android-only settings.</b> <c>AddAllowedApplication</c>/<c>AddDisallowedApplication</c> throw
 /// <see cref="VpnFeatureNotSupportedException"/> (Linux has no per-application routing without cgroup setup);

@@ -108,7 +108,7 @@ internal sealed unsafe class RtNetlink : IDisposable
 
     /// <summary>Adds (or with <paramref name="delete"/> removes) a route in <paramref name="table"/>.</summary>
     /// <param name="type"><see cref="RTN_UNICAST"/> through <paramref name="ifIndex"/>, <see cref="RTN_THROW"/>, or
-    /// <see cref="RTN_UNREACHABLE"/> (senders get ENETUNREACH at once).</param>
+    /// <see cref="RTN_UNREACHABLE"/> (senders get EHOSTUNREACH at once).</param>
     public void Route(bool delete, IpPrefix destination, byte type, uint table, int ifIndex)
     {
         lock (_gate)
