@@ -183,6 +183,7 @@ internal static partial class DualStackInterop
 internal sealed class TcpSink : IDisposable
 {
     private readonly Socket _listener;
+    private readonly List<IPAddress> _remotes = [];
     private int _accepted;
 
     public TcpSink(IPAddress address, int port)
@@ -197,6 +198,7 @@ internal sealed class TcpSink : IDisposable
                 try
                 {
                     using var s = await _listener.AcceptAsync();
+                    lock (_remotes) _remotes.Add(((IPEndPoint)s.RemoteEndPoint!).Address);
                     Interlocked.Increment(ref _accepted);
                 }
                 catch (ObjectDisposedException) { return; }
@@ -206,6 +208,9 @@ internal sealed class TcpSink : IDisposable
     }
 
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Where the accepted connections came from.</summary>
+    public IReadOnlyList<IPAddress> Remotes { get { lock (_remotes) return [.. _remotes]; } }
 
     public void Dispose() => _listener.Dispose();
 }
