@@ -15,6 +15,7 @@ namespace Ikev2Client.Tests.Platform;
 /// socket still reaches the peer over either family, AllowFamily keeps the family working, IPv6 tunnels get their
 /// address, route and rule, and the blocking route is recorded and removed like everything else.
 /// </summary>
+[Trait("Requires", "root")]
 public sealed class LinuxFamilyBlockingTests
 {
     /// <summary>Two namespaces joined by a veth with IPv4 and IPv6 (no DAD), the far side listening on UDP 5555.</summary>
