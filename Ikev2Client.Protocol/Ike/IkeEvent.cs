@@ -74,6 +74,16 @@ public sealed record IkeConfiguration(
     IReadOnlyList<IPNetwork> VirtualAddresses, IReadOnlyList<IPAddress> DnsServers,
     IReadOnlyList<IPNetwork> Subnets, IReadOnlyList<string> DnsDomains)
 {
+    /// <summary>
+    /// The prefix length the peer gave with an INTERNAL_IP6_ADDRESS (RFC 7296 §3.15.1), for addresses where it is not
+    /// 128 (the address itself is in <see cref="VirtualAddresses"/> as a /128).
+    /// </summary>
+    public IReadOnlyDictionary<IPAddress, int> Ipv6PrefixLengths { get; init; } = new Dictionary<IPAddress, int>();
+
+    /// <summary>The prefix length to configure <paramref name="address"/> with: 32 (IPv4), the peer's IPv6 prefix, or 128.</summary>
+    public int InterfacePrefixLength(IPAddress address) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : Ipv6PrefixLengths.TryGetValue(address, out var p) ? p : 128;
+
     public override string ToString() =>
         $"addresses [{string.Join(", ", VirtualAddresses)}] dns [{string.Join(", ", DnsServers)}] subnets [{string.Join(", ", Subnets)}]";
 }

@@ -194,7 +194,7 @@ public sealed partial class IkeSession : IDisposable
     {
         foreach (var child in _sa.ChildSas) _out.Events.Add(new IkeEvent.ChildSaDeleted(child, ByPeer: final is IkeEvent.Deleted { ByPeer: true }));
         _sa.ChildSas.Clear();
-        foreach (var address in _sa.AssignedAddresses) _sa.Options.Responder.AddressPool?.Release(address.BaseAddress);
+        foreach (var address in _sa.AssignedAddresses) _sa.Options.Responder.PoolFor(address.BaseAddress.AddressFamily)?.Release(address.BaseAddress);
         _sa.AssignedAddresses.Clear();
         CancelRetransmit();
         if (_livenessDue != null)

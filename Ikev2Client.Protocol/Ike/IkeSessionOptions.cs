@@ -154,6 +154,18 @@ public sealed class IkeResponderOptions
     /// <summary>Virtual IPs are assigned from this pool (share one pool between sessions); null assigns none.</summary>
     public IkeAddressPool? AddressPool { get; init; }
 
+    /// <summary>
+    /// Further pools for a dual-stack responder (e.g. one IPv4 and one IPv6 pool): an initiator asking for
+    /// INTERNAL_IP4_ADDRESS and INTERNAL_IP6_ADDRESS gets one address of each family a pool exists for, and nothing
+    /// for a family without a pool (as strongSwan does with <c>pools = v4pool, v6pool</c>). Together with
+    /// <see cref="AddressPool"/>, the first pool of each family is used.
+    /// </summary>
+    public IReadOnlyList<IkeAddressPool> AddressPools { get; init; } = Array.Empty<IkeAddressPool>();
+
+    /// <summary>The pool that serves <paramref name="family"/>, if any.</summary>
+    internal IkeAddressPool? PoolFor(AddressFamily family) =>
+        (AddressPool is null ? AddressPools : AddressPools.Prepend(AddressPool)).FirstOrDefault(p => p.Network.BaseAddress.AddressFamily == family);
+
     /// <summary>DNS servers sent in CP replies.</summary>
     public IReadOnlyList<IPAddress> DnsServers { get; init; } = Array.Empty<IPAddress>();
 

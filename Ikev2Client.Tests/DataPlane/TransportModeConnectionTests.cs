@@ -22,18 +22,21 @@ public sealed class TransportModeConnectionTests
 
     private sealed class Setup : IDisposable
     {
-        public readonly TransportModeResponder Peer = new(PeerAddress);
+        public readonly TransportModeResponder Peer;
         public readonly VpnConnection Connection;
         public readonly UserspaceIpSecManager Manager = new();
         private readonly PskAuthenticator _psk = new(TransportModeResponder.Psk);
         public int InterfaceBuilderCalls;
 
-        public Setup()
+        public Setup() : this(ClientAddress, PeerAddress) { }
+
+        public Setup(IPAddress client, IPAddress peer)
         {
+            Peer = new TransportModeResponder(peer);
             Connection = new VpnConnection(new VpnConnectionOptions
             {
                 Server = Peer.IkeEndPoint,
-                LocalAddress = ClientAddress,
+                LocalAddress = client,
                 IpSecManager = Manager,
                 ConnectTimeout = Wait,
                 DisconnectTimeout = TimeSpan.FromSeconds(3),
@@ -49,8 +52,8 @@ public sealed class TransportModeConnectionTests
                     Authenticator = _psk,
                     Mode = ChildSaMode.Transport,
                     RequestConfiguration = false,
-                    LocalTrafficSelectors = [TransportModeResponder.Host(ClientAddress)],
-                    RemoteTrafficSelectors = [TransportModeResponder.Host(PeerAddress)],
+                    LocalTrafficSelectors = [TransportModeResponder.Host(client)],
+                    RemoteTrafficSelectors = [TransportModeResponder.Host(peer)],
                     RemoteNatTPort = Peer.NatTPort,
                     ChildLifetime = null,
                     IkeLifetime = null,
@@ -117,6 +120,38 @@ public sealed class TransportModeConnectionTests
         peerStats.PacketsSent.Should().Be(20);
         peerStats.TotalDrops.Should().Be(0);
         s.InterfaceBuilderCalls.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Ipv6_host_to_host_transport_mode_carries_datagrams_both_ways()
+    {
+        // IPv6 loopback has a single address, so both hosts are ::1 (on different ports): selectors ::1/128 === ::1/128.
+        using var s = new Setup(IPAddress.IPv6Loopback, IPAddress.IPv6Loopback);
+        s.Connection.Connect();
+        s.Connection.Info!.DataPath.Should().Be(DataPath.TransportMode);
+        var child = s.Connection.ChildSas.Single();
+        child.Child.LocalTrafficSelectors.Should().ContainSingle().Which.TsType.Should().Be(Protocol.Wire.TrafficSelectorType.Ipv6AddrRange);
+        child.Child.RemoteTrafficSelectors.Single().StartAddress.Should().Be(IPAddress.IPv6Loopback);
+        child.Child.RemoteEndPoint.Address.Should().Be(IPAddress.IPv6Loopback);
+        await s.Peer.Established.WaitAsync(Wait);
+        var mine = s.Connection.OpenTransportModeSocket(0);
+        var theirs = s.Peer.OpenSocket(0);
+        mine.Socket.AddressFamily.Should().Be(System.Net.Sockets.AddressFamily.InterNetworkV6);
+
+        for (int i = 0; i < 10; i++)
+        {
+            byte[] request = Payload(i, 60 + i * 91);
+            await mine.SendAsync(request, theirs.LocalPort);
+            var got = await theirs.ReceiveAsync().AsTask().WaitAsync(Wait);
+            got.Data.Should().Equal(request);
+            got.SourcePort.Should().Be(mine.LocalPort);
+            await theirs.SendAsync(got.Data.Reverse().ToArray(), got.SourcePort);
+            (await mine.ReceiveAsync().AsTask().WaitAsync(Wait)).Data.Should().Equal(request.Reverse());
+        }
+        s.Connection.Statistics.PacketsSent.Should().Be(10);
+        s.Connection.Statistics.PacketsReceived.Should().Be(10);
+        s.Connection.Statistics.TotalDrops.Should().Be(0);
+        s.Peer.Statistics.TotalDrops.Should().Be(0);
     }
 
     [Fact]

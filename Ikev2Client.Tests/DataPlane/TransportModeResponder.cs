@@ -31,7 +31,7 @@ internal sealed class TransportModeResponder : IDisposable
     public TransportModeResponder(IPAddress address)
     {
         Address = address;
-        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Bind(new IPEndPoint(address, 0));
         var natTLocal = (IPEndPoint)_socket.LocalEndPoint!;
         _spis = new IpSecSpiAllocator(Manager, address);
@@ -59,7 +59,8 @@ internal sealed class TransportModeResponder : IDisposable
         _driver.Start();
     }
 
-    public static TrafficSelector Host(IPAddress address) => TrafficSelectorMath.FromNetwork(new IPNetwork(address, 32));
+    public static TrafficSelector Host(IPAddress address) =>
+        TrafficSelectorMath.FromNetwork(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
 
     public IPAddress Address { get; }
     public UserspaceIpSecManager Manager { get; } = new();

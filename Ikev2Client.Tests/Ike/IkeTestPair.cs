@@ -128,7 +128,10 @@ internal sealed class IkeSessionOptionsBuilder
     public ChildSaMode Mode { get; set; } = ChildSaMode.Tunnel;
     public IReadOnlyList<Protocol.Wire.Payloads.TrafficSelector>? LocalTs { get; set; }
     public bool Fragmentation { get; set; } = true;
-    public IkeAddressPool Pool { get; set; } = new(IPNetwork.Parse("10.10.0.0/24"));
+    public IkeAddressPool? Pool { get; set; } = new(IPNetwork.Parse("10.10.0.0/24"));
+    public IReadOnlyList<IkeAddressPool> MorePools { get; set; } = [];
+    public IReadOnlyList<System.Net.Sockets.AddressFamily>? Families { get; set; }
+    public IReadOnlyList<Protocol.Wire.Payloads.TrafficSelector>? RemoteTs { get; set; }
     public SaLifetime? ChildLifetime { get; set; }
     public SaLifetime? IkeLifetime { get; set; }
     public bool Mobike { get; set; } = true;
@@ -163,9 +166,12 @@ internal sealed class IkeSessionOptionsBuilder
             Protocol.Wire.Payloads.TrafficSelector.Any(System.Net.Sockets.AddressFamily.InterNetwork),
             Protocol.Wire.Payloads.TrafficSelector.Any(System.Net.Sockets.AddressFamily.InterNetworkV6),
         },
+        RequestedAddressFamilies = Families ?? [System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.AddressFamily.InterNetworkV6],
+        RemoteTrafficSelectors = RemoteTs ?? IkeSessionOptions.DefaultSelectors,
         Responder = new IkeResponderOptions
         {
             AddressPool = Pool,
+            AddressPools = MorePools,
             DnsServers = new[] { IPAddress.Parse("10.10.0.53"), IPAddress.Parse("fd00::53") },
             Subnets = new[] { IPNetwork.Parse("192.168.50.0/24") },
             RequireCookie = RequireCookie,

@@ -5,7 +5,10 @@ namespace Ikev2Client.Tests.Interop;
 
 /// <summary>
 /// Three network namespaces: <c>client</c> (192.0.2.2) —veth— (192.0.2.1) <c>gateway</c> (10.1.0.1) —veth—
-/// (10.1.0.10) <c>server</c>, with IP forwarding on the gateway. Names are <c>ssw{id}{c|g|s}{4 hex}</c>, unique per
+/// (10.1.0.10) <c>server</c>, with IP forwarding on the gateway. The underlay is dual-stack, as users' hosts are:
+/// client 2001:db8:2::2 —— 2001:db8:2::1 gateway 2001:db8:1::1 —— 2001:db8:1::10 server; the client's default routes
+/// (both families) and the server's point at the gateway, which forwards both families, so the server is also "the
+/// internet" the client reaches outside any tunnel. Names are <c>ssw{id}{c|g|s}{4 hex}</c>, unique per
 /// instance, so several topologies may exist at once; <see cref="Dispose"/> removes everything, and the first
 /// topology of a process removes stale ones left by dead processes.
 /// </summary>
@@ -22,6 +25,11 @@ public sealed partial class InteropTopology : IDisposable
     public const string PoolSubnet = "10.3.0.0/24";
     /// <summary>DNS server address the default gateway configs hand out.</summary>
     public const string DnsAddress = "10.1.0.53";
+    public const string ClientAddress6 = "2001:db8:2::2";
+    public const string GatewayAddress6 = "2001:db8:2::1";
+    public const string GatewayInnerAddress6 = "2001:db8:1::1";
+    public const string ServerAddress6 = "2001:db8:1::10";
+    public const string ServerSubnet6 = "2001:db8:1::/64";
 
     private static readonly string Root = Path.Combine(Path.GetTempPath(), "ikev2-interop");
     private static int s_staleCleanupDone;
@@ -102,6 +110,15 @@ public sealed partial class InteropTopology : IDisposable
         Shell.ShOk($"ip -n {Server.Name} addr add {ServerAddress}/24 dev {p}sg && ip -n {Server.Name} link set {p}sg up", t);
         Shell.ShOk($"ip -n {Server.Name} route add default via {GatewayInnerAddress}", t);
         Gateway.Exec("sysctl -qw net.ipv4.ip_forward=1", t);
+        // Dual-stack underlay (no DAD: the addresses are usable at once).
+        Shell.ShOk($"ip -n {Client.Name} -6 addr add {ClientAddress6}/64 dev {p}cg nodad", t);
+        Shell.ShOk($"ip -n {Gateway.Name} -6 addr add {GatewayAddress6}/64 dev {p}gc nodad", t);
+        Shell.ShOk($"ip -n {Gateway.Name} -6 addr add {GatewayInnerAddress6}/64 dev {p}gs nodad", t);
+        Shell.ShOk($"ip -n {Server.Name} -6 addr add {ServerAddress6}/64 dev {p}sg nodad", t);
+        Shell.ShOk($"ip -n {Client.Name} route add default via {GatewayAddress}", t);
+        Shell.ShOk($"ip -n {Client.Name} -6 route add default via {GatewayAddress6}", t);
+        Shell.ShOk($"ip -n {Server.Name} -6 route add default via {GatewayInnerAddress6}", t);
+        Gateway.Exec("sysctl -qw net.ipv6.conf.all.forwarding=1", t);
     }
 
     private NetworkNamespace CreateNamespace(char role)

@@ -114,4 +114,29 @@ public sealed class InMemoryVpnInterfaceTests
         mixed.AddAllowedApplication("a");
         ((Action)(() => mixed.AddDisallowedApplication("b"))).Should().Throw<InvalidOperationException>();
     }
+
+    [Fact]
+    public void A_family_with_no_address_route_or_dns_server_is_blocked_unless_allowed_like_Androids_allowFamily()
+    {
+        static IReadOnlyList<System.Net.Sockets.AddressFamily> Blocked(Action<InMemoryVpnInterfaceBuilder> configure)
+        {
+            var b = new InMemoryVpnInterfaceBuilder();
+            b.AddAddress(IPAddress.Parse("10.0.0.2"), 32);
+            configure(b);
+            return b.Establish().Configuration.BlockedFamilies;
+        }
+        var v4 = System.Net.Sockets.AddressFamily.InterNetwork;
+        var v6 = System.Net.Sockets.AddressFamily.InterNetworkV6;
+        Blocked(_ => { }).Should().Equal(v6);
+        Blocked(b => b.AllowFamily(v6)).Should().BeEmpty();
+        Blocked(b => b.AddAddress(IPAddress.Parse("fd00::2"), 128)).Should().BeEmpty();
+        Blocked(b => b.AddRoute(IPAddress.Parse("fd00::"), 64)).Should().BeEmpty("a route of the family counts, as on Android");
+        Blocked(b => b.AddDnsServer(IPAddress.Parse("fd00::53"))).Should().BeEmpty("a DNS server of the family counts, as on Android");
+        Blocked(b => b.AllowFamily(v4)).Should().Equal(v6);
+        var only6 = new InMemoryVpnInterfaceBuilder();
+        only6.AddAddress(IPAddress.Parse("fd00::2"), 128);
+        only6.Establish().Configuration.BlockedFamilies.Should().Equal(v4);
+        ((Action)(() => new InMemoryVpnInterfaceBuilder().AllowFamily(System.Net.Sockets.AddressFamily.Unix)))
+            .Should().Throw<ArgumentException>().WithMessage("*IPv4 and IPv6*");
+    }
 }

@@ -19,6 +19,8 @@ public sealed class LinuxNetworkStateTests : IDisposable
     [InlineData("rule inet6 32000 2300 8960", true)]
     [InlineData("route throw 10.98.7.0/24 2300", true)]
     [InlineData("route unicast fd00::/48 2300", true)]
+    [InlineData("route unreachable ::/0 2300", true)]
+    [InlineData("route unreachable 0.0.0.0/0 2300", true)]
     [InlineData("route unicast 10.0.0.0/33 2300", false)]
     [InlineData("route multicast 10.0.0.0/8 2300", false)]
     [InlineData("rule ipx 1 2 3", false)]

@@ -26,6 +26,7 @@ internal static class ServiceTestData
     public static VpnConnectionInfo Info(string gateway = "192.0.2.1:4500") => new()
     {
         Gateway = gateway, LocalEndpoint = "198.51.100.7:4500", VirtualAddresses = ["10.10.0.2/32"], DnsServers = ["10.10.0.1"],
+        Routes = ["0.0.0.0/0"], BlockedFamilies = ["IPv6"],
         IkeAlgorithms = "AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519", EspAlgorithms = "AES_GCM_16_256",
         IkeSpiInitiator = "0123456789abcdef", IkeSpiResponder = "fedcba9876543210", EspSpiIn = "c1a2b3c4", EspSpiOut = "d1e2f3a4",
         UdpEncapsulation = true, ConnectedAt = DateTimeOffset.UnixEpoch.AddDays(20000),

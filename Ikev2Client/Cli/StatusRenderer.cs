@@ -24,6 +24,9 @@ internal static class StatusRenderer
             table.AddRow("Connected", Markup.Escape($"{c.ConnectedAt:u} ({Duration(now - c.ConnectedAt)})"));
             table.AddRow("Virtual IP", Markup.Escape(c.VirtualAddresses.Count > 0 ? string.Join(", ", c.VirtualAddresses) : "-"));
             table.AddRow("DNS", Markup.Escape(c.DnsServers.Count > 0 ? string.Join(", ", c.DnsServers) : "-"));
+            if (c.Routes.Count > 0) table.AddRow("Routes", Markup.Escape(string.Join(", ", c.Routes)));
+            if (c.BlockedFamilies.Count > 0)
+                table.AddRow("Blocked", Markup.Escape($"{string.Join(", ", c.BlockedFamilies)}  — the gateway assigned no address of it"));
             table.AddRow("IKE", Markup.Escape(c.IkeAlgorithms ?? "-"));
             table.AddRow("ESP", Markup.Escape((c.EspAlgorithms ?? "-") + (c.UdpEncapsulation ? " (UDP-encapsulated)" : "")));
             table.AddRow("IKE SPIs", Markup.Escape($"{c.IkeSpiInitiator ?? "?"}_i {c.IkeSpiResponder ?? "?"}_r"));

@@ -32,6 +32,17 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         _clock = clock ?? SystemIkeClock.Instance;
         _ike = Bind(_options.LocalIkeEndPoint);
         _natT = _options.NatTSocket ?? Bind(_options.LocalNatTEndPoint);
+        if (_options.ProtectSocket is { } protect) Protect(protect);
+    }
+
+    /// <summary>Applies <paramref name="protect"/> (e.g. <see cref="Platform.IVpnInterface.Protect"/>) to the sockets this driver owns.</summary>
+    /// <returns>True when every socket is protected.</returns>
+    public bool Protect(Func<Socket, bool> protect)
+    {
+        ArgumentNullException.ThrowIfNull(protect);
+        bool ok = protect(_ike);
+        if (!ExternalNatT) ok &= protect(_natT);
+        return ok;
     }
 
     private bool ExternalNatT => _options.NatTSocket != null;
@@ -119,9 +130,10 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     public ValueTask<int> SendEspAsync(ReadOnlyMemory<byte> packet, IPEndPoint destination, CancellationToken cancellationToken = default) =>
         _natT.SendToAsync(packet, SocketFlags.None, destination, cancellationToken);
 
-    private static IPAddress SourceAddressFor(IPEndPoint remote)
+    private IPAddress SourceAddressFor(IPEndPoint remote)
     {
         using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _options.ProtectSocket?.Invoke(probe); // inside a full tunnel an unprotected probe would report the TUN's address
         probe.Connect(remote);
         return ((IPEndPoint)probe.LocalEndPoint!).Address;
     }

@@ -18,6 +18,13 @@ public sealed class IkeUdpDriverOptions
     /// </summary>
     public System.Net.Sockets.Socket? NatTSocket { get; init; }
 
+    /// <summary>
+    /// Keeps a socket outside a VPN tunnel (<see cref="SocketProtector.Protect"/>): applied to the sockets the driver
+    /// creates and to the probe that learns the source address in <see cref="IkeUdpDriver.Connect"/>, so a second IKE SA
+    /// (reauthentication) negotiated while a full tunnel is up does not route itself into that tunnel. Null: none.
+    /// </summary>
+    public Func<System.Net.Sockets.Socket, bool>? ProtectSocket { get; init; }
+
     /// <summary>Interval of NAT keepalives (RFC 3948 §2.3, one 0xFF octet) while UDP encapsulation is used; null disables.</summary>
     public TimeSpan? NatKeepaliveInterval { get; init; } = TimeSpan.FromSeconds(20);
 }

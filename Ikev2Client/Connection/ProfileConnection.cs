@@ -4,6 +4,8 @@ using Ikev2Client.Platform;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Profiles;
 using Ikev2Client.Protocol.Ike;
+using Ikev2Client.Protocol.Wire;
+using Ikev2Client.Protocol.Wire.Payloads;
 using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Connection;
@@ -47,7 +49,9 @@ public static class ProfileConnection
             IkeProposals = ike,
             EspProposals = esp,
             LivenessInterval = null, // the connection's LivenessMonitor checks (idle and traffic-driven), see Liveness below
-            RequestedAddressFamilies = [AddressFamily.InterNetwork],
+            // Both families, as Android's IKE client asks for a tunnel-mode child; the gateway answers what it has.
+            RequestedAddressFamilies = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6],
+            RemoteTrafficSelectors = SplitTunnelSelectors(profile),
         };
         IDnsConfigurator dns = settings.ApplyDns ? new ResolvConfDnsConfigurator() : new ReportingDnsConfigurator();
         return new VpnConnectionOptions
@@ -56,6 +60,9 @@ public static class ProfileConnection
             Session = session,
             Mtu = Math.Clamp(profile.MaxMtu, Ikev2VpnProfile.MinimumMtu, 1400),
             ForceFullTunnel = settings.ForceFullTunnel,
+            ExcludedRoutes = profile.SplitTunneling.Exclude.SelectMany(e => Prefixes(profile, e)).Distinct().ToArray(),
+            BlockFamilies = [.. profile.SplitTunneling.BlockIpv4 ? [AddressFamily.InterNetwork] : Array.Empty<AddressFamily>(),
+                .. profile.SplitTunneling.BlockIpv6 ? [AddressFamily.InterNetworkV6] : Array.Empty<AddressFamily>()],
             SessionName = profile.Name,
             Liveness = LivenessPolicy.ForProfile(profile.DpdSeconds),
             InterfaceBuilderFactory = settings.InterfaceBuilderFactory
@@ -65,6 +72,45 @@ public static class ProfileConnection
                 KeepaliveInterval = TimeSpan.FromSeconds(profile.NatKeepaliveSeconds ?? 20),
             },
         };
+    }
+
+    /// <summary>
+    /// The TSr we propose: the profile's <c>splitTunneling.include</c> entries (subnets, addresses, ranges of either
+    /// family), or everything of both families (0.0.0.0/0 and ::/0) for a full tunnel. The gateway narrows them.
+    /// </summary>
+    internal static IReadOnlyList<TrafficSelector> SplitTunnelSelectors(Ikev2VpnProfile profile)
+    {
+        if (profile.SplitTunneling.Include.Count == 0)
+            return [TrafficSelector.Any(AddressFamily.InterNetwork), TrafficSelector.Any(AddressFamily.InterNetworkV6)];
+        return profile.SplitTunneling.Include.Select(e =>
+        {
+            var (start, end) = Range(profile, e);
+            var type = start.AddressFamily == AddressFamily.InterNetwork ? TrafficSelectorType.Ipv4AddrRange : TrafficSelectorType.Ipv6AddrRange;
+            return new TrafficSelector(type, 0, 0, 65535, start, end);
+        }).Distinct().ToArray();
+    }
+
+    private static IEnumerable<IpPrefix> Prefixes(Ikev2VpnProfile profile, string entry)
+    {
+        var (start, end) = Range(profile, entry);
+        return RoutePlanner.Cover(start, end);
+    }
+
+    /// <summary>A split-tunnelling entry (CIDR prefix, single address or <c>a - b</c>) as its first and last address.</summary>
+    private static (IPAddress Start, IPAddress End) Range(Ikev2VpnProfile profile, string entry)
+    {
+        var dash = entry.IndexOf('-');
+        if (dash > 0 && !entry.Contains('/')
+            && IPAddress.TryParse(entry[..dash].Trim(), out var a) && IPAddress.TryParse(entry[(dash + 1)..].Trim(), out var b)
+            && a.AddressFamily == b.AddressFamily)
+            return (a, b);
+        if (IPAddress.TryParse(entry.Trim(), out var single)) return (single, single);
+        if (IPNetwork.TryParse(entry.Trim(), out var network))
+        {
+            var selector = Protocol.Traffic.TrafficSelectorMath.FromNetwork(network);
+            return (selector.StartAddress, selector.EndAddress);
+        }
+        throw new VpnConnectionException($"profile '{profile.Name}': splitTunneling: '{entry}' is not a subnet, address or range");
     }
 
     private static IPEndPoint ResolveServer(string host, int port)

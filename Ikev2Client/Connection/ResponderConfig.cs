@@ -24,6 +24,8 @@ public sealed class ResponderConfig
     public string? RemoteId { get; init; }
     /// <summary>Virtual IP pool (CIDR); its first address becomes the responder's own TUN address.</summary>
     public string AddressPool { get; init; } = "10.3.0.0/24";
+    /// <summary>An IPv6 virtual IP pool (CIDR) for dual-stack clients; its first address is the responder's own; null: none.</summary>
+    public string? AddressPool6 { get; init; }
     /// <summary>DNS servers sent to clients.</summary>
     public List<string> Dns { get; init; } = [];
     /// <summary>Local subnets offered as traffic selectors (TSr); "0.0.0.0/0" offers everything.</summary>
@@ -71,6 +73,8 @@ public sealed class ResponderConfig
         if (!IPAddress.TryParse(ListenAddress, out _)) return $"listenAddress '{ListenAddress}' is not an IP address";
         if (ListenPort is < 1 or > 65535 || NatTPort is < 1 or > 65535) return "ports must be 1..65535";
         if (!IPNetwork.TryParse(AddressPool, out _)) return $"addressPool '{AddressPool}' is not a CIDR prefix";
+        if (AddressPool6 != null && (!IPNetwork.TryParse(AddressPool6, out var six) || six.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6))
+            return $"addressPool6 '{AddressPool6}' is not an IPv6 CIDR prefix";
         foreach (var d in Dns) if (!IPAddress.TryParse(d, out _)) return $"dns '{d}' is not an IP address";
         foreach (var s in LocalSubnets) if (!IPNetwork.TryParse(s, out _)) return $"localSubnets '{s}' is not a CIDR prefix";
         if (Mtu is < 576 or > 65535) return "mtu must be 576..65535";

@@ -20,6 +20,8 @@ public sealed class ResponderHost : IDisposable
     private readonly Func<IVpnInterfaceBuilder> _builderFactory;
     private readonly IkeAddressPool _pool;
     private readonly IPAddress _ownAddress;
+    private readonly IkeAddressPool? _pool6;
+    private readonly IPAddress? _ownAddress6;
     private readonly UserspaceIpSecManager _manager = new();
     private readonly object _gate = new();
     private readonly List<ChildSaTransforms> _children = new();
@@ -38,6 +40,12 @@ public sealed class ResponderHost : IDisposable
         _builderFactory = builderFactory ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }));
         _pool = new IkeAddressPool(IPNetwork.Parse(config.AddressPool));
         if (!_pool.TryAcquire(out _ownAddress)) throw new ArgumentException("the address pool has no usable address");
+        if (config.AddressPool6 != null)
+        {
+            _pool6 = new IkeAddressPool(IPNetwork.Parse(config.AddressPool6));
+            if (!_pool6.TryAcquire(out var own6)) throw new ArgumentException("the IPv6 address pool has no usable address");
+            _ownAddress6 = own6;
+        }
         if (config.IkeProposals != null && !ProposalConversion.TryParse(config.IkeProposals, false, out _ike, out var e1))
             throw new ArgumentException($"ikeProposals: {e1}");
         if (config.EspProposals != null && !ProposalConversion.TryParse(config.EspProposals, true, out _esp, out var e2))
@@ -49,6 +57,9 @@ public sealed class ResponderHost : IDisposable
 
     /// <summary>The responder's TUN address (the first pool address).</summary>
     public IPAddress TunnelAddress => _ownAddress;
+
+    /// <summary>The responder's IPv6 TUN address (the first address of <see cref="ResponderConfig.AddressPool6"/>), if any.</summary>
+    public IPAddress? TunnelAddress6 => _ownAddress6;
 
     /// <summary>The data plane counters.</summary>
     public DataPlaneStatistics Statistics => _pump?.Counters.Snapshot() ?? new DataPlaneCounters().Snapshot();
@@ -69,8 +80,11 @@ public sealed class ResponderHost : IDisposable
         var builder = _builderFactory()
             .AddAddress(_ownAddress, pool.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)
             .AddRoute(pool.BaseAddress, pool.PrefixLength)
+            .AllowFamily(AddressFamily.InterNetwork) // a gateway blocks nothing: only its pools go to the tunnel
+            .AllowFamily(AddressFamily.InterNetworkV6)
             .SetMtu(_config.Mtu)
             .SetSession("ikev2 responder");
+        if (_pool6 != null) builder.AddAddress(_ownAddress6!, 128).AddRoute(_pool6.Network.BaseAddress, _pool6.Network.PrefixLength);
         _tun = builder.Establish();
         _tun.Protect(_socket);
         _spis = new IpSecSpiAllocator(_manager, listen);
@@ -101,6 +115,7 @@ public sealed class ResponderHost : IDisposable
                 Responder = new IkeResponderOptions
                 {
                     AddressPool = _pool,
+                    AddressPools = _pool6 != null ? [_pool6] : [],
                     DnsServers = _config.Dns.Select(IPAddress.Parse).ToArray(),
                     AllowTransportMode = false,
                 },

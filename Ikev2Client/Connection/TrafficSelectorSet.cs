@@ -115,12 +115,32 @@ internal readonly record struct PacketHeader(bool V6, UInt128 Source, UInt128 De
         {
             if (p.Length < 40) return false;
             byte next = p[6];
-            (int sp, int dp) = Ports(p[40..], next);
+            int at = 40;
+            bool firstFragment = true;
+            // RFC 8200 §4: skip extension headers to the upper-layer protocol, which is what selectors name (RFC 4301
+            // §4.4.1.1: "Next Layer Protocol" is the protocol after any extension headers).
+            while (next is HopByHop or Routing or DestinationOptions or Fragment or Ah)
+            {
+                if (p.Length < at + 8) return false;
+                int length = next switch
+                {
+                    Fragment => 8,
+                    Ah => (p[at + 1] + 2) * 4,
+                    _ => (p[at + 1] + 1) * 8,
+                };
+                if (next == Fragment) firstFragment = (BinaryPrimitives.ReadUInt16BigEndian(p[(at + 2)..]) & 0xFFF8) == 0;
+                next = p[at];
+                at += length;
+                if (at > p.Length) return false;
+            }
+            (int sp, int dp) = firstFragment ? Ports(p[at..], next) : (-1, -1);
             header = new PacketHeader(true, BinaryPrimitives.ReadUInt128BigEndian(p[8..]), BinaryPrimitives.ReadUInt128BigEndian(p[24..]), next, sp, dp);
             return true;
         }
         return false;
     }
+
+    private const byte HopByHop = 0, Routing = 43, Fragment = 44, Ah = 51, DestinationOptions = 60;
 
     private static (int, int) Ports(ReadOnlySpan<byte> l4, byte proto) =>
         proto is Tcp or Udp or Sctp or UdpLite && l4.Length >= 4

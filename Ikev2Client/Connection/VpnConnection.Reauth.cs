@@ -95,9 +95,10 @@ public sealed partial class VpnConnection
         var session = new IkeSession(_options.Session.WithReauthentication(addresses), spiAllocator: spis);
         var driver = new IkeUdpDriver(session, new IkeUdpDriverOptions
         {
-            LocalIkeEndPoint = new IPEndPoint(_options.LocalAddress, 0),
+            LocalIkeEndPoint = new IPEndPoint(SocketProtector.BindAddress(_options.LocalAddress, _server!.AddressFamily), 0),
             NatTSocket = _socket,
             NatKeepaliveInterval = null,
+            ProtectSocket = _protector.Protect, // its IKE_SA_INIT on port 500 must not enter the full tunnel
         });
         var ready = new ManualResetEventSlim();
         ChildSaInfo? child = null;

@@ -27,6 +27,7 @@ public sealed partial class VpnConnection : IDisposable
     private readonly ManualResetEventSlim _childReady = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ChildSaTransforms> _children = new();
+    private readonly SocketProtector _protector = new();
     private IIpSecManager? _manager;
     private bool _ownsManager;
     private Socket? _socket;
@@ -231,20 +232,23 @@ public sealed partial class VpnConnection : IDisposable
         _config = null;
         _redirect = null;
         var localAddress = _options.LocalAddress.Equals(IPAddress.Any) || _options.LocalAddress.Equals(IPAddress.IPv6Any)
-            ? SourceAddressFor(server) : _options.LocalAddress;
+            ? _protector.SourceAddressFor(server) : _options.LocalAddress;
         _localAddress = localAddress;
         _server = server;
+        var bindAddress = SocketProtector.BindAddress(_options.LocalAddress, server.AddressFamily); // IPv4 or IPv6 gateway
         _socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(new IPEndPoint(_options.LocalAddress, 0));
+        _protector.Protect(_socket);
+        _socket.Bind(new IPEndPoint(bindAddress, 0));
         var natTLocal = new IPEndPoint(localAddress, ((IPEndPoint)_socket.LocalEndPoint!).Port);
         _spis = new IpSecSpiAllocator(_manager!, localAddress);
         var sessionOptions = redirectedFrom == null ? _options.Session : _options.Session.WithRedirectedFrom(redirectedFrom);
         _session = new IkeSession(sessionOptions, spiAllocator: _spis);
         var driver = new IkeUdpDriver(_session, new IkeUdpDriverOptions
         {
-            LocalIkeEndPoint = new IPEndPoint(_options.LocalAddress, 0),
+            LocalIkeEndPoint = new IPEndPoint(bindAddress, 0),
             NatTSocket = _socket,
             NatKeepaliveInterval = null, // the pump sends keepalives when the data path is idle
+            ProtectSocket = _protector.Protect,
         });
         _driver = driver;
         _pump = new PacketPump(_socket, _options.Pump, (message, remote) => RouteIke(driver, message).ReceiveNatT(message, remote, natTLocal));
@@ -309,29 +313,26 @@ public sealed partial class VpnConnection : IDisposable
                 "transport mode needs our IKE address === the gateway's");
         var transforms = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Tunnel);
         lock (_gate) _children.Add(transforms);
-        if (virtualAddresses.Count == 0) throw new VpnConnectionException("the gateway assigned no virtual IP address");
-        var builder = _options.InterfaceBuilderFactory();
-        var families = virtualAddresses.Select(a => a.BaseAddress.AddressFamily).Distinct().ToArray();
-        foreach (var a in virtualAddresses)
-            builder.AddAddress(a.BaseAddress, a.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
-        IReadOnlyList<IpPrefix> routes = _options.ForceFullTunnel
-            ? families.Select(f => new IpPrefix(f == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0)).ToArray()
-            : RoutePlanner.Routes(child.RemoteTrafficSelectors, families);
-        foreach (var r in routes) builder.AddRoute(r.Address, r.PrefixLength);
-        foreach (var d in dns) builder.AddDnsServer(d);
-        foreach (var domain in config?.DnsDomains ?? []) builder.AddSearchDomain(domain);
-        builder.SetMtu(_options.Mtu);
+        var plan = TunnelPlan.Create(child, config, _options); // addresses, routes, DNS and blocked families per family
+        var builder = plan.Apply(_options.InterfaceBuilderFactory());
         if (_options.SessionName != null) builder.SetSession(_options.SessionName);
         var tun = builder.Establish();
         _tun = tun;
-        bool full = RoutePlanner.IsFullTunnel(routes);
-        if (!tun.Protect(_socket!) && full)
+        _protector.Interface = tun;
+        var routes = plan.Routes;
+        bool full = plan.FullTunnel;
+        // Every socket that talks to the gateway stays outside the tunnel: ESP/NAT-T, the IKE socket, later probes.
+        if ((!tun.Protect(_socket!) | !_driver!.Protect(tun.Protect)) && (full || plan.BlockedFamilies.Count > 0))
             throw new VpnConnectionException("could not protect the IKE/ESP socket from the full tunnel (needs CAP_NET_ADMIN)");
         _pump!.AttachInterface(tun);
         _pump.AddInbound(transforms.Inbound, transforms.Local, transforms.Remote);
         _pump.SetOutbound(transforms.Outbound, transforms.Local, transforms.Remote, child.RemoteEndPoint);
-        Info = new VpnConnectionInfo(path, tun.Name, virtualAddresses, dns, routes, full, child, child.LocalEndPoint, child.RemoteEndPoint);
-        Report($"interface {tun.Name} up: {string.Join(", ", virtualAddresses)}; routes {string.Join(", ", routes)}{(full ? " (full tunnel)" : "")}");
+        Info = new VpnConnectionInfo(path, tun.Name, virtualAddresses, plan.DnsServers, routes, full, child, child.LocalEndPoint, child.RemoteEndPoint)
+        {
+            BlockedFamilies = plan.BlockedFamilies,
+        };
+        Report($"interface {tun.Name} up: {string.Join(", ", plan.Addresses)}; routes {string.Join(", ", routes)}{(full ? " (full tunnel)" : "")}");
+        foreach (var note in plan.Notes) Report(note);
     }
 
     private void OnEvent(IkeUdpDriver from, IkeEvent e)
@@ -511,6 +512,7 @@ public sealed partial class VpnConnection : IDisposable
         }
         var (pump, transport, tun, spis, driver, socket, session) = (_pump, _transport, _tun, _spis, _driver, _socket, _session);
         (_pump, _tun, _spis, _driver, _socket, _session) = (null, null, null, null, null, null);
+        _protector.Interface = null;
         lock (_gate) _transport = null;
         Try(() => pump?.Dispose());
         Try(() => transport?.Dispose()); // RemoveTransportModeTransforms on every socket
@@ -642,8 +644,9 @@ public sealed partial class VpnConnection : IDisposable
         if (State != VpnConnectionState.Connected || driver == null || _server == null) return;
         if (!(_options.LocalAddress.Equals(IPAddress.Any) || _options.LocalAddress.Equals(IPAddress.IPv6Any))) return;
         IPAddress now;
-        try { now = SourceAddressFor(_server); }
+        try { now = _protector.SourceAddressFor(_server); } // protected: a full tunnel's routes would answer with the TUN
         catch (SocketException) { return; } // no route right now: wait for the next check
+        if (Info?.VirtualAddresses.Any(v => v.BaseAddress.Equals(now)) == true) return; // never announce an address inside the tunnel
         if (!force && now.Equals(_localAddress)) return;
         Report($"local address {(now.Equals(_localAddress) ? "re-announced" : $"changed {_localAddress} → {now}")}: updating the IKE SA");
         _localAddress = now;
@@ -657,13 +660,6 @@ public sealed partial class VpnConnection : IDisposable
     }
 
     private void Report(string line) => Progress?.Invoke(line);
-
-    private static IPAddress SourceAddressFor(IPEndPoint remote)
-    {
-        using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        probe.Connect(remote);
-        return ((IPEndPoint)probe.LocalEndPoint!).Address;
-    }
 
     /// <summary>Disconnects (if needed) and releases everything.</summary>
     public void Dispose()

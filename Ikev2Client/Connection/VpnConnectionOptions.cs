@@ -26,6 +26,20 @@ public sealed class VpnConnectionOptions
     /// <summary>Route everything (0.0.0.0/0) into the tunnel even when the traffic selectors are narrower.</summary>
     public bool ForceFullTunnel { get; init; }
 
+    /// <summary>
+    /// Prefixes kept outside the tunnel even when a tunnel route covers them (Android <c>excludeRoute</c>; profile
+    /// <c>splitTunneling.exclude</c>).
+    /// </summary>
+    public IReadOnlyList<IpPrefix> ExcludedRoutes { get; init; } = [];
+
+    /// <summary>
+    /// Families whose traffic never leaves outside the tunnel, even in a split tunnel (profile
+    /// <c>splitTunneling.blockIpv4</c>/<c>blockIpv6</c>): with a virtual address of the family everything of it is routed
+    /// into the tunnel and what the traffic selectors do not cover is dropped; without one the family is blocked. In a
+    /// full tunnel every family is covered or blocked anyway (<see cref="TunnelPlan"/>).
+    /// </summary>
+    public IReadOnlyList<System.Net.Sockets.AddressFamily> BlockFamilies { get; init; } = [];
+
     /// <summary>Local address to bind the IKE and NAT-T sockets to (any address by default).</summary>
     public IPAddress LocalAddress { get; init; } = IPAddress.Any;
 

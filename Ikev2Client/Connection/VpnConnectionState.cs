@@ -43,7 +43,11 @@ public sealed record VpnConnectionInfo(
     bool FullTunnel,
     ChildSaInfo ChildSa,
     IPEndPoint LocalEndPoint,
-    IPEndPoint RemoteEndPoint);
+    IPEndPoint RemoteEndPoint)
+{
+    /// <summary>Address families blocked while connected (full tunnel, or the profile's block flags, without an address of the family).</summary>
+    public IReadOnlyList<System.Net.Sockets.AddressFamily> BlockedFamilies { get; init; } = [];
+}
 
 /// <summary>A connection attempt or a connection failed; the message is one line meant for people.</summary>
 public sealed class VpnConnectionException : Exception

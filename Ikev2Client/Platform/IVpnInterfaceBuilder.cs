@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace Ikev2Client.Platform;
 
@@ -27,6 +28,16 @@ public interface IVpnInterfaceBuilder
 
     /// <summary>Sets the interface MTU (Android <c>setMtu</c>); 576..65535 for IPv4-only, at least 1280 with IPv6.</summary>
     IVpnInterfaceBuilder SetMtu(int mtu);
+
+    /// <summary>
+    /// Lets traffic of <paramref name="family"/> (<see cref="AddressFamily.InterNetwork"/> or
+    /// <see cref="AddressFamily.InterNetworkV6"/>) bypass the VPN when the VPN has no address, route or DNS server of
+    /// that family (Android <c>allowFamily</c>). By default such a family is <b>blocked</b> while the interface is up, so
+    /// a full tunnel that only got an IPv4 address cannot leak IPv6 (and vice versa); a family the VPN has an address,
+    /// route or DNS server of is unaffected by this call.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="family"/> is not IPv4 or IPv6.</exception>
+    IVpnInterfaceBuilder AllowFamily(AddressFamily family);
 
     /// <summary>Lets applications bypass the VPN (Android <c>allowBypass</c>).</summary>
     IVpnInterfaceBuilder AllowBypass();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace Ikev2Client.Platform;
 
@@ -29,6 +30,9 @@ public abstract class VpnInterfaceBuilderBase : IVpnInterfaceBuilder
 
     /// <inheritdoc />
     public IVpnInterfaceBuilder SetMtu(int mtu) { Configuration.SetMtu(mtu); return this; }
+
+    /// <inheritdoc />
+    public IVpnInterfaceBuilder AllowFamily(AddressFamily family) { Configuration.AllowFamily(family); return this; }
 
     /// <inheritdoc />
     public IVpnInterfaceBuilder AllowBypass() { Configuration.AllowBypass(); return this; }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace Ikev2Client.Platform;
 
@@ -15,6 +16,7 @@ public sealed class VpnInterfaceConfiguration
     private readonly List<string> _searchDomains = [];
     private readonly List<string> _allowedApplications = [];
     private readonly List<string> _disallowedApplications = [];
+    private readonly List<AddressFamily> _allowedFamilies = [];
     private bool _frozen;
 
     /// <summary>Default MTU when none was set (fits ESP-in-UDP inside a 1500-byte path).</summary>
@@ -40,6 +42,18 @@ public sealed class VpnInterfaceConfiguration
 
     /// <summary>Applications excluded from the VPN.</summary>
     public IReadOnlyList<string> DisallowedApplications => _disallowedApplications;
+
+    /// <summary>Families <c>AllowFamily</c> was called for.</summary>
+    public IReadOnlyList<AddressFamily> AllowedFamilies => _allowedFamilies;
+
+    /// <summary>
+    /// Families whose traffic is blocked while the interface is up (Android's rule): IPv4 and IPv6 when the VPN has no
+    /// address, route or DNS server of that family and <c>AllowFamily</c> was not called for it.
+    /// </summary>
+    public IReadOnlyList<AddressFamily> BlockedFamilies =>
+        [.. new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 }.Where(f => !_allowedFamilies.Contains(f)
+            && !_addresses.Any(a => a.Address.AddressFamily == f) && !_routes.Any(r => r.Address.AddressFamily == f)
+            && !_dnsServers.Any(d => d.AddressFamily == f))];
 
     /// <summary>MTU.</summary>
     public int Mtu { get; private set; } = DefaultMtu;
@@ -94,6 +108,13 @@ public sealed class VpnInterfaceConfiguration
     {
         if (mtu < 576 || mtu > 65535) throw new ArgumentOutOfRangeException(nameof(mtu), mtu, "MTU must be 576..65535");
         Mutate(() => Mtu = mtu);
+    }
+
+    internal void AllowFamily(AddressFamily family)
+    {
+        if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            throw new ArgumentException($"only IPv4 and IPv6 can be allowed, not {family}", nameof(family));
+        Mutate(() => { if (!_allowedFamilies.Contains(family)) _allowedFamilies.Add(family); });
     }
 
     internal void AllowBypass() => Mutate(() => BypassAllowed = true);

@@ -125,6 +125,8 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
             LocalEndpoint = info.LocalEndPoint.ToString(),
             VirtualAddresses = info.VirtualAddresses.Select(a => a.ToString()).ToList(),
             DnsServers = info.DnsServers.Select(a => a.ToString()).ToList(),
+            Routes = info.Routes.Select(r => r.ToString()).ToList(),
+            BlockedFamilies = info.BlockedFamilies.Select(TunnelPlan.Name).ToList(),
             IkeAlgorithms = session?.Algorithms?.ToString(),
             EspAlgorithms = info.ChildSa.Algorithms.ToString(),
             IkeSpiInitiator = session?.SpiI.ToString("x16"),

@@ -11,6 +11,10 @@ public sealed record VpnConnectionInfo
     public IReadOnlyList<string> VirtualAddresses { get; init; } = [];
     /// <summary>DNS servers in use.</summary>
     public IReadOnlyList<string> DnsServers { get; init; } = [];
+    /// <summary>Prefixes routed into the tunnel (CIDR).</summary>
+    public IReadOnlyList<string> Routes { get; init; } = [];
+    /// <summary>Address families blocked while connected ("IPv4", "IPv6"): a full tunnel got no address of them.</summary>
+    public IReadOnlyList<string> BlockedFamilies { get; init; } = [];
     /// <summary>IKE SA algorithms, strongSwan style (AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519).</summary>
     public string? IkeAlgorithms { get; init; }
     /// <summary>CHILD SA algorithms.</summary>

@@ -35,6 +35,8 @@ internal sealed class ConfigTask : IkeTask
             attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp6Dns));
         }
         attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp4Subnet));
+        if (Sa.Options.RequestedAddressFamilies.Contains(AddressFamily.InterNetworkV6))
+            attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp6Subnet));
         request.Payloads.Add(new ConfigPayload(ConfigType.Request, attributes));
     }
 
@@ -55,6 +57,7 @@ internal sealed class ConfigTask : IkeTask
         var dns = new List<IPAddress>();
         var subnets = new List<IPNetwork>();
         var domains = new List<string>();
+        var prefixes = new Dictionary<IPAddress, int>();
         foreach (var a in cp.Attributes.Where(a => a.Value.Length > 0))
         {
             switch (a.Type)
@@ -63,8 +66,13 @@ internal sealed class ConfigTask : IkeTask
                     addresses.Add(new IPNetwork(a.AsAddress()!, 32));
                     break;
                 case ConfigAttributeType.InternalIp6Address:
-                    addresses.Add(IPNetwork.Parse($"{a.AsAddress()}/{Math.Min(128, a.PrefixLength ?? 128)}"));
+                {
+                    // The address is ours whatever its prefix (which may have host bits set, or be 0 from some peers).
+                    var address = a.AsAddress()!;
+                    addresses.Add(new IPNetwork(address, 128));
+                    if (a.PrefixLength is int prefix and >= 1 and < 128) prefixes[address] = prefix;
                     break;
+                }
                 case ConfigAttributeType.InternalIp4Dns or ConfigAttributeType.InternalIp6Dns:
                     dns.Add(a.AsAddress()!);
                     break;
@@ -76,7 +84,7 @@ internal sealed class ConfigTask : IkeTask
                     break;
             }
         }
-        return new IkeConfiguration(addresses, dns, subnets, domains);
+        return new IkeConfiguration(addresses, dns, subnets, domains) { Ipv6PrefixLengths = prefixes };
     }
 
     private static bool TryNetwork(IPAddress address, int prefix, out IPNetwork network)
@@ -99,14 +107,14 @@ internal sealed class ConfigTask : IkeTask
         var r = Sa.Options.Responder;
         var reply = new List<ConfigAttribute>();
         var requested = cp.Attributes.Select(a => a.Type).ToHashSet();
-        var poolFamily = r.AddressPool?.Network.BaseAddress.AddressFamily;
-        bool wantsV4 = requested.Contains(ConfigAttributeType.InternalIp4Address), wantsV6 = requested.Contains(ConfigAttributeType.InternalIp6Address);
-        if (r.AddressPool != null && ((poolFamily == AddressFamily.InterNetwork && wantsV4) || (poolFamily == AddressFamily.InterNetworkV6 && wantsV6))
-            && r.AddressPool.TryAcquire(out var address))
+        // One address per requested family that has a pool; a family without a pool is left out of the reply (the
+        // initiator then has no address of that family, which is its business), as strongSwan does.
+        foreach (var (family, type) in new[] { (AddressFamily.InterNetwork, ConfigAttributeType.InternalIp4Address), (AddressFamily.InterNetworkV6, ConfigAttributeType.InternalIp6Address) })
         {
-            bool v4 = poolFamily == AddressFamily.InterNetwork;
+            if (!requested.Contains(type) || r.PoolFor(family) is not { } pool || !pool.TryAcquire(out var address)) continue;
+            bool v4 = family == AddressFamily.InterNetwork;
             Sa.AssignedAddresses.Add(new IPNetwork(address, v4 ? 32 : 128));
-            reply.Add(ConfigAttribute.Address(v4 ? ConfigAttributeType.InternalIp4Address : ConfigAttributeType.InternalIp6Address, address, v4 ? null : 128));
+            reply.Add(ConfigAttribute.Address(type, address, v4 ? null : 128));
         }
         foreach (var dns in r.DnsServers)
         {

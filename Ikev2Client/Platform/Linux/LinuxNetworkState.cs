@@ -13,11 +13,12 @@ internal abstract record LinuxNetworkResource
         public override string ToString() => $"device {Name}";
     }
 
-    /// <summary>A route in the tunnel table (<see cref="RtNetlink.RTN_UNICAST"/> via the TUN, or a throw route).</summary>
+    /// <summary>A route in the tunnel table (<see cref="RtNetlink.RTN_UNICAST"/> via the TUN, a throw route, or an
+    /// unreachable route blocking a family).</summary>
     public sealed record Route(IpPrefix Destination, byte Type, uint Table) : LinuxNetworkResource
     {
         public override string ToString() =>
-            $"route {(Type == RtNetlink.RTN_THROW ? "throw" : "unicast")} {Destination} {Table}";
+            $"route {Type switch { RtNetlink.RTN_THROW => "throw", RtNetlink.RTN_UNREACHABLE => "unreachable", _ => "unicast" }} {Destination} {Table}";
     }
 
     /// <summary>The rule "not fwmark Mark lookup Table" at Priority.</summary>
@@ -45,7 +46,10 @@ internal abstract record LinuxNetworkResource
                         || !int.TryParse(f[2].AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var len)
                         || !uint.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out var table))
                         return null;
-                    var type = f[1] switch { "throw" => RtNetlink.RTN_THROW, "unicast" => RtNetlink.RTN_UNICAST, _ => (byte)0 };
+                    var type = f[1] switch
+                    {
+                        "throw" => RtNetlink.RTN_THROW, "unicast" => RtNetlink.RTN_UNICAST, "unreachable" => RtNetlink.RTN_UNREACHABLE, _ => (byte)0,
+                    };
                     return type == 0 ? null : new Route(new IpPrefix(addr, len), type, table);
                 }
                 case "rule" when f.Length == 5:

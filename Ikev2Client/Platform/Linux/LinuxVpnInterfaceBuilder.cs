@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -18,6 +19,11 @@ namespace Ikev2Client.Platform.Linux;
 /// the main table is untouched, so removing the rule restores the host exactly.</para>
 /// <para><b>Split tunnelling.</b> Only the added prefixes are routed to the TUN; <c>ExcludeRoute</c> prefixes
 /// become throw routes in the same table, which send the lookup on to the main table.</para>
+/// <para><b>Blocked families</b> (<see cref="VpnInterfaceConfiguration.BlockedFamilies"/>: no address, route or DNS
+/// server of the family and no <c>AllowFamily</c>, as on Android) get an <c>unreachable 0.0.0.0/0</c> or
+/// <c>unreachable ::/0</c> route in the same table behind the same rule: applications fail at once with
+/// EHOSTUNREACH (and fall back to the other family) instead of leaking outside the tunnel or timing out; protected
+/// sockets are not affected. See docs/dataplane.md, "Family blocking".</para>
 /// <para><b>Android-only settings.</b> <c>AddAllowedApplication</c>/<c>AddDisallowedApplication</c> throw
 /// <see cref="VpnFeatureNotSupportedException"/> (Linux has no per-application routing without cgroup setup);
 /// <c>AllowBypass</c> and <c>SetMetered</c> are recorded in the configuration and have no effect (any process
@@ -85,10 +91,17 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
                 Create(state, new LinuxNetworkResource.Route(r, RtNetlink.RTN_THROW, table),
                     () => netlink.Route(false, r, RtNetlink.RTN_THROW, table, 0));
             }
+            var blocked = Configuration.BlockedFamilies;
+            foreach (var family in blocked)
+            {
+                var all = new IpPrefix(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+                Create(state, new LinuxNetworkResource.Route(all, RtNetlink.RTN_UNREACHABLE, table),
+                    () => netlink.Route(false, all, RtNetlink.RTN_UNREACHABLE, table, 0));
+            }
             foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
             {
                 var v6 = family == AddressFamily.InterNetworkV6;
-                if (!Configuration.Routes.Any(r => r.IsIPv6 == v6)) continue;
+                if (!Configuration.Routes.Any(r => r.IsIPv6 == v6) && !blocked.Contains(family)) continue;
                 var rule = new LinuxNetworkResource.Rule(family, _options.RulePriority, table, _options.FwMark);
                 Create(state, rule, () => netlink.Rule(false, family, rule.Priority, rule.Table, rule.Mark));
             }

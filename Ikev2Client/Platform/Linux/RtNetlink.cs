@@ -23,7 +23,7 @@ internal sealed unsafe class RtNetlink : IDisposable
     private const ushort RTA_DST = 1, RTA_OIF = 4, RTA_TABLE = 15;
     private const ushort FRA_PRIORITY = 6, FRA_FWMARK = 10, FRA_TABLE = 15, FRA_FWMASK = 16;
     private const byte RTPROT_STATIC = 4, RT_SCOPE_UNIVERSE = 0, RT_SCOPE_LINK = 253, FR_ACT_TO_TBL = 1;
-    public const byte RTN_UNICAST = 1, RTN_THROW = 9;
+    public const byte RTN_UNICAST = 1, RTN_UNREACHABLE = 7, RTN_THROW = 9;
     private const uint FIB_RULE_INVERT = 2, IFF_UP = 1;
 
     private readonly SafeFileHandle _fd;
@@ -107,7 +107,8 @@ internal sealed unsafe class RtNetlink : IDisposable
     }
 
     /// <summary>Adds (or with <paramref name="delete"/> removes) a route in <paramref name="table"/>.</summary>
-    /// <param name="type"><see cref="RTN_UNICAST"/> through <paramref name="ifIndex"/>, or <see cref="RTN_THROW"/>.</param>
+    /// <param name="type"><see cref="RTN_UNICAST"/> through <paramref name="ifIndex"/>, <see cref="RTN_THROW"/>, or
+    /// <see cref="RTN_UNREACHABLE"/> (senders get EHOSTUNREACH at once).</param>
     public void Route(bool delete, IpPrefix destination, byte type, uint table, int ifIndex)
     {
         lock (_gate)
@@ -124,7 +125,7 @@ internal sealed unsafe class RtNetlink : IDisposable
             AttrU32(RTA_TABLE, table);
             if (destination.PrefixLength > 0) AttrAddress(RTA_DST, new IpPrefix(destination.Network, destination.PrefixLength));
             if (type == RTN_UNICAST && ifIndex > 0) AttrU32(RTA_OIF, (uint)ifIndex);
-            Transact($"{(delete ? "delete" : "add")} {(type == RTN_THROW ? "throw " : "")}route {destination} table {table}");
+            Transact($"{(delete ? "delete" : "add")} {type switch { RTN_THROW => "throw ", RTN_UNREACHABLE => "unreachable ", _ => "" }}route {destination} table {table}");
         }
     }
 

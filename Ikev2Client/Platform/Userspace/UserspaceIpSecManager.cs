@@ -289,6 +289,8 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
             BinaryPrimitives.WriteUInt16BigEndian(udp[2..], (ushort)ports.Destination);
             BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)inner);
             payload.CopyTo(buffer.AsSpan(offset + UdpHeaderLength));
+            if (transform.SourceAddress.AddressFamily == AddressFamily.InterNetworkV6)
+                WriteUdpChecksumV6(buffer.AsSpan(offset, inner), transform.SourceAddress, transform.DestinationAddress);
         }
         else
         {
@@ -314,6 +316,23 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         var remote = new IPEndPoint(transform.DestinationAddress, transform.EncapsulationRemotePort);
         encap.NoteEspSent(inner);
         return encap.SendRawAsync(buffer.AsMemory(packetOffset, packetLength), remote, cancellationToken);
+    }
+
+    /// <summary>
+    /// IPv6 forbids a zero UDP checksum (RFC 8200 §8.1; IPv4 may leave it zero, RFC 768), so the inner UDP header of
+    /// an IPv6 transport-mode packet gets the real one, over the pseudo-header of the SA's addresses.
+    /// </summary>
+    private static void WriteUdpChecksumV6(Span<byte> udp, IPAddress source, IPAddress destination)
+    {
+        Span<byte> pseudo = stackalloc byte[40];
+        source.TryWriteBytes(pseudo, out _);
+        destination.TryWriteBytes(pseudo[16..], out _);
+        BinaryPrimitives.WriteUInt32BigEndian(pseudo[32..], (uint)udp.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(pseudo[36..], ProtocolUdp);
+        udp[6] = udp[7] = 0;
+        ulong sum = (ulong)Linux.Offload.InternetChecksum.Sum(pseudo) + Linux.Offload.InternetChecksum.Sum(udp);
+        ushort checksum = Linux.Offload.InternetChecksum.Complement(sum);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[6..], checksum == 0 ? (ushort)0xFFFF : checksum);
     }
 
     /// <summary>Called by the encapsulation sockets (receive loop or owner) for every ESP datagram.</summary>
