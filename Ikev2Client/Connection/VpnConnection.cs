@@ -225,6 +225,7 @@ public sealed partial class VpnConnection : IDisposable
             ? SourceAddressFor(server) : _options.LocalAddress;
         _localAddress = localAddress;
         _server = server;
+        _options.BeforeContact?.Invoke(server);
         _socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Bind(new IPEndPoint(_options.LocalAddress, 0));
         var natTLocal = new IPEndPoint(localAddress, ((IPEndPoint)_socket.LocalEndPoint!).Port);
@@ -282,7 +283,7 @@ public sealed partial class VpnConnection : IDisposable
     {
         var path = DataPathSelector.Choose(child);
         var virtualAddresses = config?.VirtualAddresses ?? [];
-        var dns = config?.DnsServers ?? [];
+        var dns = _options.DnsServers is { Count: > 0 } own ? own : config?.DnsServers ?? [];
         if (path == DataPath.TransportMode)
         {
             var transport = new TransportModeDataPath(_manager!, _socket!, _pump!, localAddress);

@@ -20,6 +20,7 @@ public static class StateJson
             ["sessionKey"] = s.SessionKey,
             ["alwaysOn"] = s.AlwaysOn,
             ["lockdown"] = s.Lockdown,
+            ["lockdownActive"] = s.LockdownActive,
             ["ephemeral"] = s.Ephemeral,
             ["server"] = s.Server,
             ["since"] = Time(s.Since),
@@ -60,6 +61,7 @@ public static class StateJson
         ["espSpiOut"] = c.EspSpiOut,
         ["udpEncapsulation"] = c.UdpEncapsulation,
         ["connectedAt"] = Time(c.ConnectedAt),
+        ["interfaceName"] = c.InterfaceName,
     };
 
     private static JsonObject ToJson(VpnConnectionStatistics s)
@@ -78,7 +80,7 @@ public static class StateJson
         if (node is not JsonObject o || Str(o, "name") is not { } name || !VpnStateNames.TryParse(Str(o, "state"), out var state)) return null;
         return new VpnProfileState
         {
-            Name = name, State = state, SessionKey = Str(o, "sessionKey"), AlwaysOn = Bool(o, "alwaysOn"), Lockdown = Bool(o, "lockdown"),
+            Name = name, State = state, SessionKey = Str(o, "sessionKey"), AlwaysOn = Bool(o, "alwaysOn"), Lockdown = Bool(o, "lockdown"), LockdownActive = Bool(o, "lockdownActive"),
             Ephemeral = Bool(o, "ephemeral"), Server = Str(o, "server"), Since = TimeOf(o, "since") ?? default,
             Attempt = (int)Long(o, "attempt"), Sequence = Long(o, "sequence"), Detail = Str(o, "detail"), NextRetryAt = TimeOf(o, "nextRetryAt"),
             Error = ErrorFromJson(o["error"]), Connection = InfoFromJson(o["connection"]), Statistics = StatsFromJson(o["statistics"]),
@@ -100,6 +102,7 @@ public static class StateJson
         DnsServers = StrList(o, "dnsServers"), IkeAlgorithms = Str(o, "ikeAlgorithms"), EspAlgorithms = Str(o, "espAlgorithms"),
         IkeSpiInitiator = Str(o, "ikeSpiInitiator"), IkeSpiResponder = Str(o, "ikeSpiResponder"), EspSpiIn = Str(o, "espSpiIn"),
         EspSpiOut = Str(o, "espSpiOut"), UdpEncapsulation = Bool(o, "udpEncapsulation"), ConnectedAt = TimeOf(o, "connectedAt") ?? default,
+        InterfaceName = Str(o, "interfaceName"),
     };
 
     private static VpnConnectionStatistics? StatsFromJson(JsonNode? node) => node is not JsonObject o ? null : new VpnConnectionStatistics

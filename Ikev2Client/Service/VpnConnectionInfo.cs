@@ -27,6 +27,8 @@ public sealed record VpnConnectionInfo
     public bool UdpEncapsulation { get; init; }
     /// <summary>When the connection came up.</summary>
     public DateTimeOffset ConnectedAt { get; init; }
+    /// <summary>The tunnel interface (null on the transport-mode path or without a data plane).</summary>
+    public string? InterfaceName { get; init; }
 }
 
 /// <summary>Traffic counters of a connection and when its CHILD SA is next rekeyed.</summary>
