@@ -52,7 +52,7 @@ public static class LinuxNetworkCleanup
             Nft.DeleteTable(nftCommand ?? Nft.DefaultCommand, table.Family, table.Name);
             removed.Add(table.ToString());
         }
-        File.Delete(stateFile);
+        LinuxNetworkState.DeleteFile(stateFile);
         return removed;
     }
 

@@ -122,7 +122,7 @@ internal sealed class LinuxNetworkState
     public void Delete()
     {
         _resources.Clear();
-        if (_path != null) File.Delete(_path);
+        if (_path != null) DeleteFile(_path);
     }
 
     public static List<LinuxNetworkResource> Load(string path) => Load(path, out _);
@@ -170,11 +170,22 @@ internal sealed class LinuxNetworkState
         WriteAtomically(_path, [Header, _owner.ToLine(), .. _resources.Select(r => r.ToString())]);
     }
 
+    /// <summary>Deletes a file; a missing file or directory is fine.</summary>
+    internal static void DeleteFile(string path)
+    {
+        try { File.Delete(path); }
+        catch (DirectoryNotFoundException) { }
+    }
+
     /// <summary>Writes lines to a temporary file, flushes it to disk and renames it over <paramref name="path"/> (mode 0600).</summary>
     internal static void WriteAtomically(string path, IEnumerable<string> lines)
     {
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (dir != null) Directory.CreateDirectory(dir);
+        if (dir != null && !Directory.Exists(dir))
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
+            else Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         var tmp = path + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

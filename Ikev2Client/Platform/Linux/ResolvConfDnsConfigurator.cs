@@ -96,7 +96,7 @@ public sealed class ResolvConfDnsConfigurator : IDnsConfigurator
                     throw new DnsConfigurationException($"could not restore {FilePath}: {e.Message}", e);
                 }
             }
-            if (StateFile != null) File.Delete(StateFile);
+            if (StateFile != null) LinuxNetworkState.DeleteFile(StateFile);
             _original = null;
             _ours = null;
             _servers = [];
@@ -117,7 +117,7 @@ public sealed class ResolvConfDnsConfigurator : IDnsConfigurator
         if (!TryReadState(stateFile, out var owner, out var path, out var original, out var ours)) return false;
         if (owner is { IsAlive: true } && (ownProcessIsLive || owner.Pid != Environment.ProcessId)) return false;
         var restored = Restore(path, original, ours);
-        File.Delete(stateFile);
+        LinuxNetworkState.DeleteFile(stateFile);
         return restored;
     }
 
