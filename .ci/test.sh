@@ -41,7 +41,7 @@ else
   need=()
   for pkg in strongswan-charon strongswan-swanctl strongswan-pki libstrongswan-standard-plugins \
              libstrongswan-extra-plugins libcharon-extra-plugins libcharon-extauth-plugins \
-             iperf3 iproute2 nftables tcpdump iputils-ping; do
+             iperf3 iproute2 nftables tcpdump iputils-ping dbus-daemon libsystemd-shared util-linux; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   done
   for p in $plugins; do
@@ -71,6 +71,21 @@ else
     exit 2
   fi
   mkdir -p /var/run/netns
+
+  # systemd-resolved for the DNS tests (NetGuard/ResolvedInteropTests), unpacked, not installed: its postinst would turn
+  # this host's /etc/resolv.conf into a symlink to a stub that nothing serves here. The tests run it in a private mount
+  # and network namespace on a private D-Bus. Its version must match the installed libsystemd-shared exactly.
+  resolved_root=/var/cache/ikev2-tests/systemd-resolved
+  ver=$(dpkg-query -W -f='${Version}' libsystemd-shared)
+  if [ ! -x "$resolved_root/lib/systemd/systemd-resolved" ] || [ "$(cat "$resolved_root/.version" 2>/dev/null)" != "$ver" ]; then
+    tmp=$(mktemp -d) && chmod 755 "$tmp"
+    if ! (cd "$tmp" && apt-get download -qq "systemd-resolved=$ver" 2>/dev/null); then
+      apt-get update -qq && (cd "$tmp" && apt-get download -qq "systemd-resolved=$ver")
+    fi
+    rm -rf "$resolved_root" && mkdir -p "$resolved_root"
+    dpkg-deb -x "$tmp"/systemd-resolved_*.deb "$resolved_root" && echo "$ver" > "$resolved_root/.version"
+    rm -rf "$tmp"
+  fi
 fi
 
 command -v dotnet >/dev/null || { echo "dotnet (the .NET 10 SDK) is not on PATH" >&2; exit 2; }

@@ -15,11 +15,15 @@ internal sealed class NamespacedIkev2 : IDisposable
     private readonly StringBuilder _log = new();
     private Process? _daemon;
 
-    public NamespacedIkev2(NetworkNamespace ns, string home)
+    public NamespacedIkev2(NetworkNamespace ns, string home, IReadOnlyDictionary<string, string>? environment = null)
     {
         Namespace = ns;
         Home = home;
+        Environment = environment ?? new Dictionary<string, string>();
     }
+
+    /// <summary>Extra environment for the daemon and the CLI (e.g. DBUS_SYSTEM_BUS_ADDRESS).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; }
 
     public static string Program => Path.Combine(AppContext.BaseDirectory, "ikev2");
     public NetworkNamespace Namespace { get; }
@@ -106,8 +110,10 @@ internal sealed class NamespacedIkev2 : IDisposable
     private ProcessStartInfo Psi(IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardInput = true };
-        foreach (var a in (string[])["netns", "exec", Namespace.Name, "env", "-u", "IKEV2_SOCKET", $"IKEV2_HOME={Home}", "IKEV2_NO_AUTOSTART=1", Program])
+        foreach (var a in (string[])["netns", "exec", Namespace.Name, "env", "-u", "IKEV2_SOCKET", $"IKEV2_HOME={Home}", "IKEV2_NO_AUTOSTART=1"])
             psi.ArgumentList.Add(a);
+        foreach (var (k, v) in Environment) psi.ArgumentList.Add($"{k}={v}");
+        psi.ArgumentList.Add(Program);
         foreach (var a in args) psi.ArgumentList.Add(a);
         return psi;
     }
