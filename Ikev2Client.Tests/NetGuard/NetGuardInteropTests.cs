@@ -84,11 +84,11 @@ public sealed class NetGuardInteropTests
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
-        var resolv = NamespaceResolvConf(ns.Name, OriginalResolvConf);
         var home = ServiceHome();
         using var ikev2 = new NamespacedIkev2(ns, home);
         try
         {
+            var resolv = NamespaceResolvConf(ns.Name, OriginalResolvConf);
             new ProfileStore(home).Save(Profile());
             ikev2.StartDaemon();
 
@@ -135,11 +135,11 @@ public sealed class NetGuardInteropTests
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
-        var resolv = NamespaceResolvConf(ns.Name, OriginalResolvConf);
         var home = ServiceHome();
         using var ikev2 = new NamespacedIkev2(ns, home);
         try
         {
+            var resolv = NamespaceResolvConf(ns.Name, OriginalResolvConf);
             new ProfileStore(home).Save(Profile());
             var profileDns = "10.1.0.54"; // the profile's dnsServers override the gateway's
             new ProfileStore(home).Save(new Ikev2VpnProfile.Builder(Profile()).SetName("own").SetDnsServers([profileDns]).Build());

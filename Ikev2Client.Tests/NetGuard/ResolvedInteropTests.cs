@@ -26,12 +26,14 @@ public sealed class ResolvedInteropTests
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway(fullTunnel ? "0.0.0.0/0" : InteropTopology.ServerSubnet, "25 = corp.example"));
         var ns = gw.ClientNamespace;
-        var resolv = NamespaceResolvConf(ns.Name, StubResolvConf);
         var home = ServiceHome();
-        using var resolved = PrivateResolved.Start(ns);
-        using var ikev2 = new NamespacedIkev2(ns, home, new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = resolved.BusAddress });
+        PrivateResolved? resolved = null;
+        NamespacedIkev2? ikev2 = null;
         try
         {
+            var resolv = NamespaceResolvConf(ns.Name, StubResolvConf);
+            resolved = PrivateResolved.Start(ns);
+            ikev2 = new NamespacedIkev2(ns, home, new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = resolved.BusAddress });
             new ProfileStore(home).Save(Profile());
             ikev2.StartDaemon();
             var connect = ikev2.Cli("connect", "lab");
@@ -66,7 +68,8 @@ public sealed class ResolvedInteropTests
         }
         finally
         {
-            ikev2.StopDaemon();
+            ikev2?.StopDaemon();
+            resolved?.Dispose();
             RemoveNamespaceResolvConf(ns.Name);
             Directory.Delete(home, recursive: true);
         }
