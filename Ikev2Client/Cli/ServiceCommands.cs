@@ -262,7 +262,8 @@ public static class ServiceCommands
                 var c = state.Connection;
                 output.WriteLine($"CONNECTED '{state.Name}' to {c?.Gateway ?? state.Server}" +
                     (c is { VirtualAddresses.Count: > 0 } ? $", virtual IP {string.Join(", ", c.VirtualAddresses)}" : "") +
-                    (c is { DnsServers.Count: > 0 } ? $", DNS {string.Join(", ", c.DnsServers)}" : "") + ".");
+                    (c is { DnsServers.Count: > 0 } ? $", DNS {string.Join(", ", c.DnsServers)}" : "") +
+                    (state.LockdownActive ? "; lockdown: traffic outside the tunnel is blocked" : "") + ".");
             }
             return ServiceExitCodes.Ok;
         }
@@ -275,6 +276,7 @@ public static class ServiceCommands
         }
         err.WriteLine($"error: {error.CodeName} ({error.ClassName}): {error.Message.ReplaceLineEndings(" ")}");
         if (error.Advice is not null) err.WriteLine($"  {error.Advice}");
+        if (StatusRenderer.Blocking(state) is { } blocking) err.WriteLine($"  {blocking}");
         if (state.NextRetryAt is not null) err.WriteLine("  always-on: the service keeps retrying in the background ('ikev2 status --watch').");
         return error.IsRecoverable ? ServiceExitCodes.ConnectionFailed : ServiceExitCodes.NotRecoverable;
     }
