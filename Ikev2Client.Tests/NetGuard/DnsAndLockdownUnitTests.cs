@@ -153,4 +153,24 @@ public sealed class DnsAndLockdownUnitTests
         VpnErrorMapper.FromPlatform("x", new DnsConfigurationException("resolv.conf read-only")).Advice.Should().Contain("--no-dns");
         VpnErrorMapper.FromException(new NetlinkException("add rule", 17)).Advice.Should().NotContain("root");
     }
+
+    [Fact]
+    public void StateJson_CarriesLockdownActiveAndTheInterface_AndStatusSaysWhatIsBlocked()
+    {
+        var state = new VpnProfileState
+        {
+            Name = "office", State = VpnState.Failed, Lockdown = true, LockdownActive = true, AlwaysOn = true,
+            Connection = null,
+        };
+        var json = StateJson.ToJson(state);
+        json["lockdownActive"]!.GetValue<bool>().Should().BeTrue();
+        StateJson.FromJson(json)!.LockdownActive.Should().BeTrue();
+        Cli.StatusRenderer.Blocking(state).Should().Contain("ALL traffic is blocked").And.Contain("ikev2 disconnect office");
+        Cli.StatusRenderer.Line(state).Should().Contain("[lockdown: all traffic blocked]");
+        Cli.StatusRenderer.Blocking(state with { State = VpnState.Connected }).Should().Contain("outside the tunnel");
+        Cli.StatusRenderer.Blocking(state with { LockdownActive = false }).Should().BeNull();
+
+        var connected = state with { State = VpnState.Connected, Connection = Tests.Service.ServiceTestData.Info() with { InterfaceName = "ikev2tun0" } };
+        StateJson.FromJson(StateJson.ToJson(connected))!.Connection!.InterfaceName.Should().Be("ikev2tun0");
+    }
 }

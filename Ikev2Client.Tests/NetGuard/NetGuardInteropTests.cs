@@ -264,6 +264,61 @@ public sealed class NetGuardInteropTests
         }
     }
 
+    [Fact]
+    public async Task Lockdown_SurvivesAKill9OfTheDaemon_TheRestartTakesItOver_AndDisconnectLiftsIt()
+    {
+        using var gw = StrongSwanGateway.Start(FullTunnelGateway());
+        var ns = gw.ClientNamespace;
+        ns.Exec($"ip route add default via {InteropTopology.GatewayAddress}");
+        var home = ServiceHome();
+        using var ikev2 = new NamespacedIkev2(ns, home);
+        try
+        {
+            new ProfileStore(home).Save(Profile(alwaysOn: true, lockdown: true));
+            ikev2.StartDaemon(); // always-on: the daemon starts the profile itself
+            WaitUntil(() => ikev2.Status("lab")["state"]!.GetValue<string>() == "CONNECTED", "the always-on lockdown profile to connect",
+                TimeSpan.FromSeconds(60));
+            ns.Exec($"ping -c 2 -W 2 {InteropTopology.ServerAddress}").Should().Contain("2 received");
+
+            // From the crash until the restarted daemon is connected again, the table must never be missing.
+            using var stop = new CancellationTokenSource();
+            int missing = 0, looks = 0;
+            var prober = Task.Run(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    if (ns.TryExec("nft list table inet ikev2_lockdown").ExitCode == 0) Interlocked.Increment(ref looks);
+                    else Interlocked.Increment(ref missing);
+                    Thread.Sleep(50);
+                }
+            });
+            ikev2.KillDaemon();
+            WaitUntil(() => !ns.Exec("ip -o link show").Contains("ikev2tun"), "the TUN to vanish with its process");
+            ns.TryExec($"ping -c 1 -W 1 {InteropTopology.ServerAddress}").ExitCode.Should().NotBe(0,
+                "with the service dead, lockdown still blocks: fail closed, nothing goes out in plaintext");
+
+            ikev2.StartDaemon();
+            WaitUntil(() => ikev2.Status("lab")["state"]!.GetValue<string>() == "CONNECTED", "the restarted daemon to reconnect",
+                TimeSpan.FromSeconds(60));
+            stop.Cancel();
+            await prober;
+            missing.Should().Be(0, $"the lockdown table was there at each of {looks} looks across the crash and the restart");
+            ikev2.Log.Should().Contain("kept for the lockdown profile");
+            RuleCount(ns).Should().Be(1);
+            ns.Exec("nft list tables").Split('\n').Count(l => l.Contains("ikev2_lockdown")).Should().Be(1);
+            ns.Exec($"ping -c 2 -W 2 {InteropTopology.ServerAddress}").Should().Contain("2 received");
+
+            ikev2.Cli("disconnect").Code.Should().Be(0);
+            AssertNothingLeft(ns, ikev2, resolvConf: null);
+            ns.Exec($"ping -c 2 -W 2 {InteropTopology.ServerAddress}").Should().Contain("2 received", "the network works again after disconnect");
+        }
+        finally
+        {
+            ikev2.StopDaemon();
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
     // ---- helpers ----
 
     private static void AssertConnectedOnce(StrongSwanGateway gw, NamespacedIkev2 ikev2, string resolv, string because)
