@@ -76,16 +76,24 @@ else
   # this host's /etc/resolv.conf into a symlink to a stub that nothing serves here. The tests run it in a private mount
   # and network namespace on a private D-Bus. Its version must match the installed libsystemd-shared exactly.
   resolved_root=/var/cache/ikev2-tests/systemd-resolved
-  ver=$(dpkg-query -W -f='${Version}' libsystemd-shared)
-  if [ ! -x "$resolved_root/lib/systemd/systemd-resolved" ] || [ "$(cat "$resolved_root/.version" 2>/dev/null)" != "$ver" ]; then
-    tmp=$(mktemp -d) && chmod 755 "$tmp"
-    if ! (cd "$tmp" && apt-get download -qq "systemd-resolved=$ver" 2>/dev/null); then
-      apt-get update -qq && (cd "$tmp" && apt-get download -qq "systemd-resolved=$ver")
+  unpack_resolved() {
+    local ver tmp
+    ver=$(dpkg-query -W -f='${Version}' libsystemd-shared) || return 1
+    if [ -x "$resolved_root/lib/systemd/systemd-resolved" ] && [ "$(cat "$resolved_root/.version" 2>/dev/null)" = "$ver" ]; then
+      return 0
     fi
-    rm -rf "$resolved_root" && mkdir -p "$resolved_root"
-    dpkg-deb -x "$tmp"/systemd-resolved_*.deb "$resolved_root" && echo "$ver" > "$resolved_root/.version"
+    tmp=$(mktemp -d) && chmod 755 "$tmp" || return 1
+    if ! (cd "$tmp" && apt-get download -qq "systemd-resolved=$ver" 2>/dev/null); then
+      apt-get update -qq && (cd "$tmp" && apt-get download -qq "systemd-resolved=$ver") || { rm -rf "$tmp"; return 1; }
+    fi
+    rm -rf "$resolved_root" && mkdir -p "$resolved_root" &&
+      dpkg-deb -x "$tmp"/systemd-resolved_"${ver//:/%3a}"_*.deb "$resolved_root" && echo "$ver" > "$resolved_root/.version"
+    local status=$?
     rm -rf "$tmp"
-  fi
+    return $status
+  }
+  # A failure here fails only the resolved tests, each with a message saying how to get it.
+  unpack_resolved || echo "test.sh: could not unpack systemd-resolved to $resolved_root; the systemd-resolved tests will fail" >&2
 fi
 
 command -v dotnet >/dev/null || { echo "dotnet (the .NET 10 SDK) is not on PATH" >&2; exit 2; }
