@@ -38,7 +38,9 @@ public sealed class ResolvedInteropTests
             ikev2.StartDaemon();
             var connect = ikev2.Cli("connect", "lab");
             connect.Code.Should().Be(0, connect.Err + ikev2.Log + gw.LogText);
-            var tun = ikev2.Status("lab")["connection"]!["interfaceName"]!.GetValue<string>();
+            var connection = ikev2.Status("lab")["connection"]!;
+            var tun = connection["interfaceName"]!.GetValue<string>();
+            connection["dnsDomains"]!.AsArray().Select(n => n!.GetValue<string>()).Should().Equal(["corp.example"], "status reports the split-DNS domains");
 
             var link = resolved.Resolvectl($"status {tun}");
             link.StdOut.Should().Contain($"({tun})", link.Output + resolved.LogText);

@@ -24,7 +24,8 @@ internal static class StatusRenderer
             if (c.InterfaceName is not null) table.AddRow("Interface", Markup.Escape(c.InterfaceName));
             table.AddRow("Connected", Markup.Escape($"{c.ConnectedAt:u} ({Duration(now - c.ConnectedAt)})"));
             table.AddRow("Virtual IP", Markup.Escape(c.VirtualAddresses.Count > 0 ? string.Join(", ", c.VirtualAddresses) : "-"));
-            table.AddRow("DNS", Markup.Escape(c.DnsServers.Count > 0 ? string.Join(", ", c.DnsServers) : "-"));
+            table.AddRow("DNS", Markup.Escape((c.DnsServers.Count > 0 ? string.Join(", ", c.DnsServers) : "-") +
+                (c.DnsDomains.Count > 0 ? $" (domains {string.Join(", ", c.DnsDomains)})" : "")));
             table.AddRow("IKE", Markup.Escape(c.IkeAlgorithms ?? "-"));
             table.AddRow("ESP", Markup.Escape((c.EspAlgorithms ?? "-") + (c.UdpEncapsulation ? " (UDP-encapsulated)" : "")));
             table.AddRow("IKE SPIs", Markup.Escape($"{c.IkeSpiInitiator ?? "?"}_i {c.IkeSpiResponder ?? "?"}_r"));

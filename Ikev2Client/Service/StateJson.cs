@@ -53,6 +53,7 @@ public static class StateJson
         ["localEndpoint"] = c.LocalEndpoint,
         ["virtualAddresses"] = Strings(c.VirtualAddresses),
         ["dnsServers"] = Strings(c.DnsServers),
+        ["dnsDomains"] = Strings(c.DnsDomains),
         ["ikeAlgorithms"] = c.IkeAlgorithms,
         ["espAlgorithms"] = c.EspAlgorithms,
         ["ikeSpiInitiator"] = c.IkeSpiInitiator,
@@ -99,7 +100,7 @@ public static class StateJson
     private static VpnConnectionInfo? InfoFromJson(JsonNode? node) => node is not JsonObject o ? null : new VpnConnectionInfo
     {
         Gateway = Str(o, "gateway") ?? "", LocalEndpoint = Str(o, "localEndpoint"), VirtualAddresses = StrList(o, "virtualAddresses"),
-        DnsServers = StrList(o, "dnsServers"), IkeAlgorithms = Str(o, "ikeAlgorithms"), EspAlgorithms = Str(o, "espAlgorithms"),
+        DnsServers = StrList(o, "dnsServers"), DnsDomains = StrList(o, "dnsDomains"), IkeAlgorithms = Str(o, "ikeAlgorithms"), EspAlgorithms = Str(o, "espAlgorithms"),
         IkeSpiInitiator = Str(o, "ikeSpiInitiator"), IkeSpiResponder = Str(o, "ikeSpiResponder"), EspSpiIn = Str(o, "espSpiIn"),
         EspSpiOut = Str(o, "espSpiOut"), UdpEncapsulation = Bool(o, "udpEncapsulation"), ConnectedAt = TimeOf(o, "connectedAt") ?? default,
         InterfaceName = Str(o, "interfaceName"),

@@ -122,6 +122,7 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
             LocalEndpoint = info.LocalEndPoint.ToString(),
             VirtualAddresses = info.VirtualAddresses.Select(a => a.ToString()).ToList(),
             DnsServers = info.DnsServers.Select(a => a.ToString()).ToList(),
+            DnsDomains = session?.Configuration?.DnsDomains.ToList() ?? [],
             IkeAlgorithms = session?.Algorithms?.ToString(),
             EspAlgorithms = info.ChildSa.Algorithms.ToString(),
             IkeSpiInitiator = session?.SpiI.ToString("x16"),

@@ -11,6 +11,8 @@ public sealed record VpnConnectionInfo
     public IReadOnlyList<string> VirtualAddresses { get; init; } = [];
     /// <summary>DNS servers in use.</summary>
     public IReadOnlyList<string> DnsServers { get; init; } = [];
+    /// <summary>The gateway's split-DNS domains (INTERNAL_DNS_DOMAIN, RFC 8598), if it sent any.</summary>
+    public IReadOnlyList<string> DnsDomains { get; init; } = [];
     /// <summary>IKE SA algorithms, strongSwan style (AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519).</summary>
     public string? IkeAlgorithms { get; init; }
     /// <summary>CHILD SA algorithms.</summary>
