@@ -140,6 +140,19 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
+    public void ResolvConf_ThatCannotBeWritten_IsATypedErrorAndLeavesNoRecord()
+    {
+        var path = Path.Combine(_dir, "no-such-dir", "resolv.conf");
+        var state = Path.Combine(_dir, "dns-4.state");
+        var dns = new ResolvConfDnsConfigurator(path, state);
+        var act = () => dns.Apply("t0", [IPAddress.Parse("10.1.1.1")], []);
+        act.Should().Throw<DnsConfigurationException>().WithMessage("*could not write*");
+        File.Exists(state).Should().BeFalse("nothing was changed, so nothing needs restoring");
+        dns.Servers.Should().BeEmpty();
+        dns.Revert(); // harmless
+    }
+
+    [Fact]
     public void DirectorySweep_RestoresResolvConfOfADeadOwner_AndLeavesALiveOwnersRecord()
     {
         var path = Path.Combine(_dir, "resolv.conf");

@@ -74,6 +74,9 @@ public sealed class ResolvConfDnsConfigurator : IDnsConfigurator
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // Nothing of ours is in place yet: drop the record too (a later apply writes it again).
+                if (_ours is null && StateFile != null) LinuxNetworkState.DeleteFile(StateFile);
+                if (_ours is null) _original = null;
                 throw new DnsConfigurationException($"could not write {FilePath}: {e.Message}", e);
             }
         }
