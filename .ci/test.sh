@@ -41,7 +41,7 @@ else
   need=()
   for pkg in strongswan-charon strongswan-swanctl strongswan-pki libstrongswan-standard-plugins \
              libstrongswan-extra-plugins libcharon-extra-plugins libcharon-extauth-plugins \
-             iperf3 iproute2 nftables tcpdump iputils-ping; do
+             iperf3 iproute2 nftables tcpdump iputils-ping dbus-daemon libsystemd-shared util-linux; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   done
   for p in $plugins; do
@@ -71,6 +71,29 @@ else
     exit 2
   fi
   mkdir -p /var/run/netns
+
+  # systemd-resolved for the DNS tests (NetGuard/ResolvedInteropTests), unpacked, not installed: its postinst would turn
+  # this host's /etc/resolv.conf into a symlink to a stub that nothing serves here. The tests run it in a private mount
+  # and network namespace on a private D-Bus. Its version must match the installed libsystemd-shared exactly.
+  resolved_root=/var/cache/ikev2-tests/systemd-resolved
+  unpack_resolved() {
+    local ver tmp
+    ver=$(dpkg-query -W -f='${Version}' libsystemd-shared) || return 1
+    if [ -x "$resolved_root/lib/systemd/systemd-resolved" ] && [ "$(cat "$resolved_root/.version" 2>/dev/null)" = "$ver" ]; then
+      return 0
+    fi
+    tmp=$(mktemp -d) && chmod 755 "$tmp" || return 1
+    if ! (cd "$tmp" && apt-get download -qq "systemd-resolved=$ver" 2>/dev/null); then
+      apt-get update -qq && (cd "$tmp" && apt-get download -qq "systemd-resolved=$ver") || { rm -rf "$tmp"; return 1; }
+    fi
+    rm -rf "$resolved_root" && mkdir -p "$resolved_root" &&
+      dpkg-deb -x "$tmp"/systemd-resolved_"${ver//:/%3a}"_*.deb "$resolved_root" && echo "$ver" > "$resolved_root/.version"
+    local status=$?
+    rm -rf "$tmp"
+    return $status
+  }
+  # A failure here fails only the resolved tests, each with a message saying how to get it.
+  unpack_resolved || echo "test.sh: could not unpack systemd-resolved to $resolved_root; the systemd-resolved tests will fail" >&2
 fi
 
 command -v dotnet >/dev/null || { echo "dotnet (the .NET 10 SDK) is not on PATH" >&2; exit 2; }

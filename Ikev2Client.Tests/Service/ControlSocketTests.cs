@@ -19,7 +19,10 @@ public sealed class ControlSocketTests : IAsyncDisposable
     public ControlSocketTests()
     {
         var socket = Path.Combine(_dir, "run", "ikev2.sock");
-        _daemon = new VpnDaemon(new VpnManagerOptions { Store = new ProfileStore(_dir), ConnectionFactory = _factory }, socket);
+        _daemon = new VpnDaemon(new VpnManagerOptions
+        {
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Lockdown = new Ikev2Client.Platform.InMemory.InMemoryLockdownFirewall(),
+        }, socket);
         _daemon.Start();
         _client = new VpnManagerClient(socket);
     }
@@ -50,6 +53,7 @@ public sealed class ControlSocketTests : IAsyncDisposable
         up.State.Should().Be(VpnState.Connected);
         up.AlwaysOn.Should().BeTrue();
         up.Lockdown.Should().BeTrue();
+        up.LockdownActive.Should().BeTrue("the lockdown firewall is in place while the profile runs");
         up.Connection.Should().BeEquivalentTo(ServiceTestData.Info());
         _factory.Created.Single().Profile!.Psk.Should().Equal(Encoding.UTF8.GetBytes(ServiceTestData.Psk));
 

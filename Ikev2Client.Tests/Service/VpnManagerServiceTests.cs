@@ -12,12 +12,13 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     private readonly ManualClock _clock = new();
     private readonly VpnManagerService _manager;
     private readonly List<VpnProfileState> _changes = [];
+    private readonly Ikev2Client.Platform.InMemory.InMemoryLockdownFirewall _firewall = new();
 
     public VpnManagerServiceTests()
     {
         _manager = new VpnManagerService(new VpnManagerOptions
         {
-            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Clock = _clock, Random = () => 0.5,
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Clock = _clock, Random = () => 0.5, Lockdown = _firewall,
         });
         _manager.StateChanged += s => { lock (_changes) _changes.Add(s); };
     }
@@ -90,6 +91,9 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
         var first = await _manager.StartProvisionedVpnProfileAsync("office", waitForResult: true);
         first.State.Should().Be(VpnState.Failed);
         first.Lockdown.Should().BeTrue();
+        first.LockdownActive.Should().BeTrue("lockdown keeps blocking while always-on waits to retry");
+        _firewall.Current.Should().NotBeNull();
+        _firewall.Current!.TunnelInterface.Should().BeNull("no tunnel is up while retrying");
         first.NextRetryAt.Should().Be(_clock.UtcNow + TimeSpan.FromSeconds(7.5));
 
         var delays = new List<double>();

@@ -33,6 +33,10 @@ public sealed class ServiceCliOptions
     public IReadOnlyList<string>? DaemonCommand { get; init; }
     /// <summary>How long to wait for a freshly started daemon.</summary>
     public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>The lockdown firewall for <c>--foreground</c> and <c>daemon</c>, given the state directory (nftables on Linux).</summary>
+    public Func<string, Platform.ILockdownFirewall?> LockdownFirewall { get; init; } = dir => OperatingSystem.IsLinux()
+        ? new Platform.Linux.NftablesLockdownFirewall(Path.Combine(dir, $"lockdown-{Environment.ProcessId}.state"))
+        : null;
     /// <summary>Show spinners (a terminal is attached).</summary>
     public bool Interactive { get; init; } = !Console.IsOutputRedirected && !Console.IsErrorRedirected;
 }

@@ -26,15 +26,21 @@ public static class ServiceCommands
         var foreground = new Option<bool>("--foreground") { Description = "Run the connection in this process until Ctrl-C instead of in the service" };
         var json = new Option<bool>("--json") { Description = "Print the resulting state as JSON" };
         var fullTunnel = new Option<bool>("--full-tunnel") { Description = "--foreground: route all traffic into the tunnel" };
-        var applyDns = new Option<bool>("--apply-dns") { Description = "--foreground: write the VPN's DNS servers to /etc/resolv.conf while connected" };
+        var noDns = new Option<bool>("--no-dns") { Description = "--foreground: do not apply the VPN's DNS servers to the system resolver (they are applied by default)" };
+        var applyDns = new Option<bool>("--apply-dns") { Description = "(the default now; kept for old scripts)", Hidden = true };
         var stats = new Option<bool>("--stats") { Description = "--foreground: print traffic counters on exit" };
-        var cmd = new Command("connect", "Connect a profile; exits 0 once CONNECTED") { target, foreground, json, fullTunnel, applyDns, stats };
+        var cmd = new Command("connect", "Connect a profile; exits 0 once CONNECTED") { target, foreground, json, fullTunnel, noDns, applyDns, stats };
         cmd.SetAction((pr, ct) => Guard(pr, async () =>
         {
             var (profile, name) = Resolve(pr.GetValue(target)!);
             if (pr.GetValue(foreground))
             {
-                var settings = new Connection.ProfileConnectionSettings { ForceFullTunnel = pr.GetValue(fullTunnel), ApplyDns = pr.GetValue(applyDns) };
+                var store0 = o.Store();
+                var settings = new Connection.ProfileConnectionSettings
+                {
+                    ForceFullTunnel = pr.GetValue(fullTunnel), Dns = pr.GetValue(noDns) ? Connection.DnsMode.Off : Connection.DnsMode.System,
+                    StateDirectory = ServicePaths.NetworkStateDirectory(store0),
+                };
                 return await ForegroundAsync(pr, o, profile, name, pr.GetValue(json), settings, pr.GetValue(stats), ct);
             }
             var store = o.Store();
@@ -139,7 +145,8 @@ public static class ServiceCommands
     {
         var foreground = new Option<bool>("--foreground") { Description = "Run in this process (log to stderr) until SIGTERM" };
         var noAlwaysOn = new Option<bool>("--no-always-on") { Description = "Do not start always-on profiles" };
-        var cmd = new Command("daemon", "Run the ikev2 service (started in the background by default)") { foreground, noAlwaysOn };
+        var noDns = new Option<bool>("--no-dns") { Description = "Do not apply the VPN's DNS servers to the system resolver (they are applied by default)" };
+        var cmd = new Command("daemon", "Run the ikev2 service (started in the background by default)") { foreground, noAlwaysOn, noDns };
         cmd.SetAction((pr, ct) => Guard(pr, async () =>
         {
             var store = o.Store();
@@ -158,7 +165,16 @@ public static class ServiceCommands
                 return ServiceExitCodes.Ok;
             }
             var logger = new LineLogger(Console.Error);
-            var daemon = new VpnDaemon(new VpnManagerOptions { Store = store, ConnectionFactory = o.ConnectionFactory(new Connection.ProfileConnectionSettings()), Logger = logger }, socket);
+            var stateDir = ServicePaths.NetworkStateDirectory(store);
+            var settings = new Connection.ProfileConnectionSettings
+            {
+                Dns = pr.GetValue(noDns) ? Connection.DnsMode.Off : Connection.DnsMode.System, StateDirectory = stateDir,
+            };
+            var daemon = new VpnDaemon(new VpnManagerOptions
+            {
+                Store = store, ConnectionFactory = o.ConnectionFactory(settings), Logger = logger,
+                Lockdown = o.LockdownFirewall(stateDir), NetworkStateDirectory = stateDir,
+            }, socket);
             try { daemon.Start(startAlwaysOn: !pr.GetValue(noAlwaysOn)); }
             catch (VpnManagerException e) when (e.Code == VpnManagerErrors.Conflict)
             {
@@ -246,7 +262,8 @@ public static class ServiceCommands
                 var c = state.Connection;
                 output.WriteLine($"CONNECTED '{state.Name}' to {c?.Gateway ?? state.Server}" +
                     (c is { VirtualAddresses.Count: > 0 } ? $", virtual IP {string.Join(", ", c.VirtualAddresses)}" : "") +
-                    (c is { DnsServers.Count: > 0 } ? $", DNS {string.Join(", ", c.DnsServers)}" : "") + ".");
+                    (c is { DnsServers.Count: > 0 } ? $", DNS {string.Join(", ", c.DnsServers)}" : "") +
+                    (state.LockdownActive ? "; lockdown: traffic outside the tunnel is blocked" : "") + ".");
             }
             return ServiceExitCodes.Ok;
         }
@@ -259,6 +276,7 @@ public static class ServiceCommands
         }
         err.WriteLine($"error: {SafeText.Line(error.CodeName, 128)} ({SafeText.Line(error.ClassName, 128)}): {SafeText.Line(error.Message)}");
         if (error.Advice is not null) err.WriteLine($"  {SafeText.Line(error.Advice)}");
+        if (StatusRenderer.Blocking(state) is { } blocking) err.WriteLine($"  {blocking}");
         if (state.NextRetryAt is not null) err.WriteLine("  always-on: the service keeps retrying in the background ('ikev2 status --watch').");
         return error.IsRecoverable ? ServiceExitCodes.ConnectionFailed : ServiceExitCodes.NotRecoverable;
     }
@@ -268,7 +286,14 @@ public static class ServiceCommands
     {
         var store = o.Store();
         var logger = json ? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance : new LineLogger(pr.InvocationConfiguration.Error, LogLevel.Warning);
-        await using var manager = new VpnManagerService(new VpnManagerOptions { Store = store, ConnectionFactory = o.ConnectionFactory(settings), Logger = logger });
+        var stateDir = settings.StateDirectory ?? ServicePaths.NetworkStateDirectory(store);
+        await using var manager = new VpnManagerService(new VpnManagerOptions
+        {
+            Store = store, ConnectionFactory = o.ConnectionFactory(settings), Logger = logger,
+            Lockdown = o.LockdownFirewall(stateDir), NetworkStateDirectory = stateDir,
+        });
+        // What a killed service or an earlier --foreground left behind goes first (a lockdown table stays for a lockdown profile).
+        manager.RecoverFromCrash(keepLockdownTable: IsLockdownProfile(store, profile, name));
         // Offer the control socket too, so 'ikev2 status' works from another terminal (unless a service owns it).
         ControlServer? server = new(manager, o.SocketPath(store), logger);
         try { server.Start(); }
@@ -307,6 +332,13 @@ public static class ServiceCommands
             await manager.ShutdownAsync();
             if (server is not null) await server.DisposeAsync();
         }
+    }
+
+    private static bool IsLockdownProfile(ProfileStore store, Ikev2VpnProfile? profile, string name)
+    {
+        if (profile is not null) return profile.Lockdown;
+        try { return store.Exists(name) && store.Load(name).Lockdown; }
+        catch (ProfileStoreException) { return false; }
     }
 
     private static bool IsActive(VpnProfileState s) =>

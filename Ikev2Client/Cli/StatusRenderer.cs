@@ -18,12 +18,15 @@ internal static class StatusRenderer
         if (s.Lockdown) flags.Add("lockdown");
         if (s.Ephemeral) flags.Add("from file");
         if (flags.Count > 0) table.AddRow("Mode", string.Join(", ", flags));
+        if (Blocking(s) is { } blocking) table.AddRow("Blocking", Markup.Escape(blocking));
         if (s.Connection is { } c)
         {
             table.AddRow("Gateway", Markup.Escape(c.Gateway));
+            if (c.InterfaceName is not null) table.AddRow("Interface", Markup.Escape(c.InterfaceName));
             table.AddRow("Connected", Markup.Escape($"{c.ConnectedAt:u} ({Duration(now - c.ConnectedAt)})"));
             table.AddRow("Virtual IP", Markup.Escape(c.VirtualAddresses.Count > 0 ? string.Join(", ", c.VirtualAddresses) : "-"));
-            table.AddRow("DNS", Markup.Escape(c.DnsServers.Count > 0 ? string.Join(", ", c.DnsServers) : "-"));
+            table.AddRow("DNS", Markup.Escape((c.DnsServers.Count > 0 ? string.Join(", ", c.DnsServers) : "-") +
+                (c.DnsDomains.Count > 0 ? $" (domains {string.Join(", ", c.DnsDomains)})" : "")));
             if (c.Routes.Count > 0) table.AddRow("Routes", Markup.Escape(string.Join(", ", c.Routes)));
             if (c.BlockedFamilies.Count > 0)
                 table.AddRow("Blocked", Markup.Escape($"{string.Join(", ", c.BlockedFamilies)}  — the gateway assigned no address of it"));
@@ -55,7 +58,8 @@ internal static class StatusRenderer
         foreach (var s in states)
         {
             table.AddRow(
-                Markup.Escape(s.Name + (s.AlwaysOn ? " (always-on)" : "")), Markup.Escape(s.State.ToWire()),
+                Markup.Escape(s.Name + (s.AlwaysOn ? " (always-on)" : "")),
+                Markup.Escape(s.State.ToWire() + (s.LockdownActive && s.State != VpnState.Connected ? " (blocking all traffic)" : "")),
                 Markup.Escape(s.Connection?.Gateway ?? s.Server ?? "-"),
                 Markup.Escape(s.Connection is { VirtualAddresses.Count: > 0 } c ? string.Join(", ", c.VirtualAddresses) : "-"),
                 Markup.Escape(s.Statistics is { } st ? $"{Bytes(st.BytesIn)} / {Bytes(st.BytesOut)}" : "-"),
@@ -72,8 +76,15 @@ internal static class StatusRenderer
         if (s.Connection is { } c) parts.Add($"gateway {c.Gateway} ip {string.Join(",", c.VirtualAddresses)}");
         if (s.Error is { } e) parts.Add($"{e.CodeName}: {e.Message}");
         if (s.Detail is not null) parts.Add($"({s.Detail})");
+        if (s.LockdownActive) parts.Add(s.State == VpnState.Connected ? "[lockdown: outside the tunnel blocked]" : "[lockdown: all traffic blocked]");
         return SafeText.Line(string.Join(' ', parts));
     }
+
+    /// <summary>What lockdown is blocking now, for people; null when the firewall is not in place.</summary>
+    public static string? Blocking(VpnProfileState s) => !s.LockdownActive ? null
+        : s.State == VpnState.Connected
+            ? "lockdown: everything outside the tunnel is blocked"
+            : $"lockdown: ALL traffic is blocked (only IKE/ESP to the gateway gets out) until the tunnel is up; 'ikev2 disconnect {s.Name}' lifts it";
 
     public static string Duration(TimeSpan t)
     {

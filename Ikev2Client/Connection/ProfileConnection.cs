@@ -10,15 +10,38 @@ using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Connection;
 
+/// <summary>How a connection hands its DNS servers to the system.</summary>
+public enum DnsMode
+{
+    /// <summary>
+    /// Apply them (the default): systemd-resolved's per-link API where resolved manages /etc/resolv.conf, else
+    /// /etc/resolv.conf itself, restored on disconnect and after a crash (<see cref="SystemDnsConfigurator"/>).
+    /// </summary>
+    System,
+    /// <summary>Only report them (status shows them; the resolver is not touched).</summary>
+    Off,
+}
+
 /// <summary>Choices a caller adds to a profile when it connects (CLI flags, service settings).</summary>
 public sealed class ProfileConnectionSettings
 {
-    /// <summary>Hand the DNS servers to the system resolver (resolv.conf); otherwise they are only reported.</summary>
-    public bool ApplyDns { get; init; }
+    /// <summary>
+    /// Whether the DNS servers are applied to the system resolver or only reported. The <c>ikev2</c> commands (daemon,
+    /// <c>connect</c>, <c>connect --foreground</c>) apply them unless told <c>--no-dns</c>; this library default only
+    /// reports, so code that connects in-process (tests in a network namespace) never rewrites the host's resolver by accident.
+    /// </summary>
+    public DnsMode Dns { get; init; } = DnsMode.Off;
     /// <summary>Route everything into the tunnel regardless of the traffic selectors.</summary>
     public bool ForceFullTunnel { get; init; }
-    /// <summary>Crash-cleanup state file for the Linux interface; null keeps none.</summary>
-    public string? StateFile { get; init; }
+    /// <summary>
+    /// Where connections record what they install (TUN, routes, rules, resolv.conf) so the next start can remove it after
+    /// a crash (<see cref="LinuxNetworkCleanup.CleanupStaleDirectory"/>); null keeps no record.
+    /// </summary>
+    public string? StateDirectory { get; init; }
+    /// <summary>The system bus address for systemd-resolved (null: the default system bus; tests use a private bus).</summary>
+    public string? DnsBusAddress { get; init; }
+    /// <summary>The resolver file (default /etc/resolv.conf).</summary>
+    public string ResolvConfPath { get; init; } = "/etc/resolv.conf";
     /// <summary>Overrides the interface builder (tests); Linux TUN when null.</summary>
     public Func<IVpnInterfaceBuilder>? InterfaceBuilderFactory { get; init; }
 }
@@ -26,8 +49,14 @@ public sealed class ProfileConnectionSettings
 /// <summary>Turns an <see cref="Ikev2VpnProfile"/> into <see cref="VpnConnectionOptions"/> (authentication: <see cref="ProfileAuthentication"/>).</summary>
 public static class ProfileConnection
 {
+    private static int s_stateFiles;
+
     /// <summary>Builds the options; throws <see cref="VpnConnectionException"/> with a one-line reason when the profile cannot be used.</summary>
-    public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings = null)
+    public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings = null) =>
+        CreateOptions(profile, settings, beforeContact: null);
+
+    /// <summary>As <see cref="CreateOptions(Ikev2VpnProfile, ProfileConnectionSettings?)"/>, with a hook called before each gateway is contacted.</summary>
+    public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings, Action<IPEndPoint>? beforeContact)
     {
         ArgumentNullException.ThrowIfNull(profile);
         settings ??= new ProfileConnectionSettings();
@@ -53,7 +82,13 @@ public static class ProfileConnection
             RequestedAddressFamilies = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6],
             RemoteTrafficSelectors = SplitTunnelSelectors(profile),
         };
-        IDnsConfigurator dns = settings.ApplyDns ? new ResolvConfDnsConfigurator() : new ReportingDnsConfigurator();
+        string? StateFile(string kind) => settings.StateDirectory is { } dir
+            ? Path.Combine(dir, $"{kind}-{Environment.ProcessId}-{Interlocked.Increment(ref s_stateFiles)}.state") : null;
+        var netState = StateFile("net");
+        IDnsConfigurator dns = settings.Dns == DnsMode.Off
+            ? new ReportingDnsConfigurator()
+            : new SystemDnsConfigurator(StateFile("dns"), settings.DnsBusAddress, settings.ResolvConfPath);
+        var dnsOverride = profile.DnsServers.Select(d => IPAddress.TryParse(d, out var a) ? a : null).OfType<IPAddress>().ToArray();
         return new VpnConnectionOptions
         {
             Server = server,
@@ -66,7 +101,9 @@ public static class ProfileConnection
             SessionName = profile.Name,
             Liveness = LivenessPolicy.ForProfile(profile.DpdSeconds),
             InterfaceBuilderFactory = settings.InterfaceBuilderFactory
-                ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { Dns = dns, StateFile = settings.StateFile })),
+                ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { Dns = dns, StateFile = netState })),
+            DnsServers = dnsOverride.Length > 0 ? dnsOverride : null,
+            BeforeContact = beforeContact,
             Pump = new PacketPumpOptions
             {
                 KeepaliveInterval = TimeSpan.FromSeconds(profile.NatKeepaliveSeconds ?? 20),

@@ -235,6 +235,7 @@ public sealed partial class VpnConnection : IDisposable
             ? _protector.SourceAddressFor(server) : _options.LocalAddress;
         _localAddress = localAddress;
         _server = server;
+        _options.BeforeContact?.Invoke(server);
         var bindAddress = SocketProtector.BindAddress(_options.LocalAddress, server.AddressFamily); // IPv4 or IPv6 gateway
         _socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _protector.Protect(_socket);
@@ -295,7 +296,7 @@ public sealed partial class VpnConnection : IDisposable
     {
         var path = DataPathSelector.Choose(child);
         var virtualAddresses = config?.VirtualAddresses ?? [];
-        var dns = config?.DnsServers ?? [];
+        var dns = _options.DnsServers is { Count: > 0 } own ? own : config?.DnsServers ?? [];
         if (path == DataPath.TransportMode)
         {
             var transport = new TransportModeDataPath(_manager!, _socket!, _pump!, localAddress);

@@ -72,4 +72,13 @@ public sealed class VpnConnectionOptions
 
     /// <summary>Session name shown on the interface (Android <c>setSession</c>).</summary>
     public string? SessionName { get; init; }
+
+    /// <summary>DNS servers that replace the gateway's (the profile's <c>dnsServers</c>); null or empty: the gateway's.</summary>
+    public IReadOnlyList<IPAddress>? DnsServers { get; init; }
+
+    /// <summary>
+    /// Called on the connecting thread before anything is sent to a gateway (the first one, and each redirect target),
+    /// e.g. to let IKE to it through a lockdown firewall. An exception fails the attempt.
+    /// </summary>
+    public Action<IPEndPoint>? BeforeContact { get; init; }
 }

@@ -12,6 +12,9 @@ public sealed class ReportingDnsConfigurator : IDnsConfigurator
     /// <summary>Raised after each apply (with the settings) and revert (with empty lists).</summary>
     public event Action<string?, IReadOnlyList<IPAddress>, IReadOnlyList<string>>? Changed;
 
+    /// <summary>The last settings applied, or null.</summary>
+    public DnsSettings? Last { get; private set; }
+
     /// <inheritdoc />
     public IReadOnlyList<IPAddress> Servers { get { lock (_gate) return _servers; } }
 
@@ -19,16 +22,21 @@ public sealed class ReportingDnsConfigurator : IDnsConfigurator
     public IReadOnlyList<string> SearchDomains { get { lock (_gate) return _domains; } }
 
     /// <inheritdoc />
-    public void Apply(string interfaceName, IReadOnlyList<IPAddress> servers, IReadOnlyList<string> searchDomains)
+    public void Apply(DnsSettings settings)
     {
-        lock (_gate) { _servers = servers.ToArray(); _domains = searchDomains.ToArray(); }
-        Changed?.Invoke(interfaceName, Servers, SearchDomains);
+        ArgumentNullException.ThrowIfNull(settings);
+        lock (_gate) { _servers = settings.Servers.ToArray(); _domains = settings.Domains.ToArray(); Last = settings; }
+        Changed?.Invoke(settings.InterfaceName, Servers, SearchDomains);
     }
+
+    /// <summary>Applies servers and domains for every query (see <see cref="IDnsConfigurator.Apply(string, IReadOnlyList{IPAddress}, IReadOnlyList{string})"/>).</summary>
+    public void Apply(string interfaceName, IReadOnlyList<IPAddress> servers, IReadOnlyList<string> searchDomains) =>
+        Apply(new DnsSettings(interfaceName, servers, searchDomains) { Exclusive = true });
 
     /// <inheritdoc />
     public void Revert()
     {
-        lock (_gate) { _servers = []; _domains = []; }
+        lock (_gate) { _servers = []; _domains = []; Last = null; }
         Changed?.Invoke(null, [], []);
     }
 }

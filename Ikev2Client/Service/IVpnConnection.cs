@@ -41,6 +41,13 @@ public abstract record VpnConnectionEvent
 {
     private VpnConnectionEvent() { }
 
+    /// <summary>
+    /// About to send the first packet to a gateway (the configured one, or a redirect target). Raised synchronously on
+    /// the connecting thread: a handler may take a moment (installing a lockdown rule for that address) and may throw
+    /// to stop the attempt.
+    /// </summary>
+    public sealed record Contacting(System.Net.IPEndPoint Gateway) : VpnConnectionEvent;
+
     /// <summary>Progress while connecting ("IKE_SA_INIT", "IKE_AUTH", "tunnel") for people to read.</summary>
     public sealed record Connecting(string Step) : VpnConnectionEvent;
 

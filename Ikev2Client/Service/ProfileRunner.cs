@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
 using Microsoft.Extensions.Logging;
 
@@ -6,6 +9,9 @@ namespace Ikev2Client.Service;
 /// <summary>
 /// One profile's connection loop inside the service: connect, wait for the connection to end, and (always-on)
 /// reconnect after a back-off delay; a stop cancels whatever it is doing and disconnects cleanly.
+/// With lockdown, the firewall (<see cref="VpnManagerOptions.Lockdown"/>) is engaged before the first packet and stays
+/// until the profile is stopped: it lets out IKE/ESP to the gateway being contacted and, once up, the tunnel; while the
+/// profile reconnects or has failed, everything else is blocked.
 /// </summary>
 internal sealed class ProfileRunner
 {
@@ -18,6 +24,8 @@ internal sealed class ProfileRunner
     private CancellationTokenSource? _cts;
     private Task? _run;
     private TaskCompletionSource<VpnProfileState>? _firstResult;
+    private readonly object _lockdownGate = new();
+    private LockdownPolicy? _lockdown;
 
     public ProfileRunner(string name, VpnManagerOptions options, Action<VpnProfileState> publish, Func<long> nextSequence)
     {
@@ -86,6 +94,7 @@ internal sealed class ProfileRunner
             }
         }
         if (run is not null) await run.ConfigureAwait(false);
+        ReleaseLockdown();
         return Snapshot();
     }
 
@@ -105,6 +114,12 @@ internal sealed class ProfileRunner
         int attempt = 0;
         try
         {
+            if (profile.Lockdown && EngageLockdown(profile) is { } lockdownFailure)
+            {
+                _options.Logger.LogError("{Profile}: {Message}", profile.Name, lockdownFailure.Message);
+                Set(s => s with { State = VpnState.Failed, Error = lockdownFailure, Detail = null, Connection = null, Statistics = null });
+                return;
+            }
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
@@ -112,11 +127,21 @@ internal sealed class ProfileRunner
                 Set(s => s with { State = VpnState.Connecting, Attempt = attempt, Detail = attempt == 1 ? "connecting" : $"reconnecting (attempt {attempt})", NextRetryAt = null, Connection = null, Statistics = null });
                 var connection = _options.ConnectionFactory.Create(profile);
                 var ended = new TaskCompletionSource<VpnConnectionEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+                VpnError? lockdownError = null;
                 bool up = false, degraded = false;
                 connection.EventRaised += e =>
                 {
                     switch (e)
                     {
+                        case VpnConnectionEvent.Contacting contacting when profile.Lockdown:
+                            // Synchronous, before the first packet: the gateway being contacted must get through lockdown.
+                            try { UpdateLockdown(p => p with { Gateways = [.. p.Gateways.Union([Plain(contacting.Gateway.Address)])] }); }
+                            catch (LockdownFirewallException x)
+                            {
+                                lockdownError = VpnErrorMapper.FromPlatform($"Lockdown could not let IKE to {contacting.Gateway} through: {x.Message}", x);
+                                throw;
+                            }
+                            break;
                         case VpnConnectionEvent.Connecting step:
                             Set(s => s.State == VpnState.Connecting ? s with { Detail = step.Step } : s);
                             break;
@@ -143,6 +168,7 @@ internal sealed class ProfileRunner
                     var info = await connection.ConnectAsync(profile, ct).ConfigureAwait(false);
                     wasUp = true;
                     backoff.Reset();
+                    if (profile.Lockdown) UpdateLockdown(p => p with { TunnelInterface = info.InterfaceName });
                     Volatile.Write(ref up, true);
                     bool stillDegraded;
                     lock (_gate) stillDegraded = degraded;
@@ -158,16 +184,24 @@ internal sealed class ProfileRunner
                     };
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-                catch (Exception e) { error = VpnErrorMapper.FromException(e); }
+                catch (LockdownFirewallException x) { error = VpnErrorMapper.FromPlatform($"Lockdown could not let the tunnel through: {x.Message}", x); }
+                catch (Exception e) { error = lockdownError ?? VpnErrorMapper.FromException(e); }
+                if (lockdownError is not null) error = lockdownError;
 
                 lock (_gate) _connection = null;
                 await DisposeQuietly(connection).ConfigureAwait(false);
+                // The tunnel is gone: lockdown keeps blocking everything but IKE/ESP to the gateway while we wait.
+                if (profile.Lockdown)
+                {
+                    try { UpdateLockdown(p => p with { TunnelInterface = null }); }
+                    catch (LockdownFirewallException x) { _options.Logger.LogError("{Profile}: lockdown update failed: {Message}", profile.Name, x.Message); }
+                }
                 _options.Logger.LogWarning("{Profile}: {Code} ({Class}): {Message}", profile.Name, error.CodeName, error.ClassName, error.Message);
 
                 if (!profile.AlwaysOn || !error.IsRecoverable)
                 {
                     var final = peerClosed && wasUp && !profile.AlwaysOn ? VpnState.Disconnected : VpnState.Failed;
-                    Set(s => s with { State = final, Error = error, Detail = null, Connection = null, Statistics = null });
+                    Set(s => s with { State = final, Error = error, Detail = LockdownDetail(), Connection = null, Statistics = null });
                     return;
                 }
                 var delay = backoff.Next();
@@ -175,7 +209,7 @@ internal sealed class ProfileRunner
                 Set(s => s with
                 {
                     State = peerClosed ? VpnState.Disconnected : VpnState.Failed, Error = error, Connection = null, Statistics = null,
-                    NextRetryAt = retryAt, Detail = $"always-on: reconnecting in {delay.TotalSeconds:0} s",
+                    NextRetryAt = retryAt, Detail = $"always-on: reconnecting in {delay.TotalSeconds:0} s" + (IsLockdownEngaged ? "; lockdown: traffic is blocked" : ""),
                 });
                 _firstResult!.TrySetResult(Snapshot());
                 await _options.Clock.Delay(delay, ct).ConfigureAwait(false);
@@ -192,6 +226,7 @@ internal sealed class ProfileRunner
                 catch (Exception e) { _options.Logger.LogWarning("{Profile}: disconnect did not finish cleanly ({Type})", profile.Name, e.GetType().Name); }
                 await DisposeQuietly(connection).ConfigureAwait(false);
             }
+            ReleaseLockdown();
             Set(s => s with { State = VpnState.Disconnected, Error = null, Detail = "stopped", Connection = null, Statistics = null, NextRetryAt = null });
         }
         catch (Exception e)
@@ -205,6 +240,86 @@ internal sealed class ProfileRunner
             _firstResult!.TrySetResult(Snapshot());
         }
     }
+
+    // ---- lockdown ----
+
+    private bool IsLockdownEngaged { get { lock (_lockdownGate) return _lockdown is not null; } }
+
+    private string? LockdownDetail() =>
+        IsLockdownEngaged ? "lockdown: all traffic is blocked until the tunnel is up again or the profile is disconnected" : null;
+
+    /// <summary>Installs the lockdown firewall for the profile's gateway before anything is sent; the error when it cannot.</summary>
+    private VpnError? EngageLockdown(Ikev2VpnProfile profile)
+    {
+        if (_options.Lockdown is null)
+            return VpnError.Internal("The profile asks for lockdown, but this service has no firewall to enforce it, so it was not started.",
+                "Run the service on Linux with nftables installed, or turn lockdown off in the profile.");
+        var ports = LockdownPolicy.DefaultIkePorts.Union([profile.ServerPort]).ToArray();
+        var policy = new LockdownPolicy(GatewayAddresses(profile.ServerAddr), ports, null);
+        try
+        {
+            lock (_lockdownGate)
+            {
+                _options.Lockdown.Apply(policy);
+                _lockdown = policy;
+            }
+        }
+        catch (LockdownFirewallException e)
+        {
+            return VpnErrorMapper.FromPlatform($"Lockdown could not be enforced, so the profile was not started: {e.Message}", e);
+        }
+        _options.Logger.LogInformation("{Profile}: lockdown engaged ({Policy})", profile.Name, policy);
+        Set(s => s with { LockdownActive = true });
+        return null;
+    }
+
+    /// <summary>Replaces the lockdown policy (one atomic firewall change); nothing when lockdown is not engaged.</summary>
+    private void UpdateLockdown(Func<LockdownPolicy, LockdownPolicy> change)
+    {
+        lock (_lockdownGate)
+        {
+            if (_lockdown is not { } current || _options.Lockdown is not { } firewall) return;
+            var next = change(current);
+            if (next.Equals(current)) return;
+            firewall.Apply(next);
+            _lockdown = next;
+            _options.Logger.LogInformation("{Profile}: lockdown now allows {Policy}", Name, next);
+        }
+    }
+
+    private void ReleaseLockdown()
+    {
+        lock (_lockdownGate)
+        {
+            if (_lockdown is null) return;
+            try
+            {
+                _options.Lockdown?.Remove();
+                _lockdown = null;
+            }
+            catch (LockdownFirewallException e)
+            {
+                _options.Logger.LogError("{Profile}: could not remove the lockdown firewall: {Message}", Name, e.Message);
+                return;
+            }
+        }
+        _options.Logger.LogInformation("{Profile}: lockdown released", Name);
+        Set(s => s with { LockdownActive = false, Detail = s.Detail?.StartsWith("lockdown:", StringComparison.Ordinal) == true ? null : s.Detail });
+    }
+
+    /// <summary>The server's addresses as of now (a literal, or what DNS says before anything is blocked); empty when unknown.</summary>
+    private static IPAddress[] GatewayAddresses(string server)
+    {
+        if (IPAddress.TryParse(server, out var literal)) return [Plain(literal)];
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            return Dns.GetHostAddressesAsync(server, timeout.Token).GetAwaiter().GetResult().Select(Plain).Distinct().ToArray();
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException) { return []; } // each attempt adds the address it contacts
+    }
+
+    private static IPAddress Plain(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 
     private async Task DisposeQuietly(IVpnConnection connection)
     {

@@ -24,6 +24,16 @@ public static class ServicePaths
         return Path.Combine(store.StateDirectory, "run", "ikev2.sock");
     }
 
+    /// <summary>
+    /// Where connections record what they install (TUN, routes, rules, nftables table, resolv.conf backup) so the next
+    /// start of the service or of <c>connect --foreground</c> can undo it after a crash: <c>STATE/network</c>.
+    /// </summary>
+    public static string NetworkStateDirectory(ProfileStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return Path.Combine(store.StateDirectory, "network");
+    }
+
     /// <summary>The daemon's log file when it runs in the background.</summary>
     public static string LogPath(ProfileStore store) => Path.Combine(store.StateDirectory, "ikev2d.log");
 }

@@ -20,6 +20,7 @@ public static class StateJson
             ["sessionKey"] = s.SessionKey,
             ["alwaysOn"] = s.AlwaysOn,
             ["lockdown"] = s.Lockdown,
+            ["lockdownActive"] = s.LockdownActive,
             ["ephemeral"] = s.Ephemeral,
             ["server"] = s.Server,
             ["since"] = Time(s.Since),
@@ -54,6 +55,7 @@ public static class StateJson
         ["dnsServers"] = Strings(c.DnsServers),
         ["routes"] = Strings(c.Routes),
         ["blockedFamilies"] = Strings(c.BlockedFamilies),
+        ["dnsDomains"] = Strings(c.DnsDomains),
         ["ikeAlgorithms"] = c.IkeAlgorithms,
         ["espAlgorithms"] = c.EspAlgorithms,
         ["ikeSpiInitiator"] = c.IkeSpiInitiator,
@@ -62,6 +64,7 @@ public static class StateJson
         ["espSpiOut"] = c.EspSpiOut,
         ["udpEncapsulation"] = c.UdpEncapsulation,
         ["connectedAt"] = Time(c.ConnectedAt),
+        ["interfaceName"] = c.InterfaceName,
     };
 
     private static JsonObject ToJson(VpnConnectionStatistics s)
@@ -80,7 +83,7 @@ public static class StateJson
         if (node is not JsonObject o || Str(o, "name") is not { } name || !VpnStateNames.TryParse(Str(o, "state"), out var state)) return null;
         return new VpnProfileState
         {
-            Name = name, State = state, SessionKey = Str(o, "sessionKey"), AlwaysOn = Bool(o, "alwaysOn"), Lockdown = Bool(o, "lockdown"),
+            Name = name, State = state, SessionKey = Str(o, "sessionKey"), AlwaysOn = Bool(o, "alwaysOn"), Lockdown = Bool(o, "lockdown"), LockdownActive = Bool(o, "lockdownActive"),
             Ephemeral = Bool(o, "ephemeral"), Server = Str(o, "server"), Since = TimeOf(o, "since") ?? default,
             Attempt = (int)Long(o, "attempt"), Sequence = Long(o, "sequence"), Detail = Str(o, "detail"), NextRetryAt = TimeOf(o, "nextRetryAt"),
             Error = ErrorFromJson(o["error"]), Connection = InfoFromJson(o["connection"]), Statistics = StatsFromJson(o["statistics"]),
@@ -99,9 +102,11 @@ public static class StateJson
     private static VpnConnectionInfo? InfoFromJson(JsonNode? node) => node is not JsonObject o ? null : new VpnConnectionInfo
     {
         Gateway = Str(o, "gateway") ?? "", LocalEndpoint = Str(o, "localEndpoint"), VirtualAddresses = StrList(o, "virtualAddresses"),
-        DnsServers = StrList(o, "dnsServers"), Routes = StrList(o, "routes"), BlockedFamilies = StrList(o, "blockedFamilies"), IkeAlgorithms = Str(o, "ikeAlgorithms"), EspAlgorithms = Str(o, "espAlgorithms"),
+        DnsServers = StrList(o, "dnsServers"), DnsDomains = StrList(o, "dnsDomains"), Routes = StrList(o, "routes"), BlockedFamilies = StrList(o, "blockedFamilies"),
+        IkeAlgorithms = Str(o, "ikeAlgorithms"), EspAlgorithms = Str(o, "espAlgorithms"),
         IkeSpiInitiator = Str(o, "ikeSpiInitiator"), IkeSpiResponder = Str(o, "ikeSpiResponder"), EspSpiIn = Str(o, "espSpiIn"),
         EspSpiOut = Str(o, "espSpiOut"), UdpEncapsulation = Bool(o, "udpEncapsulation"), ConnectedAt = TimeOf(o, "connectedAt") ?? default,
+        InterfaceName = Str(o, "interfaceName"),
     };
 
     private static VpnConnectionStatistics? StatsFromJson(JsonNode? node) => node is not JsonObject o ? null : new VpnConnectionStatistics

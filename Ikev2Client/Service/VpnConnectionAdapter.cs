@@ -51,7 +51,7 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
     public Task<Service.VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
     {
         VpnConnectionOptions options;
-        try { options = ProfileConnection.CreateOptions(profile, settings); }
+        try { options = ProfileConnection.CreateOptions(profile, settings, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
         catch (EngineException e) { return Failed(Map(e)); }
         catch (Exception e) when (e is FormatException or ArgumentException or SocketException) { return Failed(VpnErrorMapper.FromException(e)); }
         var connection = new VpnConnection(options);
@@ -105,7 +105,7 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
     {
         if (e.IkeError is { } ike) return VpnErrorMapper.FromIkeError(ike);
         if (e.InnerException is SocketException s) return VpnErrorMapper.FromException(s);
-        if (e.InnerException is VpnPlatformException) return VpnError.Internal(e.Message, "Creating the tunnel interface needs root or CAP_NET_ADMIN.");
+        if (e.InnerException is VpnPlatformException p) return VpnErrorMapper.FromPlatform(e.Message, p);
         var m = e.Message;
         if (m.StartsWith("no answer from", StringComparison.Ordinal))
             return VpnError.Network(VpnErrorCodes.ErrorCodeNetworkProtocolTimeout, m, "Check that the gateway is reachable (UDP 500 and 4500).");
@@ -127,6 +127,7 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
             DnsServers = info.DnsServers.Select(a => a.ToString()).ToList(),
             Routes = info.Routes.Select(r => r.ToString()).ToList(),
             BlockedFamilies = info.BlockedFamilies.Select(TunnelPlan.Name).ToList(),
+            DnsDomains = session?.Configuration?.DnsDomains.ToList() ?? [],
             IkeAlgorithms = session?.Algorithms?.ToString(),
             EspAlgorithms = info.ChildSa.Algorithms.ToString(),
             IkeSpiInitiator = session?.SpiI.ToString("x16"),
@@ -135,6 +136,7 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
             EspSpiOut = info.ChildSa.OutboundSpi.ToString("x8"),
             UdpEncapsulation = info.ChildSa.UdpEncapsulation,
             ConnectedAt = DateTimeOffset.UtcNow,
+            InterfaceName = info.InterfaceName,
         };
     }
 }

@@ -15,6 +15,8 @@ public sealed record VpnConnectionInfo
     public IReadOnlyList<string> Routes { get; init; } = [];
     /// <summary>Address families blocked while connected ("IPv4", "IPv6"): a full tunnel got no address of them.</summary>
     public IReadOnlyList<string> BlockedFamilies { get; init; } = [];
+    /// <summary>The gateway's split-DNS domains (INTERNAL_DNS_DOMAIN, RFC 8598), if it sent any.</summary>
+    public IReadOnlyList<string> DnsDomains { get; init; } = [];
     /// <summary>IKE SA algorithms, strongSwan style (AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519).</summary>
     public string? IkeAlgorithms { get; init; }
     /// <summary>CHILD SA algorithms.</summary>
@@ -31,6 +33,8 @@ public sealed record VpnConnectionInfo
     public bool UdpEncapsulation { get; init; }
     /// <summary>When the connection came up.</summary>
     public DateTimeOffset ConnectedAt { get; init; }
+    /// <summary>The tunnel interface (null on the transport-mode path or without a data plane).</summary>
+    public string? InterfaceName { get; init; }
 }
 
 /// <summary>Traffic counters of a connection and when its CHILD SA is next rekeyed.</summary>

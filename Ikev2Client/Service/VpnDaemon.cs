@@ -27,11 +27,15 @@ public sealed class VpnDaemon : IAsyncDisposable
     /// <summary>The control socket server.</summary>
     public ControlServer Server { get; }
 
-    /// <summary>Binds the socket and (optionally) starts always-on profiles.</summary>
+    /// <summary>
+    /// Binds the socket (so no other service runs on it), removes what a crashed predecessor left behind
+    /// (<see cref="VpnManagerService.RecoverFromCrash"/>), and (optionally) starts always-on profiles.
+    /// </summary>
     public void Start(bool startAlwaysOn = true)
     {
         Server.Start();
         _logger.LogInformation("ikev2 service started (pid {Pid})", Environment.ProcessId);
+        Manager.RecoverFromCrash(keepLockdownTable: startAlwaysOn && Manager.HasAlwaysOnLockdownProfile());
         if (startAlwaysOn)
         {
             int n = Manager.StartAlwaysOnProfiles();

@@ -50,6 +50,8 @@ public static class VpnErrorMapper
         {
             case VpnConnectionException v:
                 return v.Error;
+            case Platform.VpnPlatformException p:
+                return FromPlatform(p.Message, p);
             case SocketException s when s.SocketErrorCode is SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData:
                 return VpnError.Network(VpnErrorCodes.ErrorCodeNetworkUnknownHost, "The gateway's host name could not be resolved.",
                     "Check the server address in the profile and this host's DNS.");
@@ -73,6 +75,40 @@ public static class VpnErrorMapper
                 return VpnError.Internal($"Unexpected failure ({exception.GetType().Name}).");
         }
     }
+
+    /// <summary>
+    /// A local platform failure (TUN, routes, rules, DNS, lockdown firewall) with advice that matches its cause: the
+    /// errno decides (EPERM/EACCES is a permission problem; EEXIST a conflicting route or rule; ENOENT/ENODEV a missing
+    /// TUN driver), and DNS and firewall failures say what to check for those.
+    /// </summary>
+    public static VpnError FromPlatform(string message, Platform.VpnPlatformException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return VpnError.Internal(message, PlatformAdvice(exception));
+    }
+
+    /// <summary>The advice for a platform failure (see <see cref="FromPlatform"/>); null when there is nothing useful to say.</summary>
+    public static string? PlatformAdvice(Platform.VpnPlatformException exception) => exception switch
+    {
+        Platform.LockdownFirewallException { ToolMissing: true } =>
+            "Lockdown is enforced with nftables: install it (Debian/Ubuntu: apt install nftables), or turn lockdown off in the profile.",
+        Platform.LockdownFirewallException =>
+            "nftables refused the lockdown rules: check that the kernel has nf_tables (modprobe nf_tables) and that the service runs as root.",
+        Platform.DnsConfigurationException =>
+            "Check that /etc/resolv.conf is writable, or that systemd-resolved answers on the system bus; 'connect --no-dns' connects without applying DNS.",
+        _ => exception.ErrorCode switch
+        {
+            1 or 13 => "Creating the tunnel interface, routes and rules needs root or CAP_NET_ADMIN.", // EPERM, EACCES
+            17 => "A route or policy rule the tunnel needs already exists (another VPN, or an ikev2 connection that is still up): " +
+                  "disconnect it, or look at 'ip rule show' and 'ip route show table 2300'.", // EEXIST
+            2 or 6 or 19 => "The TUN driver is not available: load it with 'modprobe tun' (in a container, pass /dev/net/tun through).", // ENOENT, ENXIO, ENODEV
+            16 => "The tunnel interface name is in use by another device.", // EBUSY
+            97 => "The address family is disabled on this host (IPv6 turned off?).", // EAFNOSUPPORT
+            24 or 23 => "The process has too many open files; raise its limit (ulimit -n).", // EMFILE, ENFILE
+            0 => null,
+            var errno => $"The system refused a network setting (errno {errno}).",
+        },
+    };
 
     /// <summary>The error reported when the gateway deleted an established IKE SA (recoverable: it may come back).</summary>
     public static VpnError DeletedByPeer(string reason) =>

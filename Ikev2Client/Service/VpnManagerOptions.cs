@@ -19,4 +19,14 @@ public sealed class VpnManagerOptions
     public TimeSpan DisconnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>State changes and errors are logged here (never secrets).</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
+    /// <summary>
+    /// Enforces lockdown for profiles that ask for it (nftables on Linux). Null: lockdown profiles fail to start with a
+    /// clear error, because running them unenforced would break the promise that nothing leaves outside the tunnel.
+    /// </summary>
+    public Platform.ILockdownFirewall? Lockdown { get; init; }
+    /// <summary>
+    /// Where connections and the lockdown firewall record what they install; <see cref="VpnManagerService.RecoverFromCrash"/>
+    /// removes what a killed process left there. Null: no crash recovery.
+    /// </summary>
+    public string? NetworkStateDirectory { get; init; }
 }

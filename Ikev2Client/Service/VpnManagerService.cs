@@ -164,6 +164,36 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
         return started;
     }
 
+    /// <summary>
+    /// Undoes what a killed service or <c>connect --foreground</c> left behind (rules, routes, TUN devices, the lockdown
+    /// table, a rewritten resolv.conf), from the state files in <see cref="VpnManagerOptions.NetworkStateDirectory"/> whose
+    /// owner is gone. Called once at start, before any profile connects. With <paramref name="keepLockdownTable"/> the
+    /// lockdown table stays in place for the always-on lockdown profile that is about to take it over.
+    /// </summary>
+    /// <returns>What was done, one line each (also logged).</returns>
+    public IReadOnlyList<string> RecoverFromCrash(bool keepLockdownTable = false)
+    {
+        if (_options.NetworkStateDirectory is not { } dir || !OperatingSystem.IsLinux()) return [];
+        var report = Platform.Linux.LinuxNetworkCleanup.CleanupStaleDirectory(dir, keepLockdownTable);
+        foreach (var line in report) _options.Logger.LogWarning("crash recovery: {Line}", line);
+        return report;
+    }
+
+    /// <summary>True when a stored profile has both always-on and lockdown (its lockdown must not lapse across a restart).</summary>
+    public bool HasAlwaysOnLockdownProfile()
+    {
+        foreach (var name in SafeList())
+        {
+            try
+            {
+                var p = _options.Store.Load(name);
+                if (p.AlwaysOn && p.Lockdown) return true;
+            }
+            catch (ProfileStoreException) { }
+        }
+        return false;
+    }
+
     /// <summary>Stops every connection cleanly (SIGTERM).</summary>
     public Task ShutdownAsync() => StopProvisionedVpnProfileAsync(null);
 

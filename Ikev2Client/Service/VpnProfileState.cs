@@ -14,8 +14,13 @@ public sealed record VpnProfileState
     public string? SessionKey { get; init; }
     /// <summary>The profile asks for always-on (reconnect with back-off).</summary>
     public bool AlwaysOn { get; init; }
-    /// <summary>The profile asks for lockdown (no traffic outside the VPN); recorded, enforced by the platform.</summary>
+    /// <summary>The profile asks for lockdown (no traffic outside the VPN).</summary>
     public bool Lockdown { get; init; }
+    /// <summary>
+    /// The lockdown firewall is in place: only the tunnel (when up) and IKE/ESP to the gateway get out. While the profile
+    /// is not CONNECTED this means all of the host's traffic is being blocked, until it reconnects or is disconnected.
+    /// </summary>
+    public bool LockdownActive { get; init; }
     /// <summary>True for a profile connected from a file without being stored.</summary>
     public bool Ephemeral { get; init; }
     /// <summary>The gateway as configured (host:port).</summary>

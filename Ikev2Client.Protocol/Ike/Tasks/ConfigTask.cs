@@ -37,6 +37,8 @@ internal sealed class ConfigTask : IkeTask
         attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp4Subnet));
         if (Sa.Options.RequestedAddressFamilies.Contains(AddressFamily.InterNetworkV6))
             attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalIp6Subnet));
+        // RFC 8598 §3.1: an empty INTERNAL_DNS_DOMAIN asks for the split-DNS domains.
+        attributes.Add(ConfigAttribute.Request(ConfigAttributeType.InternalDnsDomain));
         request.Payloads.Add(new ConfigPayload(ConfigType.Request, attributes));
     }
 
@@ -80,11 +82,30 @@ internal sealed class ConfigTask : IkeTask
                     if (TryNetwork(a.AsAddress()!, a.PrefixLength ?? 0, out var net)) subnets.Add(net);
                     break;
                 case ConfigAttributeType.InternalDnsDomain:
-                    domains.Add(Encoding.ASCII.GetString(a.Value));
+                    if (DnsDomain(a.Value) is { } domain && !domains.Contains(domain)) domains.Add(domain);
                     break;
             }
         }
         return new IkeConfiguration(addresses, dns, subnets, domains) { Ipv6PrefixLengths = prefixes };
+    }
+
+    /// <summary>
+    /// An INTERNAL_DNS_DOMAIN value (RFC 8598 §3.2: a domain name in presentation format) as a lower-case name without
+    /// the trailing dot, or null when it is malformed (not letters, digits, hyphens and dots; an empty or over-long
+    /// label; longer than 253) or names the root or a special-use domain (RFC 8598 §5, RFC 6761: local, localhost,
+    /// invalid, onion) that a gateway must not claim.
+    /// </summary>
+    internal static string? DnsDomain(ReadOnlySpan<byte> value)
+    {
+        if (value.Length is 0 or > 254) return null;
+        foreach (var b in value)
+            if (!(b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'.' or (byte)'_'))
+                return null;
+        var name = Encoding.ASCII.GetString(value).TrimEnd('.').ToLowerInvariant();
+        if (name.Length is 0 or > 253) return null;
+        var labels = name.Split('.');
+        if (labels.Any(l => l.Length is 0 or > 63 || l.StartsWith('-') || l.EndsWith('-'))) return null;
+        return labels[^1] is "local" or "localhost" or "invalid" or "onion" ? null : name;
     }
 
     private static bool TryNetwork(IPAddress address, int prefix, out IPNetwork network)

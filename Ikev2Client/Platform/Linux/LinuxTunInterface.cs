@@ -285,7 +285,7 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
         }
     }
 
-    /// <summary>Removes rules and routes, reverts DNS, closes the device and deletes the state file.</summary>
+    /// <summary>Reverts DNS, removes rules and routes, closes the device and deletes the state file.</summary>
     public void Dispose()
     {
         lock (_disposeGate)
@@ -295,14 +295,15 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
         }
         MarkClosed();
         List<Exception>? errors = null;
+        // DNS first, while the link still exists (systemd-resolved's RevertLink names it by index).
+        try { _options.Dns?.Revert(); }
+        catch (Exception e) when (e is IOException or VpnPlatformException) { (errors ??= []).Add(e); }
         try
         {
-            LinuxNetworkCleanup.Remove(_netlink, _state.Resources, keepDevice: Name);
+            LinuxNetworkCleanup.Remove(_netlink, _state.Resources, keepDevice: Name, keep: _state.HeldByAnotherLiveOwner);
         }
         catch (NetlinkException e) { (errors ??= []).Add(e); }
         _tun.Dispose();
-        try { _options.Dns?.Revert(); }
-        catch (IOException e) { (errors ??= []).Add(e); }
         _netlink.Dispose();
         _readWaiter.Dispose();
         _writeWaiter.Dispose();

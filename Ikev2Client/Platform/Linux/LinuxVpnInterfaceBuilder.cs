@@ -58,8 +58,15 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
     /// Cleans up a stale state file, creates the TUN, sets MTU/alias/up, adds addresses, routes and rules, applies
     /// DNS. On failure everything created so far is removed before the exception propagates.
     /// </summary>
+    /// <remarks>
+    /// Setting up is idempotent towards what a killed process of ours left: the policy rule is exactly ours (priority,
+    /// mark, table), so an existing one (EEXIST) is taken over and recorded; a throw route in our table survives its
+    /// process (it has no device) and is replaced. A unicast route in our table can only exist through a live device
+    /// (the kernel deletes routes with their device), so EEXIST there is a real conflict with another tunnel and fails.
+    /// </remarks>
     /// <exception cref="NetlinkException">the kernel refused a setting (errno in ErrorCode).</exception>
     /// <exception cref="VpnPlatformException">/dev/net/tun could not be opened or configured.</exception>
+    /// <exception cref="DnsConfigurationException">the DNS settings could not be applied.</exception>
     public override IVpnInterface Establish()
     {
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("LinuxVpnInterfaceBuilder needs Linux");
@@ -70,6 +77,7 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
         var netlink = new RtNetlink();
         Microsoft.Win32.SafeHandles.SafeFileHandle? tun = null;
         string? name = null;
+        bool dnsApplied = false;
         try
         {
             tun = OpenTun(out name);
@@ -89,7 +97,7 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
             foreach (var r in Configuration.ExcludedRoutes)
             {
                 Create(state, new LinuxNetworkResource.Route(r, RtNetlink.RTN_THROW, table),
-                    () => netlink.Route(false, r, RtNetlink.RTN_THROW, table, 0));
+                    () => netlink.Route(false, r, RtNetlink.RTN_THROW, table, 0, replace: true));
             }
             var blocked = Configuration.BlockedFamilies;
             foreach (var family in blocked)
@@ -103,14 +111,35 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
                 var v6 = family == AddressFamily.InterNetworkV6;
                 if (!Configuration.Routes.Any(r => r.IsIPv6 == v6) && !blocked.Contains(family)) continue;
                 var rule = new LinuxNetworkResource.Rule(family, _options.RulePriority, table, _options.FwMark);
-                Create(state, rule, () => netlink.Rule(false, family, rule.Priority, rule.Table, rule.Mark));
+                Create(state, rule, () =>
+                {
+                    try { netlink.Rule(false, family, rule.Priority, rule.Table, rule.Mark); }
+                    catch (NetlinkException e) when (e.ErrorCode == Libc.EEXIST)
+                    {
+                        // The identical rule (left by a killed process, or shared with another live tunnel): take it over.
+                    }
+                });
             }
-            _options.Dns?.Apply(name, Configuration.DnsServers, Configuration.SearchDomains);
+            if (_options.Dns is { } dns)
+            {
+                bool full = Configuration.Routes.Any(r => r.PrefixLength == 0);
+                var domains = Configuration.SearchDomains;
+                dns.Apply(new DnsSettings(name, Configuration.DnsServers, domains)
+                {
+                    InterfaceIndex = index, Exclusive = full, DefaultRoute = full || domains.Count == 0,
+                });
+                dnsApplied = true;
+            }
             return new LinuxTunInterface(tun, name, index, netlink, state, _options, Configuration, _options.Offload);
         }
         catch
         {
-            try { LinuxNetworkCleanup.Remove(netlink, state.Resources, keepDevice: name); }
+            if (dnsApplied)
+            {
+                try { _options.Dns!.Revert(); }
+                catch (VpnPlatformException) { /* the original error matters more; a resolv.conf change is in its state file */ }
+            }
+            try { LinuxNetworkCleanup.Remove(netlink, state.Resources, keepDevice: name, keep: state.HeldByAnotherLiveOwner); }
             catch (NetlinkException) { /* the original error matters more; the state file keeps the rest */ }
             tun?.Dispose();
             netlink.Dispose();

@@ -21,7 +21,10 @@ public sealed class LinuxVpnOptions
     /// </summary>
     public string? StateFile { get; init; }
 
-    /// <summary>Receives the DNS settings at establish and is reverted at dispose; null reports nowhere.</summary>
+    /// <summary>
+    /// Receives the DNS settings at establish (with the interface index; every query for a full tunnel, the search
+    /// domains only for a split tunnel that has some) and is reverted at dispose; null reports nowhere.
+    /// </summary>
     public IDnsConfigurator? Dns { get; init; }
 
     /// <summary>

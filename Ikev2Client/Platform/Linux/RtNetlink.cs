@@ -13,7 +13,7 @@ namespace Ikev2Client.Platform.Linux;
 internal sealed unsafe class RtNetlink : IDisposable
 {
     private const ushort NLMSG_ERROR = 2, NLMSG_DONE = 3;
-    private const ushort NLM_F_REQUEST = 1, NLM_F_ACK = 4, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400;
+    private const ushort NLM_F_REQUEST = 1, NLM_F_ACK = 4, NLM_F_REPLACE = 0x100, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400;
     public const ushort RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_NEWADDR = 20, RTM_NEWROUTE = 24, RTM_DELROUTE = 25,
         RTM_NEWRULE = 32, RTM_DELRULE = 33;
     private const ushort IFLA_MTU = 4, IFLA_IFALIAS = 20, IFLA_AF_SPEC = 26, IFLA_INET6_ADDR_GEN_MODE = 8;
@@ -109,12 +109,15 @@ internal sealed unsafe class RtNetlink : IDisposable
     /// <summary>Adds (or with <paramref name="delete"/> removes) a route in <paramref name="table"/>.</summary>
     /// <param name="type"><see cref="RTN_UNICAST"/> through <paramref name="ifIndex"/>, <see cref="RTN_THROW"/>, or
     /// <see cref="RTN_UNREACHABLE"/> (senders get EHOSTUNREACH at once).</param>
-    public void Route(bool delete, IpPrefix destination, byte type, uint table, int ifIndex)
+    /// <param name="replace">Add: replace an existing route with the same key instead of failing with EEXIST.</param>
+    public void Route(bool delete, IpPrefix destination, byte type, uint table, int ifIndex, bool replace = false)
     {
         lock (_gate)
         {
             Begin(delete ? RTM_DELROUTE : RTM_NEWROUTE,
-                (ushort)(delete ? NLM_F_REQUEST | NLM_F_ACK : NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
+                (ushort)(delete ? NLM_F_REQUEST | NLM_F_ACK
+                    : replace ? NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE
+                    : NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
             var p = Reserve(12); // rtmsg
             p[0] = (byte)Family(destination);
             p[1] = (byte)destination.PrefixLength;
@@ -125,7 +128,7 @@ internal sealed unsafe class RtNetlink : IDisposable
             AttrU32(RTA_TABLE, table);
             if (destination.PrefixLength > 0) AttrAddress(RTA_DST, new IpPrefix(destination.Network, destination.PrefixLength));
             if (type == RTN_UNICAST && ifIndex > 0) AttrU32(RTA_OIF, (uint)ifIndex);
-            Transact($"{(delete ? "delete" : "add")} {type switch { RTN_THROW => "throw ", RTN_UNREACHABLE => "unreachable ", _ => "" }}route {destination} table {table}");
+            Transact($"{(delete ? "delete" : replace ? "replace" : "add")} {type switch { RTN_THROW => "throw ", RTN_UNREACHABLE => "unreachable ", _ => "" }}route {destination} table {table}");
         }
     }
 
