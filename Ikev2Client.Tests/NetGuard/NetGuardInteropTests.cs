@@ -100,12 +100,12 @@ public sealed class NetGuardInteropTests
             // our resolv.conf stay until someone cleans up.
             ikev2.KillDaemon();
             WaitUntil(() => !ns.Exec("ip -o link show").Contains("ikev2tun"), "the TUN to vanish with its process");
-            RuleCount(ns).Should().Be(1, "a killed daemon leaves its policy rule behind (the reported EEXIST)");
+            RuleCount(ns).Should().Be(2, "a killed daemon leaves its policy rules behind, one per family (the reported EEXIST)");
             File.ReadAllText(resolv).Should().Contain("nameserver " + GatewayDns, "a killed daemon cannot restore resolv.conf itself");
 
             ikev2.StartDaemon();
             File.ReadAllText(resolv).Should().Be(OriginalResolvConf, "the next start restores the original resolver");
-            RuleCount(ns).Should().Be(0, "the next start removes the dead daemon's rule");
+            RuleCount(ns).Should().Be(0, "the next start removes the dead daemon's rules");
             ikev2.Log.Should().Contain("crash recovery");
 
             connect = ikev2.Cli("connect", "lab");
@@ -188,7 +188,7 @@ public sealed class NetGuardInteropTests
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
         // A default route on the underlay: without lockdown, traffic would go out there in plaintext whenever the tunnel is down.
-        ns.Exec($"ip route add default via {InteropTopology.GatewayAddress}");
+        ns.Exec($"ip route replace default via {InteropTopology.GatewayAddress}");
         var home = ServiceHome();
         using var ikev2 = new NamespacedIkev2(ns, home);
         var capture = Path.Combine(home, "outage.pcap");
@@ -269,7 +269,7 @@ public sealed class NetGuardInteropTests
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
-        ns.Exec($"ip route add default via {InteropTopology.GatewayAddress}");
+        ns.Exec($"ip route replace default via {InteropTopology.GatewayAddress}");
         var home = ServiceHome();
         using var ikev2 = new NamespacedIkev2(ns, home);
         try
@@ -304,7 +304,7 @@ public sealed class NetGuardInteropTests
             await prober;
             missing.Should().Be(0, $"the lockdown table was there at each of {looks} looks across the crash and the restart");
             ikev2.Log.Should().Contain("kept for the lockdown profile");
-            RuleCount(ns).Should().Be(1);
+            RuleCount(ns).Should().Be(2, "one rule per family: IPv4 routed, IPv6 blocked");
             ns.Exec("nft list tables").Split('\n').Count(l => l.Contains("ikev2_lockdown")).Should().Be(1);
             ns.Exec($"ping -c 2 -W 2 {InteropTopology.ServerAddress}").Should().Contain("2 received");
 
@@ -324,7 +324,7 @@ public sealed class NetGuardInteropTests
     private static void AssertConnectedOnce(StrongSwanGateway gw, NamespacedIkev2 ikev2, string resolv, string because)
     {
         var ns = gw.ClientNamespace;
-        RuleCount(ns).Should().Be(1, $"exactly one policy rule ({because})");
+        RuleCount(ns).Should().Be(2, $"exactly one policy rule per family: IPv4 routed, IPv6 blocked ({because})");
         var routes = ns.Exec("ip route show table 2300").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         routes.Should().ContainSingle($"one route set: the full tunnel's default route ({because})").Which.Should().StartWith("default dev ikev2tun");
         ns.Exec("ip -o link show").Split('\n').Count(l => l.Contains("ikev2tun")).Should().Be(1);

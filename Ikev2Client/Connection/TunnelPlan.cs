@@ -95,7 +95,8 @@ public sealed class TunnelPlan
         }
 
         var dns = new List<IPAddress>();
-        foreach (var server in config?.DnsServers ?? [])
+        // The profile's dnsServers replace the gateway's INTERNAL_IP4/6_DNS.
+        foreach (var server in options.DnsServers is { Count: > 0 } own ? own : config?.DnsServers ?? [])
         {
             if (tunnelled.Contains(server.AddressFamily)) dns.Add(server);
             else notes.Add($"DNS server {server} left out: the tunnel carries no {Name(server.AddressFamily)}");

@@ -104,7 +104,7 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
             {
                 var all = new IpPrefix(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
                 Create(state, new LinuxNetworkResource.Route(all, RtNetlink.RTN_UNREACHABLE, table),
-                    () => netlink.Route(false, all, RtNetlink.RTN_UNREACHABLE, table, 0));
+                    () => netlink.Route(false, all, RtNetlink.RTN_UNREACHABLE, table, 0, replace: true)); // a leftover or shared block is taken over
             }
             foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
             {
