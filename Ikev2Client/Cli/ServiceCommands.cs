@@ -246,7 +246,8 @@ public static class ServiceCommands
                 var c = state.Connection;
                 output.WriteLine($"CONNECTED '{state.Name}' to {c?.Gateway ?? state.Server}" +
                     (c is { VirtualAddresses.Count: > 0 } ? $", virtual IP {string.Join(", ", c.VirtualAddresses)}" : "") +
-                    (c is { DnsServers.Count: > 0 } ? $", DNS {string.Join(", ", c.DnsServers)}" : "") + ".");
+                    (c is { DnsServers.Count: > 0 } ? $", DNS {string.Join(", ", c.DnsServers)}" : "") +
+                    (state.SessionKey is { } session ? $", session {session}" : "") + ".");
             }
             return ServiceExitCodes.Ok;
         }
@@ -322,7 +323,8 @@ public static class ServiceCommands
             return e.Code switch
             {
                 VpnManagerErrors.Unavailable => ServiceExitCodes.ServiceUnavailable,
-                VpnManagerErrors.NotFound or VpnManagerErrors.BadRequest or VpnManagerErrors.InvalidProfile or VpnManagerErrors.Conflict => ServiceExitCodes.Usage,
+                VpnManagerErrors.NotFound or VpnManagerErrors.BadRequest or VpnManagerErrors.InvalidProfile or VpnManagerErrors.Conflict
+                    or VpnManagerErrors.Managed => ServiceExitCodes.Usage,
                 _ => ServiceExitCodes.ConnectionFailed,
             };
         }
