@@ -29,8 +29,8 @@ internal sealed class ManagedView
 
     private bool Shadows(string name) => _managed.Contains(name) && _store.HasUserProfile(name);
 
-    /// <summary>The table's Source cell.</summary>
-    public string Source(string name) => FileOf(name) is { } file ? $"managed: {file}" : "user";
+    /// <summary>The table's Source cell (the file name; <see cref="Remarks"/> names the directory).</summary>
+    public string Source(string name) => FileOf(name) is { } file ? $"managed: {Path.GetFileName(file)}" : "user";
 
     /// <summary>Adds <c>managed</c>, <c>managedBy</c>, <c>managedError</c> and <c>shadowsUserProfile</c> to a list entry.</summary>
     public JsonObject Annotate(string name, JsonObject o)
@@ -44,22 +44,23 @@ internal sealed class ManagedView
         return o;
     }
 
-    /// <summary>Rows of <c>profile show</c>.</summary>
-    public IEnumerable<(string Label, string Value)> Rows(string name)
+    /// <summary>The source row of <c>profile show</c>.</summary>
+    public string ShowSource(string name) => FileOf(name) is { } file ? $"managed: {Path.GetFileName(file)}" : "user";
+
+    /// <summary>Lines printed under the <c>profile show</c> table (paths are long; table cells would wrap them).</summary>
+    public IEnumerable<string> ShowNotes(string name)
     {
-        if (FileOf(name) is not { } file)
-        {
-            yield return ("source", "user");
-            yield break;
-        }
-        yield return ("source", $"managed by the device policy (MDM): {file}; it can't be changed or removed here");
-        if (EntryOf(name)?.Error is { } error) yield return ("last change", $"not applied: {error}; this version stays in force");
-        if (Shadows(name)) yield return ("shadows", "your own profile of the same name (kept, unused while the managed one exists)");
+        if (FileOf(name) is not { } file) yield break;
+        yield return $"Managed by the device policy (MDM) through {file}; it can't be changed or removed here.";
+        if (EntryOf(name)?.Error is { } error) yield return $"The last change to that file was not applied: {error}; this version stays in force.";
+        if (Shadows(name)) yield return "It shadows your own profile of the same name (kept, unused while the managed one exists).";
     }
 
     /// <summary>Lines printed under the <c>profile list</c> table.</summary>
     public IEnumerable<string> Remarks()
     {
+        if (_managed.Count > 0 || _files.Count > 0)
+            yield return $"Managed profiles come from the device policy (MDM) through {_store.ManagedDirectory}; they can't be removed or replaced here.";
         foreach (var name in _managed.Order(StringComparer.Ordinal).Where(Shadows))
             yield return $"'{name}': the managed profile ({FileOf(name)}) shadows your own profile of the same name (kept, unused while the file exists).";
         foreach (var f in _files.Where(f => f.Error is not null && f.Profile is not null))

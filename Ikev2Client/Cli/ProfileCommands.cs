@@ -114,8 +114,9 @@ public static class ProfileCommands
             var o = NativeProfileJson.ToJson(profile, includeSecrets: false);
             var output = pr.InvocationConfiguration.Output;
             if (pr.GetValue(json)) { output.WriteLine(NativeProfileJson.Serialize(o)); return; }
+            var managed = ManagedView.Of(s);
             var table = new Table().AddColumns("Setting", "Value");
-            foreach (var (label, value) in ManagedView.Of(s).Rows(profile.Name)) table.AddRow(Markup.Escape(label), Markup.Escape(value));
+            table.AddRow("source", Markup.Escape(managed.ShowSource(profile.Name)));
             foreach (var (k, v) in o)
             {
                 var text = k is "serverRootCaCert" or "userCert"
@@ -126,6 +127,7 @@ public static class ProfileCommands
             foreach (var k in NativeProfileJson.SecretsToJson(profile).Select(kv => kv.Key))
                 table.AddRow(Markup.Escape(k), "(stored, hidden)");
             Ansi(output).Write(table);
+            foreach (var line in managed.ShowNotes(profile.Name)) output.WriteLine(line);
         }));
         return cmd;
     }

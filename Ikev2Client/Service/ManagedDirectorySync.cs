@@ -18,6 +18,8 @@ public sealed record ManagedDirectoryOptions
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Every file is read again this often, even when its size and time stamp look unchanged.</summary>
     public TimeSpan FullRereadInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>Use change notifications (tests turn them off to show that the rescan alone keeps the promise).</summary>
+    internal bool Notifications { get; init; } = true;
     /// <summary>Time for the watcher's waits.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
@@ -47,7 +49,11 @@ internal sealed class ManagedDirectorySync
     private Dictionary<string, ManagedFileStatus> _status = null!; // loaded by the first pass
     private DateTimeOffset _lastFullRead = DateTimeOffset.MinValue;
 
-    private readonly record struct Fingerprint(long Length, DateTime LastWriteUtc);
+    /// <summary>Size, time stamp and mode: a chmod that makes a refused file acceptable is a change too.</summary>
+    private readonly record struct Fingerprint(long Length, DateTime LastWriteUtc, int Mode)
+    {
+        public static Fingerprint Of(FileInfo info) => new(info.Length, info.LastWriteTimeUtc, OperatingSystem.IsWindows() ? 0 : (int)info.UnixFileMode);
+    }
 
     public ManagedDirectorySync(VpnManagerService manager, ProfileStore store, ManagedDirectoryOptions options, ILogger logger)
     {
@@ -112,7 +118,7 @@ internal sealed class ManagedDirectorySync
             ct.ThrowIfCancellationRequested();
             var name = info.Name;
             Fingerprint print;
-            try { print = new Fingerprint(info.Length, info.LastWriteTimeUtc); }
+            try { print = Fingerprint.Of(info); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 pending = true; // it went away between listing and looking: the next pass sees what happened
@@ -158,7 +164,7 @@ internal sealed class ManagedDirectorySync
         try
         {
             info.Refresh();
-            unchanged = info.Exists && new Fingerprint(info.Length, info.LastWriteTimeUtc) == print;
+            unchanged = info.Exists && Fingerprint.Of(info) == print;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { unchanged = false; }
         if (!unchanged)

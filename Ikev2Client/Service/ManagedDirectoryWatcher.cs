@@ -102,7 +102,7 @@ public sealed class ManagedDirectoryWatcher : IAsyncDisposable
             _watcher = null;
             return;
         }
-        if (!Directory.Exists(DirectoryPath)) return;
+        if (!Directory.Exists(DirectoryPath) || !_options.Notifications) return;
         try
         {
             var w = new FileSystemWatcher(DirectoryPath)
