@@ -115,6 +115,12 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
         connectFile.Code.Should().Be(ServiceExitCodes.Usage);
         connectFile.Err.Should().Contain(path);
 
+        var export = await Cli("profile", "export", "corp", "--include-secrets");
+        export.Code.Should().Be(2, "the device policy's secrets are not handed out");
+        export.Out.Should().NotContain(ServiceTestData.Psk);
+        export.Err.Should().Contain(path);
+        (await Cli("profile", "export", "corp")).Out.Should().Contain("\"serverAddr\": \"vpn.example.com\"").And.NotContain(ServiceTestData.Psk);
+
         _store.Load("corp").ServerAddr.Should().Be("vpn.example.com", "nothing replaced the managed profile");
         _store.HasUserProfile("corp").Should().BeFalse();
 

@@ -138,8 +138,13 @@ public sealed class ProfileStore
     }
 
     /// <summary>The profile as native JSON text, with or without secrets.</summary>
-    public string Export(string name, bool includeSecrets) =>
-        _managed is not null && IsManaged(name) ? _managed.Export(name, includeSecrets) : NativeProfileJson.Serialize(ReadJson(name, includeSecrets));
+    /// <remarks>A managed profile is exported without its secrets only: they belong to the device policy.</remarks>
+    public string Export(string name, bool includeSecrets)
+    {
+        if (_managed is null || !IsManaged(name)) return NativeProfileJson.Serialize(ReadJson(name, includeSecrets));
+        if (includeSecrets) ThrowIfManaged(name, "exported with its secrets");
+        return _managed.Export(name, includeSecrets: false);
+    }
 
     // ---- managed profiles (written only by the service's managed-directory watcher) ----
 
@@ -201,8 +206,8 @@ public sealed class ProfileStore
         if (_managed is null || ProfileName.Check(name) is not null || !IsManaged(name)) return;
         var source = ManagedSourceOf(name) ?? ManagedDirectory;
         throw new ManagedProfileException(name, source,
-            $"'{name}' is managed by the device policy (MDM directory {ManagedDirectory}, file {source}) and can't be {verb} here; " +
-            "it changes or goes away only when that file is changed or deleted");
+            $"'{name}' is managed by the device policy (MDM directory {ManagedDirectory}, file {source}) and can't be {verb} here" +
+            (verb is "removed" or "replaced" ? "; it changes or goes away only when that file is changed or deleted" : ""));
     }
 
     private JsonObject ReadJson(string name, bool withSecrets)
