@@ -238,6 +238,17 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
         await ScanLater();
         _store.IsManaged("corp").Should().BeTrue("a deletion in an untrusted directory is not acted on");
         Status("corp.json")!.Error.Should().Contain("writable by group or others");
+        var other = ManagedFiles.Drop(_store, "home.json", ManagedFiles.Native(ManagedFiles.Profile("home")));
+        await ScanLater();
+        _store.IsManaged("home").Should().BeFalse("nor is a new file");
+        Status("home.json")!.Error.Should().Contain("writable by group or others");
+
+        File.SetUnixFileMode(_store.ManagedDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await ScanLater();
+        _store.IsManaged("corp").Should().BeFalse("once the directory is fixed, the deletion is acted on");
+        _store.IsManaged("home").Should().BeTrue();
+        Status("home.json")!.Error.Should().BeNull();
+        File.Exists(other).Should().BeTrue();
     }
 
     [Fact]

@@ -86,7 +86,9 @@ internal sealed class ManagedDirectorySync
         if (files is null) return false; // unreadable: nothing can be told about the files, so nothing changes
         if (directoryProblem is not null)
         {
-            // Anyone could have written (or deleted) these files: nothing is applied or removed until it is fixed.
+            // Anyone could have written (or deleted) these files: nothing is applied or removed until it is fixed,
+            // and then every file is read again.
+            _read.Clear();
             foreach (var info in files) changed |= Report(info.Name, null, directoryProblem, now);
             foreach (var entry in _status.Values.ToList()) changed |= Report(entry.File, null, directoryProblem, now);
             if (changed) WriteStatus();
