@@ -1,25 +1,29 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Ikev2Client.Profiles;
+using Ikev2Client.Service;
 using Spectre.Console;
 
 namespace Ikev2Client.Cli;
 
 /// <summary>The <c>profile</c> command: import, list, show, remove, export. Errors are one line on stderr
-/// with exit code 2 for bad input and 1 for other failures.</summary>
+/// with exit code 2 for bad input or a refused change (a managed profile) and 1 for other failures.</summary>
 public static class ProfileCommands
 {
-    /// <summary>The command, using the default <see cref="ProfileStore"/>.</summary>
-    public static Command Create() => Create(() => new ProfileStore());
+    /// <summary>The command, using the default <see cref="ProfileStore"/> and the service's socket.</summary>
+    public static Command Create() => Create(() => new ProfileStore(), ServicePaths.SocketPath);
 
-    /// <summary>The command over a given store (tests).</summary>
-    public static Command Create(Func<ProfileStore> storeFactory)
+    /// <summary>The command over a given store (tests); <c>remove</c> uses a service on <c>ROOT/run/ikev2.sock</c> when one answers.</summary>
+    public static Command Create(Func<ProfileStore> storeFactory) => Create(storeFactory, s => Path.Combine(s.Root, "run", "ikev2.sock"));
+
+    /// <summary>The command over a given store and service socket.</summary>
+    public static Command Create(Func<ProfileStore> storeFactory, Func<ProfileStore, string> socketPath)
     {
         var command = new Command("profile", "Manage VPN profiles");
         command.Subcommands.Add(ImportCommand(storeFactory));
         command.Subcommands.Add(ListCommand(storeFactory));
         command.Subcommands.Add(ShowCommand(storeFactory));
-        command.Subcommands.Add(RemoveCommand(storeFactory));
+        command.Subcommands.Add(RemoveCommand(storeFactory, socketPath));
         command.Subcommands.Add(ExportCommand(storeFactory));
         return command;
     }
@@ -53,6 +57,7 @@ public static class ProfileCommands
             var password = pr.GetValue(p12Stdin) ? Console.In.ReadLine() : null;
             var result = ProfileImporter.Import(pr.GetValue(file)!, new ImportOptions { Name = pr.GetValue(name), Pkcs12 = pkcs12, Pkcs12Password = password });
             var s = store();
+            s.ThrowIfManaged(result.Profile.Name, "replaced"); // with or without --force
             if (s.Exists(result.Profile.Name) && !pr.GetValue(force))
                 throw new ProfileImportException($"a profile named {SafeText.Quote(result.Profile.Name)} exists; use --force to replace it or --name to choose another");
             s.Save(result.Profile);
@@ -80,21 +85,28 @@ public static class ProfileCommands
         {
             var s = store();
             var profiles = s.List().Select(n => s.Load(n).WithoutSecrets()).ToList();
+            var managed = ManagedView.Of(s);
             var output = pr.InvocationConfiguration.Output;
             if (pr.GetValue(json))
             {
-                output.WriteLine(new JsonArray(profiles.Select(p => (JsonNode)new JsonObject
+                output.WriteLine(new JsonArray(profiles.Select(p => (JsonNode)managed.Annotate(p.Name, new JsonObject
                 {
                     ["name"] = p.Name, ["serverAddr"] = p.ServerAddr, ["serverPort"] = p.ServerPort,
                     ["authMethod"] = NativeProfileJson.ToJson(p, false)["authMethod"]!.DeepClone(),
-                }).ToArray()).ToJsonString());
+                })).ToArray()).ToJsonString());
+                foreach (var line in managed.UnappliedFiles()) pr.InvocationConfiguration.Error.WriteLine("warning: " + line);
                 return;
             }
-            if (profiles.Count == 0) { output.WriteLine("No profiles."); return; }
-            var table = new Table().AddColumns("Name", "Server", "Authentication", "Always-on");
-            foreach (var p in profiles)
-                table.AddRow(Markup.Escape(p.Name), Markup.Escape($"{p.ServerAddr}:{p.ServerPort}"), p.AuthMethod.ToString(), p.AlwaysOn ? "yes" : "no");
-            Ansi(output).Write(table);
+            if (profiles.Count == 0) output.WriteLine("No profiles.");
+            else
+            {
+                var table = new Table().AddColumns("Name", "Server", "Authentication", "Always-on", "Source");
+                foreach (var p in profiles)
+                    table.AddRow(Markup.Escape(p.Name), Markup.Escape($"{p.ServerAddr}:{p.ServerPort}"), p.AuthMethod.ToString(), p.AlwaysOn ? "yes" : "no",
+                        Markup.Escape(managed.Source(p.Name)));
+                Ansi(output).Write(table);
+            }
+            foreach (var line in managed.Remarks()) output.WriteLine(line);
         }));
         return cmd;
     }
@@ -106,11 +118,14 @@ public static class ProfileCommands
         var cmd = new Command("show", "Show a profile (never its secrets)") { name, json };
         cmd.SetAction(pr => Run(pr, () =>
         {
-            var profile = store().Load(pr.GetValue(name)!);
+            var s = store();
+            var profile = s.Load(pr.GetValue(name)!);
             var o = NativeProfileJson.ToJson(profile, includeSecrets: false);
             var output = pr.InvocationConfiguration.Output;
             if (pr.GetValue(json)) { output.WriteLine(NativeProfileJson.Serialize(o)); return; }
+            var managed = ManagedView.Of(s);
             var table = new Table().AddColumns("Setting", "Value");
+            table.AddRow("source", Markup.Escape(managed.ShowSource(profile.Name)));
             foreach (var (k, v) in o)
             {
                 var text = k is "serverRootCaCert" or "userCert"
@@ -121,18 +136,31 @@ public static class ProfileCommands
             foreach (var k in NativeProfileJson.SecretsToJson(profile).Select(kv => kv.Key))
                 table.AddRow(Markup.Escape(k), "(stored, hidden)");
             Ansi(output).Write(table);
+            foreach (var line in managed.ShowNotes(profile.Name)) output.WriteLine(line);
         }));
         return cmd;
     }
 
-    private static Command RemoveCommand(Func<ProfileStore> store)
+    private static Command RemoveCommand(Func<ProfileStore> store, Func<ProfileStore, string> socketPath)
     {
         var name = new Argument<string>("NAME");
-        var cmd = new Command("remove", "Remove a profile and its secrets") { name };
+        var cmd = new Command("remove", "Remove a profile and its secrets (stopping it first when the service runs it)") { name };
         cmd.SetAction(pr => Run(pr, () =>
         {
-            if (!store().Remove(pr.GetValue(name)!)) throw new ProfileStoreException($"no profile named '{pr.GetValue(name)}'");
-            pr.InvocationConfiguration.Output.WriteLine($"Removed '{pr.GetValue(name)}'.");
+            var profileName = pr.GetValue(name)!;
+            var s = store();
+            s.ThrowIfManaged(profileName, "removed");
+            // Through the service when it runs (VpnManager.deleteProvisionedVpnProfile): it stops a running or
+            // reconnecting loop before the files go. Without a service nothing runs, and the store does the same.
+            bool done;
+            try
+            {
+                new VpnManagerClient(socketPath(s)).DeleteProvisionedVpnProfileAsync(profileName).GetAwaiter().GetResult();
+                done = true;
+            }
+            catch (VpnManagerException e) when (e.Code == VpnManagerErrors.Unavailable) { done = false; }
+            if (!done && !s.Remove(profileName)) throw new ProfileStoreException($"no profile named '{profileName}'");
+            pr.InvocationConfiguration.Output.WriteLine($"Removed '{profileName}'.");
         }));
         return cmd;
     }
@@ -158,6 +186,16 @@ public static class ProfileCommands
         {
             action();
             return 0;
+        }
+        catch (ManagedProfileException e)
+        {
+            pr.InvocationConfiguration.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            return 2;
+        }
+        catch (VpnManagerException e)
+        {
+            pr.InvocationConfiguration.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            return e.Code is VpnManagerErrors.Internal or VpnManagerErrors.Unavailable ? 1 : 2;
         }
         catch (Exception e) when (e is ProfileImportException or ProfileValidationException or ProfileStoreException)
         {

@@ -263,6 +263,7 @@ public static class ServiceCommands
                 output.WriteLine($"CONNECTED '{state.Name}' to {c?.Gateway ?? state.Server}" +
                     (c is { VirtualAddresses.Count: > 0 } ? $", virtual IP {string.Join(", ", c.VirtualAddresses)}" : "") +
                     (c is { DnsServers.Count: > 0 } ? $", DNS {string.Join(", ", c.DnsServers)}" : "") +
+                    (state.SessionKey is { } session ? $", session {session}" : "") +
                     (state.LockdownActive ? "; lockdown: traffic outside the tunnel is blocked" : "") + ".");
             }
             return ServiceExitCodes.Ok;
@@ -354,7 +355,8 @@ public static class ServiceCommands
             return e.Code switch
             {
                 VpnManagerErrors.Unavailable => ServiceExitCodes.ServiceUnavailable,
-                VpnManagerErrors.NotFound or VpnManagerErrors.BadRequest or VpnManagerErrors.InvalidProfile or VpnManagerErrors.Conflict => ServiceExitCodes.Usage,
+                VpnManagerErrors.NotFound or VpnManagerErrors.BadRequest or VpnManagerErrors.InvalidProfile or VpnManagerErrors.Conflict
+                    or VpnManagerErrors.Managed => ServiceExitCodes.Usage,
                 _ => ServiceExitCodes.ConnectionFailed,
             };
         }

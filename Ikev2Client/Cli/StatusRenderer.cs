@@ -12,6 +12,8 @@ internal static class StatusRenderer
     {
         var table = new Table().AddColumns("", Markup.Escape(s.Name));
         table.AddRow("State", Markup.Escape(s.State.ToWire()));
+        if (s.SessionKey is not null) table.AddRow("Session", Markup.Escape(s.SessionKey));
+        if (s.ManagedBy is not null) table.AddRow("Managed by", Markup.Escape(s.ManagedBy));
         if (s.Server is not null) table.AddRow("Server", Markup.Escape(s.Server));
         var flags = new List<string>();
         if (s.AlwaysOn) flags.Add("always-on");
@@ -58,7 +60,7 @@ internal static class StatusRenderer
         foreach (var s in states)
         {
             table.AddRow(
-                Markup.Escape(s.Name + (s.AlwaysOn ? " (always-on)" : "")),
+                Markup.Escape(s.Name + (s.AlwaysOn ? " (always-on)" : "") + (s.ManagedBy is not null ? " (managed)" : "")),
                 Markup.Escape(s.State.ToWire() + (s.LockdownActive && s.State != VpnState.Connected ? " (blocking all traffic)" : "")),
                 Markup.Escape(s.Connection?.Gateway ?? s.Server ?? "-"),
                 Markup.Escape(s.Connection is { VirtualAddresses.Count: > 0 } c ? string.Join(", ", c.VirtualAddresses) : "-"),

@@ -11,6 +11,10 @@ public sealed class ProfileStoreException(string message) : Exception(SafeText.L
 /// (mode 0600 in a 0700 directory, created with that mode so it is never readable by others). Writes are
 /// atomic (temporary file, then rename). The root is <c>$IKEV2_HOME</c>, else <c>/etc/ikev2</c> for root,
 /// else <c>$XDG_CONFIG_HOME/ikev2</c> or <c>~/.config/ikev2</c>.
+/// Profiles the device policy provides through <see cref="ManagedDirectory"/> (<c>managed.d/</c>, applied by the service)
+/// are kept apart, in <c>managed/profiles</c> and <c>managed/secrets</c> with the same modes: a managed profile wins
+/// over a user profile of the same name (which stays stored, shadowed), and <see cref="Save"/> and <see cref="Remove"/>
+/// refuse to touch it (<see cref="ManagedProfileException"/>).
 /// </summary>
 public sealed class ProfileStore
 {
@@ -22,7 +26,17 @@ public sealed class ProfileStore
     {
         Root = root ?? DefaultRoot();
         StateDirectory = root is not null ? Path.Combine(root, "state") : DefaultStateDirectory();
+        _managed = new ProfileStore(Path.Combine(Root, "managed"), StateDirectory);
     }
+
+    /// <summary>The managed tier: the same layout under <c>ROOT/managed</c>, without a tier of its own.</summary>
+    private ProfileStore(string tierRoot, string stateDirectory)
+    {
+        Root = tierRoot;
+        StateDirectory = stateDirectory;
+    }
+
+    private readonly ProfileStore? _managed;
 
     /// <summary>The configuration directory.</summary>
     public string Root { get; }
@@ -30,6 +44,13 @@ public sealed class ProfileStore
     public string StateDirectory { get; }
     private string ProfilesDir => Path.Combine(Root, "profiles");
     private string SecretsDir => Path.Combine(Root, "secrets");
+
+    /// <summary>
+    /// The directory the device policy (MDM) writes profile files into: <c>ROOT/managed.d</c>, so
+    /// <c>$IKEV2_HOME/managed.d</c>, <c>/etc/ikev2/managed.d</c> for root, else <c>~/.config/ikev2/managed.d</c>.
+    /// </summary>
+    public string ManagedDirectory => Path.Combine(Root, "managed.d");
+    private string ManagedStatusPath => Path.Combine(Root, "managed", "status.json");
 
     /// <summary>The default configuration directory for this process.</summary>
     public static string DefaultRoot()
@@ -49,13 +70,14 @@ public sealed class ProfileStore
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "ikev2");
     }
 
-    /// <summary>True when a profile of that name is stored.</summary>
-    public bool Exists(string name) => File.Exists(ProfilePath(name));
+    /// <summary>True when a profile of that name is stored (managed or not).</summary>
+    public bool Exists(string name) => File.Exists(ProfilePath(name)) || IsManaged(name);
 
-    /// <summary>Stores (or replaces) a profile and its secrets.</summary>
+    /// <summary>Stores (or replaces) a profile and its secrets; refuses a managed profile's name.</summary>
     public void Save(Ikev2VpnProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
+        ThrowIfManaged(profile.Name, "replaced");
         var path = ProfilePath(profile.Name);
         try
         {
@@ -79,9 +101,10 @@ public sealed class ProfileStore
         }
     }
 
-    /// <summary>Loads a profile with its secrets.</summary>
+    /// <summary>Loads a profile with its secrets (the managed one when both exist).</summary>
     public Ikev2VpnProfile Load(string name)
     {
+        if (_managed is not null && IsManaged(name)) return _managed.Load(name);
         var o = ReadJson(name, withSecrets: true);
         try
         {
@@ -94,17 +117,19 @@ public sealed class ProfileStore
         }
     }
 
-    /// <summary>Names of every stored profile, sorted.</summary>
+    /// <summary>Names of every stored profile (managed and user, each once), sorted.</summary>
     public IReadOnlyList<string> List()
     {
-        if (!Directory.Exists(ProfilesDir)) return [];
-        return Directory.EnumerateFiles(ProfilesDir, "*.json").Select(Path.GetFileNameWithoutExtension)
-            .OfType<string>().Where(n => ProfileName.Check(n) is null).Order(StringComparer.Ordinal).ToList();
+        var own = Directory.Exists(ProfilesDir)
+            ? Directory.EnumerateFiles(ProfilesDir, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(n => ProfileName.Check(n) is null)
+            : [];
+        return own.Concat(ListManaged()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Removes a profile and its secrets; false when there was none.</summary>
+    /// <summary>Removes a profile and its secrets; false when there was none. Refuses a managed profile.</summary>
     public bool Remove(string name)
     {
+        ThrowIfManaged(name, "removed");
         var path = ProfilePath(name);
         if (!File.Exists(path)) return false;
         if (File.Exists(SecretPath(name))) File.Delete(SecretPath(name));
@@ -113,7 +138,77 @@ public sealed class ProfileStore
     }
 
     /// <summary>The profile as native JSON text, with or without secrets.</summary>
-    public string Export(string name, bool includeSecrets) => NativeProfileJson.Serialize(ReadJson(name, includeSecrets));
+    /// <remarks>A managed profile is exported without its secrets only: they belong to the device policy.</remarks>
+    public string Export(string name, bool includeSecrets)
+    {
+        if (_managed is null || !IsManaged(name)) return NativeProfileJson.Serialize(ReadJson(name, includeSecrets));
+        if (includeSecrets) ThrowIfManaged(name, "exported with its secrets");
+        return _managed.Export(name, includeSecrets: false);
+    }
+
+    // ---- managed profiles (written only by the service's managed-directory watcher) ----
+
+    /// <summary>True when the device policy provides a profile of that name.</summary>
+    public bool IsManaged(string name) => _managed is not null && _managed.Exists(name);
+
+    /// <summary>True when the user has a profile of that name (shadowed while a managed one has the same name).</summary>
+    public bool HasUserProfile(string name) => File.Exists(ProfilePath(name));
+
+    /// <summary>Names of the managed profiles, sorted.</summary>
+    public IReadOnlyList<string> ListManaged() => _managed?.List() ?? [];
+
+    /// <summary>Stores (or replaces) a managed profile and its secrets (secrets 0600, like every other).</summary>
+    public void SaveManaged(Ikev2VpnProfile profile) => ManagedTier().Save(profile);
+
+    /// <summary>Removes a managed profile and its secrets; false when there was none. A shadowed user profile stays.</summary>
+    public bool RemoveManaged(string name) => ManagedTier().Remove(name);
+
+    /// <summary>The full path of the managed-directory file that provides <paramref name="name"/>, or null.</summary>
+    public string? ManagedSourceOf(string name)
+    {
+        if (!IsManaged(name)) return null;
+        var file = ReadManagedStatus().FirstOrDefault(f => f.Profile == name)?.File;
+        return file is null ? ManagedDirectory : Path.Combine(ManagedDirectory, file);
+    }
+
+    /// <summary>What the service last did with each file of the managed directory (empty when it never ran).</summary>
+    public IReadOnlyList<ManagedFileStatus> ReadManagedStatus()
+    {
+        if (_managed is null) return [];
+        try { return File.Exists(ManagedStatusPath) ? ManagedStatusJson.Parse(File.ReadAllBytes(ManagedStatusPath)) : []; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+    }
+
+    /// <summary>Replaces the managed-directory status (atomically).</summary>
+    public void WriteManagedStatus(IEnumerable<ManagedFileStatus> files)
+    {
+        var dir = Path.GetDirectoryName(ManagedStatusPath)!;
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var temp = WriteTemp(dir, ManagedStatusJson.Serialize(files), SecretFile | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            File.Move(temp, ManagedStatusPath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ProfileStoreException($"cannot write the managed profile status under {Root} ({e.GetType().Name})");
+        }
+    }
+
+    private ProfileStore ManagedTier() => _managed ?? throw new InvalidOperationException("the managed tier has no managed tier");
+
+    /// <summary>
+    /// Throws <see cref="ManagedProfileException"/> (naming the MDM directory and file) when <paramref name="name"/> is a
+    /// managed profile; <paramref name="verb"/> says what was refused ("removed", "replaced").
+    /// </summary>
+    public void ThrowIfManaged(string name, string verb)
+    {
+        if (_managed is null || ProfileName.Check(name) is not null || !IsManaged(name)) return;
+        var source = ManagedSourceOf(name) ?? ManagedDirectory;
+        throw new ManagedProfileException(name, source,
+            $"'{name}' is managed by the device policy (MDM directory {ManagedDirectory}, file {source}) and can't be {verb} here" +
+            (verb is "removed" or "replaced" ? "; it changes or goes away only when that file is changed or deleted" : ""));
+    }
 
     private JsonObject ReadJson(string name, bool withSecrets)
     {

@@ -22,6 +22,8 @@ public static class ControlProtocol
     public const string StartProfile = "StartVpnProfile";
     /// <summary><c>name</c> (absent: all): result is an array of states.</summary>
     public const string Stop = "StopProvisionedVpnProfile";
+    /// <summary><c>name</c>: stops the profile (always-on loop included), then removes it and its secrets; result <c>null</c>.</summary>
+    public const string Delete = "DeleteProvisionedVpnProfile";
     /// <summary><c>name</c>: result is a state; without a name, an array of every state.</summary>
     public const string GetState = "GetProvisionedVpnProfileState";
     /// <summary><c>name</c> (absent: all): answer, then the current states and every change as events.</summary>

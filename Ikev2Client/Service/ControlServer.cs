@@ -205,6 +205,9 @@ public sealed partial class ControlServer : IAsyncDisposable
                 return StateJson.ToJson(await _manager.StartVpnProfileAsync(ProfileOf(request), wait, ct).ConfigureAwait(false));
             case ControlProtocol.Stop:
                 return States(await _manager.StopProvisionedVpnProfileAsync(name, ct).ConfigureAwait(false));
+            case ControlProtocol.Delete:
+                await _manager.DeleteProvisionedVpnProfileAsync(Required(name), ct).ConfigureAwait(false);
+                return null;
             case ControlProtocol.GetState:
                 return name is null
                     ? States(await _manager.GetAllVpnProfileStatesAsync(ct).ConfigureAwait(false))

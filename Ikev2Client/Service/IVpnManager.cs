@@ -25,6 +25,13 @@ public interface IVpnManager
     /// <summary>Stops a profile (null: every profile) and waits until it is DISCONNECTED. Returns the final states.</summary>
     Task<IReadOnlyList<VpnProfileState>> StopProvisionedVpnProfileAsync(string? name, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Android's <c>deleteProvisionedVpnProfile</c>: stops the profile when it runs or waits to reconnect (always-on
+    /// included), then removes it and its secrets from the store. A managed profile (device policy) is refused
+    /// (<see cref="VpnManagerErrors.Managed"/>); a profile that is not stored is <see cref="VpnManagerErrors.NotFound"/>.
+    /// </summary>
+    Task DeleteProvisionedVpnProfileAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>The state of one profile (provisioned or running).</summary>
     Task<VpnProfileState> GetProvisionedVpnProfileStateAsync(string name, CancellationToken cancellationToken = default);
 
@@ -53,6 +60,11 @@ public static class VpnManagerErrors
     public const string BadRequest = "BadRequest";
     /// <summary>The name is in use by another running profile.</summary>
     public const string Conflict = "Conflict";
+    /// <summary>
+    /// The profile is managed by the device policy (a file in the MDM directory <c>managed.d</c>): it can't be removed,
+    /// replaced, or shadowed by a file connected under its name. The message names the directory and the file.
+    /// </summary>
+    public const string Managed = "Managed";
     /// <summary>The service is not running or not reachable.</summary>
     public const string Unavailable = "Unavailable";
     /// <summary>Anything else.</summary>

@@ -32,6 +32,7 @@ public static class StateJson
         if (s.Error is { } e) o["error"] = ToJson(e);
         if (s.Connection is { } c) o["connection"] = ToJson(c);
         if (s.Statistics is { } st) o["statistics"] = ToJson(st);
+        if (s.ManagedBy is { } managedBy) o["managedBy"] = managedBy;
         return o;
     }
 
@@ -87,6 +88,7 @@ public static class StateJson
             Ephemeral = Bool(o, "ephemeral"), Server = Str(o, "server"), Since = TimeOf(o, "since") ?? default,
             Attempt = (int)Long(o, "attempt"), Sequence = Long(o, "sequence"), Detail = Str(o, "detail"), NextRetryAt = TimeOf(o, "nextRetryAt"),
             Error = ErrorFromJson(o["error"]), Connection = InfoFromJson(o["connection"]), Statistics = StatsFromJson(o["statistics"]),
+            ManagedBy = Str(o, "managedBy"),
         };
     }
 

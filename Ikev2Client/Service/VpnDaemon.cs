@@ -5,21 +5,29 @@ namespace Ikev2Client.Service;
 
 /// <summary>
 /// The <c>ikev2</c> service process: a <see cref="VpnManagerService"/> behind a <see cref="ControlServer"/>.
-/// Starts always-on profiles, runs until SIGTERM/SIGINT (or cancellation) and then disconnects everything
-/// cleanly before removing the socket.
+/// Starts always-on profiles, applies the managed directory (<see cref="ManagedDirectoryWatcher"/>), runs until
+/// SIGTERM/SIGINT (or cancellation) and then disconnects everything cleanly before removing the socket.
 /// </summary>
 public sealed class VpnDaemon : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private int _disposed;
 
-    /// <summary>A daemon over <paramref name="options"/> listening on <paramref name="socketPath"/>.</summary>
-    public VpnDaemon(VpnManagerOptions options, string socketPath)
+    /// <summary>
+    /// A daemon over <paramref name="options"/> listening on <paramref name="socketPath"/>, watching the store's managed
+    /// directory unless <paramref name="managed"/> says otherwise.
+    /// </summary>
+    public VpnDaemon(VpnManagerOptions options, string socketPath, ManagedDirectoryOptions? managed = null)
     {
         _logger = options.Logger;
         Manager = new VpnManagerService(options);
         Server = new ControlServer(Manager, socketPath, options.Logger);
+        managed ??= new ManagedDirectoryOptions();
+        if (managed.Enabled) ManagedWatcher = new ManagedDirectoryWatcher(Manager, options.Store, managed, options.Logger);
     }
+
+    /// <summary>The managed-directory watcher (null when turned off).</summary>
+    public ManagedDirectoryWatcher? ManagedWatcher { get; }
 
     /// <summary>The in-process manager.</summary>
     public VpnManagerService Manager { get; }
@@ -36,11 +44,15 @@ public sealed class VpnDaemon : IAsyncDisposable
         Server.Start();
         _logger.LogInformation("ikev2 service started (pid {Pid})", Environment.ProcessId);
         Manager.RecoverFromCrash(keepLockdownTable: startAlwaysOn && Manager.HasAlwaysOnLockdownProfile());
+        Manager.AutoStartAlwaysOn = startAlwaysOn;
+        // What the device policy wrote while the service was down is in force before always-on profiles start.
+        ManagedWatcher?.SyncAsync().GetAwaiter().GetResult();
         if (startAlwaysOn)
         {
             int n = Manager.StartAlwaysOnProfiles();
             if (n > 0) _logger.LogInformation("started {Count} always-on profile(s)", n);
         }
+        ManagedWatcher?.Start();
     }
 
     /// <summary>Runs until SIGTERM, SIGINT or <paramref name="cancellationToken"/>, then shuts down.</summary>
@@ -64,6 +76,7 @@ public sealed class VpnDaemon : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (ManagedWatcher is not null) await ManagedWatcher.DisposeAsync().ConfigureAwait(false);
         await Manager.ShutdownAsync().ConfigureAwait(false);
         await Server.DisposeAsync().ConfigureAwait(false);
         _logger.LogInformation("ikev2 service stopped");

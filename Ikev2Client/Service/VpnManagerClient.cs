@@ -59,6 +59,10 @@ public sealed class VpnManagerClient : IVpnManager
         States(await CallAsync(new JsonObject { ["method"] = ControlProtocol.Stop, ["name"] = name }, cancellationToken, RequestTimeout).ConfigureAwait(false));
 
     /// <inheritdoc/>
+    public async Task DeleteProvisionedVpnProfileAsync(string name, CancellationToken cancellationToken = default) =>
+        await CallAsync(new JsonObject { ["method"] = ControlProtocol.Delete, ["name"] = name }, cancellationToken, RequestTimeout).ConfigureAwait(false);
+
+    /// <inheritdoc/>
     public async Task<VpnProfileState> GetProvisionedVpnProfileStateAsync(string name, CancellationToken cancellationToken = default) =>
         State(await CallAsync(new JsonObject { ["method"] = ControlProtocol.GetState, ["name"] = name }, cancellationToken, RequestTimeout).ConfigureAwait(false));
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Ikev2Client.Profiles;
@@ -8,7 +9,9 @@ namespace Ikev2Client.Service;
 /// <summary>
 /// The service side of <see cref="IVpnManager"/>: owns one connection loop per profile (one connection per
 /// profile), provisions profiles into the <see cref="ProfileStore"/>, publishes every state change to
-/// subscribers, and stops everything cleanly on <see cref="ShutdownAsync"/>.
+/// subscribers, and stops everything cleanly on <see cref="ShutdownAsync"/>. Changes to what is stored (provision,
+/// delete, a start's load, managed profiles arriving, changing or going) are serialised, so a profile is never
+/// deleted under a loop that is just starting with its old copy.
 /// </summary>
 public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
 {
@@ -16,49 +19,116 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
     private readonly Dictionary<string, ProfileRunner> _runners = new(StringComparer.Ordinal);
     private readonly List<(string? Name, Channel<VpnProfileState> Channel)> _subscribers = [];
     private long _sequence;
+    private readonly SemaphoreSlim _mutate = new(1, 1);
+    /// <summary>Managed profile name → the managed-directory file that provides it.</summary>
+    private readonly ConcurrentDictionary<string, string> _managedBy = new(StringComparer.Ordinal);
 
     /// <summary>A service over the given store and connection factory.</summary>
-    public VpnManagerService(VpnManagerOptions options) => _options = options ?? throw new ArgumentNullException(nameof(options));
+    public VpnManagerService(VpnManagerOptions options)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        try
+        {
+            foreach (var name in _options.Store.ListManaged())
+                _managedBy[name] = _options.Store.ManagedSourceOf(name) ?? _options.Store.ManagedDirectory;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProfileStoreException) { }
+    }
+
+    /// <summary>
+    /// Start always-on profiles that arrive or change through the managed directory (on by default; the daemon's
+    /// <c>--no-always-on</c> turns it off).
+    /// </summary>
+    public bool AutoStartAlwaysOn { get; set; } = true;
 
     /// <summary>Raised after every state change (on the thread that made it; handlers must not block).</summary>
     public event Action<VpnProfileState>? StateChanged;
 
     /// <inheritdoc/>
-    public Task ProvisionVpnProfileAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken = default)
+    public async Task ProvisionVpnProfileAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        try { _options.Store.Save(profile); }
-        catch (ProfileStoreException e) { throw new VpnManagerException(VpnManagerErrors.Internal, e.Message); }
-        _options.Logger.LogInformation("{Profile}: provisioned", profile.Name);
-        Runner(profile.Name).Describe(profile);
-        return Task.CompletedTask;
+        await _mutate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            try { _options.Store.Save(profile); }
+            catch (ManagedProfileException e) { throw new VpnManagerException(VpnManagerErrors.Managed, e.Message); }
+            catch (ProfileStoreException e) { throw new VpnManagerException(VpnManagerErrors.Internal, e.Message); }
+            _options.Logger.LogInformation("{Profile}: provisioned", profile.Name);
+            Runner(profile.Name).Describe(profile);
+        }
+        finally { _mutate.Release(); }
     }
 
     /// <inheritdoc/>
-    public Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult = false, CancellationToken cancellationToken = default)
+    public async Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult = false, CancellationToken cancellationToken = default)
     {
-        var profile = LoadStored(name);
-        var runner = Runner(name);
-        if (runner.Ephemeral && runner.IsActive)
-            throw new VpnManagerException(VpnManagerErrors.Conflict, $"'{name}' is connected from a file; disconnect it first");
-        return StartOn(runner, profile, ephemeral: false, waitForResult, cancellationToken);
+        ProfileRunner runner;
+        Task<VpnProfileState> first;
+        await _mutate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var profile = LoadStored(name);
+            runner = Runner(name);
+            if (runner.Ephemeral && runner.IsActive)
+                throw new VpnManagerException(VpnManagerErrors.Conflict, $"'{name}' is connected from a file; disconnect it first");
+            first = runner.Start(profile, ephemeral: false);
+        }
+        finally { _mutate.Release(); }
+        return await Outcome(runner, first, waitForResult, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public Task<VpnProfileState> StartVpnProfileAsync(Ikev2VpnProfile profile, bool waitForResult = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(profile);
+        if (_managedBy.TryGetValue(profile.Name, out var source))
+            throw new VpnManagerException(VpnManagerErrors.Managed,
+                $"'{profile.Name}' is the name of a profile managed by the device policy ({source}); connect it by name, or give the file's profile another name");
         var runner = Runner(profile.Name);
         if (!runner.Ephemeral && runner.IsActive)
             throw new VpnManagerException(VpnManagerErrors.Conflict, $"the stored profile '{profile.Name}' is running; disconnect it first");
-        return StartOn(runner, profile, ephemeral: true, waitForResult, cancellationToken);
+        return Outcome(runner, runner.Start(profile, ephemeral: true), waitForResult, cancellationToken);
     }
 
-    private async Task<VpnProfileState> StartOn(ProfileRunner runner, Ikev2VpnProfile profile, bool ephemeral, bool wait, CancellationToken ct)
+    private async Task<VpnProfileState> Outcome(ProfileRunner runner, Task<VpnProfileState> first, bool wait, CancellationToken ct)
     {
-        var first = runner.Start(profile, ephemeral);
-        if (!wait) return runner.Snapshot();
-        return await first.WaitAsync(ct).ConfigureAwait(false);
+        if (!wait) return Decorate(runner.Snapshot());
+        return Decorate(await first.WaitAsync(ct).ConfigureAwait(false));
+    }
+
+    /// <inheritdoc/>
+    public async Task DeleteProvisionedVpnProfileAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (ProfileName.Check(name) is { } problem) throw new VpnManagerException(VpnManagerErrors.BadRequest, $"invalid profile name: {problem}");
+        await _mutate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            try { _options.Store.ThrowIfManaged(name, "removed"); }
+            catch (ManagedProfileException e) { throw new VpnManagerException(VpnManagerErrors.Managed, e.Message); }
+            ProfileRunner? runner;
+            lock (_runners) _runners.TryGetValue(name, out runner);
+            if (!SafeExists(name))
+                throw new VpnManagerException(VpnManagerErrors.NotFound, runner is { Ephemeral: true }
+                    ? $"'{name}' was connected from a file and is not stored; 'ikev2 disconnect {name}' stops it"
+                    : $"no profile named '{name}'");
+            if (runner is { Ephemeral: false })
+            {
+                // The loop (always-on back-off included) ends before the files go, so nothing runs on a deleted copy.
+                if (runner.IsActive) _options.Logger.LogInformation("{Profile}: stopping it to delete it", name);
+                await runner.StopAsync().ConfigureAwait(false);
+                lock (_runners)
+                    if (_runners.TryGetValue(name, out var r) && r == runner) _runners.Remove(name);
+            }
+            try { _options.Store.Remove(name); }
+            catch (ProfileStoreException e) { throw new VpnManagerException(VpnManagerErrors.Internal, e.Message); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new VpnManagerException(VpnManagerErrors.Internal, $"cannot remove '{name}' ({e.GetType().Name})");
+            }
+            _options.Logger.LogInformation("{Profile}: deleted (profile and secrets)", name);
+        }
+        finally { _mutate.Release(); }
     }
 
     /// <inheritdoc/>
@@ -79,18 +149,18 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
         var states = await Task.WhenAll(targets.Select(r => r.StopAsync())).ConfigureAwait(false);
         lock (_runners)
             foreach (var r in targets.Where(r => r.Ephemeral && !r.IsActive)) _runners.Remove(r.Name);
-        return states.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+        return states.Select(Decorate).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
     }
 
     /// <inheritdoc/>
     public Task<VpnProfileState> GetProvisionedVpnProfileStateAsync(string name, CancellationToken cancellationToken = default)
     {
         lock (_runners)
-            if (_runners.TryGetValue(name, out var r)) return Task.FromResult(r.Snapshot());
+            if (_runners.TryGetValue(name, out var r)) return Task.FromResult(Decorate(r.Snapshot()));
         var profile = LoadStored(name);
         var runner = Runner(name);
         runner.Describe(profile);
-        return Task.FromResult(runner.Snapshot());
+        return Task.FromResult(Decorate(runner.Snapshot()));
     }
 
     /// <inheritdoc/>
@@ -109,7 +179,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
         }
         lock (_runners)
             return Task.FromResult<IReadOnlyList<VpnProfileState>>(
-                _runners.Values.Select(r => r.Snapshot()).OrderBy(s => s.Name, StringComparer.Ordinal).ToList());
+                _runners.Values.Select(r => Decorate(r.Snapshot())).OrderBy(s => s.Name, StringComparer.Ordinal).ToList());
     }
 
     /// <inheritdoc/>
@@ -153,7 +223,9 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             {
                 var profile = _options.Store.Load(name);
                 if (!profile.AlwaysOn) continue;
-                _ = StartProvisionedVpnProfileAsync(name);
+                lock (_runners)
+                    if (_runners.TryGetValue(name, out var running) && running.IsActive) continue;
+                _ = StartQuietlyAsync(name);
                 started++;
             }
             catch (Exception e) when (e is ProfileStoreException or VpnManagerException)
@@ -194,6 +266,100 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
         return false;
     }
 
+    private async Task StartQuietlyAsync(string name)
+    {
+        try { await StartProvisionedVpnProfileAsync(name).ConfigureAwait(false); }
+        catch (VpnManagerException e) { _options.Logger.LogWarning("{Profile}: not started ({Message})", name, e.Message); }
+    }
+
+    // ---- managed profiles (called by ManagedDirectorySync) ----
+
+    /// <summary>
+    /// Stores a profile from the managed directory (it shadows a user profile of the same name) and brings the running
+    /// state in line: a running profile whose settings changed reconnects with the new ones; a profile that is not
+    /// running starts when it is always-on (and <see cref="AutoStartAlwaysOn"/>). Throws <see cref="ProfileStoreException"/>
+    /// when it can't be stored (the previous version then stays).
+    /// </summary>
+    internal async Task ApplyManagedProfileAsync(Ikev2VpnProfile profile, string sourceFile, CancellationToken cancellationToken)
+    {
+        await _mutate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var name = profile.Name;
+            Ikev2VpnProfile? previous = null;
+            try { if (_options.Store.IsManaged(name)) previous = _options.Store.Load(name); }
+            catch (ProfileStoreException) { }
+            _options.Store.SaveManaged(profile);
+            _managedBy[name] = sourceFile;
+            if (previous is null && SafeHasUserProfile(name))
+                _options.Logger.LogWarning("{Profile}: the managed profile from {File} shadows the user profile of the same name (kept, unused while the managed one exists)", name, sourceFile);
+            var unchanged = previous is not null && NativeProfileJson.Serialize(previous, includeSecrets: true) == NativeProfileJson.Serialize(profile, includeSecrets: true);
+            var runner = Runner(name);
+            if (runner.IsActive)
+            {
+                if (unchanged && !runner.Ephemeral) return;
+                _options.Logger.LogInformation("{Profile}: the managed profile changed ({File}); reconnecting with it", name, sourceFile);
+                await runner.StopAsync().ConfigureAwait(false);
+                _ = runner.Start(profile, ephemeral: false);
+                return;
+            }
+            runner.Describe(profile);
+            if (!unchanged && profile.AlwaysOn && AutoStartAlwaysOn)
+            {
+                _options.Logger.LogInformation("{Profile}: managed always-on profile; starting it", name);
+                _ = runner.Start(profile, ephemeral: false);
+            }
+        }
+        finally { _mutate.Release(); }
+    }
+
+    /// <summary>
+    /// Stops a managed profile (always-on loop included) and removes it and its secrets, because its file is gone. A
+    /// user profile of the same name that it shadowed is used again (and started when always-on).
+    /// </summary>
+    internal async Task RemoveManagedProfileAsync(string name, string sourceFile, CancellationToken cancellationToken)
+    {
+        await _mutate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ProfileRunner? runner;
+            lock (_runners) _runners.TryGetValue(name, out runner);
+            if (runner is { Ephemeral: false })
+            {
+                await runner.StopAsync().ConfigureAwait(false);
+                lock (_runners)
+                    if (_runners.TryGetValue(name, out var r) && r == runner) _runners.Remove(name);
+            }
+            try { _options.Store.RemoveManaged(name); }
+            catch (Exception e) when (e is ProfileStoreException or IOException or UnauthorizedAccessException)
+            {
+                _options.Logger.LogError("{Profile}: the managed profile could not be removed ({Type})", name, e.GetType().Name);
+            }
+            _managedBy.TryRemove(name, out _);
+            _options.Logger.LogInformation("{Profile}: managed profile removed ({File} is gone)", name, sourceFile);
+            if (!SafeHasUserProfile(name)) return;
+            try
+            {
+                var user = _options.Store.Load(name);
+                var next = Runner(name);
+                next.Describe(user);
+                _options.Logger.LogInformation("{Profile}: the user profile of the same name is used again", name);
+                if (user.AlwaysOn && AutoStartAlwaysOn) _ = next.Start(user, ephemeral: false);
+            }
+            catch (ProfileStoreException e) { _options.Logger.LogWarning("{Profile}: {Message}", name, e.Message); }
+        }
+        finally { _mutate.Release(); }
+    }
+
+    private VpnProfileState Decorate(VpnProfileState state) =>
+        _managedBy.TryGetValue(state.Name, out var source) && !state.Ephemeral ? state with { ManagedBy = source } : state;
+
+    private bool SafeHasUserProfile(string name)
+    {
+        try { return _options.Store.HasUserProfile(name); }
+        catch (ProfileStoreException) { return false; }
+    }
+
     /// <summary>Stops every connection cleanly (SIGTERM).</summary>
     public Task ShutdownAsync() => StopProvisionedVpnProfileAsync(null);
 
@@ -212,6 +378,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
 
     private void Publish(VpnProfileState state)
     {
+        state = Decorate(state);
         lock (_subscribers)
             foreach (var (name, channel) in _subscribers)
                 if (name is null || name == state.Name) channel.Writer.TryWrite(state);

@@ -41,4 +41,9 @@ public sealed record VpnProfileState
     public int Attempt { get; init; }
     /// <summary>Monotonic change number across the service (orders events).</summary>
     public long Sequence { get; init; }
+    /// <summary>
+    /// For a profile managed by the device policy: the file in the managed directory (<c>managed.d</c>) that provides it.
+    /// Null for the user's own profiles.
+    /// </summary>
+    public string? ManagedBy { get; init; }
 }
