@@ -31,11 +31,11 @@ public static class ProfileConnection
         settings ??= new ProfileConnectionSettings();
         var auth = ProfileAuthentication.Create(profile);
         var server = ResolveServer(profile.ServerAddr, profile.ServerPort);
-        IReadOnlyList<IkeSpec> ike = IkeSpec.DefaultIke, esp = IkeSpec.DefaultEsp;
-        if (profile.IkeProposal is { Length: > 0 } ip && !ProposalConversion.TryParse(ip, false, out ike, out var e1))
-            throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e1}");
-        if (profile.EspProposal is { Length: > 0 } ep && !ProposalConversion.TryParse(ep, true, out esp, out var e2))
-            throw new VpnConnectionException($"profile '{profile.Name}': espProposal: {e2}");
+        IReadOnlyList<IkeSpec> ike, esp;
+        try { ike = ProposalConversion.ForProfile(profile.IkeProposal, isEsp: false, profile.AllowedAlgorithms); }
+        catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e.Message}"); }
+        try { esp = ProposalConversion.ForProfile(profile.EspProposal, isEsp: true, profile.AllowedAlgorithms); }
+        catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': espProposal: {e.Message}"); }
         var local = profile.UserIdentity is { Length: > 0 } u ? IkeIdentity.Parse(u) : auth.LocalIdentity ?? IkeIdentity.FromAddress(SourceAddressFor(server));
         var session = new IkeSessionOptions
         {
