@@ -143,8 +143,9 @@ public sealed partial class IkeSession
             case ExchangeType.Informational when a.Tasks.Any(t => t is IkeDeleteTask):
                 Finish(IkeSessionState.Closed, new IkeEvent.Deleted(false, "deleted by us"));
                 break;
-            case ExchangeType.CreateChildSa when a.Tasks[0] is ChildRekeyTask { Replaced: { } old }:
-                // RFC 7296 §2.8: the rekey initiator deletes the old CHILD SA.
+            case ExchangeType.CreateChildSa when a.Tasks[0] is ChildRekeyTask { Replaced: { } old } rekey:
+                // RFC 7296 §2.8: the rekey initiator deletes the old CHILD SA (or, having lost a collision, its own new one).
+                _rekeyedChildren.Add(rekey.Old!.InboundSpi);
                 Enqueue(ExchangeType.Informational, () => new IkeTask[] { new ChildDeleteTask(_sa, new[] { old.InboundSpi }) });
                 break;
             case ExchangeType.CreateChildSa when a.Tasks[0] is IkeRekeyTask ours:

@@ -48,6 +48,11 @@ public static class ProfileConnection
             EspProposals = esp,
             LivenessInterval = profile.DpdSeconds is > 0 and var d ? TimeSpan.FromSeconds(d) : null,
             RequestedAddressFamilies = [AddressFamily.InterNetwork],
+            ChildLifetime = SaLifetime.DefaultChild with
+            {
+                RekeyBytes = profile.ChildRekeyBytes ?? 0, LifeBytes = profile.ChildLifeBytes ?? 0,
+                RekeyPackets = profile.ChildRekeyPackets ?? 0, LifePackets = profile.ChildLifePackets ?? 0,
+            },
         };
         IDnsConfigurator dns = settings.ApplyDns ? new ResolvConfDnsConfigurator() : new ReportingDnsConfigurator();
         return new VpnConnectionOptions

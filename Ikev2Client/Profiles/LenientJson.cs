@@ -16,6 +16,20 @@ internal static class LenientJson
         AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32,
     };
 
+    /// <summary>A 64-bit integer (number or numeric string), null when absent.</summary>
+    public static long? Long(JsonObject o, string key, string path = "")
+    {
+        var n = o[key];
+        if (n is null) return null;
+        if (n is JsonValue v)
+        {
+            if (v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var i)) return i;
+            if (v.GetValueKind() == JsonValueKind.String
+                && long.TryParse(v.GetValue<string>().Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var j)) return j;
+        }
+        throw new ProfileImportException($"{path}{key}: expected an integer");
+    }
+
     /// <summary>Parses an object; throws a one-line import error for malformed JSON.</summary>
     public static JsonObject ParseObject(ReadOnlySpan<byte> utf8, string formatName)
     {

@@ -54,7 +54,17 @@ internal static class ProfileValidator
         if (b.Lockdown && !b.AlwaysOn) Add("lockdown", "requires alwaysOn");
         if (b.NatKeepaliveSeconds is { } nat && nat is < 10 or > 3600) Add("natKeepaliveSeconds", "must be 10–3600");
         if (b.DpdSeconds is { } dpd && dpd != 0 && dpd is < 20 or > 1800) Add("dpdSeconds", "must be 0 (off) or 20–1800");
+        CheckVolume(b.ChildRekeyBytes, b.ChildLifeBytes, "Bytes", 1_000_000, "1 MB", Add);
+        CheckVolume(b.ChildRekeyPackets, b.ChildLifePackets, "Packets", 1_000, "1000 packets", Add);
         return p;
+    }
+
+    /// <summary>Byte/packet limits: at least a minimum (a smaller one would rekey all the time), life above rekey.</summary>
+    private static void CheckVolume(long? rekey, long? life, string unit, long minimum, string minimumText, Action<string, string> add)
+    {
+        if (rekey is { } r && r < minimum) add($"childRekey{unit}", $"must be at least {minimumText}");
+        if (life is { } l && l < minimum) add($"childLife{unit}", $"must be at least {minimumText}");
+        if (rekey is { } r2 && life is { } l2 && l2 <= r2) add($"childLife{unit}", $"must be above childRekey{unit}");
     }
 
     private static void ValidateAuth(Ikev2VpnProfile.Builder b, Action<string, string> add)

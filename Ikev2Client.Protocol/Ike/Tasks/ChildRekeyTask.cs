@@ -164,7 +164,7 @@ internal sealed class ChildRekeyTask : IkeTask
         if (_oldFound!.Mode == ChildSaMode.Transport) response.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
         var fresh = Derive(algorithms!, BinaryPrimitives.ReadUInt32BigEndian(_chosen.Spi), shared, exchangeInitiator: false, tsi, tsr, _oldFound.Mode);
         Sa.ChildSas.Add(fresh);
-        Sa.Emit(new IkeEvent.ChildSaRekeyed(_oldFound, fresh));
+        Sa.Emit(new IkeEvent.ChildSaRekeyed(_oldFound, fresh, ByPeer: true));
         RekeyedByPeer = _oldFound;
     }
 
