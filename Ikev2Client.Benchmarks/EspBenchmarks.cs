@@ -18,7 +18,9 @@ public class EspBenchmarks
     private byte[] _openBuffer = null!;
 
     /// <summary>The ESP transform under test.</summary>
-    [Params("AES-GCM-16-256", "ChaCha20-Poly1305", "AES-256-CBC+HMAC-SHA2-256-128")]
+    [Params("AES-GCM-16-256", "ChaCha20-Poly1305", "AES-256-CBC+HMAC-SHA2-256-128",
+        "AES-GCM-12-192", "AES-GCM-8-128", "AES-128-CTR+AES-XCBC-96", "AES-256-CTR+HMAC-SHA2-256-128",
+        "AES-256-CBC+AES-CMAC-96", "AES-256-CBC+HMAC-SHA1-96", "AES-192-CBC+HMAC-SHA2-384-192", "AES-128-CBC+HMAC-MD5-96")]
     public string Algorithm { get; set; } = "AES-GCM-16-256";
 
     [GlobalSetup]
@@ -28,7 +30,16 @@ public class EspBenchmarks
         {
             "AES-GCM-16-256" => (EncrId.AesGcm16, 256, IntegId.None, 36, 0),
             "ChaCha20-Poly1305" => (EncrId.ChaCha20Poly1305, 256, IntegId.None, 36, 0),
-            _ => (EncrId.AesCbc, 256, IntegId.HmacSha2_256_128, 32, 32),
+            "AES-256-CBC+HMAC-SHA2-256-128" => (EncrId.AesCbc, 256, IntegId.HmacSha2_256_128, 32, 32),
+            "AES-GCM-12-192" => (EncrId.AesGcm12, 192, IntegId.None, 28, 0),
+            "AES-GCM-8-128" => (EncrId.AesGcm8, 128, IntegId.None, 20, 0),
+            "AES-128-CTR+AES-XCBC-96" => (EncrId.AesCtr, 128, IntegId.AesXcbc96, 20, 16),
+            "AES-256-CTR+HMAC-SHA2-256-128" => (EncrId.AesCtr, 256, IntegId.HmacSha2_256_128, 36, 32),
+            "AES-256-CBC+AES-CMAC-96" => (EncrId.AesCbc, 256, IntegId.AesCmac96, 32, 16),
+            "AES-256-CBC+HMAC-SHA1-96" => (EncrId.AesCbc, 256, IntegId.HmacSha1_96, 32, 20),
+            "AES-192-CBC+HMAC-SHA2-384-192" => (EncrId.AesCbc, 192, IntegId.HmacSha2_384_192, 24, 48),
+            "AES-128-CBC+HMAC-MD5-96" => (EncrId.AesCbc, 128, IntegId.HmacMd5_96, 16, 16),
+            _ => throw new ArgumentException($"unknown algorithm {Algorithm}"),
         };
         byte[] ek = RandomNumberGenerator.GetBytes(encrKey);
         byte[] ik = RandomNumberGenerator.GetBytes(integKey);

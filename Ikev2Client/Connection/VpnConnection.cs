@@ -288,6 +288,8 @@ public sealed partial class VpnConnection : IDisposable
         if (path == DataPath.TransportMode)
         {
             var transport = new TransportModeDataPath(_manager!, _socket!, _pump!, localAddress);
+            var driver = _driver!;
+            transport.SaLimitReached += (transform, limit) => OnSaLimit(driver, transform, limit);
             lock (_gate) _transport = transport;
             var sa = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Transport, transport.EncapsulationSocket, VolumeLimits);
             lock (_gate) _children.Add(sa);
