@@ -379,18 +379,20 @@ public sealed partial class VpnConnection : IDisposable
             var mode = _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
             var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket, VolumeLimits);
             _children.Add(next);
+            if (byPeer && previous != null)
+            {
+                // The gateway started this rekey and installs its new inbound SA only when our answer arrives: receive on
+                // the new SA now, keep sending on the old one until the gateway deletes it (OnChildDeleted switches).
+                if (_transport != null) _transport.AddInbound(next);
+                else _pump.AddInbound(next.Inbound, next.Local, next.Remote);
+                _outboundAfterDelete[old.InboundSpi] = next;
+                Report($"CHILD SA rekeyed by the gateway: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}; sending on 0x{fresh.OutboundSpi:x8} once 0x{old.OutboundSpi:x8} is deleted");
+                return;
+            }
             if (_transport != null) _transport.Install(next); // every socket: new OUT at once, new IN next to the old one
             else
             {
                 _pump.AddInbound(next.Inbound, next.Local, next.Remote);
-                if (byPeer && previous != null)
-                {
-                    // The gateway started this rekey and installs its new inbound SA only when our answer arrives: keep
-                    // sending on the old SA until it deletes that one (OnChildDeleted switches), so nothing is lost.
-                    _outboundAfterDelete[old.InboundSpi] = next;
-                    Report($"CHILD SA rekeyed by the gateway: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}; sending on 0x{fresh.OutboundSpi:x8} once 0x{old.OutboundSpi:x8} is deleted");
-                    return;
-                }
                 _pump.SetOutbound(next.Outbound, next.Local, next.Remote, fresh.RemoteEndPoint, replaces: old.OutboundSpi);
             }
             previous?.DisposeOutbound(); // the new outbound SA took over; the old inbound one decrypts until deleted
@@ -407,7 +409,10 @@ public sealed partial class VpnConnection : IDisposable
             _children.Remove(hit);
             _pump?.RemoveInbound(hit.Inbound.Spi);
             if (_outboundAfterDelete.Remove(child.InboundSpi, out var next) && _children.Contains(next))
-                _pump?.SetOutbound(next.Outbound, next.Local, next.Remote, Info?.RemoteEndPoint ?? next.Child.RemoteEndPoint, replaces: hit.Outbound.Spi);
+            {
+                if (_transport != null) _transport.SwitchOutbound(next);
+                else _pump?.SetOutbound(next.Outbound, next.Local, next.Remote, Info?.RemoteEndPoint ?? next.Child.RemoteEndPoint, replaces: hit.Outbound.Spi);
+            }
             else _pump?.RemoveOutbound(hit.Outbound.Spi);
             hit.Dispose();
         }
