@@ -17,19 +17,23 @@ public class EspBenchmarks
     private byte[] _pristinePacket = null!;
     private byte[] _openBuffer = null!;
 
-    /// <summary>The ESP transform under test.</summary>
-    [Params("AES-GCM-16-256", "ChaCha20-Poly1305", "AES-256-CBC+HMAC-SHA2-256-128")]
-    public string Algorithm { get; set; } = "AES-GCM-16-256";
+    /// <summary>The ESP transform under test, as a strongSwan ESP proposal (one algorithm of each kind).</summary>
+    [Params("aes256gcm16", "chacha20poly1305", "aes256-sha256",
+        "aes192gcm12", "aes128gcm8", "aes128ctr-aesxcbc", "aes256ctr-sha256",
+        "aes256-aescmac", "aes256-sha1", "aes192-sha384", "aes128-md5")]
+    public string Algorithm { get; set; } = "aes256gcm16";
 
     [GlobalSetup]
     public void Setup()
     {
-        (EncrId encr, int bits, IntegId integ, int encrKey, int integKey) = Algorithm switch
-        {
-            "AES-GCM-16-256" => (EncrId.AesGcm16, 256, IntegId.None, 36, 0),
-            "ChaCha20-Poly1305" => (EncrId.ChaCha20Poly1305, 256, IntegId.None, 36, 0),
-            _ => (EncrId.AesCbc, 256, IntegId.HmacSha2_256_128, 32, 32),
-        };
+        if (!ProposalSyntax.TryParse(Algorithm, isEsp: true, out var parsed, out var error)) throw new ArgumentException(error);
+        EncryptionChoice cipher = parsed[0].Encryption[0];
+        IntegId integ = parsed[0].Integrity.Count > 0 ? parsed[0].Integrity[0] : IntegId.None;
+        int bits = cipher.KeyBits == 0 ? 256 : cipher.KeyBits;
+        EncrId encr = cipher.Id;
+        int encrKey = bits / 8 + (cipher.IsAead || encr == EncrId.AesCtr ? 4 : 0);
+        int integKey = 0;
+        if (integ != IntegId.None) EspSa.IntegrityParameters(integ, out integKey, out _, out _, out _, out _);
         byte[] ek = RandomNumberGenerator.GetBytes(encrKey);
         byte[] ik = RandomNumberGenerator.GetBytes(integKey);
         _sealer = new EspSa(0x1000, encr, bits, integ, ek, ik, false, EspMode.Tunnel);

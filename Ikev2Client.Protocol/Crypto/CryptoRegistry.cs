@@ -61,6 +61,21 @@ public static class CryptoRegistry
         return integrity is not null;
     }
 
+    /// <summary>
+    /// Integrity for ESP CHILD SAs: everything <see cref="TryGetIntegrity"/> has plus AUTH_HMAC_MD5_96, which the data plane
+    /// runs for old profiles that name it (RFC 8221 forbids it for new ones; it is never in a default proposal).
+    /// </summary>
+    public static bool TryGetEspIntegrity(IntegId id, [NotNullWhen(true)] out IIkeIntegrity? integrity)
+    {
+        if (id == IntegId.HmacMd5_96)
+        {
+            integrity = HmacIntegrity.Md5_96;
+            return true;
+        }
+
+        return TryGetIntegrity(id, out integrity);
+    }
+
     public static bool IsSupported(KeGroup group) => group switch
     {
         KeGroup.Modp2048 or KeGroup.Modp3072 or KeGroup.Modp4096 or KeGroup.Modp6144 or KeGroup.Modp8192 => true,

@@ -9,6 +9,7 @@ internal static class Hmac
     {
         int written = hash.Name switch
         {
+            "MD5" => HMACMD5.HashData(key, data, destination),
             "SHA1" => HMACSHA1.HashData(key, data, destination),
             "SHA256" => HMACSHA256.HashData(key, data, destination),
             "SHA384" => HMACSHA384.HashData(key, data, destination),
@@ -21,6 +22,7 @@ internal static class Hmac
 
     public static int OutputLength(HashAlgorithmName hash) => hash.Name switch
     {
+        "MD5" => 16,
         "SHA1" => 20,
         "SHA256" => 32,
         "SHA384" => 48,

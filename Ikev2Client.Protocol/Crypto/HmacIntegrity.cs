@@ -4,7 +4,8 @@ namespace Ikev2Client.Protocol.Crypto;
 
 /// <summary>
 /// AUTH_HMAC_SHA1_96 (RFC 2404) and AUTH_HMAC_SHA2_256_128 / 384_192 / 512_256 (RFC 4868 §2.2):
-/// HMAC with a key as long as the hash output, truncated to the leftmost bits.
+/// HMAC with a key as long as the hash output, truncated to the leftmost bits. AUTH_HMAC_MD5_96 (RFC 2403) exists for
+/// ESP proposals of old profiles only (<see cref="CryptoRegistry.TryGetEspIntegrity"/>); IKE SAs never use it.
 /// </summary>
 public sealed class HmacIntegrity : IIkeIntegrity
 {
@@ -20,6 +21,7 @@ public sealed class HmacIntegrity : IIkeIntegrity
         IcvLength = icvLength;
     }
 
+    public static readonly HmacIntegrity Md5_96 = new(IntegId.HmacMd5_96, "AUTH_HMAC_MD5_96", HashAlgorithmName.MD5, 12);
     public static readonly HmacIntegrity Sha1_96 = new(IntegId.HmacSha1_96, "AUTH_HMAC_SHA1_96", HashAlgorithmName.SHA1, 12);
     public static readonly HmacIntegrity Sha256_128 = new(IntegId.HmacSha2_256_128, "AUTH_HMAC_SHA2_256_128", HashAlgorithmName.SHA256, 16);
     public static readonly HmacIntegrity Sha384_192 = new(IntegId.HmacSha2_384_192, "AUTH_HMAC_SHA2_384_192", HashAlgorithmName.SHA384, 24);

@@ -222,6 +222,18 @@ public static class ProposalSyntax
     public static string Format(IEnumerable<ProposalSpec> proposals, bool isEsp) =>
         string.Join(',', proposals.Select(p => Format(p, isEsp)));
 
+    /// <summary>The strongSwan keyword of a cipher (e.g. <c>aes128ctr</c>, <c>aes192gcm8</c>, <c>chacha20poly1305</c>).</summary>
+    public static string Keyword(EncryptionChoice cipher) => CipherKeyword(cipher);
+
+    /// <summary>The strongSwan keyword of an integrity algorithm (e.g. <c>aesxcbc</c>, <c>sha1</c>).</summary>
+    public static string Keyword(IntegId integrity) => Integrities.First(kv => kv.Value == integrity).Key;
+
+    /// <summary>The strongSwan keyword of a PRF (e.g. <c>prfsha256</c>).</summary>
+    public static string Keyword(PrfId prf) => Prfs.First(kv => kv.Value == prf).Key;
+
+    /// <summary>The strongSwan keyword of a key exchange group (e.g. <c>ecp256</c>).</summary>
+    public static string Keyword(KeGroup group) => Groups.First(kv => kv.Value == group).Key;
+
     /// <summary>The PRF strongSwan pairs with an integrity algorithm, or null when there is none.</summary>
     public static PrfId? PrfFor(IntegId integ) => integ switch
     {

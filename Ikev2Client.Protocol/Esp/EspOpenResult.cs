@@ -17,4 +17,6 @@ public enum EspOpenResult
     BadNextHeader,
     /// <summary>The SPI does not belong to this SA; callers demultiplexing by SPI report this for unknown SPIs.</summary>
     UnknownSpi,
+    /// <summary>The SA reached a hard volume limit (<see cref="EspSa.Lifetime"/>) and accepts nothing more.</summary>
+    LifetimeExpired,
 }

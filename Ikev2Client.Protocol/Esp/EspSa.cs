@@ -17,8 +17,11 @@ namespace Ikev2Client.Protocol.Esp;
 /// </remarks>
 public sealed class EspSa : IDisposable
 {
-    /// <summary>Upper bound of header plus trailer for every supported algorithm (CBC: 24 + 15 + 2 + 32).</summary>
-    public const int MaxOverhead = 73;
+    /// <summary>
+    /// Upper bound of header plus trailer for every supported algorithm: AES-CBC with HMAC-SHA2-512 untruncated
+    /// (24 + 15 + 2 + 64); 73 with the truncations IKE negotiates.
+    /// </summary>
+    public const int MaxOverhead = 105;
 
     /// <summary>Next Header value of an IPv4 packet in tunnel mode.</summary>
     public const byte NextHeaderIpv4 = 4;
@@ -32,23 +35,28 @@ public sealed class EspSa : IDisposable
     private readonly EspCipher _cipher;
     private readonly ReplayWindow _window;
     private readonly ulong _maxSequence;
+    private readonly EspLifetime _lifetime = EspLifetime.Unlimited;
+    private readonly bool _hardLimited;
     private ulong _lastSent;
     private bool _disposed;
 
     /// <summary>Creates an SA from the negotiated transforms and the keys as IKE derives them (RFC 7296 §2.17).</summary>
     /// <param name="spi">The SPI carried in this SA's packets (the receiver's choice).</param>
-    /// <param name="encryption">AES-GCM-16, ChaCha20-Poly1305 or AES-CBC.</param>
-    /// <param name="keyBits">128 or 256 for AES; 256 for ChaCha20-Poly1305.</param>
-    /// <param name="integrity"><see cref="IntegId.None"/> for AEAD; HMAC-SHA2-256-128/384-192/512-256 for CBC.</param>
-    /// <param name="encryptionKeyMaterial">Encryption key; for AEAD the key followed by the 4-byte salt.</param>
-    /// <param name="integrityKey">HMAC key (32/48/64 bytes) for CBC; empty for AEAD.</param>
+    /// <param name="encryption">AES-GCM with an 8-, 12- or 16-byte ICV, ChaCha20-Poly1305, AES-CBC or AES-CTR.</param>
+    /// <param name="keyBits">128, 192 or 256 for AES; 256 for ChaCha20-Poly1305.</param>
+    /// <param name="integrity"><see cref="IntegId.None"/> for AEAD; for AES-CBC and AES-CTR HMAC-MD5-96, HMAC-SHA1-96,
+    /// HMAC-SHA2-256-128/384-192/512-256, AES-XCBC-MAC-96 or AES-CMAC-96.</param>
+    /// <param name="encryptionKeyMaterial">Encryption key; for AEAD and AES-CTR the key followed by the 4-byte salt/nonce.</param>
+    /// <param name="integrityKey">Integrity key (16/20/32/48/64 bytes); empty for AEAD.</param>
     /// <param name="extendedSequenceNumbers">True when ESN (RFC 4304) was negotiated.</param>
     /// <param name="mode">Tunnel or transport.</param>
     /// <param name="random">IV key source for CBC; the system CSPRNG when null.</param>
     /// <param name="replayWindowSize">Anti-replay window in packets (inbound use).</param>
+    /// <param name="icvLength">ICV bytes for an HMAC truncated other than IKE negotiates it (Android's IpSecAlgorithm
+    /// allows 12 bytes up to the full hash); 0 takes the transform's own (e.g. 16 for HMAC-SHA2-256-128).</param>
     public EspSa(uint spi, EncrId encryption, int keyBits, IntegId integrity, ReadOnlySpan<byte> encryptionKeyMaterial,
         ReadOnlySpan<byte> integrityKey, bool extendedSequenceNumbers, EspMode mode, IRandomSource? random = null,
-        int replayWindowSize = ReplayWindow.DefaultSize)
+        int replayWindowSize = ReplayWindow.DefaultSize, int icvLength = 0)
     {
         if (spi == 0)
         {
@@ -61,7 +69,7 @@ public sealed class EspSa : IDisposable
         Integrity = integrity;
         ExtendedSequenceNumbers = extendedSequenceNumbers;
         Mode = mode;
-        _cipher = CreateCipher(encryption, keyBits, integrity, encryptionKeyMaterial, integrityKey, random ?? SystemRandomSource.Instance);
+        _cipher = CreateCipher(encryption, keyBits, integrity, encryptionKeyMaterial, integrityKey, icvLength, random ?? SystemRandomSource.Instance);
         _window = new ReplayWindow(replayWindowSize);
         _maxSequence = extendedSequenceNumbers ? ulong.MaxValue : uint.MaxValue;
         // Leave 2^20 packets (2^32 with ESN) of head room for the IKE layer to finish a rekey.
@@ -92,8 +100,29 @@ public sealed class EspSa : IDisposable
     public ulong RekeyThreshold { get; set; }
     /// <summary>Last outbound sequence number used (0 before the first packet).</summary>
     public ulong LastSentSequence => Volatile.Read(ref _lastSent);
-    /// <summary>True once the outbound sequence number reached <see cref="RekeyThreshold"/>: rekey before it runs out.</summary>
-    public bool NeedsRekey => Volatile.Read(ref _lastSent) >= RekeyThreshold;
+    /// <summary>
+    /// True once the outbound sequence number reached <see cref="RekeyThreshold"/> or a soft volume limit of
+    /// <see cref="Lifetime"/> was reached: rekey before the SA runs out.
+    /// </summary>
+    public bool NeedsRekey => Volatile.Read(ref _lastSent) >= RekeyThreshold || (_lifetime.HasSoftLimit && Reached(_lifetime.SoftBytes, _lifetime.SoftPackets));
+
+    /// <summary>True once a hard volume limit of <see cref="Lifetime"/> was reached: the SA seals and opens nothing more.</summary>
+    public bool IsExpired => _hardLimited && Reached(_lifetime.HardBytes, _lifetime.HardPackets);
+
+    /// <summary>Soft and hard volume limits (default none). Set before the SA is used.</summary>
+    public EspLifetime Lifetime
+    {
+        get => _lifetime;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _lifetime = value;
+            _hardLimited = value.HasHardLimit;
+        }
+    }
+
+    private bool Reached(long bytes, long packets) =>
+        (bytes > 0 && Counters.Bytes >= bytes) || (packets > 0 && Counters.Packets >= packets);
     /// <summary>The anti-replay window of the inbound direction.</summary>
     public ReplayWindow ReplayWindow => _window;
     /// <summary>Packet, byte and drop counters.</summary>
@@ -161,6 +190,11 @@ public sealed class EspSa : IDisposable
             return EspSealResult.SequenceExhausted;
         }
 
+        if (IsExpired)
+        {
+            return EspSealResult.LifetimeExpired;
+        }
+
         ulong sequence = _lastSent + 1;
         Span<byte> iv = buffer.Slice(payloadOffset - _cipher.IvLength, _cipher.IvLength);
         _cipher.GenerateIv(sequence, iv);
@@ -192,7 +226,8 @@ public sealed class EspSa : IDisposable
     /// Test hook: encrypts <paramref name="dataLength"/> bytes at <paramref name="dataOffset"/> that already hold
     /// payload, padding, pad length and next header (so tests can authenticate deliberately bad trailers).
     /// </summary>
-    internal void SealPreformatted(Span<byte> buffer, int dataOffset, int dataLength, out int packetOffset, out int packetLength)
+    internal void SealPreformatted(Span<byte> buffer, int dataOffset, int dataLength, out int packetOffset, out int packetLength,
+        ReadOnlySpan<byte> iv = default)
     {
         ulong sequence = _lastSent + 1;
         packetOffset = dataOffset - HeaderLength;
@@ -200,7 +235,15 @@ public sealed class EspSa : IDisposable
         Span<byte> packet = buffer.Slice(packetOffset, packetLength);
         BinaryPrimitives.WriteUInt32BigEndian(packet, Spi);
         BinaryPrimitives.WriteUInt32BigEndian(packet[4..], (uint)sequence);
-        _cipher.GenerateIv(sequence, packet.Slice(SpiAndSequenceLength, _cipher.IvLength));
+        if (iv.IsEmpty)
+        {
+            _cipher.GenerateIv(sequence, packet.Slice(SpiAndSequenceLength, _cipher.IvLength));
+        }
+        else
+        {
+            iv.CopyTo(packet.Slice(SpiAndSequenceLength, _cipher.IvLength));
+        }
+
         _cipher.Seal(packet, dataLength, (uint)(sequence >> 32), ExtendedSequenceNumbers);
         _lastSent = sequence;
     }
@@ -263,6 +306,11 @@ public sealed class EspSa : IDisposable
             return EspOpenResult.UnknownSpi;
         }
 
+        if (IsExpired)
+        {
+            return EspOpenResult.LifetimeExpired;
+        }
+
         int dataLength = packet.Length - HeaderLength - _cipher.IcvLength;
         if (dataLength < 2 || (_cipher.Alignment > 4 && dataLength % _cipher.Alignment != 0))
         {
@@ -317,32 +365,82 @@ public sealed class EspSa : IDisposable
     }
 
     private static EspCipher CreateCipher(EncrId encryption, int keyBits, IntegId integrity, ReadOnlySpan<byte> keyMaterial,
-        ReadOnlySpan<byte> integrityKey, IRandomSource random)
+        ReadOnlySpan<byte> integrityKey, int icvLength, IRandomSource random)
     {
+        bool aes = keyBits is 128 or 192 or 256;
         switch (encryption)
         {
-            case EncrId.AesGcm16 when keyBits is 128 or 256:
+            case EncrId.AesGcm8 or EncrId.AesGcm12 or EncrId.AesGcm16 when aes:
                 RequireAead(integrity, integrityKey);
                 RequireLength(keyMaterial, keyBits / 8 + 4, nameof(keyMaterial));
-                return new EspAeadCipher(chacha: false, keyMaterial);
+                return new EspAeadCipher(chacha: false, keyMaterial, encryption switch { EncrId.AesGcm8 => 8, EncrId.AesGcm12 => 12, _ => 16 });
             case EncrId.ChaCha20Poly1305 when keyBits == 256:
                 RequireAead(integrity, integrityKey);
                 RequireLength(keyMaterial, 36, nameof(keyMaterial));
                 return new EspAeadCipher(chacha: true, keyMaterial);
-            case EncrId.AesCbc when keyBits is 128 or 256:
+            case EncrId.AesCbc when aes:
                 RequireLength(keyMaterial, keyBits / 8, nameof(keyMaterial));
-                (HashAlgorithmName hash, int keyLength, int icvLength) = integrity switch
-                {
-                    IntegId.HmacSha2_256_128 => (HashAlgorithmName.SHA256, 32, 16),
-                    IntegId.HmacSha2_384_192 => (HashAlgorithmName.SHA384, 48, 24),
-                    IntegId.HmacSha2_512_256 => (HashAlgorithmName.SHA512, 64, 32),
-                    _ => throw new NotSupportedException($"integrity {integrity} is not supported with AES-CBC"),
-                };
-                RequireLength(integrityKey, keyLength, nameof(integrityKey));
-                return new EspCbcHmacCipher(keyMaterial, hash, icvLength, integrityKey, random);
+                return Classic(new EspCbcEncryption(keyMaterial, random), encryption, integrity, integrityKey, icvLength);
+            case EncrId.AesCtr when aes:
+                RequireLength(keyMaterial, keyBits / 8 + 4, nameof(keyMaterial));
+                return Classic(new EspCtrEncryption(keyMaterial), encryption, integrity, integrityKey, icvLength);
             default:
                 throw new NotSupportedException($"ESP encryption {encryption} with {keyBits}-bit keys is not supported");
         }
+    }
+
+    /// <summary>Pairs a classic cipher with its integrity algorithm (one MAC instance per direction).</summary>
+    private static EspCipher Classic(EspEncryption encryption, EncrId encr, IntegId integrity, ReadOnlySpan<byte> integrityKey, int icvLength)
+    {
+        try
+        {
+            if (!IntegrityParameters(integrity, out int keyLength, out int standardIcv, out int minIcv, out int maxIcv, out HashAlgorithmName hash))
+            {
+                throw new NotSupportedException($"integrity {integrity} is not supported with {encr}");
+            }
+
+            RequireLength(integrityKey, keyLength, nameof(integrityKey));
+            int icv = icvLength == 0 ? standardIcv : icvLength;
+            if (icv < minIcv || icv > maxIcv)
+            {
+                throw new ArgumentOutOfRangeException(nameof(icvLength), $"an ICV of {icv} bytes is not valid for {integrity}");
+            }
+
+            EspIntegrity seal = Mac(integrity, hash, integrityKey, icv);
+            EspIntegrity open = Mac(integrity, hash, integrityKey, icv);
+            return new EspEncryptThenMacCipher(encryption, seal, open);
+        }
+        catch
+        {
+            encryption.Dispose();
+            throw;
+        }
+    }
+
+    private static EspIntegrity Mac(IntegId integrity, HashAlgorithmName hash, ReadOnlySpan<byte> key, int icv) => hash == default
+        ? new EspAesMacIntegrity(cmac: integrity == IntegId.AesCmac96, key)
+        : new EspHmacIntegrity(hash, key, icv);
+
+    /// <summary>
+    /// Key length and ICV lengths (the one IKE negotiates, the smallest and largest allowed) of an ESP integrity
+    /// transform, with Android's IpSecAlgorithm truncation ranges (HMAC-MD5 and HMAC-SHA1 and HMAC-SHA2-256 from 96
+    /// bits, HMAC-SHA2-384 from 192, HMAC-SHA2-512 from 256, each up to the full hash; the AES MACs 96 bits only).
+    /// <paramref name="hash"/> is the HMAC hash, default for the AES MACs.
+    /// </summary>
+    internal static bool IntegrityParameters(IntegId integrity, out int keyLength, out int standardIcv, out int minIcv, out int maxIcv,
+        out HashAlgorithmName hash)
+    {
+        (keyLength, standardIcv, minIcv, maxIcv, hash) = integrity switch
+        {
+            IntegId.HmacMd5_96 => (16, 12, 12, 16, HashAlgorithmName.MD5),
+            IntegId.HmacSha1_96 => (20, 12, 12, 20, HashAlgorithmName.SHA1),
+            IntegId.HmacSha2_256_128 => (32, 16, 12, 32, HashAlgorithmName.SHA256),
+            IntegId.HmacSha2_384_192 => (48, 24, 24, 48, HashAlgorithmName.SHA384),
+            IntegId.HmacSha2_512_256 => (64, 32, 32, 64, HashAlgorithmName.SHA512),
+            IntegId.AesXcbc96 or IntegId.AesCmac96 => (16, 12, 12, 12, default),
+            _ => (0, 0, 0, 0, default),
+        };
+        return keyLength > 0;
     }
 
     private static void RequireAead(IntegId integrity, ReadOnlySpan<byte> integrityKey)

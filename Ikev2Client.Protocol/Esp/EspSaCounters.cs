@@ -12,6 +12,7 @@ public sealed class EspSaCounters
     private long _authDrops;
     private long _malformedDrops;
     private long _paddingDrops;
+    private long _expiredDrops;
 
     /// <summary>Packets sealed (outbound SA) or opened successfully (inbound SA).</summary>
     public long Packets => Volatile.Read(ref _packets);
@@ -25,8 +26,10 @@ public sealed class EspSaCounters
     public long MalformedDrops => Volatile.Read(ref _malformedDrops);
     /// <summary>Authenticated packets dropped for bad padding.</summary>
     public long PaddingDrops => Volatile.Read(ref _paddingDrops);
+    /// <summary>Packets refused because the SA reached a hard volume limit (<see cref="EspSa.Lifetime"/>).</summary>
+    public long ExpiredDrops => Volatile.Read(ref _expiredDrops);
     /// <summary>Sum of all drop counters.</summary>
-    public long TotalDrops => ReplayDrops + AuthenticationDrops + MalformedDrops + PaddingDrops;
+    public long TotalDrops => ReplayDrops + AuthenticationDrops + MalformedDrops + PaddingDrops + ExpiredDrops;
 
     internal void AddPacket(int payloadBytes)
     {
@@ -41,6 +44,7 @@ public sealed class EspSaCounters
             case EspOpenResult.ReplayedOrTooOld: Interlocked.Increment(ref _replayDrops); break;
             case EspOpenResult.AuthenticationFailed: Interlocked.Increment(ref _authDrops); break;
             case EspOpenResult.BadPadding: Interlocked.Increment(ref _paddingDrops); break;
+            case EspOpenResult.LifetimeExpired: Interlocked.Increment(ref _expiredDrops); break;
             case EspOpenResult.Ok: break;
             default: Interlocked.Increment(ref _malformedDrops); break;
         }
@@ -48,5 +52,5 @@ public sealed class EspSaCounters
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"packets={Packets} bytes={Bytes} drops(replay={ReplayDrops}, auth={AuthenticationDrops}, malformed={MalformedDrops}, padding={PaddingDrops})";
+        $"packets={Packets} bytes={Bytes} drops(replay={ReplayDrops}, auth={AuthenticationDrops}, malformed={MalformedDrops}, padding={PaddingDrops}, expired={ExpiredDrops})";
 }

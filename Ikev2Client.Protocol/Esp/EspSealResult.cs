@@ -11,4 +11,6 @@ public enum EspSealResult
     BufferTooSmall,
     /// <summary>Tunnel mode could not derive the Next Header: the payload is not an IPv4 or IPv6 packet.</summary>
     InvalidPayload,
+    /// <summary>A hard volume limit (<see cref="EspSa.Lifetime"/>) was reached; the SA must be replaced.</summary>
+    LifetimeExpired,
 }

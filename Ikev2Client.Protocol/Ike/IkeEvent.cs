@@ -19,8 +19,12 @@ public abstract record IkeEvent
     /// <summary>A CHILD SA was negotiated; its keys go to the data plane.</summary>
     public sealed record ChildSaEstablished(ChildSaInfo ChildSa) : IkeEvent;
 
-    /// <summary>A CHILD SA was replaced by a rekeyed one (install <paramref name="New"/>, then remove <paramref name="Old"/>).</summary>
-    public sealed record ChildSaRekeyed(ChildSaInfo Old, ChildSaInfo New) : IkeEvent;
+    /// <summary>
+    /// A CHILD SA was replaced by a rekeyed one (install <paramref name="New"/>, then remove <paramref name="Old"/>).
+    /// <paramref name="ByPeer"/>: the peer initiated the rekey, so it installs its side of <paramref name="New"/> only when
+    /// our answer arrives; send on <paramref name="New"/> once it deletes <paramref name="Old"/> (receive on both at once).
+    /// </summary>
+    public sealed record ChildSaRekeyed(ChildSaInfo Old, ChildSaInfo New, bool ByPeer = false) : IkeEvent;
 
     /// <summary>The IKE SA was rekeyed (RFC 7296 §2.18): new SPIs and keys, the same CHILD SAs; the old SPIs are given for logs.</summary>
     public sealed record IkeSaRekeyed(ulong OldSpiI, ulong OldSpiR, IkeSaInfo Sa) : IkeEvent;

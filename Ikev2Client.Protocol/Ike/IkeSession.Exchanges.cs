@@ -151,8 +151,9 @@ public sealed partial class IkeSession
             case ExchangeType.CreateChildSa when a.Tasks[0] is CreateChildSaTask { IsCreate: true } created:
                 AfterChildCreate(created);
                 break;
-            case ExchangeType.CreateChildSa when a.Tasks[0] is CreateChildSaTask { Replaced: { } old }:
-                // RFC 7296 §2.8: the rekey initiator deletes the old CHILD SA.
+            case ExchangeType.CreateChildSa when a.Tasks[0] is CreateChildSaTask { Replaced: { } old } rekey:
+                // RFC 7296 §2.8: the rekey initiator deletes the old CHILD SA (or, having lost a collision, its own new one).
+                _rekeyedChildren.Add(rekey.Old!.InboundSpi);
                 Enqueue(ExchangeType.Informational, () => new IkeTask[] { new ChildDeleteTask(_sa, new[] { old.InboundSpi }) });
                 break;
             case ExchangeType.CreateChildSa when a.Tasks[0] is IkeRekeyTask ours:

@@ -20,6 +20,8 @@ public sealed partial class IkeSession
     }
 
     private readonly Dictionary<uint, ChildSchedule> _childSchedule = new();
+    /// <summary>Inbound SPIs of CHILD SAs already replaced by a rekey (ours or the peer's) but not yet deleted: never rekeyed again.</summary>
+    private readonly HashSet<uint> _rekeyedChildren = new();
     private readonly List<RetiredIkeSa> _retired = new();
     private TimeSpan? _ikeRekeyAt;
     private TimeSpan? _ikeExpireAt;
@@ -46,8 +48,14 @@ public sealed partial class IkeSession
             ? new IkeTask[] { new IkeRekeyTask(_sa, group) } : Array.Empty<IkeTask>());
     }
 
+    /// <summary>
+    /// Queues a rekey of one CHILD SA. Idempotent in effect: when the exchange would start, an SA that is gone or was
+    /// already replaced (by an earlier request for it, a timer, or the peer) is left alone, so repeated requests — the
+    /// data plane asks again while its sequence or volume limit stays reached — never rekey one SA twice. A retry with
+    /// the PFS group the peer asked for (<paramref name="group"/>) is a new request for the same, still unreplaced SA.
+    /// </summary>
     private void EnqueueChildRekey(uint inboundSpi, KeGroup? group = null) =>
-        Enqueue(ExchangeType.CreateChildSa, () => _sa.ChildSas.FirstOrDefault(c => c.InboundSpi == inboundSpi) is { } old
+        Enqueue(ExchangeType.CreateChildSa, () => !_rekeyedChildren.Contains(inboundSpi) && _sa.ChildSas.FirstOrDefault(c => c.InboundSpi == inboundSpi) is { } old
             ? new IkeTask[] { CreateChildSaTask.Rekey(_sa, old, group) } : Array.Empty<IkeTask>());
 
     // ---------------- keeping a CHILD SA ----------------
@@ -139,6 +147,7 @@ public sealed partial class IkeSession
                     if (!_childSchedule.ContainsKey(c.InboundSpi))
                         _childSchedule[c.InboundSpi] = new ChildSchedule { RekeyAt = now + child.NextRekeyDelay(_sa.Random), ExpireAt = now + child.EffectiveHardLifetime };
             foreach (var spi in _childSchedule.Keys.Where(s => !_sa.ChildSas.Any(c => c.InboundSpi == s)).ToList()) _childSchedule.Remove(spi);
+            _rekeyedChildren.RemoveWhere(s => !_sa.ChildSas.Any(c => c.InboundSpi == s));
             if (_ikeRekeyAt == null && _sa.Options.IkeLifetime is { } ike)
             {
                 _ikeRekeyAt = now + ike.NextRekeyDelay(_sa.Random);
@@ -230,6 +239,7 @@ public sealed partial class IkeSession
     /// <summary>Responder: note a simultaneous CHILD SA rekey (RFC 7296 §2.8.1), settled when our own response arrives.</summary>
     private void AfterChildResponse(CreateChildSaTask responder)
     {
+        if (responder.RekeyedByPeer is { } replaced) _rekeyedChildren.Add(replaced.InboundSpi);
         if (responder.RekeyedByPeer is { } old && _active?.Tasks[0] is CreateChildSaTask { Old: { } ours } mine && ours.InboundSpi == old.InboundSpi)
             mine.PeerCollision = responder.Nonces;
     }

@@ -41,7 +41,7 @@ internal static class ProposalNegotiation
                 bool ok = true;
                 foreach (var type in TypesOf(theirs).Union(TypesOf(mine)))
                 {
-                    var pick = theirs.OfType(type).FirstOrDefault(t => Contains(mine, t) && IsSupported(t));
+                    var pick = theirs.OfType(type).FirstOrDefault(t => Contains(mine, t) && IsSupported(t, protocol));
                     if (pick == null)
                     {
                         // AEAD: "no integrity" on one side matches absent integrity on the other.
@@ -90,7 +90,10 @@ internal static class ProposalNegotiation
         if (e == null || !CryptoRegistry.TryGetEncryption((EncrId)e.Id, e.KeyLength, out var encr)) { error = "no supported encryption transform"; return false; }
         IIkeIntegrity? integ = null;
         var i = p.OfType(TransformType.Integrity).FirstOrDefault();
-        if (i != null && i.Id != 0 && !CryptoRegistry.TryGetIntegrity((IntegId)i.Id, out integ)) { error = "unsupported integrity transform"; return false; }
+        bool integOk = p.ProtocolId == ProtocolId.Esp
+            ? CryptoRegistry.TryGetEspIntegrity((IntegId)(i?.Id ?? 0), out integ)
+            : CryptoRegistry.TryGetIntegrity((IntegId)(i?.Id ?? 0), out integ);
+        if (i != null && i.Id != 0 && !integOk) { error = "unsupported integrity transform"; return false; }
         if (!encr.IsAead && integ == null) { error = $"{encr.Name} needs an integrity transform"; return false; }
         if (encr.IsAead && integ != null) { error = $"{encr.Name} must not be combined with an integrity transform"; return false; }
         IIkePrf? prf = null;
@@ -113,11 +116,13 @@ internal static class ProposalNegotiation
 
     private static bool Contains(Proposal p, Transform t) => p.Transforms.Any(x => x.Type == t.Type && x.Id == t.Id && x.KeyLength == t.KeyLength);
 
-    private static bool IsSupported(Transform t) => t.Type switch
+    private static bool IsSupported(Transform t, ProtocolId protocol) => t.Type switch
     {
         TransformType.Encryption => CryptoRegistry.TryGetEncryption((EncrId)t.Id, t.KeyLength, out _),
         TransformType.Prf => CryptoRegistry.TryGetPrf((PrfId)t.Id, out _),
-        TransformType.Integrity => t.Id == 0 || CryptoRegistry.TryGetIntegrity((IntegId)t.Id, out _),
+        TransformType.Integrity => t.Id == 0 || (protocol == ProtocolId.Esp
+            ? CryptoRegistry.TryGetEspIntegrity((IntegId)t.Id, out _)
+            : CryptoRegistry.TryGetIntegrity((IntegId)t.Id, out _)),
         TransformType.KeyExchange => CryptoRegistry.IsSupported((KeGroup)t.Id),
         TransformType.ExtendedSequenceNumbers => t.Id <= 1,
         _ => false,

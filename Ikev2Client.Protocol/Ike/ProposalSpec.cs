@@ -35,11 +35,42 @@ public sealed record ProposalSpec(
         new ProposalSpec(Cbc, DefaultInteg, DefaultPrfs, DefaultGroups, Array.Empty<EsnId>()),
     };
 
-    /// <summary>Secure ESP defaults: AES-GCM-16 and AES-CBC + HMAC-SHA2, with and without extended sequence numbers.</summary>
+    private static readonly EncryptionSpec[] EspAead =
+    {
+        new(EncrId.AesGcm16, 256), new(EncrId.AesGcm16, 128), new(EncrId.AesGcm16, 192),
+        new(EncrId.AesGcm12, 256), new(EncrId.AesGcm12, 128), new(EncrId.AesGcm12, 192),
+        new(EncrId.AesGcm8, 256), new(EncrId.AesGcm8, 128), new(EncrId.AesGcm8, 192),
+        new(EncrId.ChaCha20Poly1305, 0),
+    };
+    private static readonly EncryptionSpec[] EspClassic =
+    {
+        new(EncrId.AesCbc, 256), new(EncrId.AesCbc, 128), new(EncrId.AesCbc, 192),
+        new(EncrId.AesCtr, 256), new(EncrId.AesCtr, 128), new(EncrId.AesCtr, 192),
+    };
+    private static readonly IntegId[] EspInteg =
+        { IntegId.HmacSha2_256_128, IntegId.HmacSha2_384_192, IntegId.HmacSha2_512_256, IntegId.AesXcbc96, IntegId.AesCmac96 };
+
+    /// <summary>
+    /// ESP defaults: Android's default CHILD SA algorithms (its <c>IpSecAlgorithm</c> default list) as far as the managed
+    /// data plane runs them: AES-GCM with 16/12/8-byte ICVs and ChaCha20-Poly1305; AES-CBC and AES-CTR with HMAC-SHA2,
+    /// AES-XCBC or AES-CMAC; 256/128/192-bit AES keys in that order of preference. No HMAC-SHA1 or HMAC-MD5. Extended
+    /// sequence numbers are preferred (RFC 4304), 32-bit ones accepted, so two peers that both support ESN use it.
+    /// </summary>
     public static IReadOnlyList<ProposalSpec> DefaultEsp { get; } = new[]
     {
-        new ProposalSpec(Gcm, Array.Empty<IntegId>(), Array.Empty<PrfId>(), Array.Empty<KeGroup>(), new[] { EsnId.NoEsn, EsnId.Esn }),
-        new ProposalSpec(Cbc, DefaultInteg, Array.Empty<PrfId>(), Array.Empty<KeGroup>(), new[] { EsnId.NoEsn, EsnId.Esn }),
+        new ProposalSpec(EspAead, Array.Empty<IntegId>(), Array.Empty<PrfId>(), Array.Empty<KeGroup>(), new[] { EsnId.Esn, EsnId.NoEsn }),
+        new ProposalSpec(EspClassic, EspInteg, Array.Empty<PrfId>(), Array.Empty<KeGroup>(), new[] { EsnId.Esn, EsnId.NoEsn }),
+    };
+
+    /// <summary>
+    /// The IKE algorithms Android's default proposals use, as far as this client implements them: the candidates that
+    /// <c>allowedAlgorithms</c> narrows down (AES-GCM-16/12/8 and ChaCha20-Poly1305; AES-CBC and AES-CTR with HMAC-SHA2,
+    /// AES-XCBC or AES-CMAC; the SHA2 PRFs; the default groups).
+    /// </summary>
+    public static IReadOnlyList<ProposalSpec> IkeCandidates { get; } = new[]
+    {
+        new ProposalSpec(EspAead, Array.Empty<IntegId>(), DefaultPrfs, DefaultGroups, Array.Empty<EsnId>()),
+        new ProposalSpec(EspClassic, EspInteg, DefaultPrfs, DefaultGroups, Array.Empty<EsnId>()),
     };
 
     /// <summary>

@@ -13,6 +13,29 @@ public sealed record SaLifetime(TimeSpan RekeyTime, TimeSpan? HardLifetime = nul
     /// <summary>The hard limit actually applied.</summary>
     public TimeSpan EffectiveHardLifetime => HardLifetime ?? RekeyTime * 1.1 + TimeSpan.FromSeconds(60);
 
+    /// <summary>CHILD SAs: rekey after this many inner bytes through one SA direction (strongSwan <c>rekey_bytes</c>); 0: no limit.</summary>
+    public long RekeyBytes { get; init; }
+
+    /// <summary>CHILD SAs: the SA is unusable after this many bytes (<c>life_bytes</c>); 0: <see cref="RekeyBytes"/> + 10%.</summary>
+    public long LifeBytes { get; init; }
+
+    /// <summary>CHILD SAs: rekey after this many packets through one SA direction (<c>rekey_packets</c>); 0: no limit.</summary>
+    public long RekeyPackets { get; init; }
+
+    /// <summary>CHILD SAs: the SA is unusable after this many packets (<c>life_packets</c>); 0: <see cref="RekeyPackets"/> + 10%.</summary>
+    public long LifePackets { get; init; }
+
+    /// <summary>
+    /// The byte and packet limits the data plane applies to each ESP SA (<see cref="Esp.EspSa.Lifetime"/>): the soft ones start a
+    /// CHILD SA rekey, the hard ones (default 10% above the soft ones, as strongSwan's) stop the SA. The sequence-number
+    /// limit (2^32 − 2^20 without ESN) applies regardless.
+    /// </summary>
+    public Esp.EspLifetime VolumeLimits => new(
+        SoftBytes: RekeyBytes,
+        HardBytes: LifeBytes > 0 ? LifeBytes : RekeyBytes + RekeyBytes / 10,
+        SoftPackets: RekeyPackets,
+        HardPackets: LifePackets > 0 ? LifePackets : RekeyPackets + RekeyPackets / 10);
+
     /// <summary>Defaults for CHILD SAs: rekey after 1 h less up to 6 min, expire after 1 h 10 min.</summary>
     public static SaLifetime DefaultChild { get; } = new(TimeSpan.FromHours(1), TimeSpan.FromMinutes(70), TimeSpan.FromMinutes(6));
 

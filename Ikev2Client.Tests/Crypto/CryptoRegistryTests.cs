@@ -63,6 +63,10 @@ public sealed class CryptoRegistryTests
         CryptoRegistry.TryGetIntegrity(IntegId.AesXcbc96, out IIkeIntegrity? xcbc).Should().BeTrue();
         (xcbc!.KeyLength, xcbc.IcvLength, xcbc.Name).Should().Be((16, 12, "AUTH_AES_XCBC_96"));
         CryptoRegistry.TryGetIntegrity(IntegId.None, out _).Should().BeFalse();
-        CryptoRegistry.TryGetIntegrity(IntegId.HmacMd5_96, out _).Should().BeFalse();
+        CryptoRegistry.TryGetIntegrity(IntegId.HmacMd5_96, out _).Should().BeFalse("never for IKE SAs");
+        CryptoRegistry.TryGetEspIntegrity(IntegId.HmacMd5_96, out IIkeIntegrity? md5).Should().BeTrue("ESP proposals of old profiles");
+        (md5!.KeyLength, md5.IcvLength, md5.Name).Should().Be((16, 12, "AUTH_HMAC_MD5_96"));
+        CryptoRegistry.TryGetEspIntegrity(IntegId.AesCmac96, out _).Should().BeTrue();
+        CryptoRegistry.TryGetEspIntegrity(IntegId.None, out _).Should().BeFalse();
     }
 }

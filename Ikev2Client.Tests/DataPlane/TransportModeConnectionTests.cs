@@ -28,9 +28,9 @@ public sealed class TransportModeConnectionTests
         private readonly PskAuthenticator _psk = new(TransportModeResponder.Psk);
         public int InterfaceBuilderCalls;
 
-        public Setup() : this(ClientAddress, PeerAddress) { }
+        public Setup(string? esp = null) : this(ClientAddress, PeerAddress, esp) { }
 
-        public Setup(IPAddress client, IPAddress peer)
+        public Setup(IPAddress client, IPAddress peer, string? esp = null)
         {
             Peer = new TransportModeResponder(peer);
             Connection = new VpnConnection(new VpnConnectionOptions
@@ -57,6 +57,7 @@ public sealed class TransportModeConnectionTests
                     RemoteNatTPort = Peer.NatTPort,
                     ChildLifetime = null,
                     IkeLifetime = null,
+                    EspProposals = esp == null ? ProposalSpec.DefaultEsp : [ProposalSpec.Parse(esp, esp: true)],
                 },
             });
         }
@@ -230,6 +231,66 @@ public sealed class TransportModeConnectionTests
         await mine.SendAsync(Payload(Count, 50), theirs.LocalPort);
         var again = await theirs.ReceiveAsync().AsTask().WaitAsync(Wait);
         again.Spi.Should().Be(fresh.OutboundSpi);
+    }
+
+    [Fact]
+    public async Task An_outbound_sa_near_sequence_exhaustion_is_rekeyed_on_the_transport_path_too_losing_nothing()
+    {
+        using var s = new Setup("aes128gcm16"); // 32-bit sequence numbers: with ESN 2^32 is no limit
+        s.Connection.Connect();
+        await s.Peer.Established.WaitAsync(Wait);
+        s.Connection.ChildSas.Single().Child.Algorithms.Esn.Should().Be(Protocol.Crypto.EsnId.NoEsn);
+        var first = s.Connection.ChildSas.Single();
+        var mine = s.Connection.OpenTransportModeSocket(0);
+        var theirs = s.Peer.OpenSocket(0);
+        first.Outbound.Sa.SetLastSentSequence(first.Outbound.Sa.RekeyThreshold - 20);
+        var rekeyed = s.Connection.Driver!.WaitForAsync<IkeEvent.ChildSaRekeyed>();
+
+        using var stop = new CancellationTokenSource();
+        var echo = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    var d = await theirs.ReceiveAsync(stop.Token);
+                    await theirs.SendAsync(d.Data, d.SourcePort);
+                }
+            }
+            catch (OperationCanceledException) { }
+        });
+        const int Count = 300;
+        var received = new HashSet<int>();
+        var progress = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        s.Connection.Progress += progress.Enqueue;
+        var collect = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    var d = await mine.ReceiveAsync(stop.Token);
+                    lock (received) received.Add(BitConverter.ToInt32(d.Data));
+                }
+            }
+            catch (OperationCanceledException) { }
+        });
+        for (int i = 0; i < Count; i++)
+        {
+            await mine.SendAsync(Payload(i, 120), theirs.LocalPort);
+            if (i % 10 == 0) await Task.Delay(50); // ~1.5 s of traffic: the once-a-second check sees the limit mid-stream
+        }
+
+        var r = await rekeyed.WaitAsync(Wait);
+        var end = DateTime.UtcNow + Wait;
+        while (DateTime.UtcNow < end) { lock (received) if (received.Count == Count) break; await Task.Delay(20); }
+        stop.Cancel();
+        await Task.WhenAll(echo, collect).WaitAsync(Wait);
+        r.Old.InboundSpi.Should().Be(first.Child.InboundSpi);
+        received.Should().HaveCount(Count, $"client {s.Connection.Statistics}; peer {s.Peer.Statistics}; {string.Join(" | ", progress)}");
+        first.Outbound.Sa.LastSentSequence.Should().BeLessThan(uint.MaxValue);
+        s.Connection.Statistics.TotalDrops.Should().Be(0);
+        s.Peer.Statistics.TotalDrops.Should().Be(0);
     }
 
     [Fact]

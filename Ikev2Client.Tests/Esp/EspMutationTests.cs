@@ -112,7 +112,9 @@ public sealed class EspMutationTests
         }
     }
 
-    public static IEnumerable<object[]> AeadAndCbc() => [[Suites[1]], [Suites[2]], [Suites[4]]];
+    public static IEnumerable<object[]> AeadAndCbc() =>
+        Suites.Where(s => s.Name is "AES-GCM-16-256" or "ChaCha20-Poly1305" or "AES-256-CBC+HMAC-SHA2-256-128" or "AES-GCM-8-128"
+            or "AES-128-CTR+AES-XCBC-96" or "AES-256-CBC+AES-CMAC-96").Select(s => new object[] { s });
 
     [Theory]
     [MemberData(nameof(AeadAndCbc))]

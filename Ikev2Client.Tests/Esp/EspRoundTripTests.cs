@@ -232,12 +232,30 @@ public sealed class EspRoundTripTests
     {
         var act1 = () => new EspSa(1000, EncrId.AesCtr, 128, IntegId.None, new byte[20], [], false, EspMode.Tunnel);
         var act2 = () => new EspSa(1000, EncrId.AesGcm16, 256, IntegId.None, new byte[32], [], false, EspMode.Tunnel);
-        var act3 = () => new EspSa(1000, EncrId.AesCbc, 128, IntegId.HmacSha1_96, new byte[16], new byte[20], false, EspMode.Tunnel);
+        var act3 = () => new EspSa(1000, EncrId.AesCbc, 128, IntegId.HmacSha1_160, new byte[16], new byte[20], false, EspMode.Tunnel);
         var act4 = () => new EspSa(0, EncrId.AesGcm16, 128, IntegId.None, new byte[20], [], false, EspMode.Tunnel);
+        var ccm = () => new EspSa(1000, EncrId.AesCcm16, 128, IntegId.None, new byte[19], [], false, EspMode.Tunnel);
+        var tripleDes = () => new EspSa(1000, EncrId.TripleDes, 192, IntegId.HmacSha2_256_128, new byte[24], new byte[32], false, EspMode.Tunnel);
+        var aes64 = () => new EspSa(1000, EncrId.AesCbc, 64, IntegId.HmacSha2_256_128, new byte[8], new byte[32], false, EspMode.Tunnel);
+        var ctrWithoutNonce = () => new EspSa(1000, EncrId.AesCtr, 192, IntegId.AesXcbc96, new byte[24], new byte[16], false, EspMode.Tunnel);
+        var xcbcLongKey = () => new EspSa(1000, EncrId.AesCtr, 128, IntegId.AesXcbc96, new byte[20], new byte[32], false, EspMode.Tunnel);
+        var aeadWithIntegrity = () => new EspSa(1000, EncrId.AesGcm12, 192, IntegId.HmacSha1_96, new byte[28], new byte[20], false, EspMode.Tunnel);
+        var sha256Icv8 = () => new EspSa(1000, EncrId.AesCbc, 128, IntegId.HmacSha2_256_128, new byte[16], new byte[32], false, EspMode.Tunnel, icvLength: 8);
+        var sha384Icv16 = () => new EspSa(1000, EncrId.AesCbc, 128, IntegId.HmacSha2_384_192, new byte[16], new byte[48], false, EspMode.Tunnel, icvLength: 16);
+        var xcbcIcv16 = () => new EspSa(1000, EncrId.AesCbc, 128, IntegId.AesXcbc96, new byte[16], new byte[16], false, EspMode.Tunnel, icvLength: 16);
         act1.Should().Throw<NotSupportedException>();
         act2.Should().Throw<ArgumentException>();
         act3.Should().Throw<NotSupportedException>();
         act4.Should().Throw<ArgumentOutOfRangeException>();
+        ccm.Should().Throw<NotSupportedException>();
+        tripleDes.Should().Throw<NotSupportedException>();
+        aes64.Should().Throw<NotSupportedException>();
+        ctrWithoutNonce.Should().Throw<ArgumentException>();
+        xcbcLongKey.Should().Throw<ArgumentException>();
+        aeadWithIntegrity.Should().Throw<ArgumentException>();
+        sha256Icv8.Should().Throw<ArgumentOutOfRangeException>();
+        sha384Icv16.Should().Throw<ArgumentOutOfRangeException>();
+        xcbcIcv16.Should().Throw<ArgumentOutOfRangeException>();
     }
 
     [Fact]

@@ -23,6 +23,22 @@ public static class EspTestSupport
         new("AES-256-CBC+HMAC-SHA2-256-128", EncrId.AesCbc, 256, IntegId.HmacSha2_256_128, 32, 32),
         new("AES-256-CBC+HMAC-SHA2-384-192", EncrId.AesCbc, 256, IntegId.HmacSha2_384_192, 32, 48),
         new("AES-256-CBC+HMAC-SHA2-512-256", EncrId.AesCbc, 256, IntegId.HmacSha2_512_256, 32, 64),
+        // Android's IpSecAlgorithm set beyond the above (issue 14): GCM with 8/12-byte ICVs, AES-192, AES-CTR,
+        // HMAC-SHA1-96, HMAC-MD5-96 (old profiles only), AES-XCBC-MAC-96, AES-CMAC-96.
+        new("AES-GCM-8-128", EncrId.AesGcm8, 128, IntegId.None, 20, 0),
+        new("AES-GCM-12-192", EncrId.AesGcm12, 192, IntegId.None, 28, 0),
+        new("AES-GCM-16-192", EncrId.AesGcm16, 192, IntegId.None, 28, 0),
+        new("AES-GCM-8-256", EncrId.AesGcm8, 256, IntegId.None, 36, 0),
+        new("AES-GCM-12-256", EncrId.AesGcm12, 256, IntegId.None, 36, 0),
+        new("AES-192-CBC+HMAC-SHA2-256-128", EncrId.AesCbc, 192, IntegId.HmacSha2_256_128, 24, 32),
+        new("AES-256-CBC+HMAC-SHA1-96", EncrId.AesCbc, 256, IntegId.HmacSha1_96, 32, 20),
+        new("AES-128-CBC+HMAC-MD5-96", EncrId.AesCbc, 128, IntegId.HmacMd5_96, 16, 16),
+        new("AES-128-CBC+AES-XCBC-96", EncrId.AesCbc, 128, IntegId.AesXcbc96, 16, 16),
+        new("AES-256-CBC+AES-CMAC-96", EncrId.AesCbc, 256, IntegId.AesCmac96, 32, 16),
+        new("AES-128-CTR+AES-XCBC-96", EncrId.AesCtr, 128, IntegId.AesXcbc96, 20, 16),
+        new("AES-192-CTR+HMAC-SHA2-384-192", EncrId.AesCtr, 192, IntegId.HmacSha2_384_192, 28, 48),
+        new("AES-256-CTR+AES-CMAC-96", EncrId.AesCtr, 256, IntegId.AesCmac96, 36, 16),
+        new("AES-256-CTR+HMAC-SHA1-96", EncrId.AesCtr, 256, IntegId.HmacSha1_96, 36, 20),
     ];
 
     public static IEnumerable<object[]> SuiteData() => Suites.Select(s => new object[] { s });

@@ -68,6 +68,37 @@ public sealed class IkeLifetimeTests
     }
 
     [Fact]
+    public void Repeated_rekey_requests_for_one_child_sa_rekey_it_once_and_a_peer_rekeyed_sa_is_not_rekeyed_again()
+    {
+        // The data plane asks again while an SA's sequence or volume limit stays reached: one rekey, not several.
+        using var pair = Established(i => i.ChildLifetime = null, r => r.ChildLifetime = null);
+        var old = pair.Initiator.ChildSas.Single();
+        pair.Absorb(pair.Initiator.RekeyChildSa(old.InboundSpi), true);
+        pair.Absorb(pair.Initiator.RekeyChildSa(old.InboundSpi), true); // queued behind the first, while the old SA still exists
+        pair.Absorb(pair.Initiator.RekeyChildSa(old.InboundSpi), true);
+        pair.Run();
+        pair.InitiatorTrace.Count(t => t.Sent && !t.IsResponse && t.Exchange == ExchangeType.CreateChildSa).Should().Be(1);
+        var rekeyed = pair.InitiatorEvents.OfType<IkeEvent.ChildSaRekeyed>().Single();
+        rekeyed.ByPeer.Should().BeFalse();
+        pair.ResponderEvents.OfType<IkeEvent.ChildSaRekeyed>().Single().ByPeer.Should().BeTrue();
+        pair.Initiator.ChildSas.Should().ContainSingle().Which.Should().Be(rekeyed.New);
+
+        AssertPaired(pair);
+
+        // The peer rekeys; before the initiator deletes the old SA, the responder's own data plane asks to rekey that
+        // same SA (its limit was reached too): it is already replaced, so nothing is sent.
+        var current = pair.Initiator.ChildSas.Single();
+        pair.Absorb(pair.Initiator.RekeyChildSa(current.InboundSpi), true);
+        pair.StepToResponder().Should().BeTrue(); // CREATE_CHILD_SA request → the responder installs the new SA
+        pair.ResponderEvents.OfType<IkeEvent.ChildSaRekeyed>().Should().HaveCount(2);
+        pair.Absorb(pair.Responder.RekeyChildSa(current.OutboundSpi), false);
+        pair.Run();
+        pair.ResponderTrace.Count(t => t.Sent && !t.IsResponse && t.Exchange == ExchangeType.CreateChildSa).Should().Be(0);
+        pair.InitiatorEvents.OfType<IkeEvent.ChildSaRekeyed>().Should().HaveCount(2);
+        AssertPaired(pair);
+    }
+
+    [Fact]
     public void Child_sa_rekey_with_pfs_carries_ke_payloads()
     {
         var esp = new[] { ProposalSpec.Parse("aes256gcm16-x25519", esp: true) };

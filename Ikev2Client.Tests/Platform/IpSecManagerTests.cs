@@ -95,7 +95,7 @@ public sealed class IpSecManagerTests
 
         ((Action)(() => new IpSecAlgorithm("ecb(des)", new byte[8]))).Should().Throw<ArgumentException>();
         ((Action)(() => new IpSecAlgorithm(IpSecAlgorithm.AuthCryptAesGcm, new byte[16], 128))).Should().Throw<ArgumentException>();
-        ((Action)(() => new IpSecAlgorithm(IpSecAlgorithm.AuthHmacSha256, new byte[32], 96))).Should().Throw<ArgumentException>();
+        ((Action)(() => new IpSecAlgorithm(IpSecAlgorithm.AuthHmacSha256, new byte[32], 88))).Should().Throw<ArgumentException>();
 
         var secret = new IpSecAlgorithm(IpSecAlgorithm.AuthHmacSha256, Enumerable.Repeat((byte)0xC7, 32).ToArray(), 128);
         secret.ToString().Should().NotContainAny("C7", "c7", "199");

@@ -24,6 +24,27 @@ public sealed class ProfileCommandsTests : IDisposable
     }
 
     [Fact]
+    public void ImportingAnEspProposalTheDataPlaneCannotRun_FailsWithExit2_NamingEspProposal_AndStoresNothing()
+    {
+        var file = Path.Combine(_dir, "ccm.json");
+        File.WriteAllText(file, """
+            { "name": "ccm", "serverAddr": "vpn.example.org", "authMethod": "psk", "psk": "ccm-secret", "espProposal": "aes128ccm16" }
+            """);
+        var before = ProfileTestData.Snapshot(Path.Combine(_dir, "profiles"));
+        var r = Run("profile", "import", file);
+        r.Code.Should().Be(2);
+        r.Err.Should().Contain("espProposal").And.Contain("'aes128ccm16'").And.Contain("ESP data plane").And.NotContain("ccm-secret");
+        r.Err.Trim().Split('\n').Should().ContainSingle("one line, no stack trace");
+        ProfileTestData.Snapshot(Path.Combine(_dir, "profiles")).Should().BeEquivalentTo(before);
+
+        File.WriteAllText(file, """
+            { "name": "ctr", "serverAddr": "vpn.example.org", "authMethod": "psk", "psk": "ctr-secret", "espProposal": "aes128ctr-aesxcbc" }
+            """);
+        Run("profile", "import", file).Code.Should().Be(0);
+        new ProfileStore(_dir).Load("ctr").EspProposal.Should().Be("aes128ctr-aesxcbc");
+    }
+
+    [Fact]
     public void ImportListShowExportRemove()
     {
         var imported = Run("profile", "import", ProfileTestData.Path("office-eap.sswan"), "--json");

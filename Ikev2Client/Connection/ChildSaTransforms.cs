@@ -1,13 +1,15 @@
 using System.Net;
 using Ikev2Client.Platform;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Connection;
 
 /// <summary>
 /// Both directions of one negotiated CHILD SA as <see cref="IpSecTransform"/>s built through the IpSecManager contract
-/// (SPI reservations included), plus its traffic selectors in packet-checkable form. The two directions are disposed
+/// (SPI reservations included), plus its traffic selectors in packet-checkable form. The negotiated transforms map to
+/// <see cref="IpSecAlgorithm"/>s with <see cref="IpSecAlgorithm.TryMapEncryption"/> and <see cref="IpSecAlgorithm.TryMapIntegrity"/>. The two directions are disposed
 /// separately so a rekey can retire the outbound SA at once and the inbound one later.
 /// </summary>
 public sealed class ChildSaTransforms : IDisposable
@@ -38,8 +40,9 @@ public sealed class ChildSaTransforms : IDisposable
     /// With <paramref name="encapsulation"/> both carry ESP in UDP from that socket to the peer's NAT-T port
     /// (<see cref="ChildSaInfo.RemoteEndPoint"/>), as transport-mode transforms applied to sockets need.
     /// </summary>
+    /// <param name="lifetime">Soft and hard byte/packet limits for both directions (none when null).</param>
     public static ChildSaTransforms Create(ChildSaInfo child, IIpSecManager manager, IpSecSpiAllocator? spis, EspTransformMode mode,
-        UdpEncapsulationSocket? encapsulation = null)
+        UdpEncapsulationSocket? encapsulation = null, EspLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(child);
         ArgumentNullException.ThrowIfNull(manager);
@@ -51,8 +54,8 @@ public sealed class ChildSaTransforms : IDisposable
         try
         {
             outSpi = manager.AllocateSecurityParameterIndex(remoteAddress, unchecked((int)child.OutboundSpi));
-            inbound = Build(child, inbound: true, encapsulation).Build(mode, remoteAddress, inSpi);
-            var outbound = Build(child, inbound: false, encapsulation).Build(mode, localAddress, outSpi);
+            inbound = Build(child, inbound: true, encapsulation, lifetime).Build(mode, remoteAddress, inSpi);
+            var outbound = Build(child, inbound: false, encapsulation, lifetime).Build(mode, localAddress, outSpi);
             return new ChildSaTransforms(child, inbound, outbound);
         }
         catch
@@ -64,33 +67,23 @@ public sealed class ChildSaTransforms : IDisposable
         }
     }
 
-    private static IpSecTransform.Builder Build(ChildSaInfo child, bool inbound, UdpEncapsulationSocket? encapsulation)
+    private static IpSecTransform.Builder Build(ChildSaInfo child, bool inbound, UdpEncapsulationSocket? encapsulation, EspLifetime? lifetime)
     {
         var a = child.Algorithms;
         var k = child.Keys;
         var encKey = inbound ? k.InboundEncryptionKey : k.OutboundEncryptionKey;
         var intKey = inbound ? k.InboundIntegrityKey : k.OutboundIntegrityKey;
         var builder = new IpSecTransform.Builder().SetExtendedSequenceNumbers(a.Esn == EsnId.Esn);
+        if (lifetime != null) builder.SetLifetime(lifetime);
         if (encapsulation != null) builder.SetIpv4Encapsulation(encapsulation, child.RemoteEndPoint.Port);
-        switch (a.Encryption.Id)
-        {
-            case EncrId.AesGcm16:
-                return builder.SetAuthenticatedEncryption(new IpSecAlgorithm(IpSecAlgorithm.AuthCryptAesGcm, encKey, 128));
-            case EncrId.ChaCha20Poly1305:
-                return builder.SetAuthenticatedEncryption(new IpSecAlgorithm(IpSecAlgorithm.AuthCryptChaCha20Poly1305, encKey, 128));
-            case EncrId.AesCbc:
-                var (name, trunc) = a.Integrity?.Id switch
-                {
-                    IntegId.HmacSha2_256_128 => (IpSecAlgorithm.AuthHmacSha256, 128),
-                    IntegId.HmacSha2_384_192 => (IpSecAlgorithm.AuthHmacSha384, 192),
-                    IntegId.HmacSha2_512_256 => (IpSecAlgorithm.AuthHmacSha512, 256),
-                    var other => throw new NotSupportedException($"ESP integrity {other} is not supported by the data plane"),
-                };
-                return builder.SetEncryption(new IpSecAlgorithm(IpSecAlgorithm.CryptAesCbc, encKey))
-                    .SetAuthentication(new IpSecAlgorithm(name, intKey, trunc));
-            default:
-                throw new NotSupportedException($"ESP encryption {a.Encryption.Name} is not supported by the data plane");
-        }
+        if (!IpSecAlgorithm.TryMapEncryption(a.Encryption.Id, a.Encryption.KeyBits, out var cipher, out var icvBits))
+            throw new NotSupportedException($"ESP encryption {a.Encryption.Name} is not supported by the data plane");
+        if (a.Encryption.IsAead)
+            return builder.SetAuthenticatedEncryption(new IpSecAlgorithm(cipher, encKey, icvBits));
+        if (a.Integrity is not { } integrity || !IpSecAlgorithm.TryMapIntegrity(integrity.Id, out var auth, out var truncation))
+            throw new NotSupportedException($"ESP integrity {a.Integrity?.Name ?? "none"} is not supported by the data plane");
+        return builder.SetEncryption(new IpSecAlgorithm(cipher, encKey))
+            .SetAuthentication(new IpSecAlgorithm(auth, intKey, truncation));
     }
 
     /// <summary>Disposes the outbound transform and its SPI reservation.</summary>

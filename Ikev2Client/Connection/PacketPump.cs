@@ -18,7 +18,8 @@ namespace Ikev2Client.Connection;
 /// traffic-selector check → batched TUN write.</item>
 /// </list>
 /// Buffers are allocated once (pinned batches); the per-packet path allocates nothing. The pump owns neither the
-/// socket nor the interface nor the transforms: the caller disposes them after the pump.
+/// socket nor the interface nor the transforms: the caller disposes them after the pump. It watches the SAs it uses
+/// for their sequence and volume limits and says so with <see cref="SaLimitReached"/>; starting the rekey is the owner's.
 /// </summary>
 public sealed class PacketPump : IDisposable
 {
@@ -58,6 +59,16 @@ public sealed class PacketPump : IDisposable
 
     /// <summary>Traffic and drop counters.</summary>
     public DataPlaneCounters Counters { get; } = new();
+
+    /// <summary>
+    /// An installed SA reached a limit: <see cref="SaLimit.Soft"/> when it needs a CHILD SA rekey (its outbound sequence
+    /// number passed 2^32 − 2^20 without ESN, or a soft byte/packet limit, <see cref="IpSecTransform.NeedsRekey"/>),
+    /// <see cref="SaLimit.Hard"/> when a hard byte/packet limit stops it (<see cref="IpSecTransform.IsExpired"/>).
+    /// Raised on the pump thread that noticed it, at most once per <see cref="PacketPumpOptions.SaLimitRetryInterval"/>
+    /// per SA while the limit stays reached and the SA stays installed (so a rekey that failed is asked for again);
+    /// handlers must return at once (e.g. post to the IKE driver).
+    /// </summary>
+    public event Action<IpSecTransform, SaLimit>? SaLimitReached;
 
     /// <summary>The interface attached with <see cref="AttachInterface"/>, if any.</summary>
     public IVpnInterface? Interface => _tun;
@@ -209,6 +220,7 @@ public sealed class PacketPump : IDisposable
                 if (!Seal(sa.Transform, slot.Span, length, out int offset, out int sealedLength))
                 {
                     Counters.Drop(DropReason.NoSa);
+                    CheckLimits(sa.Transform, sa.Signal);
                     continue;
                 }
                 sentPackets++;
@@ -264,6 +276,19 @@ public sealed class PacketPump : IDisposable
         catch (VpnPlatformException) { Counters.SendError(count); } // e.g. ICMP unreachable reported on the socket
         catch (OperationCanceledException) { }
         catch (ObjectDisposedException) { }
+        CheckLimits(sa.Transform, sa.Signal); // once per run of packets of one SA: a few loads and compares
+    }
+
+    /// <summary>Raises <see cref="SaLimitReached"/> when the SA needs a rekey or is expired, rate-limited per SA.</summary>
+    private void CheckLimits(IpSecTransform transform, LimitSignal signal)
+    {
+        bool expired = transform.IsExpired;
+        if (!expired && !transform.NeedsRekey) return;
+        long now = Environment.TickCount64;
+        if (now < signal.NextAt) return;
+        signal.NextAt = now + (long)_options.SaLimitRetryInterval.TotalMilliseconds;
+        try { SaLimitReached?.Invoke(transform, expired ? SaLimit.Hard : SaLimit.Soft); }
+        catch (Exception) { } // a failing handler must not stop the data plane; it is asked again after the interval
     }
 
     private void InboundLoop()
@@ -372,10 +397,15 @@ public sealed class PacketPump : IDisposable
             case EspOpenResult.UnknownSpi:
                 Counters.Drop(DropReason.NoSa);
                 return false;
+            case EspOpenResult.LifetimeExpired:
+                Counters.Drop(DropReason.NoSa);
+                CheckLimits(sa.Transform, sa.Signal);
+                return false;
             default:
                 Counters.Drop(DropReason.Malformed);
                 return false;
         }
+        if (sa.Limited) CheckLimits(sa.Transform, sa.Signal);
         if (nextHeader == EspSa.NextHeaderNone) return false; // dummy packet (RFC 4303 §2.6): authenticated, silently dropped
         ReadOnlySpan<byte> inner = packet.Slice(innerOffset, innerLength);
         if (!PacketHeader.TryParse(inner, out var h))
@@ -444,7 +474,33 @@ public sealed class PacketPump : IDisposable
         _stop.Dispose();
     }
 
-    private sealed record OutboundSa(IpSecTransform Transform, TrafficSelectorSet Local, TrafficSelectorSet Remote, DatagramEndpoint Peer, IPEndPoint PeerEndPoint);
+    private sealed record OutboundSa(IpSecTransform Transform, TrafficSelectorSet Local, TrafficSelectorSet Remote, DatagramEndpoint Peer, IPEndPoint PeerEndPoint)
+    {
+        /// <summary>Written by the outbound thread only.</summary>
+        public LimitSignal Signal { get; } = new();
+    }
 
-    private sealed record InboundSa(IpSecTransform Transform, TrafficSelectorSet Local, TrafficSelectorSet Remote);
+    private sealed record InboundSa(IpSecTransform Transform, TrafficSelectorSet Local, TrafficSelectorSet Remote)
+    {
+        /// <summary>Written by the inbound thread only.</summary>
+        public LimitSignal Signal { get; } = new();
+
+        /// <summary>Byte/packet limits are set, so opened packets are checked against them (inbound SAs have no sequence limit).</summary>
+        public bool Limited { get; } = Transform.Lifetime.HasSoftLimit || Transform.Lifetime.HasHardLimit;
+    }
+
+    /// <summary>When an SA's limit may be reported again (Environment.TickCount64 milliseconds).</summary>
+    private sealed class LimitSignal
+    {
+        public long NextAt;
+    }
+}
+
+/// <summary>Which limit of an SA <see cref="PacketPump.SaLimitReached"/> reports.</summary>
+public enum SaLimit
+{
+    /// <summary>Rekey now: the sequence space nears exhaustion or a soft byte/packet limit was reached; the SA still works.</summary>
+    Soft,
+    /// <summary>A hard byte/packet limit was reached: the SA seals and opens nothing more; delete it.</summary>
+    Hard,
 }

@@ -20,4 +20,7 @@ public sealed class PacketPumpOptions
     /// the pump. Inbound buffers then take 64 KB each.
     /// </summary>
     public bool ReceiveOffload { get; init; } = true;
+
+    /// <summary>How often <see cref="PacketPump.SaLimitReached"/> is repeated for an SA whose limit stays reached (a rekey that failed).</summary>
+    public TimeSpan SaLimitRetryInterval { get; init; } = TimeSpan.FromSeconds(5);
 }

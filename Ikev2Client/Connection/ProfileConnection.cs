@@ -62,11 +62,11 @@ public static class ProfileConnection
         settings ??= new ProfileConnectionSettings();
         var auth = ProfileAuthentication.Create(profile);
         var server = ResolveServer(profile.ServerAddr, profile.ServerPort);
-        IReadOnlyList<IkeSpec> ike = IkeSpec.DefaultIke, esp = IkeSpec.DefaultEsp;
-        if (profile.IkeProposal is { Length: > 0 } ip && !ProposalConversion.TryParse(ip, false, out ike, out var e1))
-            throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e1}");
-        if (profile.EspProposal is { Length: > 0 } ep && !ProposalConversion.TryParse(ep, true, out esp, out var e2))
-            throw new VpnConnectionException($"profile '{profile.Name}': espProposal: {e2}");
+        IReadOnlyList<IkeSpec> ike, esp;
+        try { ike = ProposalConversion.ForProfile(profile.IkeProposal, isEsp: false, profile.AllowedAlgorithms); }
+        catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e.Message}"); }
+        try { esp = ProposalConversion.ForProfile(profile.EspProposal, isEsp: true, profile.AllowedAlgorithms); }
+        catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': espProposal: {e.Message}"); }
         var local = profile.UserIdentity is { Length: > 0 } u ? IkeIdentity.Parse(u) : auth.LocalIdentity ?? IkeIdentity.FromAddress(SourceAddressFor(server));
         var session = new IkeSessionOptions
         {
@@ -81,6 +81,11 @@ public static class ProfileConnection
             // Both families, as Android's IKE client asks for a tunnel-mode child; the gateway answers what it has.
             RequestedAddressFamilies = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6],
             RemoteTrafficSelectors = SplitTunnelSelectors(profile),
+            ChildLifetime = SaLifetime.DefaultChild with
+            {
+                RekeyBytes = profile.ChildRekeyBytes ?? 0, LifeBytes = profile.ChildLifeBytes ?? 0,
+                RekeyPackets = profile.ChildRekeyPackets ?? 0, LifePackets = profile.ChildLifePackets ?? 0,
+            },
         };
         string? StateFile(string kind) => settings.StateDirectory is { } dir
             ? Path.Combine(dir, $"{kind}-{Environment.ProcessId}-{Interlocked.Increment(ref s_stateFiles)}.state") : null;

@@ -1,3 +1,5 @@
+using Ikev2Client.Profiles;
+using Ikev2Client.Protocol.Crypto;
 using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Connection;
@@ -9,8 +11,44 @@ public static class ProposalConversion
     public static bool TryParse(string text, bool isEsp, out IReadOnlyList<IkeSpec> proposals, out string? error)
     {
         proposals = [];
-        if (!Protocol.Crypto.ProposalSyntax.TryParse(text, isEsp, out var parsed, out error)) return false;
+        if (!ProposalSyntax.TryParse(text, isEsp, out var parsed, out error)) return false;
         proposals = parsed.Select(IkeSpec.From).ToArray();
         return true;
+    }
+
+    /// <summary>
+    /// The proposals a profile offers: its own (<paramref name="text"/>, strongSwan syntax) when it has them, else the
+    /// defaults, narrowed to <paramref name="allowedAlgorithms"/> (Android <c>setAllowedAlgorithms</c>) when that is set.
+    /// Without an allowed list the defaults are <see cref="IkeSpec.DefaultIke"/> / <see cref="IkeSpec.DefaultEsp"/>; with
+    /// one they are Android's default candidates (<see cref="IkeSpec.IkeCandidates"/> / <see cref="IkeSpec.DefaultEsp"/>)
+    /// keeping only the ciphers and integrity algorithms the list names (PRFs, groups and ESN modes are not IpSecAlgorithms
+    /// and stay). Explicit proposals are checked against the list by the profile validator, not filtered here.
+    /// </summary>
+    /// <exception cref="ArgumentException">The text does not parse, or the list leaves no proposal.</exception>
+    public static IReadOnlyList<IkeSpec> ForProfile(string? text, bool isEsp, IReadOnlyCollection<string>? allowedAlgorithms)
+    {
+        if (!string.IsNullOrWhiteSpace(text))
+            return TryParse(text, isEsp, out var parsed, out var error) ? parsed : throw new ArgumentException(error);
+        if (allowedAlgorithms == null) return isEsp ? IkeSpec.DefaultEsp : IkeSpec.DefaultIke;
+        var restricted = Restrict(isEsp ? IkeSpec.DefaultEsp : IkeSpec.IkeCandidates, allowedAlgorithms);
+        return restricted.Count > 0 ? restricted
+            : throw new ArgumentException($"allowedAlgorithms ({string.Join(", ", allowedAlgorithms)}) leaves no default {(isEsp ? "ESP" : "IKE")} proposal");
+    }
+
+    /// <summary>Keeps only the ciphers and integrity algorithms whose Android name is in <paramref name="allowed"/>;
+    /// drops proposals left without a cipher, or with a classic cipher but no integrity.</summary>
+    public static IReadOnlyList<IkeSpec> Restrict(IReadOnlyList<IkeSpec> proposals, IReadOnlyCollection<string> allowed)
+    {
+        var result = new List<IkeSpec>();
+        foreach (var p in proposals)
+        {
+            var ciphers = p.Encryption.Where(e => IpSecAlgorithmNames.ForCipher(e.Id) is { } n && allowed.Contains(n)).ToArray();
+            var integrity = p.Integrity.Where(i => IpSecAlgorithmNames.ForIntegrity(i) is { } n && allowed.Contains(n)).ToArray();
+            if (ciphers.Length == 0) continue;
+            bool aead = new EncryptionChoice(ciphers[0].Id, ciphers[0].KeyBits).IsAead;
+            if (!aead && integrity.Length == 0) continue;
+            result.Add(p with { Encryption = ciphers, Integrity = aead ? [] : integrity });
+        }
+        return result;
     }
 }

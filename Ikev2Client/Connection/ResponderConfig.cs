@@ -36,6 +36,14 @@ public sealed class ResponderConfig
     public string? EspProposals { get; init; }
     /// <summary>TUN MTU.</summary>
     public int Mtu { get; init; } = 1400;
+    /// <summary>CHILD SA rekey after this many inner bytes through one ESP SA (strongSwan <c>rekey_bytes</c>); 0: none.</summary>
+    public long RekeyBytes { get; init; }
+    /// <summary>CHILD SA hard byte limit (<c>life_bytes</c>); 0: <see cref="RekeyBytes"/> + 10%.</summary>
+    public long LifeBytes { get; init; }
+    /// <summary>CHILD SA rekey after this many packets through one ESP SA (<c>rekey_packets</c>); 0: none.</summary>
+    public long RekeyPackets { get; init; }
+    /// <summary>CHILD SA hard packet limit (<c>life_packets</c>); 0: <see cref="RekeyPackets"/> + 10%.</summary>
+    public long LifePackets { get; init; }
     /// <summary>TUN name pattern.</summary>
     public string InterfaceName { get; init; } = "ikev2rsp%d";
 
@@ -78,6 +86,13 @@ public sealed class ResponderConfig
         foreach (var d in Dns) if (!IPAddress.TryParse(d, out _)) return $"dns '{d}' is not an IP address";
         foreach (var s in LocalSubnets) if (!IPNetwork.TryParse(s, out _)) return $"localSubnets '{s}' is not a CIDR prefix";
         if (Mtu is < 576 or > 65535) return "mtu must be 576..65535";
+        return VolumeProblem(RekeyBytes, LifeBytes, "Bytes") ?? VolumeProblem(RekeyPackets, LifePackets, "Packets");
+    }
+
+    private static string? VolumeProblem(long rekey, long life, string unit)
+    {
+        if (rekey < 0 || life < 0) return $"rekey{unit} and life{unit} must not be negative";
+        if (life > 0 && rekey >= life) return $"rekey{unit} must be below life{unit}";
         return null;
     }
 

@@ -25,6 +25,7 @@ public sealed class ResponderHost : IDisposable
     private readonly UserspaceIpSecManager _manager = new();
     private readonly object _gate = new();
     private readonly List<ChildSaTransforms> _children = new();
+    private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
     private Socket? _socket;
     private PacketPump? _pump;
     private IVpnInterface? _tun;
@@ -67,6 +68,9 @@ public sealed class ResponderHost : IDisposable
     /// <summary>The NAT-T endpoint actually bound (after <see cref="Start"/>).</summary>
     public IPEndPoint? NatTEndPoint => _socket?.LocalEndPoint as IPEndPoint;
 
+    /// <summary>The CHILD SAs installed now (tests: their transforms, counters and sequence numbers).</summary>
+    public IReadOnlyList<ChildSaTransforms> ChildSas { get { lock (_gate) return _children.ToArray(); } }
+
     /// <summary>The current client's IKE driver (null between clients).</summary>
     public IkeUdpDriver? CurrentDriver => _driver;
 
@@ -90,6 +94,7 @@ public sealed class ResponderHost : IDisposable
         _spis = new IpSecSpiAllocator(_manager, listen);
         _pump = new PacketPump(_socket, new PacketPumpOptions { KeepaliveInterval = null },
             (message, remote) => _driver?.ReceiveNatT(message, remote, (IPEndPoint)_socket.LocalEndPoint!));
+        _pump.SaLimitReached += OnSaLimit;
         _pump.AttachInterface(_tun);
         _pump.Start();
         Report($"listening on {listen}:{_config.ListenPort} (NAT-T {_config.NatTPort}); interface {_tun.Name} {_ownAddress}, pool {_config.AddressPool}");
@@ -112,6 +117,7 @@ public sealed class ResponderHost : IDisposable
                 IkeProposals = _ike,
                 EspProposals = _esp,
                 LocalTrafficSelectors = _config.LocalSubnets.Select(s => Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse(s))).ToArray(),
+                ChildLifetime = ChildLifetime,
                 Responder = new IkeResponderOptions
                 {
                     AddressPool = _pool,
@@ -157,10 +163,10 @@ public sealed class ResponderHost : IDisposable
                 Report($"IKE SA established with {s.Sa.RemoteIdentity} at {s.Sa.RemoteEndPoint} ({s.Sa.Algorithms})");
                 break;
             case IkeEvent.ChildSaEstablished c:
-                Install(c.ChildSa, null);
+                Install(c.ChildSa, null, false);
                 break;
             case IkeEvent.ChildSaRekeyed r:
-                Install(r.New, r.Old);
+                Install(r.New, r.Old, r.ByPeer);
                 break;
             case IkeEvent.ChildSaDeleted d:
                 Remove(d.ChildSa.InboundSpi);
@@ -179,15 +185,30 @@ public sealed class ResponderHost : IDisposable
         }
     }
 
-    private void Install(ChildSaInfo child, ChildSaInfo? replaces)
+    /// <summary>The CHILD SA lifetime: the IKE defaults plus the configured byte/packet limits.</summary>
+    private SaLifetime ChildLifetime => SaLifetime.DefaultChild with
+    {
+        RekeyBytes = _config.RekeyBytes, LifeBytes = _config.LifeBytes, RekeyPackets = _config.RekeyPackets, LifePackets = _config.LifePackets,
+    };
+
+    private void Install(ChildSaInfo child, ChildSaInfo? replaces, bool byPeer)
     {
         lock (_gate)
         {
-            var t = ChildSaTransforms.Create(child, _manager, _spis, EspTransformMode.Tunnel);
+            var t = ChildSaTransforms.Create(child, _manager, _spis, EspTransformMode.Tunnel, lifetime: ChildLifetime.VolumeLimits);
             _children.Add(t);
             _pump!.AddInbound(t.Inbound, t.Local, t.Remote);
-            _pump.SetOutbound(t.Outbound, t.Local, t.Remote, child.RemoteEndPoint, replaces?.OutboundSpi);
-            if (replaces != null) _children.FirstOrDefault(c => c.Child.InboundSpi == replaces.InboundSpi)?.DisposeOutbound();
+            if (replaces != null && byPeer)
+            {
+                // The initiator installs its new inbound SA when our answer arrives and deletes the old SA after that:
+                // receive on the new SA now, send on it once the old one is deleted (Remove switches).
+                _outboundAfterDelete[replaces.InboundSpi] = t;
+            }
+            else
+            {
+                _pump.SetOutbound(t.Outbound, t.Local, t.Remote, child.RemoteEndPoint, replaces?.OutboundSpi);
+                if (replaces != null) _children.FirstOrDefault(c => c.Child.InboundSpi == replaces.InboundSpi)?.DisposeOutbound();
+            }
         }
         Report($"CHILD SA {child}");
     }
@@ -200,9 +221,24 @@ public sealed class ResponderHost : IDisposable
             if (hit == null) return;
             _children.Remove(hit);
             _pump?.RemoveInbound(hit.Inbound.Spi);
-            _pump?.RemoveOutbound(hit.Outbound.Spi);
+            if (_outboundAfterDelete.Remove(inboundSpi, out var next) && _children.Contains(next))
+                _pump?.SetOutbound(next.Outbound, next.Local, next.Remote, next.Child.RemoteEndPoint, replaces: hit.Outbound.Spi);
+            else _pump?.RemoveOutbound(hit.Outbound.Spi);
             hit.Dispose();
         }
+    }
+
+    /// <summary>The pump reports an SA at its sequence or volume limit: rekey (soft) or delete (hard) its CHILD SA.</summary>
+    private void OnSaLimit(IpSecTransform transform, SaLimit limit)
+    {
+        ChildSaTransforms? child;
+        lock (_gate) child = _children.FirstOrDefault(c => ReferenceEquals(c.Inbound, transform) || ReferenceEquals(c.Outbound, transform));
+        if (child == null || _driver is not { } driver) return;
+        Report($"ESP SA 0x{transform.Spi:x8} reached its {(limit == SaLimit.Hard ? "hard" : "rekey")} limit " +
+            $"({transform.Counters.Packets} packets, {transform.Counters.Bytes} bytes, sequence {transform.Sa.LastSentSequence}): " +
+            $"{(limit == SaLimit.Hard ? "deleting" : "rekeying")} CHILD SA 0x{child.Child.InboundSpi:x8}");
+        if (limit == SaLimit.Hard) driver.DeleteChildSa(child.Child.InboundSpi);
+        else driver.RekeyChildSa(child.Child.InboundSpi);
     }
 
     private void RemoveAllChildren()

@@ -28,6 +28,8 @@ public sealed class TransportModeDataPath : IDisposable
     private readonly List<Socket> _ownedSockets = new();
     private readonly List<IpSecTransform> _inbound = new();
     private IpSecTransform? _outbound;
+    private readonly Dictionary<IpSecTransform, long> _limitSignalled = new();
+    private Timer? _limitTimer;
     private bool _disposed;
 
     /// <summary>
@@ -47,6 +49,39 @@ public sealed class TransportModeDataPath : IDisposable
         _localAddress = localAddress;
         _encapsulation = userspace.AdoptUdpEncapsulationSocket(natTSocket, pump.RecordExternalSend);
         pump.SetUnclaimedEspHandler(Deliver);
+    }
+
+    /// <summary>
+    /// An installed transform needs a CHILD SA rekey (<see cref="IpSecTransform.NeedsRekey"/>: sequence space or soft
+    /// byte/packet limit) or is expired (hard limit) — as <see cref="PacketPump.SaLimitReached"/> reports for the TUN path.
+    /// Transport-mode sockets seal on the application's threads, so the transforms are checked once a second instead;
+    /// repeated every 5 s while the limit stays reached. Raised on a timer thread.
+    /// </summary>
+    public event Action<IpSecTransform, SaLimit>? SaLimitReached
+    {
+        add { lock (_gate) { _saLimitReached += value; _limitTimer ??= new Timer(_ => CheckLimits(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)); } }
+        remove { lock (_gate) _saLimitReached -= value; }
+    }
+
+    private Action<IpSecTransform, SaLimit>? _saLimitReached;
+
+    private void CheckLimits()
+    {
+        var due = new List<(IpSecTransform, SaLimit)>();
+        long now = Environment.TickCount64;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            foreach (var t in _inbound.Append(_outbound))
+            {
+                if (t is null || t.IsDisposed || !(t.IsExpired || t.NeedsRekey)) continue;
+                if (_limitSignalled.TryGetValue(t, out long at) && now < at) continue;
+                _limitSignalled[t] = now + 5000;
+                due.Add((t, t.IsExpired ? SaLimit.Hard : SaLimit.Soft));
+            }
+            foreach (var gone in _limitSignalled.Keys.Where(t => t.IsDisposed).ToList()) _limitSignalled.Remove(gone);
+        }
+        foreach (var (t, limit) in due) _saLimitReached?.Invoke(t, limit);
     }
 
     /// <summary>The encapsulation socket to build the transforms with (<see cref="ChildSaTransforms.Create"/>).</summary>
@@ -168,6 +203,7 @@ public sealed class TransportModeDataPath : IDisposable
             _inbound.Clear();
             _outbound = null;
         }
+        _limitTimer?.Dispose();
         _pump.SetUnclaimedEspHandler(null);
         foreach (var socket in sockets)
         {

@@ -28,6 +28,7 @@ public sealed partial class VpnConnection : IDisposable
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ChildSaTransforms> _children = new();
     private readonly SocketProtector _protector = new();
+    private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
     private IIpSecManager? _manager;
     private bool _ownsManager;
     private Socket? _socket;
@@ -253,6 +254,7 @@ public sealed partial class VpnConnection : IDisposable
         });
         _driver = driver;
         _pump = new PacketPump(_socket, _options.Pump, (message, remote) => RouteIke(driver, message).ReceiveNatT(message, remote, natTLocal));
+        _pump.SaLimitReached += (transform, limit) => OnSaLimit(driver, transform, limit);
         driver.EventRaised += e => OnEvent(driver, e);
         _pump.Start();
         Report($"connecting to {server} from {localAddress}");
@@ -300,8 +302,10 @@ public sealed partial class VpnConnection : IDisposable
         if (path == DataPath.TransportMode)
         {
             var transport = new TransportModeDataPath(_manager!, _socket!, _pump!, localAddress);
+            var driver = _driver!;
+            transport.SaLimitReached += (transform, limit) => OnSaLimit(driver, transform, limit);
             lock (_gate) _transport = transport;
-            var sa = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Transport, transport.EncapsulationSocket);
+            var sa = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Transport, transport.EncapsulationSocket, VolumeLimits);
             lock (_gate) _children.Add(sa);
             transport.Install(sa);
             _pump!.KeepalivePeer = child.RemoteEndPoint;
@@ -312,7 +316,7 @@ public sealed partial class VpnConnection : IDisposable
         if (child.Mode == ChildSaMode.Transport)
             throw new VpnConnectionException("the gateway agreed to transport mode for selectors that are not host-to-host; " +
                 "transport mode needs our IKE address === the gateway's");
-        var transforms = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Tunnel);
+        var transforms = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Tunnel, lifetime: VolumeLimits);
         lock (_gate) _children.Add(transforms);
         var plan = TunnelPlan.Create(child, config, _options); // addresses, routes, DNS and blocked families per family
         var builder = plan.Apply(_options.InterfaceBuilderFactory());
@@ -369,7 +373,7 @@ public sealed partial class VpnConnection : IDisposable
                 OnChildAdded(c.ChildSa);
                 break;
             case IkeEvent.ChildSaRekeyed r:
-                OnRekeyed(r.Old, r.New);
+                OnRekeyed(r.Old, r.New, r.ByPeer);
                 break;
             case IkeEvent.ChildSaDeleted d:
                 OnChildDeleted(d.ChildSa);
@@ -380,15 +384,25 @@ public sealed partial class VpnConnection : IDisposable
         }
     }
 
-    private void OnRekeyed(ChildSaInfo old, ChildSaInfo fresh)
+    private void OnRekeyed(ChildSaInfo old, ChildSaInfo fresh, bool byPeer)
     {
         lock (_gate)
         {
             if (_tornDown || _pump == null || _state != VpnConnectionState.Connected) return;
             var previous = _children.FirstOrDefault(c => c.Child.InboundSpi == old.InboundSpi);
             var mode = _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
-            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket);
+            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket, VolumeLimits);
             _children.Add(next);
+            if (byPeer && previous != null)
+            {
+                // The gateway started this rekey and installs its new inbound SA only when our answer arrives: receive on
+                // the new SA now, keep sending on the old one until the gateway deletes it (OnChildDeleted switches).
+                if (_transport != null) _transport.AddInbound(next);
+                else _pump.AddInbound(next.Inbound, next.Local, next.Remote);
+                _outboundAfterDelete[old.InboundSpi] = next;
+                Report($"CHILD SA rekeyed by the gateway: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}; sending on 0x{fresh.OutboundSpi:x8} once 0x{old.OutboundSpi:x8} is deleted");
+                return;
+            }
             if (_transport != null) _transport.Install(next); // every socket: new OUT at once, new IN next to the old one
             else
             {
@@ -413,7 +427,7 @@ public sealed partial class VpnConnection : IDisposable
             var previous = _children.LastOrDefault(c => _pump.OutboundSpis.Contains(c.Outbound.Spi)
                 && c.Child.RemoteTrafficSelectors.SequenceEqual(fresh.RemoteTrafficSelectors));
             var mode = _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
-            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket);
+            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket, VolumeLimits);
             _children.Add(next);
             if (_transport != null) _transport.Install(next);
             else
@@ -436,11 +450,43 @@ public sealed partial class VpnConnection : IDisposable
             if (hit == null || _tornDown) return;
             _children.Remove(hit);
             _pump?.RemoveInbound(hit.Inbound.Spi);
-            _pump?.RemoveOutbound(hit.Outbound.Spi);
+            if (_outboundAfterDelete.Remove(child.InboundSpi, out var next) && _children.Contains(next))
+            {
+                if (_transport != null) _transport.SwitchOutbound(next);
+                else _pump?.SetOutbound(next.Outbound, next.Local, next.Remote, Info?.RemoteEndPoint ?? next.Child.RemoteEndPoint, replaces: hit.Outbound.Spi);
+            }
+            else _pump?.RemoveOutbound(hit.Outbound.Spi);
             hit.Dispose();
             if (_children.Count > 0 && Info is { } info && info.ChildSa.InboundSpi == child.InboundSpi) Info = info with { ChildSa = _children[^1].Child };
         }
         MonitorTick();
+    }
+
+    /// <summary>CHILD SA limits for the ESP SAs (byte/packet; the sequence limit always applies), from the session's CHILD lifetime.</summary>
+    private Protocol.Esp.EspLifetime? VolumeLimits => _options.Session.ChildLifetime?.VolumeLimits;
+
+    /// <summary>
+    /// The pump says an installed SA needs a rekey (sequence space nearly used up, or a soft byte/packet limit) or is
+    /// expired (hard limit): rekey or delete its CHILD SA. Called on a pump thread; posts to the driver and returns.
+    /// </summary>
+    private void OnSaLimit(IkeUdpDriver driver, IpSecTransform transform, SaLimit limit)
+    {
+        ChildSaTransforms? child;
+        lock (_gate) child = _tornDown ? null : _children.FirstOrDefault(c => ReferenceEquals(c.Inbound, transform) || ReferenceEquals(c.Outbound, transform));
+        if (child == null || !ReferenceEquals(driver, _driver)) return;
+        var why = transform.NeedsRekey && transform.Sa.LastSentSequence >= transform.Sa.RekeyThreshold
+            ? $"sequence number {transform.Sa.LastSentSequence} nears the end of its space"
+            : $"{transform.Counters.Bytes} bytes / {transform.Counters.Packets} packets reached its limit ({transform.Lifetime})";
+        if (limit == SaLimit.Hard)
+        {
+            Report($"ESP SA 0x{transform.Spi:x8} expired: {why}; deleting CHILD SA 0x{child.Child.InboundSpi:x8}");
+            driver.DeleteChildSa(child.Child.InboundSpi);
+        }
+        else
+        {
+            Report($"ESP SA 0x{transform.Spi:x8}: {why}; rekeying CHILD SA 0x{child.Child.InboundSpi:x8}");
+            driver.RekeyChildSa(child.Child.InboundSpi);
+        }
     }
 
     private void OnSessionEnded(IkeEvent e)
@@ -522,6 +568,7 @@ public sealed partial class VpnConnection : IDisposable
         {
             foreach (var c in _children) Try(c.Dispose);
             _children.Clear();
+            _outboundAfterDelete.Clear();
         }
         Try(() => spis?.Dispose());
         if (driver != null) Try(() => driver.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));

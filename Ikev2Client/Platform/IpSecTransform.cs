@@ -44,8 +44,15 @@ public sealed class IpSecTransform : IDisposable
     public int EncapsulationRemotePort { get; }
     /// <summary>Traffic and drop counters of the SA.</summary>
     public EspSaCounters Counters => Sa.Counters;
-    /// <summary>True once the outbound sequence number passed the rekey threshold.</summary>
+    /// <summary>
+    /// True once the outbound sequence number passed the rekey threshold (2^32 − 2^20 without ESN) or a soft volume limit
+    /// (<see cref="Builder.SetLifetime"/>) was reached: the owner starts a CHILD SA rekey.
+    /// </summary>
     public bool NeedsRekey => Sa.NeedsRekey;
+    /// <summary>True once a hard volume limit was reached: the SA seals and opens nothing more.</summary>
+    public bool IsExpired => Sa.IsExpired;
+    /// <summary>The soft and hard volume limits (none unless set with <see cref="Builder.SetLifetime"/>).</summary>
+    public EspLifetime Lifetime => Sa.Lifetime;
     /// <summary>True once disposed.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
@@ -107,6 +114,7 @@ public sealed class IpSecTransform : IDisposable
         private bool _esn;
         private IRandomSource? _random;
         private int _replayWindow = ReplayWindow.DefaultSize;
+        private EspLifetime _lifetime = EspLifetime.Unlimited;
 
         /// <summary>Sets the encryption algorithm (with <see cref="SetAuthentication"/>; not with AEAD).</summary>
         public Builder SetEncryption(IpSecAlgorithm algorithm)
@@ -124,7 +132,7 @@ public sealed class IpSecTransform : IDisposable
             return this;
         }
 
-        /// <summary>Sets a combined-mode algorithm (AES-GCM, ChaCha20-Poly1305).</summary>
+        /// <summary>Sets a combined-mode algorithm (AES-GCM with a 64-, 96- or 128-bit ICV, ChaCha20-Poly1305).</summary>
         public Builder SetAuthenticatedEncryption(IpSecAlgorithm algorithm)
         {
             Require(algorithm, algorithm.IsAead, "an authenticated-encryption algorithm");
@@ -154,6 +162,18 @@ public sealed class IpSecTransform : IDisposable
         public Builder SetReplayWindowSize(int packets)
         {
             _replayWindow = packets;
+            return this;
+        }
+
+        /// <summary>
+        /// Soft and hard byte/packet limits (strongSwan's <c>rekey_bytes</c>/<c>life_bytes</c>, <c>rekey_packets</c>/
+        /// <c>life_packets</c>): <see cref="NeedsRekey"/> turns true at a soft limit, the SA refuses traffic at a hard one.
+        /// Not in Android's API (its kernel SAs get lifetimes from the IKE library's own configuration).
+        /// </summary>
+        public Builder SetLifetime(EspLifetime lifetime)
+        {
+            ArgumentNullException.ThrowIfNull(lifetime);
+            _lifetime = lifetime;
             return this;
         }
 
@@ -189,9 +209,11 @@ public sealed class IpSecTransform : IDisposable
                     throw new InvalidOperationException("authenticated encryption excludes separate encryption/authentication");
                 }
 
-                EncrId encr = _aead.Name == IpSecAlgorithm.AuthCryptAesGcm ? EncrId.AesGcm16 : EncrId.ChaCha20Poly1305;
                 int keyBits = _aead.KeyLengthBits - 32;
-                sa = new EspSa(spi.Value, encr, keyBits, IntegId.None, _aead.Key, [], _esn, mode, _random, _replayWindow);
+                EncrId encr = _aead.Name == IpSecAlgorithm.AuthCryptChaCha20Poly1305
+                    ? EncrId.ChaCha20Poly1305
+                    : _aead.TruncationLengthBits switch { 64 => EncrId.AesGcm8, 96 => EncrId.AesGcm12, _ => EncrId.AesGcm16 };
+                sa = new EspSa(spi.Value, encr, keyBits, IntegId.None, _aead.Key, [], _esn, mode, _random, _replayWindow) { Lifetime = _lifetime };
             }
             else
             {
@@ -200,14 +222,12 @@ public sealed class IpSecTransform : IDisposable
                     throw new InvalidOperationException("set both encryption and authentication, or authenticated encryption");
                 }
 
-                IntegId integ = _authentication.Name switch
-                {
-                    IpSecAlgorithm.AuthHmacSha256 => IntegId.HmacSha2_256_128,
-                    IpSecAlgorithm.AuthHmacSha384 => IntegId.HmacSha2_384_192,
-                    _ => IntegId.HmacSha2_512_256,
-                };
-                sa = new EspSa(spi.Value, EncrId.AesCbc, _encryption.KeyLengthBits, integ, _encryption.Key, _authentication.Key,
-                    _esn, mode, _random, _replayWindow);
+                bool ctr = _encryption.Name == IpSecAlgorithm.CryptAesCtr;
+                EncrId encr = ctr ? EncrId.AesCtr : EncrId.AesCbc;
+                int keyBits = _encryption.KeyLengthBits - (ctr ? 32 : 0);
+                IntegId integ = IpSecAlgorithm.IntegrityOf(_authentication.Name);
+                sa = new EspSa(spi.Value, encr, keyBits, integ, _encryption.Key, _authentication.Key, _esn, mode, _random, _replayWindow,
+                    icvLength: _authentication.TruncationLengthBits / 8) { Lifetime = _lifetime };
             }
 
             return new IpSecTransform(sa, sourceAddress, spi, _encapsulation, _remotePort);

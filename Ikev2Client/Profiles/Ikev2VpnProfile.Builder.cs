@@ -35,6 +35,7 @@ public sealed partial class Ikev2VpnProfile
             RequiresInternetValidation = p.RequiresInternetValidation; SplitTunneling = p.SplitTunneling;
             DnsServers = p.DnsServers.ToList(); AllowedApps = p.AllowedApps.ToList(); DisallowedApps = p.DisallowedApps.ToList();
             AlwaysOn = p.AlwaysOn; Lockdown = p.Lockdown; NatKeepaliveSeconds = p.NatKeepaliveSeconds; DpdSeconds = p.DpdSeconds;
+            ChildRekeyBytes = p.ChildRekeyBytes; ChildLifeBytes = p.ChildLifeBytes; ChildRekeyPackets = p.ChildRekeyPackets; ChildLifePackets = p.ChildLifePackets;
         }
 
         internal string? Name { get; set; }
@@ -75,6 +76,10 @@ public sealed partial class Ikev2VpnProfile
         internal string Pkcs12Field { get; set; } = "pkcs12";
         /// <summary>The PKCS#12 and password <see cref="Pkcs12Reader.Open"/> already opened (so validation does not repeat the key derivation).</summary>
         internal (byte[] Data, string Password)? Pkcs12Opened { get; set; }
+        internal long? ChildRekeyBytes { get; set; }
+        internal long? ChildLifeBytes { get; set; }
+        internal long? ChildRekeyPackets { get; set; }
+        internal long? ChildLifePackets { get; set; }
 
         /// <summary>Display and store name.</summary>
         public Builder SetName(string name) { Name = name; return this; }
@@ -190,6 +195,14 @@ public sealed partial class Ikev2VpnProfile
         public Builder SetNatKeepaliveSeconds(int? seconds) { NatKeepaliveSeconds = seconds; return this; }
         /// <summary>DPD interval seconds (0 = off, else 20–1800).</summary>
         public Builder SetDpdSeconds(int? seconds) { DpdSeconds = seconds; return this; }
+
+        /// <summary>
+        /// CHILD SA byte limits per ESP SA (strongSwan <c>rekey_bytes</c>/<c>life_bytes</c>): rekey after
+        /// <paramref name="rekey"/> bytes, stop the SA at <paramref name="life"/> (null: 10% above). Not in Android's API.
+        /// </summary>
+        public Builder SetChildSaByteLimits(long? rekey, long? life = null) { ChildRekeyBytes = rekey; ChildLifeBytes = life; return this; }
+        /// <summary>CHILD SA packet limits per ESP SA (strongSwan <c>rekey_packets</c>/<c>life_packets</c>). Not in Android's API.</summary>
+        public Builder SetChildSaPacketLimits(long? rekey, long? life = null) { ChildRekeyPackets = rekey; ChildLifePackets = life; return this; }
 
         /// <summary>Every problem in the current settings (empty when the profile is valid).</summary>
         public IReadOnlyList<ProfileProblem> Validate() => ProfileValidator.Validate(this);

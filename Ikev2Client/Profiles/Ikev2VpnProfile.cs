@@ -55,6 +55,10 @@ public sealed partial class Ikev2VpnProfile
         Lockdown = b.Lockdown;
         NatKeepaliveSeconds = b.NatKeepaliveSeconds;
         DpdSeconds = b.DpdSeconds;
+        ChildRekeyBytes = b.ChildRekeyBytes;
+        ChildLifeBytes = b.ChildLifeBytes;
+        ChildRekeyPackets = b.ChildRekeyPackets;
+        ChildLifePackets = b.ChildLifePackets;
     }
 
     /// <summary>Display and store name (JSON <c>name</c>).</summary>
@@ -125,6 +129,15 @@ public sealed partial class Ikev2VpnProfile
     public int? NatKeepaliveSeconds { get; }
     /// <summary>Dead peer detection interval in seconds, 0 = off (<c>dpdSeconds</c>); null: default.</summary>
     public int? DpdSeconds { get; }
+
+    /// <summary>CHILD SA rekey after this many inner bytes through one ESP SA (<c>childRekeyBytes</c>, strongSwan <c>rekey_bytes</c>); null: none.</summary>
+    public long? ChildRekeyBytes { get; }
+    /// <summary>CHILD SA hard byte limit (<c>childLifeBytes</c>, <c>life_bytes</c>); null: <see cref="ChildRekeyBytes"/> + 10%.</summary>
+    public long? ChildLifeBytes { get; }
+    /// <summary>CHILD SA rekey after this many packets through one ESP SA (<c>childRekeyPackets</c>, <c>rekey_packets</c>); null: none.</summary>
+    public long? ChildRekeyPackets { get; }
+    /// <summary>CHILD SA hard packet limit (<c>childLifePackets</c>, <c>life_packets</c>); null: <see cref="ChildRekeyPackets"/> + 10%.</summary>
+    public long? ChildLifePackets { get; }
 
     /// <summary>True when the profile holds any secret.</summary>
     public bool HasSecrets => _psk is not null || Password is not null || UserPrivateKeyPem is not null

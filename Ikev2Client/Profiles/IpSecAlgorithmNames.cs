@@ -3,32 +3,34 @@ namespace Ikev2Client.Profiles;
 /// <summary>
 /// Android <c>android.net.IpSecAlgorithm</c> names used by <see cref="Ikev2VpnProfile.AllowedAlgorithms"/>,
 /// with Android's rules: MD5 and SHA-1 are rejected, and the list must contain an AEAD or a cipher plus an
-/// authentication algorithm.
+/// authentication algorithm. The list constrains explicit proposals (validation) and the default ones
+/// (<see cref="Connection.ProposalConversion.ForProfile"/>). MD5 and SHA-1 stay usable in an explicit
+/// <c>espProposal</c> of a profile without an allowed list (old gateways), as the data plane runs them.
 /// </summary>
 public static class IpSecAlgorithmNames
 {
     /// <summary>CRYPT_AES_CBC.</summary>
-    public const string AesCbc = "cbc(aes)";
+    public const string AesCbc = Platform.IpSecAlgorithm.CryptAesCbc;
     /// <summary>CRYPT_AES_CTR.</summary>
-    public const string AesCtr = "rfc3686(ctr(aes))";
-    /// <summary>AUTH_HMAC_MD5 (not allowed in IKEv2 VPN profiles).</summary>
-    public const string HmacMd5 = "hmac(md5)";
-    /// <summary>AUTH_HMAC_SHA1 (not allowed in IKEv2 VPN profiles).</summary>
-    public const string HmacSha1 = "hmac(sha1)";
+    public const string AesCtr = Platform.IpSecAlgorithm.CryptAesCtr;
+    /// <summary>AUTH_HMAC_MD5 (refused in allowedAlgorithms, as on Android).</summary>
+    public const string HmacMd5 = Platform.IpSecAlgorithm.AuthHmacMd5;
+    /// <summary>AUTH_HMAC_SHA1 (refused in allowedAlgorithms, as on Android).</summary>
+    public const string HmacSha1 = Platform.IpSecAlgorithm.AuthHmacSha1;
     /// <summary>AUTH_HMAC_SHA256.</summary>
-    public const string HmacSha256 = "hmac(sha256)";
+    public const string HmacSha256 = Platform.IpSecAlgorithm.AuthHmacSha256;
     /// <summary>AUTH_HMAC_SHA384.</summary>
-    public const string HmacSha384 = "hmac(sha384)";
+    public const string HmacSha384 = Platform.IpSecAlgorithm.AuthHmacSha384;
     /// <summary>AUTH_HMAC_SHA512.</summary>
-    public const string HmacSha512 = "hmac(sha512)";
+    public const string HmacSha512 = Platform.IpSecAlgorithm.AuthHmacSha512;
     /// <summary>AUTH_AES_XCBC.</summary>
-    public const string AesXcbc = "xcbc(aes)";
+    public const string AesXcbc = Platform.IpSecAlgorithm.AuthAesXcbc;
     /// <summary>AUTH_AES_CMAC.</summary>
-    public const string AesCmac = "cmac(aes)";
+    public const string AesCmac = Platform.IpSecAlgorithm.AuthAesCmac;
     /// <summary>AUTH_CRYPT_AES_GCM.</summary>
-    public const string AesGcm = "rfc4106(gcm(aes))";
+    public const string AesGcm = Platform.IpSecAlgorithm.AuthCryptAesGcm;
     /// <summary>AUTH_CRYPT_CHACHA20_POLY1305.</summary>
-    public const string ChaCha20Poly1305 = "rfc7539esp(chacha20,poly1305)";
+    public const string ChaCha20Poly1305 = Platform.IpSecAlgorithm.AuthCryptChaCha20Poly1305;
 
     /// <summary>Ciphers (need an authentication algorithm alongside).</summary>
     public static IReadOnlyList<string> Ciphers { get; } = [AesCbc, AesCtr];

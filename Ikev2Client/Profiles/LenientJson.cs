@@ -116,6 +116,16 @@ internal static class StrictJson
     }
 
     /// <summary>An array of strings (blank entries dropped, entries trimmed); null when absent.</summary>
+    /// <summary>A 64-bit integer (a JSON number only), null when absent.</summary>
+    public static long? Long(JsonObject o, string key, string path = "")
+    {
+        var n = o[key];
+        if (n is null) return null;
+        if (n is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
+            return v.TryGetValue<long>(out var i) ? i : throw new ProfileImportException($"{path}{key}: expected a 64-bit integer, found another number");
+        throw new ProfileImportException($"{path}{key}: expected an integer, found {JsonInput.KindName(n)}");
+    }
+
     public static List<string>? List(JsonObject o, string key, string path = "")
     {
         var n = o[key];

@@ -20,6 +20,7 @@ public static class NativeProfileJson
         "allowedAlgorithms", "maxMtu", "bypassable", "metered", "proxy", "localRoutesExcluded",
         "automaticNattKeepaliveTimerEnabled", "automaticIpVersionSelectionEnabled", "requiresInternetValidation",
         "dnsServers", "splitTunneling", "allowedApps", "disallowedApps", "alwaysOn", "lockdown", "natKeepaliveSeconds", "dpdSeconds",
+        "childRekeyBytes", "childLifeBytes", "childRekeyPackets", "childLifePackets",
     ];
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -65,6 +66,10 @@ public static class NativeProfileJson
         o["lockdown"] = p.Lockdown;
         if (p.NatKeepaliveSeconds is { } nat) o["natKeepaliveSeconds"] = nat;
         if (p.DpdSeconds is { } dpd) o["dpdSeconds"] = dpd;
+        if (p.ChildRekeyBytes is { } rb) o["childRekeyBytes"] = rb;
+        if (p.ChildLifeBytes is { } lb) o["childLifeBytes"] = lb;
+        if (p.ChildRekeyPackets is { } rp) o["childRekeyPackets"] = rp;
+        if (p.ChildLifePackets is { } lp) o["childLifePackets"] = lp;
         if (includeSecrets)
             foreach (var (k, v) in SecretsToJson(p)) o[k] = v?.DeepClone();
         return o;
@@ -129,6 +134,10 @@ public static class NativeProfileJson
             NatKeepaliveSeconds = StrictJson.Int(o, "natKeepaliveSeconds"),
             DpdSeconds = StrictJson.Int(o, "dpdSeconds"),
             Pkcs12Password = StrictJson.String(o, "pkcs12Password"),
+            ChildRekeyBytes = StrictJson.Long(o, "childRekeyBytes"),
+            ChildLifeBytes = StrictJson.Long(o, "childLifeBytes"),
+            ChildRekeyPackets = StrictJson.Long(o, "childRekeyPackets"),
+            ChildLifePackets = StrictJson.Long(o, "childLifePackets"),
         };
         var auth = StrictJson.String(o, "authMethod");
         b.AuthMethod = auth switch

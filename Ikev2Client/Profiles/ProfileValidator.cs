@@ -59,6 +59,8 @@ internal static class ProfileValidator
 
         var ike = Fits("ikeProposal", b.IkeProposal, ProfileLimits.MaxProposalLength) ? CheckProposal(b.IkeProposal, isEsp: false, "ikeProposal", Add) : null;
         var esp = Fits("espProposal", b.EspProposal, ProfileLimits.MaxProposalLength) ? CheckProposal(b.EspProposal, isEsp: true, "espProposal", Add) : null;
+        if (ike != null) CheckRunnable(ike, isEsp: false, "ikeProposal", Add);
+        if (esp != null) CheckRunnable(esp, isEsp: true, "espProposal", Add);
         if (b.AllowedAlgorithms is { } allowed && ListFits("allowedAlgorithms", allowed, ProfileLimits.MaxAllowedAlgorithms))
         {
             foreach (var problem in IpSecAlgorithmNames.Check(allowed)) Add("allowedAlgorithms", problem);
@@ -99,7 +101,17 @@ internal static class ProfileValidator
         if (b.Lockdown && !b.AlwaysOn) Add("lockdown", "requires alwaysOn");
         if (b.NatKeepaliveSeconds is { } nat && nat is < 10 or > 3600) Add("natKeepaliveSeconds", "must be 10–3600");
         if (b.DpdSeconds is { } dpd && dpd != 0 && dpd is < 20 or > 1800) Add("dpdSeconds", "must be 0 (off) or 20–1800");
+        CheckVolume(b.ChildRekeyBytes, b.ChildLifeBytes, "Bytes", 1_000_000, "1 MB", Add);
+        CheckVolume(b.ChildRekeyPackets, b.ChildLifePackets, "Packets", 1_000, "1000 packets", Add);
         return p;
+    }
+
+    /// <summary>Byte/packet limits: at least a minimum (a smaller one would rekey all the time), life above rekey.</summary>
+    private static void CheckVolume(long? rekey, long? life, string unit, long minimum, string minimumText, Action<string, string> add)
+    {
+        if (rekey is { } r && r < minimum) add($"childRekey{unit}", $"must be at least {minimumText}");
+        if (life is { } l && l < minimum) add($"childLife{unit}", $"must be at least {minimumText}");
+        if (rekey is { } r2 && life is { } l2 && l2 <= r2) add($"childLife{unit}", $"must be above childRekey{unit}");
     }
 
     private static void ValidateAuth(Ikev2VpnProfile.Builder b, Action<string, string> add)
@@ -137,8 +149,15 @@ internal static class ProfileValidator
 
     private static void RequireUsername(Ikev2VpnProfile.Builder b, Action<string, string> add)
     {
-        // A missing user name is asked when connecting (as the strongSwan app, iOS and Windows do).
         if (NetworkSyntax.IsPlaceholder(b.Username)) add("username", "contains an unsubstituted template placeholder");
+        else if (string.IsNullOrWhiteSpace(b.Username) && b.AuthMethod is AuthMethod.EapOnly or AuthMethod.CertificateThenEap)
+        {
+            // usernamePassword asks for a missing user name when connecting (as the strongSwan app, iOS and Windows do);
+            // the EAP-only and certificate-then-EAP methods need it in the profile (docs/profiles.md).
+            add("username", b.AuthMethod == AuthMethod.EapOnly
+                ? $"is required for authMethod eapOnly with eapMethod {NativeProfileJson.EapName(b.EapMethod ?? EapMethod.MsChapV2)}"
+                : "is required for authMethod certificateThenEap (the EAP round's identity)");
+        }
     }
 
     private static void ValidateCredential(Ikev2VpnProfile.Builder b, Action<string, string> add)
@@ -189,6 +208,41 @@ internal static class ProfileValidator
         if (ProposalSyntax.TryParse(text, isEsp, out var list, out var error)) return list;
         add(field, SafeText.Line(error, 256));
         return null;
+    }
+
+    /// <summary>
+    /// Refuses proposals naming an algorithm this client cannot run: for ESP whatever the managed data plane lacks
+    /// (<see cref="Platform.IpSecAlgorithm.GetSupportedAlgorithms"/>: no AES-CCM, NULL, 3DES, Camellia, HMAC-SHA1-160),
+    /// for IKE (and ESP's PFS groups) what the IKE code does not implement. Otherwise the proposal would be offered,
+    /// possibly chosen, and then fail when the SA is installed.
+    /// </summary>
+    private static void CheckRunnable(IReadOnlyList<ProposalSpec> proposals, bool isEsp, string field, Action<string, string> add)
+    {
+        var reported = new HashSet<string>();
+        void Refuse(string keyword, string name, string why)
+        {
+            if (reported.Add(keyword)) add(field, $"'{keyword}' ({name}) {why}");
+        }
+        const string EspRuns = "cannot run in the ESP data plane, which supports AES-CBC, AES-CTR and AES-GCM (16/12/8-byte ICV) with "
+            + "128/192/256-bit keys, ChaCha20-Poly1305, and HMAC-SHA2/SHA1/MD5, AES-XCBC or AES-CMAC integrity";
+        foreach (var p in proposals)
+        {
+            foreach (var e in p.Encryption)
+            {
+                bool ok = isEsp ? Platform.IpSecAlgorithm.TryMapEncryption(e.Id, e.KeyBits, out _, out _) : CryptoRegistry.TryGetEncryption(e.Id, e.KeyBits, out _);
+                if (!ok) Refuse(ProposalSyntax.Keyword(e), CryptoNames.Encryption((ushort)e.Id, e.KeyBits), isEsp ? EspRuns : "is not implemented for IKE SAs");
+            }
+            foreach (var i in p.Integrity)
+            {
+                bool ok = isEsp ? Platform.IpSecAlgorithm.TryMapIntegrity(i, out _, out _) : CryptoRegistry.TryGetIntegrity(i, out _);
+                if (!ok) Refuse(ProposalSyntax.Keyword(i), CryptoRegistry.NameOf(Protocol.Wire.TransformType.Integrity, (ushort)i), isEsp ? EspRuns : "is not implemented for IKE SAs");
+            }
+            foreach (var f in p.Prfs.Where(f => !CryptoRegistry.TryGetPrf(f, out _)))
+                Refuse(ProposalSyntax.Keyword(f), CryptoRegistry.NameOf(Protocol.Wire.TransformType.Prf, (ushort)f), "is not implemented");
+            foreach (var g in p.KeGroups.Where(g => !CryptoRegistry.IsSupported(g)))
+                Refuse(ProposalSyntax.Keyword(g), CryptoRegistry.NameOf(Protocol.Wire.TransformType.KeyExchange, (ushort)g),
+                    "is not implemented (groups: ecp256/384/521, curve25519/448, modp2048–8192)");
+        }
     }
 
     private static void CheckAgainstAllowed(IReadOnlyList<ProposalSpec>? proposals, List<string> allowed, string field, Action<string, string> add)

@@ -69,8 +69,8 @@ public sealed class IkeControlPlaneConnection : IVpnConnection
                 SendRemoteIdentity = profile.RemoteIdentity is { Length: > 0 },
                 Authenticator = _auth.Local,
                 PeerAuthenticator = _auth.Peer,
-                IkeProposals = Proposals(profile.IkeProposal, esp: false) ?? IkeProposalSpec.DefaultIke,
-                EspProposals = Proposals(profile.EspProposal, esp: true) ?? IkeProposalSpec.DefaultEsp,
+                IkeProposals = Connection.ProposalConversion.ForProfile(profile.IkeProposal, isEsp: false, profile.AllowedAlgorithms),
+                EspProposals = Connection.ProposalConversion.ForProfile(profile.EspProposal, isEsp: true, profile.AllowedAlgorithms),
                 LivenessInterval = profile.DpdSeconds is > 0 and var d ? TimeSpan.FromSeconds(d) : null,
             };
         }
@@ -198,12 +198,6 @@ public sealed class IkeControlPlaneConnection : IVpnConnection
             ConnectedAt = DateTimeOffset.UtcNow,
         };
     }
-
-    private static IReadOnlyList<IkeProposalSpec>? Proposals(string? text, bool esp) =>
-        string.IsNullOrWhiteSpace(text) ? null
-            : text.TrimEnd('!').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Where(p => !p.Equals("default", StringComparison.OrdinalIgnoreCase))
-                .Select(p => IkeProposalSpec.Parse(p, esp)).ToList() is { Count: > 0 } list ? list : null;
 
     private static IPAddress SourceAddressFor(IPEndPoint remote)
     {

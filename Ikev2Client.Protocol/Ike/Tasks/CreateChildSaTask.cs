@@ -267,7 +267,7 @@ internal sealed class CreateChildSaTask : IkeTask
         Sa.ChildSas.Add(fresh);
         if (_oldFound is { } old)
         {
-            Sa.Emit(new IkeEvent.ChildSaRekeyed(old, fresh));
+            Sa.Emit(new IkeEvent.ChildSaRekeyed(old, fresh, ByPeer: true));
             RekeyedByPeer = old;
         }
         else Sa.Emit(new IkeEvent.ChildSaEstablished(fresh));
