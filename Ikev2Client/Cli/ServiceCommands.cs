@@ -114,7 +114,23 @@ public static class ServiceCommands
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
                 return ServiceExitCodes.Ok;
             }
-            var states = only is null ? await client.GetAllVpnProfileStatesAsync(ct) : [await client.GetProvisionedVpnProfileStateAsync(only, ct)];
+            IReadOnlyList<VpnProfileState> states;
+            try { states = only is null ? await client.GetAllVpnProfileStatesAsync(ct) : [await client.GetProvisionedVpnProfileStateAsync(only, ct)]; }
+            catch (VpnManagerException e) when (e.NotRunning)
+            {
+                // No service, so nothing is connected: an answer, not an error.
+                if (only is null)
+                {
+                    output.WriteLine(pr.GetValue(json) ? "[]" : "No connections (the ikev2 service is not running).");
+                    return ServiceExitCodes.Ok;
+                }
+                states = [Idle(o.Store(), only)];
+                if (!pr.GetValue(json))
+                {
+                    output.WriteLine($"'{only}': {states[0].State.ToWire()} (the ikev2 service is not running).");
+                    return ServiceExitCodes.Ok;
+                }
+            }
             if (pr.GetValue(json))
             {
                 output.WriteLine(only is null
@@ -169,6 +185,19 @@ public static class ServiceCommands
             return ServiceExitCodes.Ok;
         }));
         return cmd;
+    }
+
+    /// <summary>The state of a stored profile when no service runs (what the service would answer for it).</summary>
+    private static VpnProfileState Idle(ProfileStore store, string name)
+    {
+        if (ProfileName.Check(name) is { } problem) throw new VpnManagerException(VpnManagerErrors.BadRequest, $"invalid profile name: {problem}");
+        if (!store.Exists(name)) throw new VpnManagerException(VpnManagerErrors.NotFound, $"no profile named '{name}'");
+        var profile = store.Load(name);
+        return new VpnProfileState
+        {
+            Name = name, State = VpnState.Disconnected, AlwaysOn = profile.AlwaysOn, Lockdown = profile.Lockdown,
+            Server = $"{profile.ServerAddr}:{profile.ServerPort}", Since = DateTimeOffset.UtcNow,
+        };
     }
 
     // ---- connect helpers ----

@@ -37,21 +37,13 @@ public sealed class ResponderConfig
     /// <summary>TUN name pattern.</summary>
     public string InterfaceName { get; init; } = "ikev2rsp%d";
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
-
     /// <summary>Parses and validates the JSON; the error is one line naming the field.</summary>
     public static bool TryParse(string json, out ResponderConfig? config, out string? error)
     {
         config = null;
         try
         {
-            config = JsonSerializer.Deserialize<ResponderConfig>(json, Json);
+            config = JsonSerializer.Deserialize(json, ResponderConfigJsonContext.Default.ResponderConfig);
         }
         catch (JsonException e)
         {
@@ -80,3 +72,9 @@ public sealed class ResponderConfig
     /// <inheritdoc />
     public override string ToString() => $"responder {ListenAddress}:{ListenPort}/{NatTPort} id {LocalId} pool {AddressPool} (PSK not shown)";
 }
+
+/// <summary>Compile-time JSON metadata for <see cref="ResponderConfig"/> (no reflection: the native build is trimmed).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(ResponderConfig))]
+internal sealed partial class ResponderConfigJsonContext : JsonSerializerContext;

@@ -7,14 +7,7 @@ namespace Ikev2Client.Inspect;
 /// <summary>Prints an <see cref="InspectReport"/> as an indented payload tree or as JSON.</summary>
 public static class InspectRenderer
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    public static string ToJson(InspectReport report) => JsonSerializer.Serialize(report, Json);
+    public static string ToJson(InspectReport report) => JsonSerializer.Serialize(report, InspectJsonContext.Default.InspectReport);
 
     public static string ToText(InspectReport report)
     {
@@ -45,3 +38,19 @@ public static class InspectRenderer
             foreach (var c in node.Children) Append(sb, c, depth + 1);
     }
 }
+
+/// <summary>
+/// Compile-time JSON metadata for the inspect report (no reflection: the native build is trimmed). The value types
+/// that <see cref="PayloadNode.Field"/> stores as <c>object</c> are listed so they serialize by their runtime type.
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(InspectReport))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(uint))]
+[JsonSerializable(typeof(ushort))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(bool))]
+internal sealed partial class InspectJsonContext : JsonSerializerContext;
