@@ -9,7 +9,8 @@
 # `ip netns exec` is timed. Then a strongSwan client charon runs in the client namespace and `swanctl --initiate`
 # is timed against the same gateway.
 #
-#   1. `ikev2 --version`, `ikev2 status` without a service, `ikev2 status` with the service and a connected profile;
+#   1. `ikev2 --version`, `ikev2 status` without a service, `ikev2 status` with the service and a connected profile
+#      (beside `swanctl --list-sas` with one IKE SA up);
 #   2. `ikev2 connect NAME` (service running; `ikev2 disconnect NAME` before each run, untimed) and
 #      `swanctl --initiate --child net` (`swanctl --terminate` before each run, untimed);
 #   3. the service's VmRSS / RssAnon / RssFile / threads (from /proc/PID/status): idle, connected, and connected
@@ -97,6 +98,29 @@ memory() {
         "/proc/$2/status" | tee -a "$WORK/memory" >&2
 }
 
+# breakdown LABEL PID: where the resident memory of PID is (smaps Rss per mapping, anonymous mappings summed
+# except the largest ones, which are the GC heap and thread stacks) and the names of its threads.
+breakdown() {
+    python3 - "$1" "$2" >> "$WORK/breakdown" <<'PY'
+import collections, os, sys
+label, pid = sys.argv[1], sys.argv[2]
+rss, name, anon = collections.Counter(), None, []
+for line in open(f"/proc/{pid}/smaps"):
+    f = line.split()
+    if not f[0].endswith(":") or len(f[0]) > 1 and "-" in f[0]:
+        name = f[5] if len(f) > 5 else "[anon]"
+        name = os.path.basename(name) if name.startswith("/") else name
+    elif f[0] == "Rss:" and int(f[1]) > 0:
+        rss[name] += int(f[1])
+        if name == "[anon]": anon.append(int(f[1]))
+threads = collections.Counter(open(f"/proc/{pid}/task/{t}/comm").read().strip() for t in os.listdir(f"/proc/{pid}/task"))
+anon.sort(reverse=True)
+print(f"{label}: " + ", ".join(f"{n} {k / 1024:.1f} MB" for n, k in rss.most_common(8)))
+print(f"  largest anonymous mappings (KB): {anon[:8]}; {len(anon)} in all")
+print("  threads: " + ", ".join(f"{n} x{c}" if c > 1 else n for n, c in sorted(threads.items())))
+PY
+}
+
 # wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s.
 wait_until() { _n=$(($1 * 10)); shift; while [ $_n -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; _n=$((_n - 1)); done; return 1; }
 
@@ -138,6 +162,7 @@ for b in $BUILDS; do
     iperf_burst || die "$b: iperf3 through the tunnel failed"
     sleep 1
     memory "$b: service connected, after ${BURST} s of iperf3" "$DAEMON_PID"
+    breakdown "$b: service connected, after ${BURST} s of iperf3" "$DAEMON_PID"
     timeit "$b: ikev2 status (service running, 1 profile connected)" "" "$IK status"
     timeit "$b: ikev2 connect bench (service running)" "$IK disconnect bench" "$IK connect bench"
     "$IK" disconnect bench >/dev/null 2>&1
@@ -149,15 +174,21 @@ echo "== strongSwan client (charon in the client namespace; swanctl over vici)" 
 charon_conf "$WORK/client" "ike 0 cfg 0 knl 0 net 0 enc 0 job 0 lib 0 mgr 0 chd 0 dmn 0"
 psk_client_conf "$WORK/client/swanctl.conf" "$IKE" "$ESP" "$PSK"
 charon_start "$TOPO_C" "$WORK/client" && charon_load "$WORK/client" || die "client charon did not start"
-SWANCTL="swanctl --uri unix://$WORK/client/charon.vici"
-timeit "strongSwan: swanctl --version" "" "$SWANCTL --version"
-timeit "strongSwan: swanctl --initiate --child net" "$SWANCTL --terminate --ike home --timeout 10" "$SWANCTL --initiate --child net --timeout 10"
+URI="--uri unix://$WORK/client/charon.vici"
+timeit "strongSwan: swanctl --initiate --child net" "sh -c 'swanctl --terminate --ike home --timeout 10 $URI || true'" "swanctl --initiate --child net --timeout 10 $URI"
+# the last timed run left the SA up
+swanctl --list-sas $URI 2>/dev/null | grep -q ESTABLISHED || swanctl --initiate --child net --timeout 10 $URI >/dev/null 2>&1 \
+    || die "strongSwan client did not connect"
+timeit "strongSwan: swanctl --list-sas (1 IKE SA up)" "" "swanctl --list-sas $URI"
 CHARON_PID=$(cat "$WORK/client/charon.pid")
 memory "strongSwan: client charon connected" "$CHARON_PID"
+breakdown "strongSwan: client charon connected" "$CHARON_PID"
 
 echo
 echo "median wall time over $COUNT runs ($([ -n "$HYPERFINE" ] && echo "hyperfine -N" || echo "date +%s%N loop")):"
 awk -F'\t' '{printf "  %-58s %7s ms  (min %s ms)\n", $1, $2, $3}' "$RESULTS"
 echo "memory (/proc/PID/status):"
 sed 's/^/  /' "$WORK/memory"
+echo "resident memory by mapping (/proc/PID/smaps) and threads:"
+sed 's/^/  /' "$WORK/breakdown"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared with other work)"

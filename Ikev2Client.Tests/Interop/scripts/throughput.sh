@@ -7,11 +7,13 @@
 #     build of ours (by default the JIT build; with NATIVE=1 also the NativeAOT `dotnet publish` build), ROUNDS
 #     times, alternating the builds so that both see the same background load;
 # (b) strongSwan charon (kernel-libipsec) on both sides.
-# Each: iperf3 -t SECONDS client -> server through the tunnel (TCP). Prints every rate in Mbit/s and the ratios.
+# Each: iperf3 -t SECONDS client -> server through the tunnel (TCP). Prints every rate in Mbit/s and the ratios,
+# and for ours the CPU seconds client and responder spent per GB during the iperf3 run.
 #
 # usage (root): throughput.sh [SECONDS=10] [IKE_PROPOSAL] [ESP_PROPOSAL]
 # env: SKIP_BUILD=1 uses the existing Release build / publish output; IKEV2=path to a JIT ikev2 (apphost);
-#      NATIVE=1 adds the native build (IKEV2_NATIVE=path to use an existing one); ROUNDS=N (default 1).
+#      NATIVE=1 adds the native build (IKEV2_NATIVE=path to use an existing one); ROUNDS=N (default 1);
+#      EXTRA_BUILDS="LABEL=PATH ..." adds more builds (e.g. publish variants) to the rounds.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
@@ -55,7 +57,15 @@ if [ -n "${NATIVE:-}${IKEV2_NATIVE:-}" ]; then
     [ -x "$IKEV2_NATIVE" ] || die "no native ikev2 at $IKEV2_NATIVE"
     BUILDS="jit native"
 fi
-binary_of() { if [ "$1" = native ]; then echo "$IKEV2_NATIVE"; else echo "$IKEV2"; fi; }
+# EXTRA_BUILDS="LABEL=PATH ...": more builds to compare in the same run (e.g. publish variants).
+for _e in ${EXTRA_BUILDS:-}; do [ -x "${_e#*=}" ] || die "no ikev2 at ${_e#*=}"; BUILDS="$BUILDS ${_e%%=*}"; done
+binary_of() {
+    case "$1" in
+        jit) echo "$IKEV2" ;;
+        native) echo "$IKEV2_NATIVE" ;;
+        *) for _e in ${EXTRA_BUILDS:-}; do [ "${_e%%=*}" = "$1" ] && echo "${_e#*=}"; done ;;
+    esac
+}
 # The service's defaults (runtimeconfig): workstation GC, concurrent off (the data path allocates nothing per
 # packet); the JIT build tiers up with dynamic PGO, as it does by default.
 
@@ -68,7 +78,12 @@ iperf_run() {
     sleep 0.5
     ip netns exec "$TOPO_C" iperf3 -c "$SW_SERVER_ADDR" -t "$SECONDS_RUN" -J > "$WORK/iperf.json" 2>&1 || { cat "$WORK/iperf.json" >&2; return 1; }
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))' "$WORK/iperf.json"
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$WORK/iperf.json" > "$WORK/iperf.bytes"
 }
+
+# cpu_ticks PID...: user + system CPU time of the processes so far, in clock ticks (/proc/PID/stat fields 14, 15).
+cpu_ticks() { cat $(for _p in "$@"; do echo "/proc/$_p/stat"; done) | awk '{ t += $14 + $15 } END { print t }'; }
+TICK=$(getconf CLK_TCK)
 
 topo_up "$ID" || die "topology failed"
 
@@ -96,20 +111,24 @@ ours_run() {
     ip netns exec "$TOPO_C" "$1" connect "$WORK/profile.json" --foreground --stats >"$WORK/connect.out" 2>&1 &
     CONN_PID=$!
     wait_for "$WORK/connect.out" CONNECTED 30 || { cat "$WORK/connect.out" "$WORK/responder.out" >&2; die "our client did not connect"; }
+    _cpu0=$(cpu_ticks "$CONN_PID" "$RESP_PID")
     _rate=$(iperf_run) || die "iperf3 through our tunnel failed"
+    _cpu1=$(cpu_ticks "$CONN_PID" "$RESP_PID")
     kill -TERM "$CONN_PID"; wait "$CONN_PID"; _rc=$?; CONN_PID=
     kill -TERM "$RESP_PID"; wait "$RESP_PID"; RESP_PID=
     [ "$_rc" = 0 ] || { cat "$WORK/connect.out" >&2; die "ikev2 connect exited with $_rc"; }
     grep -E "^  out " "$WORK/connect.out" | sed 's/^/  client counters: /' >&2
-    echo "$_rate"
+    # CPU seconds that client and responder spent per GB carried (both ends of the tunnel are ours): the cost of
+    # the data path, which the load of other work on the machine does not change as much as the rate.
+    echo "$_rate $(python3 -c 'import sys; print("%.2f" % ((int(sys.argv[2]) - int(sys.argv[1])) / int(sys.argv[3]) / (int(sys.argv[4]) / 1e9)))' "$_cpu0" "$_cpu1" "$TICK" "$(cat "$WORK/iperf.bytes")")"
 }
 : > "$WORK/rates"
 r=1
 while [ $r -le "$ROUNDS" ]; do
     for b in $BUILDS; do
-        rate=$(ours_run "$(binary_of "$b")") || die "our $b build failed"
-        echo "round $r, ours ($b): $rate Mbit/s" >&2
-        echo "$b $rate" >> "$WORK/rates"
+        result=$(ours_run "$(binary_of "$b")") || die "our $b build failed"
+        echo "round $r, ours ($b): ${result% *} Mbit/s, ${result#* } CPU s/GB" >&2
+        echo "$b $result" >> "$WORK/rates"
     done
     r=$((r + 1))
 done
@@ -127,14 +146,15 @@ THEIRS=$(iperf_run) || die "iperf3 through the strongSwan tunnel failed"
 echo "ESP $ESP, iperf3 -t $SECONDS_RUN TCP client -> server, $ROUNDS round(s)"
 python3 - "$WORK/rates" "$THEIRS" <<'PY'
 import statistics, sys
-rates, theirs = {}, float(sys.argv[2])
+rates, cpu, theirs = {}, {}, float(sys.argv[2])
 for line in open(sys.argv[1]):
-    b, r = line.split(); rates.setdefault(b, []).append(float(r))
+    b, r, c = line.split(); rates.setdefault(b, []).append(float(r)); cpu.setdefault(b, []).append(float(c))
 for b, rs in rates.items():
     med = statistics.median(rs)
     print(f"ours ({b}, ikev2 responder + ikev2 connect): {' / '.join(f'{r:.1f}' for r in rs)} Mbit/s, median {med:.1f}, ratio to strongSwan {med / theirs:.2f}x")
+    print(f"  CPU (client + responder) per GB: {' / '.join(f'{c:.2f}' for c in cpu[b])} s, median {statistics.median(cpu[b]):.2f} s")
 if "jit" in rates and "native" in rates:
-    print(f"native / jit: {statistics.median(rates['native']) / statistics.median(rates['jit']):.2f}x")
+    print(f"native / jit: rate {statistics.median(rates['native']) / statistics.median(rates['jit']):.2f}x, CPU per GB {statistics.median(cpu['native']) / statistics.median(cpu['jit']):.2f}x")
 PY
 echo "strongSwan (charon kernel-libipsec x2):  $THEIRS Mbit/s"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared with other work: compare within a run, repeat for the spread)"
