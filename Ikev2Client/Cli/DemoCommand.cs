@@ -38,6 +38,7 @@ internal static class DemoCommand
         var clientId = IkeIdentity.Parse("client@demo");
         var stopwatch = Stopwatch.StartNew();
         var consoleLock = new object();
+        var console = Terminal.Stdout();
 
         var responderOptions = new IkeSessionOptions
         {
@@ -77,11 +78,11 @@ internal static class DemoCommand
             LocalNatTEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
         });
 
-        AnsiConsole.MarkupLine("[bold]IKEv2 demo[/]: initiator and responder in one process over loopback UDP");
-        AnsiConsole.MarkupLine($"  responder [blue]{gatewayId}[/] IKE {responder.IkeLocalEndPoint}, NAT-T {responder.NatTLocalEndPoint}");
-        AnsiConsole.MarkupLine($"  initiator [green]{clientId}[/] IKE {initiator.IkeLocalEndPoint}, NAT-T {initiator.NatTLocalEndPoint}");
-        AnsiConsole.MarkupLine($"  pre-shared key: 24 random bytes (not shown); forced UDP encapsulation: {(forceEncapsulation ? "on" : "off")}");
-        AnsiConsole.WriteLine();
+        console.MarkupLine("[bold]IKEv2 demo[/]: initiator and responder in one process over loopback UDP");
+        console.MarkupLine($"  responder [blue]{gatewayId}[/] IKE {responder.IkeLocalEndPoint}, NAT-T {responder.NatTLocalEndPoint}");
+        console.MarkupLine($"  initiator [green]{clientId}[/] IKE {initiator.IkeLocalEndPoint}, NAT-T {initiator.NatTLocalEndPoint}");
+        console.MarkupLine($"  pre-shared key: 24 random bytes (not shown); forced UDP encapsulation: {(forceEncapsulation ? "on" : "off")}");
+        console.WriteLine();
 
         void Show(string who, IkeEvent e)
         {
@@ -94,20 +95,20 @@ internal static class DemoCommand
                         var arrow = who == "initiator" ? "[green]initiator[/] ──▶ [blue]responder[/]" : "[green]initiator[/] ◀── [blue]responder[/]";
                         var frags = t.Fragments > 1 ? $" in {t.Fragments} fragments" : "";
                         var retrans = t.Retransmission ? " [yellow](retransmission)[/]" : "";
-                        AnsiConsole.MarkupLine($"{at}  {arrow}  [bold]{t.Exchange}[/] {(t.IsResponse ? "response" : "request")} #{t.MessageId}" +
+                        console.MarkupLine($"{at}  {arrow}  [bold]{t.Exchange}[/] {(t.IsResponse ? "response" : "request")} #{t.MessageId}" +
                             $"  {Markup.Escape(t.Payloads.Length > 0 ? "[" + t.Payloads + "]" : "")}  {t.Bytes} bytes{frags}{(t.NonEspMarker ? " via NAT-T" : "")}{retrans}");
                         break;
                     case IkeEvent.IkeSaEstablished s:
-                        AnsiConsole.MarkupLine($"{at}  {who}: IKE SA established with {Markup.Escape(s.Sa.RemoteIdentity.ToString())}");
+                        console.MarkupLine($"{at}  {who}: IKE SA established with {Markup.Escape(s.Sa.RemoteIdentity.ToString())}");
                         break;
                     case IkeEvent.Failed f:
-                        AnsiConsole.MarkupLine($"{at}  [red]{who} failed: {Markup.Escape(f.Error.ToString())}[/]");
+                        console.MarkupLine($"{at}  [red]{who} failed: {Markup.Escape(f.Error.ToString())}[/]");
                         break;
                     case IkeEvent.Deleted d:
-                        AnsiConsole.MarkupLine($"{at}  {who}: IKE SA deleted ({Markup.Escape(d.Reason)})");
+                        console.MarkupLine($"{at}  {who}: IKE SA deleted ({Markup.Escape(d.Reason)})");
                         break;
                     case IkeEvent.ChildSaDeleted c:
-                        AnsiConsole.MarkupLine($"{at}  {who}: CHILD SA 0x{c.ChildSa.InboundSpi:x8} deleted");
+                        console.MarkupLine($"{at}  {who}: CHILD SA 0x{c.ChildSa.InboundSpi:x8} deleted");
                         break;
                 }
             }
@@ -132,14 +133,14 @@ internal static class DemoCommand
         catch (Exception e) when (e is IkeSessionEndedException or OperationCanceledException)
         {
             var reason = e is IkeSessionEndedException ended ? ended.Message : "timed out after 20 s";
-            AnsiConsole.MarkupLine($"[red]The tunnel was not established: {Markup.Escape(reason)}[/]");
+            console.MarkupLine($"[red]The tunnel was not established: {Markup.Escape(reason)}[/]");
             return 1;
         }
         var elapsed = stopwatch.Elapsed - started;
 
         lock (consoleLock)
         {
-            AnsiConsole.WriteLine();
+            console.WriteLine();
             var table = new Table().AddColumn("").AddColumn("").HideHeaders().Border(TableBorder.Rounded);
             var a = initiatorSession.Algorithms!;
             table.AddRow("IKE SA", $"SPIi {initiatorSession.SpiI:x16}  SPIr {initiatorSession.SpiR:x16}");
@@ -152,16 +153,16 @@ internal static class DemoCommand
             table.AddRow("DNS", Markup.Escape(config == null ? "(none)" : string.Join(", ", config.DnsServers)));
             table.AddRow("Subnets", Markup.Escape(config == null ? "(none)" : string.Join(", ", config.Subnets)));
             table.AddRow("Time to CHILD SA", $"{elapsed.TotalMilliseconds:0.0} ms");
-            AnsiConsole.Write(table);
-            AnsiConsole.WriteLine();
-            AnsiConsole.MarkupLine("Deleting the IKE SA...");
+            console.Write(table);
+            console.WriteLine();
+            console.MarkupLine("Deleting the IKE SA...");
         }
 
         initiator.Close();
         var end = await Task.WhenAny(Task.WhenAll(initiator.Completion, responder.Completion), Task.Delay(TimeSpan.FromSeconds(20)));
         bool clean = initiator.Completion.IsCompleted && initiator.Completion.Result is IkeEvent.Deleted
             && responder.Completion.IsCompleted && responder.Completion.Result is IkeEvent.Deleted { ByPeer: true };
-        AnsiConsole.MarkupLine(clean ? "[green]Done: both sides deleted the IKE SA and its CHILD SA.[/]" : "[red]The DELETE did not complete cleanly.[/]");
+        console.MarkupLine(clean ? "[green]Done: both sides deleted the IKE SA and its CHILD SA.[/]" : "[red]The DELETE did not complete cleanly.[/]");
         return clean ? 0 : 1;
     }
 }

@@ -173,6 +173,6 @@ public static class ProfileCommands
     private static string CertSummary(System.Security.Cryptography.X509Certificates.X509Certificate2? c) =>
         c is null ? "" : $"{c.Subject} (expires {c.NotAfter:yyyy-MM-dd}, SHA-256 {c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)[..16]}…)";
 
-    private static IAnsiConsole Ansi(TextWriter writer) =>
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+    /// <summary>Tables, laid out for the terminal's width when the writer is one.</summary>
+    private static IAnsiConsole Ansi(TextWriter writer) => Terminal.For(writer);
 }

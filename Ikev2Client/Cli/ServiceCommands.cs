@@ -243,7 +243,7 @@ public static class ServiceCommands
     private static async Task<VpnProfileState> WithProgress(ServiceCliOptions o, bool json, string name, IVpnManager manager, Func<Task<VpnProfileState>> start, CancellationToken ct)
     {
         if (json || !o.Interactive) return await start();
-        return await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync($"Connecting '{Markup.Escape(name)}'…", async ctx =>
+        return await Terminal.Stdout().Status().Spinner(Spinner.Known.Dots).StartAsync($"Connecting '{Markup.Escape(name)}'…", async ctx =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var follow = Task.Run(async () =>
@@ -367,6 +367,6 @@ public static class ServiceCommands
         }
     }
 
-    private static IAnsiConsole Ansi(TextWriter writer) =>
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+    /// <summary>Tables, laid out for the terminal's width when the writer is one.</summary>
+    private static IAnsiConsole Ansi(TextWriter writer) => Terminal.For(writer);
 }
