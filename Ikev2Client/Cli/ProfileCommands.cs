@@ -93,6 +93,7 @@ public static class ProfileCommands
     private static Command ShowCommand(Func<ProfileStore> store)
     {
         var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, store);
         var json = new Option<bool>("--json") { Description = "Print as native JSON (no secrets)" };
         var cmd = new Command("show", "Show a profile (never its secrets)") { name, json };
         cmd.SetAction(pr => Run(pr, () =>
@@ -119,6 +120,7 @@ public static class ProfileCommands
     private static Command RemoveCommand(Func<ProfileStore> store)
     {
         var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, store);
         var cmd = new Command("remove", "Remove a profile and its secrets") { name };
         cmd.SetAction(pr => Run(pr, () =>
         {
@@ -131,6 +133,7 @@ public static class ProfileCommands
     private static Command ExportCommand(Func<ProfileStore> store)
     {
         var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, store);
         var secrets = new Option<bool>("--include-secrets") { Description = "Include PSK, password, keys" };
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file (mode 0600 with secrets) instead of stdout" };
         var cmd = new Command("export", "Export a profile as native JSON") { name, secrets, output };

@@ -23,6 +23,7 @@ public static class ServiceCommands
     private static Command ConnectCommand(ServiceCliOptions o)
     {
         var target = new Argument<string>("NAME|FILE") { Description = "A stored profile, or a profile file in any import format (not stored)" };
+        CompletionCommand.CompleteProfileNames(target, o.Store);
         var foreground = new Option<bool>("--foreground") { Description = "Run the connection in this process until Ctrl-C instead of in the service" };
         var json = new Option<bool>("--json") { Description = "Print the resulting state as JSON" };
         var fullTunnel = new Option<bool>("--full-tunnel") { Description = "--foreground: route all traffic into the tunnel" };
@@ -47,6 +48,7 @@ public static class ServiceCommands
     private static Command DisconnectCommand(ServiceCliOptions o)
     {
         var name = new Argument<string?>("NAME") { Description = "The profile (default: every profile)", Arity = ArgumentArity.ZeroOrOne };
+        CompletionCommand.CompleteProfileNames(name, o.Store);
         var json = new Option<bool>("--json") { Description = "Print the final states as JSON" };
         var cmd = new Command("disconnect", "Disconnect a profile (or all)") { name, json };
         cmd.SetAction((pr, ct) => Guard(pr, async () =>
@@ -72,6 +74,7 @@ public static class ServiceCommands
     private static Command ToggleCommand(ServiceCliOptions o)
     {
         var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, o.Store);
         var json = new Option<bool>("--json") { Description = "Print the resulting state as JSON" };
         var cmd = new Command("toggle", "Disconnect the profile if it is up (or trying), connect it otherwise") { name, json };
         cmd.SetAction((pr, ct) => Guard(pr, async () =>
@@ -96,6 +99,7 @@ public static class ServiceCommands
     private static Command StatusCommand(ServiceCliOptions o)
     {
         var name = new Argument<string?>("NAME") { Description = "One profile (default: all)", Arity = ArgumentArity.ZeroOrOne };
+        CompletionCommand.CompleteProfileNames(name, o.Store);
         var json = new Option<bool>("--json") { Description = "JSON: an object for NAME, else an array; with --watch one state per line" };
         var watch = new Option<bool>("--watch") { Description = "Keep printing every change until Ctrl-C" };
         var cmd = new Command("status", "Show connection state, gateway, addresses, algorithms, SPIs, traffic, next rekey") { name, json, watch };
