@@ -40,13 +40,15 @@ public sealed class TerminalOutputTests : IDisposable
     }
 
     [Fact]
-    public void ThePipedDemoIsCompleteAndItsTableIsNotWrappedAtEightyColumns()
+    public void ThePipedDemoIsCompleteWithItsVirtualIpAndItsTableIsNotWrappedAtEightyColumns()
     {
         var r = Run("demo");
         r.Code.Should().Be(0, r.Err);
         r.Out.Should().Contain("Done: both sides deleted the IKE SA and its CHILD SA.");
         var selectors = r.Out.Split('\n').Single(l => l.Contains("Traffic selectors"));
         selectors.Should().Contain("===", "the row stays on one line in a pipe");
+        r.Out.Split('\n').Single(l => l.Contains("Virtual IP")).Should().Contain("10.99.0.1/32", "the responder's pool assigns the first address");
+        r.Out.Split('\n').Single(l => l.Contains("DNS ")).Should().Contain("10.99.0.53");
     }
 
     [Fact]

@@ -128,7 +128,10 @@ internal static class DemoCommand
         try
         {
             child = (await childTask).ChildSa;
-            if (configTask.IsCompletedSuccessfully) config = (await configTask).Configuration;
+            // The configuration arrives in the same IKE_AUTH response as the CHILD SA, but its waiter resumes on
+            // its own: give it a moment instead of reading it only if it happened to finish first.
+            if (await Task.WhenAny(configTask, Task.Delay(TimeSpan.FromSeconds(1), timeout.Token)) == configTask && configTask.IsCompletedSuccessfully)
+                config = (await configTask).Configuration;
         }
         catch (Exception e) when (e is IkeSessionEndedException or OperationCanceledException)
         {
