@@ -2,8 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Ikev2Client.Protocol.Wire.Payloads;
-using Org.BouncyCastle.Crypto.Tls;
-using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls;
 
 namespace Ikev2Client.Protocol.Eap;
 
@@ -106,7 +105,7 @@ public sealed class EapServer
             case EapMethodType.Tls:
                 if (_options.TlsCredential == null) return Failure("no server certificate for EAP-TLS");
                 _tlsServer = new EapTlsServer(_options);
-                _tls = new TlsServerProtocol(new SecureRandom());
+                _tls = new TlsServerProtocol();
                 _tls.Accept(_tlsServer);
                 _fragmenter = new EapTlsFragmenter(_options.TlsFragmentSize);
                 return Request(EapMethodType.Tls, new[] { EapTlsFragmenter.FlagStart });

@@ -1,15 +1,17 @@
 using System.Security.Cryptography.X509Certificates;
 using Ikev2Client.Protocol.Auth;
 using Org.BouncyCastle.Crypto;
-using Org.BouncyCastle.Crypto.Tls;
 using Org.BouncyCastle.Security;
-using CertificateRequest = Org.BouncyCastle.Crypto.Tls.CertificateRequest;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using CertificateRequest = Org.BouncyCastle.Tls.CertificateRequest;
 
 namespace Ikev2Client.Protocol.Eap;
 
 /// <summary>
-/// The TLS side of EAP-TLS on BouncyCastle's non-blocking TLS 1.2 API (Org.BouncyCastle.Crypto.Tls in
-/// Portable.BouncyCastle 1.8.10). .NET's SslStream is not used because it exposes neither the TLS 1.2 master
+/// The TLS side of EAP-TLS on BouncyCastle's non-blocking TLS 1.2 API (Org.BouncyCastle.Tls in
+/// BouncyCastle.Cryptography 2.x, with its pure-managed BcTlsCrypto). .NET's SslStream is not used because it exposes neither the TLS 1.2 master
 /// secret nor an RFC 5705 exporter, and EAP-TLS needs one of them for the MSK (RFC 5216 §2.3):
 /// Key_Material = TLS-PRF(master_secret, "client EAP encryption", client.random || server.random), which is
 /// exactly the exporter with that label and no context; MSK = the first 64 bytes, EMSK the next 64.
@@ -20,24 +22,32 @@ internal static class EapTlsKeys
 
     /// <summary>
     /// RFC 5216 §2.3: TLS-PRF-128(master_secret, "client EAP encryption", client.random || server.random)[0..63].
-    /// Computed with the PRF directly: BouncyCastle's exporter refuses sessions without extended_master_secret,
-    /// which strongSwan 5.9 does not negotiate.
+    /// Computed with the PRF directly: BouncyCastle's exporter refuses sessions without extended_master_secret
+    /// (RFC 7627 §5.4), which strongSwan 5.9 does not negotiate. RFC 5216 predates RFC 7627 and keys EAP-TLS on the
+    /// master secret either way (with extended_master_secret both sides simply derive it from the session hash).
     /// </summary>
     public static byte[] Msk(TlsContext context)
     {
         var sp = context.SecurityParameters;
         var seed = sp.ClientRandom.Concat(sp.ServerRandom).ToArray();
-        var keys = TlsUtilities.PRF(context, sp.MasterSecret, Label, seed, 128);
+        var keys = TlsUtilities.Prf(sp, sp.MasterSecret, Label, seed, 128).Extract();
         try { return keys[..64]; }
         finally { System.Security.Cryptography.CryptographicOperations.ZeroMemory(keys); }
     }
 
-    public static Certificate ToBcChain(ClientCredential credential)
+    /// <summary>BouncyCastle's managed TLS crypto: the TLS 1.2 PRF and raw master secret are reachable through it.</summary>
+    public static BcTlsCrypto NewCrypto() => new(new SecureRandom());
+
+    public static Certificate ToBcChain(TlsCrypto crypto, ClientCredential credential)
     {
         var chain = new[] { credential.Certificate }.Concat(credential.Chain.Where(c => c.Subject != c.Issuer))
-            .Select(c => Org.BouncyCastle.Asn1.X509.X509CertificateStructure.GetInstance(c.RawData)).ToArray();
+            .Select(c => crypto.CreateCertificate(c.RawData)).ToArray();
         return new Certificate(chain);
     }
+
+    public static TlsCredentialedSigner Signer(TlsContext context, ClientCredential credential) =>
+        new BcDefaultTlsCredentialedSigner(new TlsCryptoParameters(context), (BcTlsCrypto)context.Crypto,
+            PrivateKey(credential), ToBcChain(context.Crypto, credential), SignatureFor(credential));
 
     public static AsymmetricKeyParameter PrivateKey(ClientCredential credential)
     {
@@ -54,14 +64,14 @@ internal static class EapTlsKeys
 }
 
 /// <summary>Our EAP-TLS client: presents our certificate and validates the server's.</summary>
-internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient
+internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient(EapTlsKeys.NewCrypto())
 {
-    public TlsContext? Context => mContext;
+    public TlsContext? Context => m_context;
     public bool HandshakeComplete { get; private set; }
     public EapError? ValidationError { get; private set; }
 
-    public override ProtocolVersion MinimumVersion => ProtocolVersion.TLSv12;
-    public override ProtocolVersion ClientVersion => ProtocolVersion.TLSv12;
+    /// <summary>TLS 1.2 only: RFC 5216's key derivation is defined for it (TLS 1.3 is RFC 9190, not offered by strongSwan 5.9).</summary>
+    protected override ProtocolVersion[] GetSupportedVersions() => ProtocolVersion.TLSv12.Only();
 
     /// <summary>
     /// strongSwan's EAP-TLS server does not send renegotiation_info (RFC 5746); BouncyCastle's default aborts with
@@ -73,7 +83,7 @@ internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient
     {
         base.NotifyHandshakeComplete();
         // BouncyCastle clears the master secret right after this callback, so the keys are exported here.
-        Msk = EapTlsKeys.Msk(mContext);
+        Msk = EapTlsKeys.Msk(m_context);
         HandshakeComplete = true;
     }
 
@@ -84,9 +94,9 @@ internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient
 
     private sealed class Authentication(EapTlsClient outer) : TlsAuthentication
     {
-        public void NotifyServerCertificate(Certificate serverCertificate)
+        public void NotifyServerCertificate(TlsServerCertificate serverCertificate)
         {
-            var certs = EapTlsKeys.ToDotNet(serverCertificate);
+            var certs = EapTlsKeys.ToDotNet(serverCertificate.Certificate);
             if (certs.Count == 0)
             {
                 outer.ValidationError = new EapError(EapErrorKind.ServerAuthenticationFailed, "The EAP-TLS server sent no certificate.");
@@ -106,44 +116,36 @@ internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient
             }
         }
 
-        public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest)
-        {
-            var cred = outer._options.TlsCredential!;
-            return new DefaultTlsSignerCredentials(outer.mContext, EapTlsKeys.ToBcChain(cred), EapTlsKeys.PrivateKey(cred), EapTlsKeys.SignatureFor(cred));
-        }
+        public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) =>
+            EapTlsKeys.Signer(outer.m_context, outer._options.TlsCredential!);
     }
 
     private readonly EapPeerOptions _options = options;
 }
 
 /// <summary>The authenticator's EAP-TLS server: requires and validates a client certificate.</summary>
-internal sealed class EapTlsServer(EapServerOptions options) : DefaultTlsServer
+internal sealed class EapTlsServer(EapServerOptions options) : DefaultTlsServer(EapTlsKeys.NewCrypto())
 {
-    public TlsContext? Context => mContext;
+    public TlsContext? Context => m_context;
     public bool HandshakeComplete { get; private set; }
     public string? ClientSubject { get; private set; }
 
-    protected override ProtocolVersion MinimumVersion => ProtocolVersion.TLSv12;
-    protected override ProtocolVersion MaximumVersion => ProtocolVersion.TLSv12;
+    protected override ProtocolVersion[] GetSupportedVersions() => ProtocolVersion.TLSv12.Only();
 
     private bool IsRsa => options.TlsCredential!.SigningKey.KeyType == SigningKeyType.Rsa;
 
-    protected override int[] GetCipherSuites() => IsRsa
+    protected override int[] GetSupportedCipherSuites() => IsRsa
         ? new[] { CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 }
         : new[] { CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 };
 
-    private TlsSignerCredentials Credentials()
-    {
-        var cred = options.TlsCredential!;
-        return new DefaultTlsSignerCredentials(mContext, EapTlsKeys.ToBcChain(cred), EapTlsKeys.PrivateKey(cred), EapTlsKeys.SignatureFor(cred));
-    }
+    private TlsCredentialedSigner Credentials() => EapTlsKeys.Signer(m_context, options.TlsCredential!);
 
-    protected override TlsSignerCredentials GetRsaSignerCredentials() => Credentials();
-    protected override TlsSignerCredentials GetECDsaSignerCredentials() => Credentials();
+    protected override TlsCredentialedSigner GetRsaSignerCredentials() => Credentials();
+    protected override TlsCredentialedSigner GetECDsaSignerCredentials() => Credentials();
 
     public override CertificateRequest GetCertificateRequest()
     {
-        var algorithms = new System.Collections.ArrayList
+        var algorithms = new List<SignatureAndHashAlgorithm>
         {
             new SignatureAndHashAlgorithm(HashAlgorithm.sha256, SignatureAlgorithm.rsa),
             new SignatureAndHashAlgorithm(HashAlgorithm.sha256, SignatureAlgorithm.ecdsa),
@@ -170,7 +172,7 @@ internal sealed class EapTlsServer(EapServerOptions options) : DefaultTlsServer
     {
         base.NotifyHandshakeComplete();
         // BouncyCastle clears the master secret right after this callback, so the keys are exported here.
-        Msk = EapTlsKeys.Msk(mContext);
+        Msk = EapTlsKeys.Msk(m_context);
         HandshakeComplete = true;
     }
 

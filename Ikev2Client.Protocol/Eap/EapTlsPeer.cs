@@ -1,5 +1,4 @@
-using Org.BouncyCastle.Crypto.Tls;
-using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls;
 
 namespace Ikev2Client.Protocol.Eap;
 
@@ -20,7 +19,7 @@ internal sealed class EapTlsPeer : IEapPeerMethod, IDisposable
     public EapTlsPeer(EapPeerOptions options)
     {
         _client = new EapTlsClient(options);
-        _protocol = new TlsClientProtocol(new SecureRandom());
+        _protocol = new TlsClientProtocol();
         _fragmenter = new EapTlsFragmenter(options.TlsFragmentSize);
     }
 

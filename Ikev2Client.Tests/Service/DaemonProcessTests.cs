@@ -40,7 +40,10 @@ public sealed class DaemonProcessTests
             while (File.Exists(socket) && DateTime.UtcNow < deadline) await Task.Delay(100);
             File.Exists(socket).Should().BeFalse("SIGTERM shuts the service down and removes its socket");
             File.ReadAllText(log).Should().Contain("SIGTERM").And.Contain("ikev2 service stopped");
-            Run(home, "status").Code.Should().Be(4);
+            var after = Run(home, "status");
+            after.Code.Should().Be(0, "no service means no connections, not an error");
+            after.Out.Should().Contain("No connections");
+            Run(home, "status", "--watch").Code.Should().Be(4, "there is no service to follow");
         }
         finally
         {

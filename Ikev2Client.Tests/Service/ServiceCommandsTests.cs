@@ -92,9 +92,48 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
         var connect = await Run(none, CancellationToken.None, "connect", "office");
         connect.Code.Should().Be(ServiceExitCodes.ServiceUnavailable);
         connect.Err.Should().Contain("not running");
-        (await Run(none, CancellationToken.None, "status")).Code.Should().Be(ServiceExitCodes.ServiceUnavailable);
+        (await Run(none, CancellationToken.None, "status", "--watch")).Code.Should().Be(ServiceExitCodes.ServiceUnavailable, "there is nothing to follow");
         (await Run(none, CancellationToken.None, "toggle", "office")).Code.Should().Be(ServiceExitCodes.ServiceUnavailable);
         (await Run(none, CancellationToken.None, "disconnect")).Code.Should().Be(ServiceExitCodes.Ok, "nothing is connected");
+    }
+
+    [Fact]
+    public async Task StatusWithoutAServiceAnswersNoConnections()
+    {
+        var none = Options(Path.Combine(_dir, "none.sock"));
+        var text = await Run(none, CancellationToken.None, "status");
+        text.Code.Should().Be(ServiceExitCodes.Ok, text.Err);
+        text.Out.Should().Contain("No connections").And.Contain("not running");
+        text.Err.Should().BeEmpty();
+
+        var json = await Run(none, CancellationToken.None, "status", "--json");
+        json.Code.Should().Be(ServiceExitCodes.Ok);
+        JsonNode.Parse(json.Out)!.AsArray().Should().BeEmpty();
+
+        var one = await Run(none, CancellationToken.None, "status", "office", "--json");
+        one.Code.Should().Be(ServiceExitCodes.Ok, one.Err);
+        var state = JsonNode.Parse(one.Out)!;
+        state["name"]!.GetValue<string>().Should().Be("office");
+        state["state"]!.GetValue<string>().Should().Be("DISCONNECTED");
+        (await Run(none, CancellationToken.None, "status", "office")).Out.Should().Contain("'office': DISCONNECTED");
+        (await Run(none, CancellationToken.None, "status", "nosuch")).Code.Should().Be(ServiceExitCodes.Usage, "an unknown profile is still an error");
+    }
+
+    [Fact]
+    public async Task AStaleSocketFileMeansNoService()
+    {
+        // A socket file nobody accepts on (as a service that died leaves it): connecting is refused, which is
+        // "not running". A bound socket that does not listen refuses connections the same way.
+        var stale = Path.Combine(_dir, "stale.sock");
+        using var bound = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        bound.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(stale));
+        File.Exists(stale).Should().BeTrue();
+        var r = await Run(Options(stale), CancellationToken.None, "status");
+        r.Code.Should().Be(ServiceExitCodes.Ok, r.Err);
+        r.Out.Should().Contain("No connections");
+        var connect = await Run(Options(stale), CancellationToken.None, "connect", "office");
+        connect.Code.Should().Be(ServiceExitCodes.ServiceUnavailable);
+        connect.Err.Should().Contain("not running");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ikev2Client.Profiles;
+using System.CommandLine.Help;
 
 namespace Ikev2Client.Cli;
 
@@ -23,9 +24,13 @@ internal static class CommandLine
             root.Subcommands.Add(ProfileCommands.Create());
             root.Subcommands.Add(ResponderCommand.Create());
             foreach (var command in ServiceCommands.Create()) root.Subcommands.Add(command); // connect, disconnect, toggle, status, daemon
+            root.Subcommands.Add(CompletionCommand.Create());
+            // -h and --help only (not the DOS-style /?, /h, -?), as Linux commands have them; the option is recursive.
+            if (root.Options.OfType<HelpOption>().FirstOrDefault() is { } help) root.Options.Remove(help);
+            root.Options.Add(new HelpOption("--help", ["-h"]));
             var parsed = root.Parse(args);
             var code = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error });
-            return parsed.Errors.Count > 0 ? 2 : code;
+            return parsed.Errors.Count > 0 ? 2 : code; // usage errors exit 2 (docs/service.md)
         }
         catch (Exception e)
         {

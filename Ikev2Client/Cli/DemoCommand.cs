@@ -28,7 +28,7 @@ internal static class DemoCommand
         command.Options.Add(noForce);
         command.Options.Add(transport);
         command.SetAction(parse => RunAsync(parse.GetValue(ike), parse.GetValue(esp), !parse.GetValue(noForce), parse.GetValue(transport),
-            AnsiConsole.Console, parse.InvocationConfiguration.Error).GetAwaiter().GetResult());
+            Terminal.Stdout(), parse.InvocationConfiguration.Error).GetAwaiter().GetResult());
         return command;
     }
 

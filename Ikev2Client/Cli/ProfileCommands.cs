@@ -114,6 +114,7 @@ public static class ProfileCommands
     private static Command ShowCommand(Func<ProfileStore> store)
     {
         var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, store);
         var json = new Option<bool>("--json") { Description = "Print as native JSON (no secrets)" };
         var cmd = new Command("show", "Show a profile (never its secrets)") { name, json };
         cmd.SetAction(pr => Run(pr, () =>
@@ -144,6 +145,7 @@ public static class ProfileCommands
     private static Command RemoveCommand(Func<ProfileStore> store, Func<ProfileStore, string> socketPath)
     {
         var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, store);
         var cmd = new Command("remove", "Remove a profile and its secrets (stopping it first when the service runs it)") { name };
         cmd.SetAction(pr => Run(pr, () =>
         {
@@ -168,6 +170,7 @@ public static class ProfileCommands
     private static Command ExportCommand(Func<ProfileStore> store)
     {
         var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, store);
         var secrets = new Option<bool>("--include-secrets") { Description = "Include PSK, password, keys" };
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file (mode 0600 with secrets) instead of stdout" };
         var cmd = new Command("export", "Export a profile as native JSON") { name, secrets, output };
@@ -212,6 +215,6 @@ public static class ProfileCommands
     private static string CertSummary(System.Security.Cryptography.X509Certificates.X509Certificate2? c) =>
         c is null ? "" : $"{SafeText.Line(c.Subject, 256)} (expires {c.NotAfter:yyyy-MM-dd}, SHA-256 {c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)[..16]}…)";
 
-    private static IAnsiConsole Ansi(TextWriter writer) =>
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+    /// <summary>Tables, laid out for the terminal's width when the writer is one.</summary>
+    private static IAnsiConsole Ansi(TextWriter writer) => Terminal.For(writer);
 }

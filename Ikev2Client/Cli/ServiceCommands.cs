@@ -23,6 +23,7 @@ public static class ServiceCommands
     private static Command ConnectCommand(ServiceCliOptions o)
     {
         var target = new Argument<string>("NAME|FILE") { Description = "A stored profile, or a profile file in any import format (not stored)" };
+        CompletionCommand.CompleteProfileNames(target, o.Store);
         var foreground = new Option<bool>("--foreground") { Description = "Run the connection in this process until Ctrl-C instead of in the service" };
         var json = new Option<bool>("--json") { Description = "Print the resulting state as JSON" };
         var fullTunnel = new Option<bool>("--full-tunnel") { Description = "--foreground: route all traffic into the tunnel" };
@@ -53,6 +54,7 @@ public static class ServiceCommands
     private static Command DisconnectCommand(ServiceCliOptions o)
     {
         var name = new Argument<string?>("NAME") { Description = "The profile (default: every profile)", Arity = ArgumentArity.ZeroOrOne };
+        CompletionCommand.CompleteProfileNames(name, o.Store);
         var json = new Option<bool>("--json") { Description = "Print the final states as JSON" };
         var cmd = new Command("disconnect", "Disconnect a profile (or all)") { name, json };
         cmd.SetAction((pr, ct) => Guard(pr, async () =>
@@ -78,6 +80,7 @@ public static class ServiceCommands
     private static Command ToggleCommand(ServiceCliOptions o)
     {
         var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, o.Store);
         var json = new Option<bool>("--json") { Description = "Print the resulting state as JSON" };
         var cmd = new Command("toggle", "Disconnect the profile if it is up (or trying), connect it otherwise") { name, json };
         cmd.SetAction((pr, ct) => Guard(pr, async () =>
@@ -102,6 +105,7 @@ public static class ServiceCommands
     private static Command StatusCommand(ServiceCliOptions o)
     {
         var name = new Argument<string?>("NAME") { Description = "One profile (default: all)", Arity = ArgumentArity.ZeroOrOne };
+        CompletionCommand.CompleteProfileNames(name, o.Store);
         var json = new Option<bool>("--json") { Description = "JSON: an object for NAME, else an array; with --watch one state per line" };
         var watch = new Option<bool>("--watch") { Description = "Keep printing every change until Ctrl-C" };
         var cmd = new Command("status", "Show connection state, gateway, addresses, algorithms, SPIs, traffic, next rekey") { name, json, watch };
@@ -120,7 +124,23 @@ public static class ServiceCommands
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
                 return ServiceExitCodes.Ok;
             }
-            var states = only is null ? await client.GetAllVpnProfileStatesAsync(ct) : [await client.GetProvisionedVpnProfileStateAsync(only, ct)];
+            IReadOnlyList<VpnProfileState> states;
+            try { states = only is null ? await client.GetAllVpnProfileStatesAsync(ct) : [await client.GetProvisionedVpnProfileStateAsync(only, ct)]; }
+            catch (VpnManagerException e) when (e.NotRunning)
+            {
+                // No service, so nothing is connected: an answer, not an error.
+                if (only is null)
+                {
+                    output.WriteLine(pr.GetValue(json) ? "[]" : "No connections (the ikev2 service is not running).");
+                    return ServiceExitCodes.Ok;
+                }
+                states = [Idle(o.Store(), only)];
+                if (!pr.GetValue(json))
+                {
+                    output.WriteLine($"'{only}': {states[0].State.ToWire()} (the ikev2 service is not running).");
+                    return ServiceExitCodes.Ok;
+                }
+            }
             if (pr.GetValue(json))
             {
                 output.WriteLine(only is null
@@ -187,6 +207,19 @@ public static class ServiceCommands
         return cmd;
     }
 
+    /// <summary>The state of a stored profile when no service runs (what the service would answer for it).</summary>
+    private static VpnProfileState Idle(ProfileStore store, string name)
+    {
+        if (ProfileName.Check(name) is { } problem) throw new VpnManagerException(VpnManagerErrors.BadRequest, $"invalid profile name: {problem}");
+        if (!store.Exists(name)) throw new VpnManagerException(VpnManagerErrors.NotFound, $"no profile named '{name}'");
+        var profile = store.Load(name);
+        return new VpnProfileState
+        {
+            Name = name, State = VpnState.Disconnected, AlwaysOn = profile.AlwaysOn, Lockdown = profile.Lockdown,
+            Server = $"{profile.ServerAddr}:{profile.ServerPort}", Since = DateTimeOffset.UtcNow,
+        };
+    }
+
     // ---- connect helpers ----
 
     private static (Ikev2VpnProfile? Profile, string Name) Resolve(string target)
@@ -230,7 +263,7 @@ public static class ServiceCommands
     private static async Task<VpnProfileState> WithProgress(ServiceCliOptions o, bool json, string name, IVpnManager manager, Func<Task<VpnProfileState>> start, CancellationToken ct)
     {
         if (json || !o.Interactive) return await start();
-        return await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync($"Connecting '{Markup.Escape(name)}'…", async ctx =>
+        return await Terminal.Stdout().Status().Spinner(Spinner.Known.Dots).StartAsync($"Connecting '{Markup.Escape(name)}'…", async ctx =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var follow = Task.Run(async () =>
@@ -372,6 +405,6 @@ public static class ServiceCommands
         }
     }
 
-    private static IAnsiConsole Ansi(TextWriter writer) =>
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+    /// <summary>Tables, laid out for the terminal's width when the writer is one.</summary>
+    private static IAnsiConsole Ansi(TextWriter writer) => Terminal.For(writer);
 }

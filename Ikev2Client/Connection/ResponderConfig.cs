@@ -11,49 +11,41 @@ namespace Ikev2Client.Connection;
 public sealed class ResponderConfig
 {
     /// <summary>Address to listen on (IKE and NAT-T sockets).</summary>
-    public string ListenAddress { get; init; } = "0.0.0.0";
+    public string ListenAddress { get; set; } = "0.0.0.0";
     /// <summary>IKE port.</summary>
-    public int ListenPort { get; init; } = 500;
+    public int ListenPort { get; set; } = 500;
     /// <summary>NAT-T port (IKE after the switch, and ESP-in-UDP).</summary>
-    public int NatTPort { get; init; } = 4500;
+    public int NatTPort { get; set; } = 4500;
     /// <summary>Pre-shared key (required).</summary>
-    public string Psk { get; init; } = "";
+    public string Psk { get; set; } = "";
     /// <summary>Our identity (e.g. <c>@gw.test</c>, an address, or <c>user@host</c>).</summary>
-    public string LocalId { get; init; } = "";
+    public string LocalId { get; set; } = "";
     /// <summary>The identity clients must use; null accepts any.</summary>
-    public string? RemoteId { get; init; }
+    public string? RemoteId { get; set; }
     /// <summary>Virtual IP pool (CIDR); its first address becomes the responder's own TUN address.</summary>
-    public string AddressPool { get; init; } = "10.3.0.0/24";
+    public string AddressPool { get; set; } = "10.3.0.0/24";
     /// <summary>An IPv6 virtual IP pool (CIDR) for dual-stack clients; its first address is the responder's own; null: none.</summary>
-    public string? AddressPool6 { get; init; }
+    public string? AddressPool6 { get; set; }
     /// <summary>DNS servers sent to clients.</summary>
-    public List<string> Dns { get; init; } = [];
+    public List<string> Dns { get; set; } = [];
     /// <summary>Local subnets offered as traffic selectors (TSr); "0.0.0.0/0" offers everything.</summary>
-    public List<string> LocalSubnets { get; init; } = ["0.0.0.0/0"];
+    public List<string> LocalSubnets { get; set; } = ["0.0.0.0/0"];
     /// <summary>IKE proposals, strongSwan syntax (comma-separated); null: the defaults.</summary>
-    public string? IkeProposals { get; init; }
+    public string? IkeProposals { get; set; }
     /// <summary>ESP proposals, strongSwan syntax; null: the defaults.</summary>
-    public string? EspProposals { get; init; }
+    public string? EspProposals { get; set; }
     /// <summary>TUN MTU.</summary>
-    public int Mtu { get; init; } = 1400;
+    public int Mtu { get; set; } = 1400;
     /// <summary>CHILD SA rekey after this many inner bytes through one ESP SA (strongSwan <c>rekey_bytes</c>); 0: none.</summary>
-    public long RekeyBytes { get; init; }
+    public long RekeyBytes { get; set; }
     /// <summary>CHILD SA hard byte limit (<c>life_bytes</c>); 0: <see cref="RekeyBytes"/> + 10%.</summary>
-    public long LifeBytes { get; init; }
+    public long LifeBytes { get; set; }
     /// <summary>CHILD SA rekey after this many packets through one ESP SA (<c>rekey_packets</c>); 0: none.</summary>
-    public long RekeyPackets { get; init; }
+    public long RekeyPackets { get; set; }
     /// <summary>CHILD SA hard packet limit (<c>life_packets</c>); 0: <see cref="RekeyPackets"/> + 10%.</summary>
-    public long LifePackets { get; init; }
+    public long LifePackets { get; set; }
     /// <summary>TUN name pattern.</summary>
-    public string InterfaceName { get; init; } = "ikev2rsp%d";
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
+    public string InterfaceName { get; set; } = "ikev2rsp%d";
 
     /// <summary>Parses and validates the JSON; the error is one line naming the field.</summary>
     public static bool TryParse(string json, out ResponderConfig? config, out string? error)
@@ -61,7 +53,7 @@ public sealed class ResponderConfig
         config = null;
         try
         {
-            config = JsonSerializer.Deserialize<ResponderConfig>(json, Json);
+            config = JsonSerializer.Deserialize(json, ResponderConfigJsonContext.Default.ResponderConfig);
         }
         catch (JsonException e)
         {
@@ -99,3 +91,13 @@ public sealed class ResponderConfig
     /// <inheritdoc />
     public override string ToString() => $"responder {ListenAddress}:{ListenPort}/{NatTPort} id {LocalId} pool {AddressPool} (PSK not shown)";
 }
+
+/// <summary>
+/// Compile-time JSON metadata for <see cref="ResponderConfig"/> (no reflection: the native build is trimmed). The
+/// properties are settable, not init-only: for init-only properties the generated code would construct the object
+/// with every omitted key at its type's default, losing the initializers' defaults.
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(ResponderConfig))]
+internal sealed partial class ResponderConfigJsonContext : JsonSerializerContext;

@@ -55,7 +55,7 @@ internal static class ManagedStatusJson
             if (f.Error is not null) o["error"] = f.Error;
             if (f.ErrorSha256 is not null) o["errorSha256"] = f.ErrorSha256;
             if (f.ErrorAt is { } e) o["errorAt"] = Time(e);
-            array.Add(o);
+            array.Add((JsonNode)o);
         }
         return new JsonObject { ["version"] = 1, ["files"] = array }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
     }

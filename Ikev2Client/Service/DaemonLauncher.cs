@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 
 namespace Ikev2Client.Service;
 
@@ -15,8 +14,9 @@ public static class DaemonLauncher
         var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path");
         if (Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
         {
-            var entry = Assembly.GetEntryAssembly()?.Location;
-            if (string.IsNullOrEmpty(entry)) throw new InvalidOperationException("cannot find the ikev2 assembly");
+            // Under 'dotnet ikev2.dll' the first command-line argument is the assembly's path (the native build never gets here).
+            var entry = Environment.GetCommandLineArgs().FirstOrDefault();
+            if (string.IsNullOrEmpty(entry) || !File.Exists(entry)) throw new InvalidOperationException("cannot find the ikev2 assembly");
             return [process, entry];
         }
         return [process];

@@ -47,6 +47,12 @@ public sealed class VpnManagerException(string code, string message) : Exception
 {
     /// <summary>NotFound, InvalidProfile, BadRequest, Conflict, Unavailable, Internal.</summary>
     public string Code { get; } = code;
+
+    /// <summary>
+    /// With <see cref="VpnManagerErrors.Unavailable"/>: nothing listens on the socket (no socket file, or the
+    /// connection is refused), so no service is running, as opposed to a service that does not answer.
+    /// </summary>
+    public bool NotRunning { get; init; }
 }
 
 /// <summary>Codes of <see cref="VpnManagerException"/>.</summary>

@@ -117,18 +117,27 @@ public sealed class VpnManagerClient : IVpnManager
         }
     }
 
-    private async Task<LineConnection> OpenAsync(CancellationToken ct)
+    private Task<LineConnection> OpenAsync(CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
+        // No socket file: no service, and no failed connect (a failed asynchronous connect captures a stack trace,
+        // which costs milliseconds in the native build). A Unix socket connects at once, so it is synchronous.
+        if (!File.Exists(SocketPath)) throw NotRunning();
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), ct).ConfigureAwait(false);
-            return new LineConnection(socket);
+            socket.Connect(new UnixDomainSocketEndPoint(SocketPath));
+            return Task.FromResult(new LineConnection(socket));
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
+        {
+            socket.Dispose();
+            throw NotRunning(); // a stale socket file
         }
         catch (Exception e) when (e is SocketException or IOException or ArgumentException)
         {
             socket.Dispose();
-            throw new VpnManagerException(VpnManagerErrors.Unavailable, $"the ikev2 service is not running (no answer on {SocketPath})");
+            throw new VpnManagerException(VpnManagerErrors.Unavailable, $"cannot reach the ikev2 service on {SocketPath} ({(e is SocketException se ? se.SocketErrorCode : e.GetType().Name)})");
         }
         catch
         {
@@ -136,6 +145,9 @@ public sealed class VpnManagerClient : IVpnManager
             throw;
         }
     }
+
+    private VpnManagerException NotRunning() =>
+        new(VpnManagerErrors.Unavailable, $"the ikev2 service is not running (no answer on {SocketPath})") { NotRunning = true };
 
     private static JsonNode? ResultOf(JsonObject answer)
     {
