@@ -50,7 +50,8 @@ internal sealed class NamespacedIkev2 : IDisposable
         while (true)
         {
             if (p.HasExited) throw new InvalidOperationException($"the daemon exited ({p.ExitCode}):\n{Log}");
-            if (Cli("status", "--json").Code == 0) return;
+            // 'status' answers "no connections" (exit 0) without a service too: ask the service itself (a ping).
+            if (Ping()) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the daemon did not answer within 30 s:\n{Log}");
             Thread.Sleep(200);
         }
@@ -80,6 +81,15 @@ internal sealed class NamespacedIkev2 : IDisposable
             }
         }
         _daemon = null;
+    }
+
+    /// <summary>True once the daemon answers on its socket (a path socket: reachable from outside the namespace).</summary>
+    private bool Ping()
+    {
+        var client = new Ikev2Client.Service.VpnManagerClient(System.IO.Path.Combine(Home, "run", "ikev2.sock"));
+        try { return client.PingAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult() > 0; }
+        catch (Exception e) when (e is Ikev2Client.Service.VpnManagerException or IOException or TimeoutException
+                                  or System.Net.Sockets.SocketException) { return false; }
     }
 
     /// <summary>Runs the CLI in the namespace.</summary>

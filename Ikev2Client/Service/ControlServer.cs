@@ -34,6 +34,17 @@ public sealed partial class ControlServer : IAsyncDisposable
     /// <summary>Binds and starts accepting. Throws <see cref="VpnManagerException"/> (Conflict) when another service answers there.</summary>
     public void Start()
     {
+        Listen();
+        StartAccepting();
+    }
+
+    /// <summary>
+    /// Binds and listens (from now on no other service can start on the socket) without answering yet: a client that
+    /// connects waits in the backlog until <see cref="StartAccepting"/>. The daemon recovers from a crash in between, so
+    /// no request races the clean-up.
+    /// </summary>
+    public void Listen()
+    {
         if (System.Text.Encoding.UTF8.GetByteCount(SocketPath) > ServicePaths.MaxSocketPathBytes)
             throw new VpnManagerException(VpnManagerErrors.BadRequest, $"socket path too long (max {ServicePaths.MaxSocketPathBytes} bytes): {SocketPath}");
         var dir = Path.GetDirectoryName(Path.GetFullPath(SocketPath))!;
@@ -54,6 +65,13 @@ public sealed partial class ControlServer : IAsyncDisposable
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         listener.Listen(64);
         _listener = listener;
+    }
+
+    /// <summary>Starts answering on the socket bound by <see cref="Listen"/>.</summary>
+    public void StartAccepting()
+    {
+        if (_listener is null) throw new InvalidOperationException("Listen() first");
+        if (_acceptLoop is not null) return;
         _acceptLoop = Task.Run(AcceptLoopAsync);
         _logger.LogInformation("control socket {Path}", SocketPath);
     }

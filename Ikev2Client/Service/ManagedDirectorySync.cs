@@ -211,6 +211,7 @@ internal sealed class ManagedDirectorySync
             && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0 && _reported.Add("readable:" + name + ":" + hash))
             _logger.LogWarning("managed profile '{Profile}': {File} holds secrets and is readable by group or others; the MDM should write it with mode 0600", profile.Name, path);
         _status[name] = new ManagedFileStatus { File = name, Profile = profile.Name, Format = result.Format.ToString(), Sha256 = hash, AppliedAt = now };
+        WriteStatus(); // at once, so 'profile list' names the file as soon as the profile is there (not at the end of the pass)
         return (true, false);
     }
 

@@ -41,12 +41,15 @@ public sealed class VpnDaemon : IAsyncDisposable
     /// </summary>
     public void Start(bool startAlwaysOn = true)
     {
-        Server.Start();
+        // Bound first (a second service fails here), answering only once what a crashed predecessor left is undone and
+        // the managed directory is applied, so no request sees or races the clean-up.
+        Server.Listen();
         _logger.LogInformation("ikev2 service started (pid {Pid})", Environment.ProcessId);
         Manager.RecoverFromCrash(keepLockdownTable: startAlwaysOn && Manager.HasAlwaysOnLockdownProfile());
         Manager.AutoStartAlwaysOn = startAlwaysOn;
         // What the device policy wrote while the service was down is in force before always-on profiles start.
         ManagedWatcher?.SyncAsync().GetAwaiter().GetResult();
+        Server.StartAccepting();
         if (startAlwaysOn)
         {
             int n = Manager.StartAlwaysOnProfiles();

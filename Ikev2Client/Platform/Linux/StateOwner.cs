@@ -61,7 +61,9 @@ internal sealed record StateOwner(int Pid, ulong StartTime, string BootId, ulong
             var close = stat.LastIndexOf(')'); // the command name may contain spaces and parentheses
             if (close < 0) return null;
             var fields = stat[(close + 2)..].Split(' ');
-            // fields[0] is field 3 (state); the start time is field 22
+            // fields[0] is field 3 (state): a zombie (Z) or dead (X) process has released everything it held.
+            if (fields.Length > 0 && fields[0] is "Z" or "X") return null;
+            // the start time is field 22
             return fields.Length > 19 && ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? t : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
