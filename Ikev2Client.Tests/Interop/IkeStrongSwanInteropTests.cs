@@ -165,8 +165,7 @@ public sealed class IkeStrongSwanInteropTests
     public async Task Child_sa_rekeys_initiated_by_us_and_by_the_gateway()
     {
         // A short CHILD SA lifetime makes the gateway rekey by itself after about 6-8 s.
-        var conf = SwanctlConfigs.PskGateway().Replace($"esp_proposals = {SwanctlConfigs.DefaultEspProposals}",
-            $"esp_proposals = {SwanctlConfigs.DefaultEspProposals}\n                        rekey_time = 8s\n                        rand_time = 2s");
+        var conf = SwanctlConfigs.PskGateway(childOptions: "rekey_time = 8s\n                        rand_time = 2s");
         using var gw = StrongSwanGateway.Start(conf);
         await using var client = IkeInteropClient.Create(gw, IkeInteropClient.Options());
         var first = await client.ConnectAsync(gw);

@@ -22,8 +22,8 @@ namespace Ikev2Client.Tests.Interop;
 public sealed class LifecycleInteropTests(ITestOutputHelper output)
 {
     private static string RekeyingGateway(string esp) =>
-        SwanctlConfigs.PskGateway(espProposals: esp, extraConnectionOptions: "rekey_time = 25s\n                rand_time = 0s\n                over_time = 10s")
-            .Replace($"esp_proposals = {esp}", $"esp_proposals = {esp}\n                        rekey_time = 10s\n                        life_time = 20s\n                        rand_time = 0s");
+        SwanctlConfigs.PskGateway(espProposals: esp, extraConnectionOptions: "rekey_time = 25s\n                rand_time = 0s\n                over_time = 10s",
+            childOptions: "rekey_time = 10s\n                        life_time = 20s\n                        rand_time = 0s");
 
     private static VpnConnectionOptions Options(StrongSwanGateway gw, string esp, Action<IkeSessionOptionsSeed>? tune = null)
     {
