@@ -157,8 +157,10 @@ public static class ProfileCommands
         var ca = new Option<string?>("--ca-cert") { Description = "The CA certificate (PEM or DER) the gateway's certificate must chain to", HelpName = "FILE" };
         var cmd = new Command("set", "Complete or change a stored profile's credentials (validated like an import; secrets stored 0600, never shown)")
             { name, username, passwordStdin, forget, p12, p12Stdin, ca };
-        cmd.SetAction((pr, ct) => RunAsync(pr, async () =>
+        cmd.SetAction((pr, token) => RunAsync(pr, async () =>
         {
+            using var interrupts = Interrupts.Cancel(token); // Ctrl-C at a password question puts the terminal's echo back
+            var ct = interrupts.Token;
             var profileName = pr.GetValue(name)!;
             var s = store();
             s.ThrowIfManaged(profileName, "changed");

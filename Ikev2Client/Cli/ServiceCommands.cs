@@ -37,8 +37,11 @@ public static class ServiceCommands
         };
         var cmd = new Command("connect", "Connect a profile; exits 0 once CONNECTED. A password the profile lacks is asked on the terminal (no echo)")
             { target, foreground, json, fullTunnel, noDns, applyDns, stats, savePassword };
-        cmd.SetAction((pr, ct) => Guard(pr, async () =>
+        cmd.SetAction((pr, token) => Guard(pr, async () =>
         {
+            // Ctrl-C stops the attempt (and a password question, putting the terminal's echo back) instead of killing us.
+            using var interrupts = Interrupts.Cancel(token);
+            var ct = interrupts.Token;
             var (profile, name) = Resolve(pr.GetValue(target)!);
             if (pr.GetValue(savePassword)) CheckCanSave(o.Store(), profile, name);
             var prompt = new TerminalCredentialPrompt(save: pr.GetValue(savePassword));
@@ -91,8 +94,10 @@ public static class ServiceCommands
         CompletionCommand.CompleteProfileNames(name, o.Store);
         var json = new Option<bool>("--json") { Description = "Print the resulting state as JSON" };
         var cmd = new Command("toggle", "Disconnect the profile if it is up (or trying), connect it otherwise") { name, json };
-        cmd.SetAction((pr, ct) => Guard(pr, async () =>
+        cmd.SetAction((pr, token) => Guard(pr, async () =>
         {
+            using var interrupts = Interrupts.Cancel(token);
+            var ct = interrupts.Token;
             var profileName = pr.GetValue(name)!;
             if (ProfileName.Check(profileName) is { } problem) throw new VpnManagerException(VpnManagerErrors.BadRequest, $"invalid profile name: {problem}");
             var client = await EnsureServiceAsync(o, o.Store(), ct);
@@ -313,6 +318,7 @@ public static class ServiceCommands
             });
             if (started.IsCompleted) return await started;
             await pausing.GrantAsync(); // the spinner is gone: the question has the terminal
+            if (ct.IsCancellationRequested) return await started; // Ctrl-C at the question: no spinner again
         }
     }
 

@@ -43,11 +43,12 @@ internal static partial class TerminalInput
     {
         if (secret && !OperatingSystem.IsLinux())
             throw new CredentialPromptException("reading a password without echo is implemented on Linux only");
-        promptWriter.Write(prompt);
-        promptWriter.Flush();
+        // Echo goes off before the prompt shows, so nothing typed after it is ever echoed (getpass(3) does the same).
         byte[]? saved = secret ? EchoOff() : null;
         try
         {
+            promptWriter.Write(prompt);
+            promptWriter.Flush();
             var read = Task.Factory.StartNew(ReadLineFromStdin, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (timeout is { } t) cts.CancelAfter(t);
@@ -207,4 +208,41 @@ internal sealed class SpinnerPausingPrompt(ICredentialPrompt inner) : ICredentia
     }
 
     private static TaskCompletionSource New() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>
+/// Ctrl-C (SIGINT) and SIGTERM cancel <see cref="Token"/> instead of killing the process, so that a command can undo what
+/// it started and put the terminal back (echo after a password prompt) before it exits. Dispose to restore the default.
+/// </summary>
+internal sealed class Interrupts : IDisposable
+{
+    private readonly CancellationTokenSource _cts;
+    private readonly PosixSignalRegistration _int, _term;
+
+    private Interrupts(CancellationToken linked)
+    {
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(linked);
+        _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+    }
+
+    /// <summary>A token cancelled by <paramref name="linked"/>, Ctrl-C or SIGTERM.</summary>
+    public static Interrupts Cancel(CancellationToken linked) => new(linked);
+
+    /// <summary>Cancelled when the user pressed Ctrl-C (or the process got SIGTERM).</summary>
+    public CancellationToken Token => _cts.Token;
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true; // the command ends itself, cleanly
+        try { _cts.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
+    public void Dispose()
+    {
+        _int.Dispose();
+        _term.Dispose();
+        _cts.Dispose();
+    }
 }

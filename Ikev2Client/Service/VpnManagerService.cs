@@ -132,7 +132,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             try { answer = await prompt.AskAsync(new CredentialRequest(profile.Name, missing, attempt, error), ct).ConfigureAwait(false); }
             catch (CredentialPromptException e)
             {
-                _options.Logger.LogWarning("{Profile}: {Fields} not stored, and nobody answered ({Reason})", profile.Name, string.Join(", ", missing.Select(m => m.Key)), e.Message);
+                _options.Logger.LogInformation("{Profile}: {Fields} not stored, and nobody answered ({Reason})", profile.Name, string.Join(", ", missing.Select(m => m.Key)), e.Message);
                 throw new VpnManagerException(VpnManagerErrors.CredentialsRequired, ProfileCredentials.HowToSupply(profile.Name, missing, e.Message));
             }
             var unanswered = missing.Where(m => !answer.Values.ContainsKey(m.Key)).Select(m => new ProfileProblem(m.Key, "was asked for and not answered")).ToList();
