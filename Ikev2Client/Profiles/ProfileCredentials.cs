@@ -144,7 +144,8 @@ public static class ProfileCredentials
     public static string HowToSupply(string profileName, IReadOnlyList<MissingCredential> missing, string? reason = null)
     {
         var name = SafeText.Quote(profileName);
-        var fields = string.Join(", ", missing.Select(m => m.Key));
+        var keys = missing.Select(m => m.Key).ToList();
+        var fields = keys.Count <= 1 ? string.Concat(keys) : string.Join(", ", keys[..^1]) + " and " + keys[^1];
         var options = string.Join(" ", missing.Select(m => m.Key switch
         {
             "username" => "--username USER",
@@ -153,8 +154,8 @@ public static class ProfileCredentials
         }));
         var shell = ShellWord(profileName);
         var why = reason is null ? "" : $", and it could not be asked ({SafeText.Line(reason, 200)})";
-        return $"{name} has no {fields} stored{why}: run 'ikev2 connect {shell}' on a terminal to be asked for it, "
-            + $"or store it with 'ikev2 profile set {shell} {options}'";
+        return $"{name} has no {fields} stored{why}: run \"ikev2 connect {shell}\" on a terminal to be asked, "
+            + $"or store it with \"ikev2 profile set {shell} {options}\"";
     }
 
     /// <summary>A profile name as a shell word (single-quoted unless it is plain), to be copied into a command.</summary>
