@@ -16,7 +16,7 @@ ESP=aes256gcm16
 PSK="ikev2client-privileges-psk"
 RUN_AS=${RUN_AS:-nobody}
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-for t in setpriv nft ping; do command -v $t >/dev/null || { echo "privileges: $t is needed" >&2; exit 1; }; done
+for t in setpriv nft ping unshare; do command -v $t >/dev/null || { echo "privileges: $t is needed" >&2; exit 1; }; done
 WORK=$(mktemp -d /tmp/ikev2pv.XXXXXX)
 chmod 0755 "$WORK"
 ID=ikpv$(printf %x $$)
@@ -94,6 +94,15 @@ CAPS=1 foreground "CAP_NET_ADMIN, connect --foreground --no-dns" plain --no-dns
 CAPS=1 foreground "CAP_NET_ADMIN, lockdown profile, --no-dns" locked --no-dns
 left="$(ip netns exec "$TOPO_C" ip rule show | grep 2300)$(ip netns exec "$TOPO_C" ip route show table 2300)$(ip netns exec "$TOPO_C" nft list tables | grep ikev2)"
 [ -z "$left" ] && result "ok" "nothing left behind (no rule or route of table 2300, no nftables table)" || result "FAIL" "left behind: $left"
+
+# a file capability on a copy of the binary (setcap cap_net_admin+ep): every user who runs it gets CAP_NET_ADMIN
+if command -v setcap >/dev/null; then
+    cp "$IK" "$WORK/ikev2-fcap" && chmod 0755 "$WORK/ikev2-fcap" && setcap cap_net_admin+ep "$WORK/ikev2-fcap"
+    IK_PLAIN=$IK; IK=$WORK/ikev2-fcap
+    foreground "file capability cap_net_admin+ep, connect --foreground --no-dns" plain --no-dns
+    foreground "file capability cap_net_admin+ep, lockdown profile, --no-dns" locked --no-dns
+    IK=$IK_PLAIN
+fi
 
 # root as the systemd unit runs it: CAP_NET_ADMIN only, no new privileges, /etc read-only (ProtectSystem=strict) except
 # /etc/resolv.conf when the unit's ReadWritePaths=-/etc/resolv.conf makes it writable (DNS applied, no systemd-resolved)
