@@ -152,6 +152,22 @@ public sealed class ProfileCredentialsTests
             .Should().EndWith("\"ikev2 profile set lab --pkcs12-password-stdin --password-stdin\"");
     }
 
+    [Fact]
+    public void Where_nobody_was_asked_the_connection_fails_naming_the_field_and_how_to_store_it()
+    {
+        // An always-on start by the service, an API caller: ProfileAuthentication is the last line.
+        var act = () => Ikev2Client.Connection.ProfileAuthentication.Create(EapSswanWithoutPassword());
+        var e = act.Should().Throw<Ikev2Client.Connection.VpnConnectionException>().Which;
+        e.Message.Should().Be("profile 'Office EAP' has no password stored: run \"ikev2 connect 'Office EAP'\" on a terminal to be asked, "
+            + "or store it with \"ikev2 profile set 'Office EAP' --password-stdin\"");
+        Ikev2Client.Service.VpnConnectionAdapter.Map(e).CodeName.Should().Be("ERROR_CODE_PROFILE_INVALID", "a profile error: not recoverable, no retry");
+
+        var cert = () => Ikev2Client.Connection.ProfileAuthentication.Create(
+            Base().SetAuthDigitalSignaturePkcs12(ProfileTestData.Bytes("user.p12"), null, null).Build());
+        cert.Should().Throw<Ikev2Client.Connection.VpnConnectionException>().Which.Message.Should().Contain("has no pkcs12Password stored")
+            .And.Contain("--pkcs12-password-stdin");
+    }
+
     private static void Refused(Ikev2VpnProfile profile, CredentialChanges changes, string field, string why)
     {
         var act = () => ProfileCredentials.Apply(profile, changes);
