@@ -35,7 +35,7 @@ public static class ServiceCommands
             Description = "Store what is asked on the terminal (a password the profile was imported without) with the profile, mode 0600; "
                 + "without it the answer serves this connection only",
         };
-        var cmd = new Command("connect", "Connect a profile; exits 0 once CONNECTED. A password the profile lacks is asked on the terminal (no echo)")
+        var cmd = new Command("connect", "Connect a profile (asking on the terminal for a password it lacks); exits 0 once CONNECTED")
             { target, foreground, json, fullTunnel, noDns, applyDns, stats, savePassword };
         cmd.SetAction((pr, token) => Guard(pr, async () =>
         {
