@@ -191,7 +191,7 @@ public static class ProfileCommands
             output.WriteLine($"Updated '{profileName}': {string.Join(", ", done)}.");
             if (ProfileCredentials.Missing(updated) is { Count: > 0 } missing)
                 output.WriteLine($"  still missing: {string.Join(", ", missing.Select(m => m.Key))} (asked when connecting on a terminal)");
-            if (updated.HasSecrets) output.WriteLine($"  secrets are in {Path.Combine(s.Root, "secrets", profileName + ".json")} (mode 0600); a running connection keeps the old ones until it reconnects");
+            if (updated.HasSecrets) output.WriteLine($"  secrets are in {Path.Combine(s.Root, "secrets", profileName + ".json")} (mode 0600); a connection that is up keeps the old ones until it is disconnected and connected again");
         }));
         return cmd;
     }
