@@ -216,6 +216,19 @@ public sealed class CredentialPromptServiceTests : IAsyncDisposable
         ok["result"]!["state"]!.GetValue<string>().Should().Be("CONNECTED");
         ok.ToJsonString().Should().NotContain(Password, "answers never travel back");
 
+        // A malformed answer is refused like no answer, never echoed; a non-boolean "credentials" is a bad request.
+        await Client().StopProvisionedVpnProfileAsync("lab");
+        await Send("""{"id":10,"method":"StartProvisionedVpnProfile","name":"lab","wait":true,"credentials":true}""");
+        await reader.ReadLineAsync();
+        await Send("""{"id":10,"answer":{"password":12345}}""");
+        var malformed = JsonNode.Parse((await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!)!;
+        malformed["error"]!["code"]!.GetValue<string>().Should().Be("CredentialsRequired");
+        malformed["error"]!["message"]!.GetValue<string>().Should().Contain("'password' must be a string").And.NotContain("12345");
+        await Send("""{"id":11,"method":"StartProvisionedVpnProfile","name":"lab","wait":true,"credentials":"yes"}""");
+        var bad = JsonNode.Parse((await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!)!;
+        (bad["error"]!["code"]!.GetValue<string>(), bad["error"]!["message"]!.GetValue<string>())
+            .Should().Be(("BadRequest", "'credentials' must be a boolean, found a string"));
+
         // A client that cancels says why; the reason is in the error.
         await Client().StopProvisionedVpnProfileAsync("lab");
         await Send("""{"id":9,"method":"StartProvisionedVpnProfile","name":"lab","wait":true,"credentials":true}""");
