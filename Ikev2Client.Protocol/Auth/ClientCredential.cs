@@ -8,7 +8,7 @@ using Org.BouncyCastle.Security;
 namespace Ikev2Client.Protocol.Auth;
 
 /// <summary>
-/// Our certificate, its chain and its private key, loaded from PKCS#12 or PEM. The private key and any
+/// Our certificate, its chain and its private key, loaded from PKCS#12 or PEM held in memory (the caller reads the files). The private key and any
 /// password never appear in <see cref="ToString"/>, in errors or in logs.
 /// </summary>
 public sealed class ClientCredential : IDisposable
@@ -41,18 +41,7 @@ public sealed class ClientCredential : IDisposable
         return new CredentialLoadResult(new ClientCredential(certificate, chain ?? Array.Empty<X509Certificate2>(), key), null);
     }
 
-    /// <summary>Loads a PKCS#12 (.p12/.pfx) file: the certificate with a private key, and the other certificates as chain.</summary>
-    public static CredentialLoadResult LoadPkcs12File(string path, string? password)
-    {
-        byte[] data;
-        try { data = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Fail(CredentialErrorKind.FileNotFound, $"the PKCS#12 file {path} could not be read ({e.GetType().Name})");
-        }
-        return LoadPkcs12(data, password);
-    }
-
+    /// <summary>Loads PKCS#12 (.p12/.pfx) bytes: the certificate with a private key, and the other certificates as chain.</summary>
     public static CredentialLoadResult LoadPkcs12(byte[] data, string? password)
     {
         X509Certificate2Collection collection;
@@ -110,22 +99,7 @@ public sealed class ClientCredential : IDisposable
         return Fail(CredentialErrorKind.NoCertificate, "the PKCS#12 file holds no certificate with a private key");
     }
 
-    /// <summary>Loads PEM files: certificate(s) (ours first, then chain) and the private key (PKCS#8, RSA, EC, Ed25519; encrypted PKCS#8 with <paramref name="keyPassword"/>).</summary>
-    public static CredentialLoadResult LoadPemFiles(string certificatePath, string privateKeyPath, string? keyPassword = null)
-    {
-        string certPem, keyPem;
-        try
-        {
-            certPem = File.ReadAllText(certificatePath);
-            keyPem = File.ReadAllText(privateKeyPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Fail(CredentialErrorKind.FileNotFound, $"the certificate or key file could not be read ({e.GetType().Name})");
-        }
-        return LoadPem(certPem, keyPem, keyPassword);
-    }
-
+    /// <summary>Loads PEM text: certificate(s) (ours first, then chain) and the private key (PKCS#8, RSA, EC, Ed25519; encrypted PKCS#8 with <paramref name="keyPassword"/>).</summary>
     public static CredentialLoadResult LoadPem(string certificatePem, string privateKeyPem, string? keyPassword = null)
     {
         var certs = new List<X509Certificate2>();

@@ -3,8 +3,6 @@ namespace Ikev2Client.Protocol.Auth;
 /// <summary>Why client credentials could not be loaded.</summary>
 public enum CredentialErrorKind
 {
-    /// <summary>The file could not be read.</summary>
-    FileNotFound,
     /// <summary>The PKCS#12 password is wrong (or the file is damaged).</summary>
     WrongPassword,
     /// <summary>No certificate, or no certificate with a private key, was found.</summary>
