@@ -1,6 +1,7 @@
 using System.Net;
 using FluentAssertions;
 using Ikev2Client.Protocol;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Traffic;
 using Ikev2Client.Protocol.Wire;

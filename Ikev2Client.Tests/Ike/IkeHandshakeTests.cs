@@ -5,7 +5,6 @@ using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Xunit;
 
-using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Tests.Ike;
 
@@ -85,7 +84,7 @@ public sealed class IkeHandshakeTests
         a.Encryption.Id.Should().Be(ikeSpec.Encryption[0].Id);
         a.Encryption.KeyBits.Should().Be(ikeSpec.Encryption[0].KeyBits);
         a.Prf!.Id.Should().Be(ikeSpec.Prfs[0]);
-        a.Group.Should().Be(ikeSpec.Groups[0]);
+        a.Group.Should().Be(ikeSpec.KeGroups[0]);
         (a.Integrity?.Id ?? IntegId.None).Should().Be(ikeSpec.Integrity.FirstOrDefault());
         var child = pair.Initiator.ChildSas.Single();
         child.Algorithms.Encryption.Id.Should().Be(espSpec.Encryption[0].Id);

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using Ikev2Client.Protocol;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Xunit;

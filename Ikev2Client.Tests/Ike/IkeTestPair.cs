@@ -1,5 +1,6 @@
 using System.Net;
 using Ikev2Client.Protocol;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Tests.Ike;

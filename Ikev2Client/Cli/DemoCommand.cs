@@ -6,7 +6,6 @@ using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Spectre.Console;
-using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Cli;
 
@@ -186,7 +185,7 @@ internal static class DemoCommand
             error.WriteLine($"ikev2 demo: {option}: {Profiles.SafeText.Line(problem, 256)}");
             return false;
         }
-        spec = parsed.Select(ProposalSpec.From).ToArray();
+        spec = [.. parsed];
         return true;
     }
 }

@@ -6,7 +6,7 @@ using Ikev2Client.Profiles;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
-using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+using Ikev2Client.Protocol.Crypto;
 
 namespace Ikev2Client.Connection;
 
@@ -62,7 +62,7 @@ public static class ProfileConnection
         settings ??= new ProfileConnectionSettings();
         var auth = ProfileAuthentication.Create(profile);
         var server = ResolveServer(profile.ServerAddr, profile.ServerPort);
-        IReadOnlyList<IkeSpec> ike, esp;
+        IReadOnlyList<ProposalSpec> ike, esp;
         try { ike = ProposalConversion.ForProfile(profile.IkeProposal, isEsp: false, profile.AllowedAlgorithms); }
         catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e.Message}"); }
         try { esp = ProposalConversion.ForProfile(profile.EspProposal, isEsp: true, profile.AllowedAlgorithms); }

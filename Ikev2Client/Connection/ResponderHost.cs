@@ -4,7 +4,7 @@ using Ikev2Client.Platform;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Ike;
-using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+using Ikev2Client.Protocol.Crypto;
 
 namespace Ikev2Client.Connection;
 
@@ -31,8 +31,8 @@ public sealed class ResponderHost : IDisposable
     private IVpnInterface? _tun;
     private volatile IkeUdpDriver? _driver;
     private IpSecSpiAllocator? _spis;
-    private IReadOnlyList<IkeSpec> _ike = IkeSpec.DefaultIke;
-    private IReadOnlyList<IkeSpec> _esp = IkeSpec.DefaultEsp;
+    private IReadOnlyList<ProposalSpec> _ike = ProposalSpec.DefaultIke;
+    private IReadOnlyList<ProposalSpec> _esp = ProposalSpec.DefaultEsp;
 
     /// <summary>Creates the host; <paramref name="builderFactory"/> defaults to a Linux TUN.</summary>
     public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder>? builderFactory = null)

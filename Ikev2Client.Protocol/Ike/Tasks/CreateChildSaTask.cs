@@ -91,7 +91,7 @@ internal sealed class CreateChildSaTask : IkeTask
         return b;
     }
 
-    private KeGroup PfsGroup => _groupOverride ?? Sa.Options.EspProposals.SelectMany(p => p.Groups).FirstOrDefault();
+    private KeGroup PfsGroup => _groupOverride ?? Sa.Options.EspProposals.SelectMany(p => p.KeGroups).FirstOrDefault();
 
     // ---------------- initiator ----------------
 
@@ -123,7 +123,7 @@ internal sealed class CreateChildSaTask : IkeTask
         if (response.ErrorNotify is { } error)
         {
             if (error.NotifyType == NotifyType.InvalidKePayload && error.TryGetAcceptedGroup(out var wanted) && _groupOverride == null
-                && wanted != PfsGroup && Sa.Options.EspProposals.Any(p => p.Groups.Contains(wanted)))
+                && wanted != PfsGroup && Sa.Options.EspProposals.Any(p => p.KeGroups.Contains(wanted)))
                 RetryGroup = wanted; // RFC 7296 §1.3: repeated with the group the responder selected
             // TEMPORARY_FAILURE, CHILD_SA_NOT_FOUND, NO_PROPOSAL_CHOSEN...: the old SA stays (RFC 7296 §2.25); the
             // session decides what a refused new CHILD SA means.
