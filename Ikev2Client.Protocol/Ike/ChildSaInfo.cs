@@ -1,15 +1,8 @@
 using System.Net;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Wire.Payloads;
 
 namespace Ikev2Client.Protocol.Ike;
-
-/// <summary>ESP encapsulation mode of a CHILD SA.</summary>
-public enum ChildSaMode
-{
-    Tunnel,
-    /// <summary>Negotiated with USE_TRANSPORT_MODE (RFC 7296 §1.3.1).</summary>
-    Transport,
-}
 
 /// <summary>
 /// A negotiated CHILD SA (ESP) as the data plane needs it. "Inbound" is traffic the peer protects with
@@ -19,7 +12,7 @@ public sealed record ChildSaInfo(
     uint InboundSpi,
     uint OutboundSpi,
     NegotiatedAlgorithms Algorithms,
-    ChildSaMode Mode,
+    EspMode Mode,
     IReadOnlyList<TrafficSelector> LocalTrafficSelectors,
     IReadOnlyList<TrafficSelector> RemoteTrafficSelectors,
     bool UdpEncapsulation,

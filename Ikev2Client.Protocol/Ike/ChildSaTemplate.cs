@@ -1,3 +1,5 @@
+using Ikev2Client.Protocol.Esp;
+
 namespace Ikev2Client.Protocol.Ike;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace Ikev2Client.Protocol.Ike;
 public sealed record ChildSaTemplate(
     IReadOnlyList<Wire.Payloads.TrafficSelector> Local,
     IReadOnlyList<Wire.Payloads.TrafficSelector> Remote,
-    ChildSaMode Mode)
+    EspMode Mode)
 {
     /// <summary>The template of an established CHILD SA.</summary>
     public static ChildSaTemplate Of(ChildSaInfo child) => new(child.LocalTrafficSelectors, child.RemoteTrafficSelectors, child.Mode);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
 
@@ -99,7 +100,7 @@ public sealed class IkeSessionOptions
     public IReadOnlyList<TrafficSelector> RemoteTrafficSelectors { get; init; } = DefaultSelectors;
 
     /// <summary>Request transport mode (USE_TRANSPORT_MODE). Default tunnel mode.</summary>
-    public ChildSaMode Mode { get; init; } = ChildSaMode.Tunnel;
+    public EspMode Mode { get; init; } = EspMode.Tunnel;
 
     /// <summary>Advertise MOBIKE_SUPPORTED in IKE_AUTH. Default true.</summary>
     public bool AdvertiseMobike { get; init; } = true;

@@ -1,6 +1,7 @@
 using System.Net;
 using FluentAssertions;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Xunit;
@@ -38,7 +39,7 @@ public sealed class IkeHandshakeTests
         ci.Keys.InboundEncryptionKey.Should().Equal(cr.Keys.OutboundEncryptionKey);
         ci.Keys.OutboundEncryptionKey.Should().NotEqual(ci.Keys.InboundEncryptionKey);
         ci.Algorithms.Encryption.Id.Should().Be(EncrId.AesGcm16);
-        ci.Mode.Should().Be(ChildSaMode.Tunnel);
+        ci.Mode.Should().Be(EspMode.Tunnel);
 
         // Forced encapsulation: the responder sees a NAT, both use UDP encapsulation, IKE_AUTH went to 4500.
         ci.UdpEncapsulation.Should().BeTrue();
@@ -186,9 +187,9 @@ public sealed class IkeHandshakeTests
     [Fact]
     public void Transport_mode_is_negotiated_with_use_transport_mode()
     {
-        using var pair = Establish(new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => b.Mode = ChildSaMode.Transport), IkeTestPair.ResponderOptions()));
-        pair.Initiator.ChildSas.Single().Mode.Should().Be(ChildSaMode.Transport);
-        pair.Responder.ChildSas.Single().Mode.Should().Be(ChildSaMode.Transport);
+        using var pair = Establish(new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => b.Mode = EspMode.Transport), IkeTestPair.ResponderOptions()));
+        pair.Initiator.ChildSas.Single().Mode.Should().Be(EspMode.Transport);
+        pair.Responder.ChildSas.Single().Mode.Should().Be(EspMode.Transport);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using Ikev2Client.Protocol;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Tests.Ike;
@@ -126,7 +127,7 @@ internal sealed class IkeSessionOptionsBuilder
     public bool RequireCookie { get; set; }
     public int MaxMessageSize { get; set; } = 1280;
     public TimeSpan? Liveness { get; set; }
-    public ChildSaMode Mode { get; set; } = ChildSaMode.Tunnel;
+    public EspMode Mode { get; set; } = EspMode.Tunnel;
     public IReadOnlyList<Protocol.Wire.Payloads.TrafficSelector>? LocalTs { get; set; }
     public bool Fragmentation { get; set; } = true;
     public IkeAddressPool? Pool { get; set; } = new(IPNetwork.Parse("10.10.0.0/24"));

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using Ikev2Client.Connection;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Spectre.Console;
@@ -75,7 +76,7 @@ internal static class DemoCommand
             Authenticator = new PskAuthenticator(psk),
             RemoteNatTPort = responder.NatTLocalEndPoint.Port,
             ForceEncapsulation = forceEncapsulation,
-            Mode = transport ? ChildSaMode.Transport : ChildSaMode.Tunnel,
+            Mode = transport ? EspMode.Transport : EspMode.Tunnel,
         };
         using var initiatorSession = new IkeSession(initiatorOptions);
         await using var initiator = new IkeUdpDriver(initiatorSession, new IkeUdpDriverOptions

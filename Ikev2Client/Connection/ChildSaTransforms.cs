@@ -41,7 +41,7 @@ public sealed class ChildSaTransforms : IDisposable
     /// (<see cref="ChildSaInfo.RemoteEndPoint"/>), as transport-mode transforms applied to sockets need.
     /// </summary>
     /// <param name="lifetime">Soft and hard byte/packet limits for both directions (none when null).</param>
-    public static ChildSaTransforms Create(ChildSaInfo child, IIpSecManager manager, IpSecSpiAllocator? spis, EspTransformMode mode,
+    public static ChildSaTransforms Create(ChildSaInfo child, IIpSecManager manager, IpSecSpiAllocator? spis, EspMode mode,
         UdpEncapsulationSocket? encapsulation = null, EspLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(child);
@@ -111,17 +111,8 @@ public sealed class ChildSaTransforms : IDisposable
     public override string ToString() => Child.ToString();
 }
 
-/// <summary>Which kind of transform the data path needs.</summary>
-public enum EspTransformMode
-{
-    /// <summary>Tunnel mode (TUN fallback: inner IP packets).</summary>
-    Tunnel,
-    /// <summary>Transport mode (applied to sockets through the IpSecManager contract).</summary>
-    Transport,
-}
-
 internal static class IpSecTransformBuilderExtensions
 {
-    public static IpSecTransform Build(this IpSecTransform.Builder builder, EspTransformMode mode, IPAddress source, SecurityParameterIndex spi) =>
-        mode == EspTransformMode.Transport ? builder.BuildTransportModeTransform(source, spi) : builder.BuildTunnelModeTransform(source, spi);
+    public static IpSecTransform Build(this IpSecTransform.Builder builder, EspMode mode, IPAddress source, SecurityParameterIndex spi) =>
+        mode == EspMode.Transport ? builder.BuildTransportModeTransform(source, spi) : builder.BuildTunnelModeTransform(source, spi);
 }

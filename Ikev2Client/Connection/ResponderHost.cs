@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Crypto;
 
@@ -195,7 +196,7 @@ public sealed class ResponderHost : IDisposable
     {
         lock (_gate)
         {
-            var t = ChildSaTransforms.Create(child, _manager, _spis, EspTransformMode.Tunnel, lifetime: ChildLifetime.VolumeLimits);
+            var t = ChildSaTransforms.Create(child, _manager, _spis, EspMode.Tunnel, lifetime: ChildLifetime.VolumeLimits);
             _children.Add(t);
             _pump!.AddInbound(t.Inbound, t.Local, t.Remote);
             if (replaces != null && byPeer)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Traffic;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
@@ -37,7 +38,7 @@ internal sealed class ChildCreateTask : IkeTask
         request.Payloads.Add(new SaPayload(proposals));
         request.Payloads.Add(new TsPayload(true, Sa.Options.LocalTrafficSelectors));
         request.Payloads.Add(new TsPayload(false, Sa.Options.RemoteTrafficSelectors));
-        if (Sa.Options.Mode == ChildSaMode.Transport) request.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
+        if (Sa.Options.Mode == EspMode.Transport) request.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
     }
 
     public override TaskResult ProcessResponse(IkeMessage response)
@@ -58,7 +59,7 @@ internal sealed class ChildCreateTask : IkeTask
         if (tsi == null || tsr == null) return Fail(IkeErrorKind.InvalidMessage, "The gateway's IKE_AUTH response lacks TSi or TSr.");
         if (!Narrowed(tsi, Sa.Options.LocalTrafficSelectors) || !Narrowed(tsr, Sa.Options.RemoteTrafficSelectors))
             return Fail(IkeErrorKind.TrafficSelectorsUnacceptable, "The gateway answered with traffic selectors wider than the ones we proposed.");
-        bool transport = Sa.Options.Mode == ChildSaMode.Transport && response.HasNotify(NotifyType.UseTransportMode);
+        bool transport = Sa.Options.Mode == EspMode.Transport && response.HasNotify(NotifyType.UseTransportMode);
         uint spiOut = BinaryPrimitives.ReadUInt32BigEndian(sa.Proposals[0].Spi);
         Install(algorithms!, spiOut, tsi, tsr, transport);
         return TaskResult.Done;
@@ -131,7 +132,7 @@ internal sealed class ChildCreateTask : IkeTask
             InboundEncryptionKey = i ? keys.EncrKeyR : keys.EncrKeyI,
             InboundIntegrityKey = i ? keys.IntegKeyR : keys.IntegKeyI,
         };
-        var child = new ChildSaInfo(_spiIn, spiOut, algorithms, transport ? ChildSaMode.Transport : ChildSaMode.Tunnel,
+        var child = new ChildSaInfo(_spiIn, spiOut, algorithms, transport ? EspMode.Transport : EspMode.Tunnel,
             i ? tsi : tsr, i ? tsr : tsi, Sa.UdpEncapsulation, Sa.LocalEndPoint, Sa.RemoteEndPoint, material);
         Sa.ChildSas.Add(child);
         Sa.Emit(new IkeEvent.ChildSaEstablished(child));
