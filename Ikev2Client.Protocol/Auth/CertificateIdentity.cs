@@ -50,7 +50,7 @@ public sealed class CertificateIdentity
     }
 
     /// <summary>True when the certificate names <paramref name="identity"/>.</summary>
-    public bool Matches(PeerIdentity identity)
+    public bool Matches(IkeIdentity identity)
     {
         switch (identity.Type)
         {

@@ -27,7 +27,7 @@ public sealed class ServerCertificateValidator
     /// </summary>
     /// <param name="presentedIdentity">The IDr the gateway sent (checked against the certificate when the profile names none).</param>
     /// <param name="configuredIdentity">The profile's remote identity, or null when the profile names none.</param>
-    public CertificateValidationResult Validate(IEnumerable<CertPayload> certPayloads, PeerIdentity? presentedIdentity, PeerIdentity? configuredIdentity)
+    public CertificateValidationResult Validate(IEnumerable<CertPayload> certPayloads, IkeIdentity? presentedIdentity, IkeIdentity? configuredIdentity)
     {
         var certs = new List<X509Certificate2>();
         foreach (var payload in certPayloads)
@@ -53,7 +53,7 @@ public sealed class ServerCertificateValidator
 
     /// <summary>Validates <paramref name="certificate"/> with <paramref name="intermediates"/> as untrusted chain material.</summary>
     public CertificateValidationResult Validate(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
-        PeerIdentity? presentedIdentity, PeerIdentity? configuredIdentity)
+        IkeIdentity? presentedIdentity, IkeIdentity? configuredIdentity)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         try
@@ -68,7 +68,7 @@ public sealed class ServerCertificateValidator
     }
 
     private CertificateValidationResult ValidateCore(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
-        PeerIdentity? presentedIdentity, PeerIdentity? configuredIdentity)
+        IkeIdentity? presentedIdentity, IkeIdentity? configuredIdentity)
     {
         var names = new CertificateIdentity(certificate);
         string who = (configuredIdentity ?? presentedIdentity)?.Value ?? certificate.GetNameInfo(X509NameType.SimpleName, false);

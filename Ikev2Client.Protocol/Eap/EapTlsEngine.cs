@@ -107,7 +107,7 @@ internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient(Ea
                 TrustedCertificateAuthorities = outer._options.TlsTrustedCas,
                 Clock = outer._options.Clock,
             });
-            var expected = outer._options.TlsServerName is { } name ? PeerIdentity.Fqdn(name) : null;
+            var expected = outer._options.TlsServerName is { } name ? IkeIdentity.Fqdn(name) : null;
             var result = validator.Validate(certs[0], certs.Skip(1), null, expected);
             if (!result.IsValid)
             {

@@ -17,7 +17,7 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
     private readonly ClientCredential? _credential;
     private readonly ServerCertificateValidator? _validator;
     private readonly IReadOnlyList<X509Certificate2> _requestCas;
-    private readonly PeerIdentity? _configuredPeer;
+    private readonly IkeIdentity? _configuredPeer;
 
     /// <param name="credential">Our certificate and key (needed to <see cref="Sign"/>).</param>
     /// <param name="validation">How to validate the peer's certificate (needed to <see cref="Verify"/>).</param>
@@ -30,7 +30,7 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
         _credential = credential;
         _validator = validation == null ? null : new ServerCertificateValidator(validation);
         _requestCas = validation?.TrustedCertificateAuthorities ?? Array.Empty<X509Certificate2>();
-        _configuredPeer = configuredPeerIdentity == null ? null : new PeerIdentity(configuredPeerIdentity.Type, configuredPeerIdentity.Data.ToArray());
+        _configuredPeer = configuredPeerIdentity;
         UseRsaPss = useRsaPss;
     }
 
@@ -68,8 +68,7 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
         if (auth.Method == Wire.AuthMethod.SharedKeyMessageIntegrityCode)
             return Reject(new IkeError(IkeErrorKind.AuthenticationFailed,
                 "The gateway authenticated with a pre-shared key, but the profile expects a certificate. Check the profile's authentication method."), out reason);
-        var presented = new PeerIdentity(input.Identity.Type, input.Identity.Data.ToArray());
-        var result = _validator.Validate(input.MessagePayloads.OfType<CertPayload>(), presented, _configuredPeer);
+        var result = _validator.Validate(input.MessagePayloads.OfType<CertPayload>(), input.Identity, _configuredPeer);
         LastValidation = result;
         if (!result.IsValid)
         {

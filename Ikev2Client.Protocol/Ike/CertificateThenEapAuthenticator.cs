@@ -1,4 +1,5 @@
 using System.Text;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
 

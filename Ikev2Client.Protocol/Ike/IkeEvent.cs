@@ -1,4 +1,5 @@
 using System.Net;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Wire;
 
 namespace Ikev2Client.Protocol.Ike;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Wire;
 

@@ -3,6 +3,7 @@ using FluentAssertions;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;

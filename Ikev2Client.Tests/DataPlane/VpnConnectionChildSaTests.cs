@@ -2,6 +2,7 @@ using System.Net;
 using FluentAssertions;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Xunit;

@@ -1,5 +1,6 @@
 using System.Net;
 using FluentAssertions;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;

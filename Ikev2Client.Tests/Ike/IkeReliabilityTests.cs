@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;

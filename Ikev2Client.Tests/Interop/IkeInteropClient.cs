@@ -1,5 +1,6 @@
 using System.Net;
 using Ikev2Client.Connection;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 

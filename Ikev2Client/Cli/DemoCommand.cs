@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using Ikev2Client.Connection;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Profiles;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;

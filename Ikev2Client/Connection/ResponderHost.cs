@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Crypto;

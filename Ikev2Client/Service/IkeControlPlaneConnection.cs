@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Crypto;
 

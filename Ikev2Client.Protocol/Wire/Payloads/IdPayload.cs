@@ -59,7 +59,7 @@ public sealed class IdPayload : Payload
     /// <summary>A printable form: the address, the name, or the DN / key id in hex.</summary>
     public string DisplayValue => IdType switch
     {
-        IdType.Ipv4Addr or IdType.Ipv6Addr => new IPAddress(Data).ToString(),
+        IdType.Ipv4Addr or IdType.Ipv6Addr when Data.Length is 4 or 16 => new IPAddress(Data).ToString(),
         IdType.Fqdn or IdType.Rfc822Addr => Encoding.ASCII.GetString(Data),
         IdType.DerAsn1Dn => TryFormatDn(Data),
         _ => Convert.ToHexString(Data),
