@@ -27,6 +27,6 @@ public sealed class CertificateValidationOptions
     /// <summary>How long one CRL/OCSP fetch may take.</summary>
     public TimeSpan RevocationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The time validity is checked at; injectable for tests. Defaults to the system clock.</summary>
-    public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+    /// <summary>The clock validity is checked against (its <see cref="TimeProvider.GetUtcNow"/>); the system clock unless a test injects another.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

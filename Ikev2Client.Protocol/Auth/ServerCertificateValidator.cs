@@ -73,7 +73,7 @@ public sealed class ServerCertificateValidator
         var names = new CertificateIdentity(certificate);
         string who = (configuredIdentity ?? presentedIdentity)?.Value ?? certificate.GetNameInfo(X509NameType.SimpleName, false);
         var subject = certificate.Subject;
-        var now = _options.Clock();
+        var now = _options.Time.GetUtcNow();
 
         if (!IkeVerificationKey.TryFromCertificate(certificate, out var key))
             return Fail(CertificateValidationErrorKind.Malformed,

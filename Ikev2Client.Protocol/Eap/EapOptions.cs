@@ -27,7 +27,7 @@ public sealed class EapPeerOptions
     public IRandomSource Random { get; init; } = SystemRandomSource.Instance;
 
     /// <summary>Time for certificate validity checks.</summary>
-    public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Largest EAP-TLS fragment we send (TLS bytes per EAP message).</summary>
     public int TlsFragmentSize { get; init; } = 1024;
@@ -54,7 +54,7 @@ public sealed class EapServerOptions
 
     public IRandomSource Random { get; init; } = SystemRandomSource.Instance;
 
-    public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public int TlsFragmentSize { get; init; } = 1024;
 

@@ -52,7 +52,10 @@ public abstract record IkeEvent
     /// <summary>The session failed; it is closed and emits nothing more.</summary>
     public sealed record Failed(IkeError Error) : IkeEvent;
 
-    /// <summary>A message was sent or received (sizes and timing for people and logs; never contents of secrets).</summary>
+    /// <summary>
+    /// A message was sent or received (sizes and timing for people and logs; never contents of secrets).
+    /// <paramref name="At"/> is the session's monotonic time: how long after the session was created.
+    /// </summary>
     public sealed record MessageTraced(
         bool Sent, ExchangeType Exchange, bool IsResponse, uint MessageId, int Bytes, int Fragments,
         string Payloads, TimeSpan At, bool Retransmission, IPEndPoint Peer, bool NonEspMarker) : IkeEvent

@@ -17,8 +17,14 @@ public enum IkeTimer
     Lifetime,
 }
 
-/// <summary>Arm <see cref="Timer"/> to fire at <see cref="DueAt"/> (on the session's clock), or cancel it when null.</summary>
-public readonly record struct TimerCommand(IkeTimer Timer, TimeSpan? DueAt);
+/// <summary>
+/// Arm <paramref name="Timer"/> to fire <paramref name="Delay"/> from now (the moment the call that returned this
+/// command was made), replacing any earlier arming of the same timer; cancel it when <paramref name="Delay"/> is null.
+/// When it fires, call <see cref="IkeSession.HandleTimer"/> with <paramref name="Timer"/>.
+/// </summary>
+/// <param name="Timer">Which of the session's timers.</param>
+/// <param name="Delay">How long from now it fires (never negative), or null to cancel it.</param>
+public readonly record struct TimerCommand(IkeTimer Timer, TimeSpan? Delay);
 
 /// <summary>Everything one input produced: datagrams to send, timer changes and events, in order.</summary>
 public sealed class IkeOutput

@@ -12,11 +12,14 @@ namespace Ikev2Client.Protocol.Ike;
 /// </summary>
 internal sealed class IkeSa : IDisposable
 {
-    public IkeSa(IkeSessionOptions options, IRandomSource random, IIkeClock clock, ISpiAllocator spis, Action<IkeEvent> emit)
+    private readonly long _origin;
+
+    public IkeSa(IkeSessionOptions options, IRandomSource random, TimeProvider time, ISpiAllocator spis, Action<IkeEvent> emit)
     {
         Options = options;
         Random = random;
-        Clock = clock;
+        Time = time;
+        _origin = time.GetTimestamp();
         Spis = spis;
         Emit = emit;
         OriginalInitiator = IsInitiator;
@@ -24,7 +27,10 @@ internal sealed class IkeSa : IDisposable
 
     public IkeSessionOptions Options { get; }
     public IRandomSource Random { get; }
-    public IIkeClock Clock { get; }
+    public TimeProvider Time { get; }
+
+    /// <summary>Monotonic time since the session was created (the scale of every deadline the session keeps).</summary>
+    public TimeSpan Now => Time.GetElapsedTime(_origin);
     public ISpiAllocator Spis { get; }
     public Action<IkeEvent> Emit { get; }
     public bool IsInitiator => Options.Role == IkeRole.Initiator;

@@ -33,11 +33,11 @@ public sealed partial class IkeSession : IDisposable
     private readonly IkeSa _sa;
     private IkeOutput _out = new();
 
-    public IkeSession(IkeSessionOptions options, IRandomSource? random = null, IIkeClock? clock = null, ISpiAllocator? spiAllocator = null)
+    public IkeSession(IkeSessionOptions options, IRandomSource? random = null, TimeProvider? time = null, ISpiAllocator? spiAllocator = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         random ??= SystemRandomSource.Instance;
-        _sa = new IkeSa(options, random, clock ?? SystemIkeClock.Instance, spiAllocator ?? new RandomSpiAllocator(random), e => _out.Events.Add(e));
+        _sa = new IkeSa(options, random, time ?? TimeProvider.System, spiAllocator ?? new RandomSpiAllocator(random), e => _out.Events.Add(e));
         _cookieSecret = new byte[32];
         random.Fill(_cookieSecret);
     }
@@ -123,14 +123,21 @@ public sealed partial class IkeSession : IDisposable
         return output;
     }
 
-    /// <summary>A timer armed through <see cref="IkeOutput.Timers"/> fired. Early or stale firings are ignored.</summary>
+    /// <summary>
+    /// A timer armed through <see cref="IkeOutput.Timers"/> fired. A stale firing (of a timer since cancelled) is
+    /// ignored; an early one (timers are coarser than the clock) re-arms the timer for the time that is left.
+    /// </summary>
     public IkeOutput HandleTimer(IkeTimer timer)
     {
         var output = Begin();
         if (IsOver) return output;
-        var now = _sa.Clock.Now;
-        if (timer == IkeTimer.Retransmit && _retransmitDue is { } due && now >= due) OnRetransmitTimer();
-        else if (timer == IkeTimer.Liveness && _livenessDue is { } live && now >= live)
+        var now = _sa.Now;
+        if (timer == IkeTimer.Retransmit && _retransmitDue is { } due && now < due)
+            _out.Timers.Add(new TimerCommand(IkeTimer.Retransmit, TimerDelay(due - now)));
+        else if (timer == IkeTimer.Liveness && _livenessDue is { } early && now < early)
+            _out.Timers.Add(new TimerCommand(IkeTimer.Liveness, TimerDelay(early - now)));
+        else if (timer == IkeTimer.Retransmit && _retransmitDue != null) OnRetransmitTimer();
+        else if (timer == IkeTimer.Liveness && _livenessDue != null)
         {
             _livenessDue = null;
             if (State == IkeSessionState.Established)
@@ -153,10 +160,19 @@ public sealed partial class IkeSession : IDisposable
     private TimeSpan? _retransmitDue;
     private TimeSpan? _livenessDue;
 
+    /// <summary>
+    /// The longest delay a <see cref="TimerCommand"/> asks for: a deadline further away fires early and is re-armed,
+    /// so every delay fits the owner's timers (<see cref="Task.Delay(TimeSpan)"/> takes at most about 49 days).
+    /// </summary>
+    internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(1);
+
+    private static TimeSpan TimerDelay(TimeSpan untilDue) =>
+        untilDue <= TimeSpan.Zero ? TimeSpan.Zero : untilDue > MaxTimerDelay ? MaxTimerDelay : untilDue;
+
     private void ArmRetransmit(TimeSpan delay)
     {
-        _retransmitDue = _sa.Clock.Now + delay;
-        _out.Timers.Add(new TimerCommand(IkeTimer.Retransmit, _retransmitDue));
+        _retransmitDue = _sa.Now + delay;
+        _out.Timers.Add(new TimerCommand(IkeTimer.Retransmit, TimerDelay(delay)));
     }
 
     private void CancelRetransmit()
@@ -169,8 +185,8 @@ public sealed partial class IkeSession : IDisposable
     private void ArmLiveness()
     {
         if (_sa.Options.LivenessInterval is not { } interval || State != IkeSessionState.Established) return;
-        _livenessDue = _sa.Clock.Now + interval;
-        _out.Timers.Add(new TimerCommand(IkeTimer.Liveness, _livenessDue));
+        _livenessDue = _sa.Now + interval;
+        _out.Timers.Add(new TimerCommand(IkeTimer.Liveness, TimerDelay(interval)));
     }
 
     // ---------------- ending ----------------

@@ -4,6 +4,7 @@ using FluentAssertions;
 using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Ikev2Client.Tests.Auth;
@@ -20,7 +21,7 @@ public sealed class ServerCertificateValidatorTests
             TrustedCertificateAuthorities = cas.Length == 0 ? new[] { Ca } : cas,
             Revocation = revocation,
             RevocationTimeout = TimeSpan.FromSeconds(3),
-            Clock = () => now ?? TestPki.Now,
+            Time = new FakeTimeProvider(now ?? TestPki.Now),
         });
 
     private static CertificateValidationResult Validate(X509Certificate2 leaf, IkeIdentity? configured, ServerCertificateValidator? v = null, IkeIdentity? presented = null) =>
