@@ -26,10 +26,10 @@ public static class EapAuth
     }
 
     public static AuthPayload Create(IIkePrf prf, ReadOnlySpan<byte> msk, ReadOnlySpan<byte> skP, ReadOnlySpan<byte> signedOctets) =>
-        new(AuthMethod.SharedKeyMessageIntegrityCode, Compute(prf, msk, skP, signedOctets));
+        new(IkeAuthMethod.SharedKeyMessageIntegrityCode, Compute(prf, msk, skP, signedOctets));
 
     /// <summary>Constant-time check of the peer's AUTH after EAP.</summary>
     public static bool Verify(IIkePrf prf, ReadOnlySpan<byte> msk, ReadOnlySpan<byte> skP, ReadOnlySpan<byte> signedOctets, AuthPayload auth) =>
-        auth.Method == AuthMethod.SharedKeyMessageIntegrityCode &&
+        auth.Method == IkeAuthMethod.SharedKeyMessageIntegrityCode &&
         CryptographicOperations.FixedTimeEquals(Compute(prf, msk, skP, signedOctets), auth.Data);
 }

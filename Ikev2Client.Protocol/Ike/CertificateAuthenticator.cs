@@ -65,7 +65,7 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
     {
         LastVerificationError = null;
         if (_validator == null) throw new InvalidOperationException("this certificate authenticator has no validation options");
-        if (auth.Method == Wire.AuthMethod.SharedKeyMessageIntegrityCode)
+        if (auth.Method == Wire.IkeAuthMethod.SharedKeyMessageIntegrityCode)
             return Reject(new IkeError(IkeErrorKind.AuthenticationFailed,
                 "The gateway authenticated with a pre-shared key, but the profile expects a certificate. Check the profile's authentication method."), out reason);
         var result = _validator.Validate(input.MessagePayloads.OfType<CertPayload>(), input.Identity, _configuredPeer);

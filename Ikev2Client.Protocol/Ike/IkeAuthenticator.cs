@@ -68,11 +68,11 @@ public sealed class PskAuthenticator : IIkeAuthenticator, IDisposable
 
     public PskAuthenticator(string secret) : this(System.Text.Encoding.UTF8.GetBytes(secret)) { }
 
-    public AuthPayload Sign(IkeAuthInput input) => new(AuthMethod.SharedKeyMessageIntegrityCode, Compute(input));
+    public AuthPayload Sign(IkeAuthInput input) => new(IkeAuthMethod.SharedKeyMessageIntegrityCode, Compute(input));
 
     public bool Verify(IkeAuthInput input, AuthPayload auth, out string? reason)
     {
-        if (auth.Method != AuthMethod.SharedKeyMessageIntegrityCode)
+        if (auth.Method != IkeAuthMethod.SharedKeyMessageIntegrityCode)
         {
             reason = $"the peer authenticated with method {auth.Method}, a pre-shared key was expected";
             return false;

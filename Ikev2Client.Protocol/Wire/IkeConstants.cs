@@ -96,8 +96,8 @@ public enum CertEncoding : byte
     HashAndUrlX509Bundle = 13,
 }
 
-/// <summary>Authentication methods (RFC 7296 §3.8, RFC 4754, RFC 7427).</summary>
-public enum AuthMethod : byte
+/// <summary>The IKEv2 Authentication Method of an AUTH payload (RFC 7296 §3.8, RFC 4754, RFC 7427; IANA "IKEv2 Authentication Method").</summary>
+public enum IkeAuthMethod : byte
 {
     RsaDigitalSignature = 1,
     SharedKeyMessageIntegrityCode = 2,

@@ -59,7 +59,7 @@ public sealed class OpenSslInteropTests : IDisposable
         var key = IkeVerificationKey.FromEcParameters(ec.ExportParameters(false));
         var algId = AlgorithmIdentifiers.For(scheme);
         var data = new[] { (byte)algId.Length }.Concat(algId).Concat(File.ReadAllBytes(P("sig.der"))).ToArray();
-        var result = PublicKeyAuthenticator.Verify(key, AuthMethod.DigitalSignature, data, _octets);
+        var result = PublicKeyAuthenticator.Verify(key, IkeAuthMethod.DigitalSignature, data, _octets);
         result.IsValid.Should().BeTrue(result.Message);
     }
 
@@ -75,7 +75,7 @@ public sealed class OpenSslInteropTests : IDisposable
         var pub = IkeVerificationKey.FromEd25519(spki[^32..]);
         var algId = AlgorithmIdentifiers.Ed25519;
         var data = new[] { (byte)algId.Length }.Concat(algId).Concat(File.ReadAllBytes(P("ed.sig"))).ToArray();
-        PublicKeyAuthenticator.Verify(pub, AuthMethod.DigitalSignature, data, _octets).IsValid.Should().BeTrue();
+        PublicKeyAuthenticator.Verify(pub, IkeAuthMethod.DigitalSignature, data, _octets).IsValid.Should().BeTrue();
 
         // Our signature with the same private key verifies in openssl (Ed25519 is deterministic: identical bytes).
         var cred = ClientCredential.LoadPem(SelfSignedEd25519Pem(), File.ReadAllText(P("ed.pem")));

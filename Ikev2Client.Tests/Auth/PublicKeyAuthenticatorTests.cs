@@ -40,7 +40,7 @@ public sealed class PublicKeyAuthenticatorTests
     {
         using var key = Key(kind);
         var auth = PublicKeyAuthenticator.CreateAuth(key, Octets, scheme, digitalSignatureMethod: true);
-        auth.Method.Should().Be(AuthMethod.DigitalSignature);
+        auth.Method.Should().Be(IkeAuthMethod.DigitalSignature);
         var algId = AlgorithmIdentifiers.For(scheme);
         auth.Data[0].Should().Be((byte)algId.Length);
         auth.Data.AsSpan(1, algId.Length).ToArray().Should().Equal(algId);
@@ -59,10 +59,10 @@ public sealed class PublicKeyAuthenticatorTests
     }
 
     [Theory]
-    [InlineData("p256", AuthMethod.EcdsaSha256P256, 64)]
-    [InlineData("p384", AuthMethod.EcdsaSha384P384, 96)]
-    [InlineData("p521", AuthMethod.EcdsaSha512P521, 132)]
-    public void Classic_ecdsa_methods_use_fixed_size_r_s(string kind, AuthMethod method, int length)
+    [InlineData("p256", IkeAuthMethod.EcdsaSha256P256, 64)]
+    [InlineData("p384", IkeAuthMethod.EcdsaSha384P384, 96)]
+    [InlineData("p521", IkeAuthMethod.EcdsaSha512P521, 132)]
+    public void Classic_ecdsa_methods_use_fixed_size_r_s(string kind, IkeAuthMethod method, int length)
     {
         using var key = Key(kind);
         var auth = PublicKeyAuthenticator.CreateAuth(key, Octets, peerHashAlgorithms: null, useRsaPss: false);
@@ -91,11 +91,11 @@ public sealed class PublicKeyAuthenticatorTests
         using var rsa = RSA.Create(2048);
         var sig = rsa.SignData(Octets, HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1);
         var key = IkeVerificationKey.FromRsaParameters(rsa.ExportParameters(false));
-        var result = PublicKeyAuthenticator.Verify(key, new AuthPayload(AuthMethod.RsaDigitalSignature, sig), Octets);
+        var result = PublicKeyAuthenticator.Verify(key, new AuthPayload(IkeAuthMethod.RsaDigitalSignature, sig), Octets);
         result.IsValid.Should().BeTrue();
         result.Scheme.Should().Be(SignatureScheme.RsaPkcs1Sha1);
         sig[10] ^= 0x40;
-        PublicKeyAuthenticator.Verify(key, new AuthPayload(AuthMethod.RsaDigitalSignature, sig), Octets).Failure.Should().Be(SignatureFailure.BadSignature);
+        PublicKeyAuthenticator.Verify(key, new AuthPayload(IkeAuthMethod.RsaDigitalSignature, sig), Octets).Failure.Should().Be(SignatureFailure.BadSignature);
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public sealed class PublicKeyAuthenticatorTests
     public void Malformed_method_14_data_is_a_typed_failure(string hex)
     {
         using var key = Ed();
-        var result = PublicKeyAuthenticator.Verify(key.PublicKey, AuthMethod.DigitalSignature, Convert.FromHexString(hex), Octets);
+        var result = PublicKeyAuthenticator.Verify(key.PublicKey, IkeAuthMethod.DigitalSignature, Convert.FromHexString(hex), Octets);
         result.IsValid.Should().BeFalse();
         result.Failure.Should().BeOneOf(SignatureFailure.Malformed, SignatureFailure.BadSignature);
     }
@@ -149,9 +149,9 @@ public sealed class PublicKeyAuthenticatorTests
     {
         using var key = Ed();
         var ed448 = Convert.FromHexString("07300506032b6571" + new string('0', 228));
-        PublicKeyAuthenticator.Verify(key.PublicKey, AuthMethod.DigitalSignature, ed448, Octets).Failure.Should().Be(SignatureFailure.UnsupportedAlgorithm);
-        PublicKeyAuthenticator.Verify(key.PublicKey, AuthMethod.DssDigitalSignature, new byte[40], Octets).Failure.Should().Be(SignatureFailure.UnsupportedMethod);
-        PublicKeyAuthenticator.Verify(key.PublicKey, AuthMethod.SharedKeyMessageIntegrityCode, new byte[32], Octets).Failure.Should().Be(SignatureFailure.UnsupportedMethod);
+        PublicKeyAuthenticator.Verify(key.PublicKey, IkeAuthMethod.DigitalSignature, ed448, Octets).Failure.Should().Be(SignatureFailure.UnsupportedAlgorithm);
+        PublicKeyAuthenticator.Verify(key.PublicKey, IkeAuthMethod.DssDigitalSignature, new byte[40], Octets).Failure.Should().Be(SignatureFailure.UnsupportedMethod);
+        PublicKeyAuthenticator.Verify(key.PublicKey, IkeAuthMethod.SharedKeyMessageIntegrityCode, new byte[32], Octets).Failure.Should().Be(SignatureFailure.UnsupportedMethod);
     }
 
     [Fact]
@@ -162,12 +162,12 @@ public sealed class PublicKeyAuthenticatorTests
         using var ec = Key("p256");
         using var ed = Ed();
         foreach (var key in new[] { rsa.PublicKey, ec.PublicKey, ed.PublicKey })
-        foreach (var method in new[] { AuthMethod.RsaDigitalSignature, AuthMethod.EcdsaSha256P256, AuthMethod.DigitalSignature })
+        foreach (var method in new[] { IkeAuthMethod.RsaDigitalSignature, IkeAuthMethod.EcdsaSha256P256, IkeAuthMethod.DigitalSignature })
             for (int i = 0; i < 50; i++)
             {
                 var data = new byte[rnd.Next(0, 300)];
                 rnd.NextBytes(data);
-                if (method == AuthMethod.DigitalSignature && data.Length > 20)
+                if (method == IkeAuthMethod.DigitalSignature && data.Length > 20)
                 {
                     var id = AlgorithmIdentifiers.For((SignatureScheme)rnd.Next(0, 11));
                     data[0] = (byte)id.Length;

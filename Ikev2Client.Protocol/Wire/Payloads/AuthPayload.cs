@@ -10,11 +10,11 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 public sealed class AuthPayload : Payload
 {
     public override PayloadType Type => PayloadType.Authentication;
-    public AuthMethod Method { get; set; }
+    public IkeAuthMethod Method { get; set; }
     public byte[] Data { get; set; } = Array.Empty<byte>();
 
     public AuthPayload() { }
-    public AuthPayload(AuthMethod method, byte[] data) { Method = method; Data = data; }
+    public AuthPayload(IkeAuthMethod method, byte[] data) { Method = method; Data = data; }
 
     public override int BodyLength => 4 + Data.Length;
 
@@ -29,7 +29,7 @@ public sealed class AuthPayload : Payload
     public static bool TryRead(ReadOnlySpan<byte> body, out AuthPayload? payload, out string? error)
     {
         var r = new SpanReader(body);
-        var method = (AuthMethod)r.U8();
+        var method = (IkeAuthMethod)r.U8();
         r.Bytes(3);
         var data = r.Rest();
         if (r.Failed) { (payload, error) = (null, "AUTH payload shorter than 4 bytes"); return false; }
