@@ -22,6 +22,7 @@ public sealed class CertificateValidationOptions
     /// <summary>Trust the operating system's root store instead of (when no CAs are given) or besides the profile's CAs.</summary>
     public bool UseSystemTrustStore { get; init; }
 
+    /// <summary>Whether and how strictly CRL/OCSP revocation is checked.</summary>
     public RevocationCheck Revocation { get; init; } = RevocationCheck.None;
 
     /// <summary>How long one CRL/OCSP fetch may take.</summary>

@@ -29,6 +29,7 @@ public sealed class ClientCredential : IDisposable
     /// <summary>Intermediate (and possibly root) certificates that came with it.</summary>
     public IReadOnlyList<X509Certificate2> Chain { get; }
 
+    /// <summary>The private key matching <see cref="Certificate"/>.</summary>
     public IkeSigningKey SigningKey { get; }
 
     /// <summary>Builds a credential from parts already in memory; the key must match the certificate.</summary>
@@ -186,13 +187,16 @@ public sealed class ClientCredential : IDisposable
 
     private static CredentialLoadResult Fail(CredentialErrorKind kind, string message) => new(null, new CredentialError(kind, message));
 
+    /// <summary>Disposes the private key.</summary>
     public void Dispose() => SigningKey.Dispose();
 
+    /// <summary>The certificate's subject and the key type and size, never key material.</summary>
     public override string ToString() => $"certificate \"{Certificate.Subject}\" with {SigningKey}";
 }
 
 /// <summary>A loaded <see cref="ClientCredential"/> or the reason it could not be loaded.</summary>
 public sealed record CredentialLoadResult(ClientCredential? Credential, CredentialError? Error)
 {
+    /// <summary>True when <see cref="Credential"/> was loaded.</summary>
     public bool IsSuccess => Credential != null;
 }

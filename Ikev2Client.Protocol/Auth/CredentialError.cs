@@ -18,5 +18,6 @@ public enum CredentialErrorKind
 /// <summary>A credential loading failure; the message never contains key material or passwords.</summary>
 public sealed record CredentialError(CredentialErrorKind Kind, string Message)
 {
+    /// <summary>The kind and the message.</summary>
     public override string ToString() => $"{Kind}: {Message}";
 }

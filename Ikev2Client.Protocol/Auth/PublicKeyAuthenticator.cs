@@ -8,7 +8,7 @@ namespace Ikev2Client.Protocol.Auth;
 /// caller builds the signed octets (RealMessage | Nonce | prf(SK_p, RestOfIDPayload)); this class only signs
 /// or verifies them. Verification never throws: every failure is a <see cref="SignatureVerification"/>.
 /// </summary>
-public static class PublicKeyAuthenticator
+internal static class PublicKeyAuthenticator
 {
     /// <summary>
     /// Picks our signature scheme. With a SIGNATURE_HASH_ALGORITHMS list from the peer we use method 14 with a
@@ -106,6 +106,9 @@ public static class PublicKeyAuthenticator
     /// Verifies the peer's AUTH payload against its public key. Methods 1 (RSA PKCS#1 v1.5 SHA-1), 9, 10, 11
     /// (ECDSA r|s, RFC 4754) and 14 (RFC 7427) are supported.
     /// </summary>
+    /// <param name="peerKey">The peer's public key (from its validated certificate).</param>
+    /// <param name="auth">The peer's AUTH payload.</param>
+    /// <param name="signedOctets">What the AUTH signs (RFC 7296 §2.15).</param>
     /// <param name="offeredHashes">When not null, method 14 must use one of these hashes (the ones we advertised; Identity for Ed25519).</param>
     public static SignatureVerification Verify(IkeVerificationKey peerKey, AuthPayload auth, ReadOnlySpan<byte> signedOctets, IReadOnlyCollection<ushort>? offeredHashes = null)
     {

@@ -24,7 +24,7 @@ public readonly record struct EncryptionSpec(EncrId Id, int KeyBits)
 /// One IKE or ESP proposal: the alternative transforms of each type, in preference order. IKE proposals carry
 /// encryption, PRFs, integrity (none for AEAD ciphers) and at least one key exchange group; ESP proposals carry
 /// encryption, integrity, an optional key exchange group (PFS) and the ESN modes. Build one from code, from
-/// strongSwan proposal syntax with <see cref="Parse"/> or <see cref="ProposalSyntax.TryParse"/>, or take the
+/// strongSwan proposal syntax with <see cref="Parse"/> or <see cref="ProposalSyntax.TryParse(string, bool, out IReadOnlyList{ProposalSpec}, out string?)"/>, or take the
 /// defaults (<see cref="DefaultIke"/>, <see cref="DefaultEsp"/>). Immutable: the lists are copied on construction.
 /// </summary>
 public sealed record ProposalSpec

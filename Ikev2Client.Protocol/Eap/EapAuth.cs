@@ -11,7 +11,7 @@ namespace Ikev2Client.Protocol.Eap;
 /// EAP MSK, or — for methods without an MSK such as EAP-MD5 — SK_pi for the initiator's AUTH and SK_pr for
 /// the responder's.
 /// </summary>
-public static class EapAuth
+internal static class EapAuth
 {
     private static readonly byte[] KeyPad = "Key Pad for IKEv2"u8.ToArray();
 

@@ -41,26 +41,33 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
     public static CertificateAuthenticator Verifier(CertificateValidationOptions validation, IkeIdentity? configuredPeerIdentity = null) =>
         new(null, validation, configuredPeerIdentity);
 
+    /// <summary>RSA keys sign with RSASSA-PSS (RFC 7427) rather than PKCS #1 v1.5.</summary>
     public bool UseRsaPss { get; }
 
     /// <summary>The result of the last <see cref="Verify"/> (the accepted certificate's identity, warnings).</summary>
     public CertificateValidationResult? LastValidation { get; private set; }
 
+    /// <inheritdoc />
     public IkeError? LastVerificationError { get; private set; }
 
+    /// <inheritdoc />
     public CertReqPayload? CertificateRequest => _validator == null ? null : CertificateRequests.BuildCertReq(_requestCas);
 
+    /// <inheritdoc />
     public IReadOnlyList<Payload> GetCredentialPayloads(bool initiator) => GetCredentialPayloads(initiator, Array.Empty<CertReqPayload>());
 
+    /// <inheritdoc />
     public IReadOnlyList<Payload> GetCredentialPayloads(bool initiator, IReadOnlyList<CertReqPayload> peerCertificateRequests) =>
         _credential == null ? Array.Empty<Payload>() : _credential.GetCertPayloads(CertificateRequests.RequestedCaHashes(peerCertificateRequests));
 
+    /// <inheritdoc />
     public AuthPayload Sign(IkeAuthInput input)
     {
         if (_credential == null) throw new InvalidOperationException("this certificate authenticator has no credential to sign with");
         return PublicKeyAuthenticator.CreateAuth(_credential.SigningKey, input.SignedOctets.Span, input.PeerHashAlgorithms, UseRsaPss);
     }
 
+    /// <inheritdoc />
     public bool Verify(IkeAuthInput input, AuthPayload auth, out string? reason)
     {
         LastVerificationError = null;
@@ -91,6 +98,7 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
         return false;
     }
 
+    /// <summary>What it signs with and validates against, never key material.</summary>
     public override string ToString() =>
         $"certificate authenticator ({(_credential != null ? _credential.ToString() : "no credential")}, {(_validator != null ? $"{_requestCas.Count} CA(s)" : "no validation")})";
 }

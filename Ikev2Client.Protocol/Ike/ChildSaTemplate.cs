@@ -7,7 +7,7 @@ namespace Ikev2Client.Protocol.Ike;
 /// initiator keeps the one its first CHILD SA was narrowed to, so a CHILD SA it creates again later with
 /// CREATE_CHILD_SA asks for exactly that (our virtual IP, not the 0.0.0.0/0 we proposed before the CP reply).
 /// </summary>
-public sealed record ChildSaTemplate(
+internal sealed record ChildSaTemplate(
     IReadOnlyList<Wire.Payloads.TrafficSelector> Local,
     IReadOnlyList<Wire.Payloads.TrafficSelector> Remote,
     EspMode Mode)

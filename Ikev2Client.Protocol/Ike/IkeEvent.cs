@@ -60,6 +60,7 @@ public abstract record IkeEvent
         bool Sent, ExchangeType Exchange, bool IsResponse, uint MessageId, int Bytes, int Fragments,
         string Payloads, TimeSpan At, bool Retransmission, IPEndPoint Peer, bool NonEspMarker) : IkeEvent
     {
+        /// <summary>One line for logs: direction, exchange, message ID, payloads, size and peer.</summary>
         public override string ToString() =>
             $"{(Sent ? "sent" : "received")} {Exchange} {(IsResponse ? "response" : "request")} {MessageId} [{Payloads}] " +
             $"{Bytes} bytes{(Fragments > 1 ? $" in {Fragments} fragments" : "")}{(Retransmission ? " (retransmission)" : "")} " +
@@ -92,6 +93,7 @@ public sealed record IkeConfiguration(
     public int InterfacePrefixLength(IPAddress address) =>
         address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : Ipv6PrefixLengths.TryGetValue(address, out var p) ? p : 128;
 
+    /// <summary>Addresses, DNS servers and subnets, one line.</summary>
     public override string ToString() =>
         $"addresses [{string.Join(", ", VirtualAddresses)}] dns [{string.Join(", ", DnsServers)}] subnets [{string.Join(", ", Subnets)}]";
 }

@@ -29,10 +29,14 @@ public readonly record struct TimerCommand(IkeTimer Timer, TimeSpan? Delay);
 /// <summary>Everything one input produced: datagrams to send, timer changes and events, in order.</summary>
 public sealed class IkeOutput
 {
+    /// <summary>Datagrams to send, in order.</summary>
     public List<OutgoingDatagram> Datagrams { get; } = new();
+    /// <summary>Timers to arm or cancel, in order (a later command for a timer replaces an earlier one).</summary>
     public List<TimerCommand> Timers { get; } = new();
+    /// <summary>What happened, in order.</summary>
     public List<IkeEvent> Events { get; } = new();
 
+    /// <summary>True when the input produced nothing.</summary>
     public bool IsEmpty => Datagrams.Count == 0 && Timers.Count == 0 && Events.Count == 0;
 
     internal void Clear()

@@ -93,12 +93,12 @@ internal sealed class IkeSa : IDisposable
         if (IsInitiator)
         {
             IReadOnlyList<Wire.Payloads.TrafficSelector> local = ReceivedConfiguration?.VirtualAddresses is { Count: > 0 } v
-                ? v.Select(Traffic.TrafficSelectorMath.FromNetwork).ToList()
+                ? v.Select(Wire.Payloads.TrafficSelector.FromNetwork).ToList()
                 : Options.LocalTrafficSelectors;
             return (local, Options.RemoteTrafficSelectors);
         }
         IReadOnlyList<Wire.Payloads.TrafficSelector> remote = AssignedAddresses.Count > 0
-            ? AssignedAddresses.Select(Traffic.TrafficSelectorMath.FromNetwork).ToList()
+            ? AssignedAddresses.Select(Wire.Payloads.TrafficSelector.FromNetwork).ToList()
             : Options.RemoteTrafficSelectors;
         return (Options.LocalTrafficSelectors, remote);
     }
@@ -107,7 +107,7 @@ internal sealed class IkeSa : IDisposable
     public IkeError? Failure;
 
     public bool UdpEncapsulation => LocalBehindNat || RemoteBehindNat || ForcedEncapsulation;
-    public IIkePrf Prf => Algorithms!.Prf!;
+    public IIkePrf Prf => Algorithms!.PrfFunction!;
 
     public byte[] NewNonce()
     {
@@ -120,15 +120,15 @@ internal sealed class IkeSa : IDisposable
     public void DeriveKeys(byte[] sharedSecret)
     {
         var a = Algorithms!;
-        var skeyseed = KeyDerivation.ComputeSkeyseed(a.Prf!, NonceI, NonceR, sharedSecret);
-        var keys = KeyDerivation.DeriveIkeSaKeys(a.Prf!, a.Encryption, a.Integrity, skeyseed, NonceI, NonceR, SpiI, SpiR);
+        var skeyseed = KeyDerivation.ComputeSkeyseed(a.PrfFunction!, NonceI, NonceR, sharedSecret);
+        var keys = KeyDerivation.DeriveIkeSaKeys(a.PrfFunction!, a.Cipher, a.Mac, skeyseed, NonceI, NonceR, SpiI, SpiR);
         CryptographicOperations.ZeroMemory(skeyseed);
         CryptographicOperations.ZeroMemory(sharedSecret);
         SkD = keys.SkD;
         SkPi = keys.SkPi;
         SkPr = keys.SkPr;
-        var i = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEi, keys.SkAi);
-        var r = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEr, keys.SkAr);
+        var i = SkCipher.Create(a.Cipher, a.Mac, keys.SkEi, keys.SkAi);
+        var r = SkCipher.Create(a.Cipher, a.Mac, keys.SkEr, keys.SkAr);
         (Outbound, Inbound) = OriginalInitiator ? (i, r) : (r, i);
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
     }

@@ -13,11 +13,13 @@ public enum IkeSessionState
     Connecting,
     /// <summary>IKE_AUTH in progress.</summary>
     Authenticating,
+    /// <summary>The IKE SA is authenticated and its first CHILD SA is up (or the session continues without one).</summary>
     Established,
     /// <summary>Our DELETE of the IKE SA is in flight.</summary>
     Deleting,
     /// <summary>Deleted cleanly.</summary>
     Closed,
+    /// <summary>Failed (see <see cref="IkeSession.Error"/>).</summary>
     Failed,
 }
 
@@ -33,6 +35,11 @@ public sealed partial class IkeSession : IDisposable
     private readonly IkeSa _sa;
     private IkeOutput _out = new();
 
+    /// <summary>A session in <see cref="IkeSessionState.Idle"/>; an initiator then calls <see cref="Connect"/>, a responder waits for datagrams.</summary>
+    /// <param name="options">Role, identities, authentication, proposals, lifetimes.</param>
+    /// <param name="random">Randomness for SPIs, nonces, keys and IVs; the system CSPRNG when null.</param>
+    /// <param name="time">The clock for timers and lifetimes; <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="spiAllocator">Allocates IKE and CHILD SA SPIs (e.g. reserving ESP SPIs in the data plane); random when null.</param>
     public IkeSession(IkeSessionOptions options, IRandomSource? random = null, TimeProvider? time = null, ISpiAllocator? spiAllocator = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -42,18 +49,25 @@ public sealed partial class IkeSession : IDisposable
         random.Fill(_cookieSecret);
     }
 
+    /// <summary>Initiator or responder.</summary>
     public IkeRole Role => _sa.Options.Role;
+    /// <summary>Where the IKE SA stands.</summary>
     public IkeSessionState State { get; private set; } = IkeSessionState.Idle;
+    /// <summary>The IKE SA initiator's SPI (0 before <see cref="Connect"/>).</summary>
     public ulong SpiI => _sa.SpiI;
+    /// <summary>The IKE SA responder's SPI (0 until the IKE_SA_INIT response).</summary>
     public ulong SpiR => _sa.SpiR;
     /// <summary>The negotiated IKE algorithms once IKE_SA_INIT completed.</summary>
     public NegotiatedAlgorithms? Algorithms => _sa.Algorithms;
+    /// <summary>The CHILD SAs that are up.</summary>
     public IReadOnlyList<ChildSaInfo> ChildSas => _sa.ChildSas;
+    /// <summary>The configuration reply (virtual IPs, DNS) once received.</summary>
     public IkeConfiguration? Configuration => _sa.ReceivedConfiguration;
     /// <summary>The error that ended the session, when <see cref="State"/> is Failed.</summary>
     public IkeError? Error { get; private set; }
     /// <summary>Current peer address (the NAT-T port after the switch) and whether the non-ESP marker path is used.</summary>
     public IPEndPoint RemoteEndPoint => _sa.RemoteEndPoint;
+    /// <summary>True once the session sends from the NAT-T port with the non-ESP marker (RFC 7296 §2.23).</summary>
     public bool UsesNatT => _sa.UseNatT;
 
     private bool IsOver => State is IkeSessionState.Closed or IkeSessionState.Failed;
@@ -225,11 +239,13 @@ public sealed partial class IkeSession : IDisposable
         _out.Events.Add(final);
     }
 
+    /// <summary>Clears the keys of the IKE SA (and of IKE SAs it replaced).</summary>
     public void Dispose()
     {
         DisposeRetired();
         _sa.Dispose();
     }
 
+    /// <summary>Role, state and SPIs.</summary>
     public override string ToString() => $"IkeSession {Role} {State} {SpiI:x16}_i {SpiR:x16}_r";
 }

@@ -11,7 +11,9 @@ namespace Ikev2Client.Protocol.Ike;
 /// <summary>Which side of the IKE SA the session plays.</summary>
 public enum IkeRole
 {
+    /// <summary>We start the IKE SA (a VPN client).</summary>
     Initiator,
+    /// <summary>The peer starts it (a gateway).</summary>
     Responder,
 }
 
@@ -21,6 +23,7 @@ public enum IkeRole
 /// </summary>
 public sealed class IkeSessionOptions
 {
+    /// <summary>Initiator (the default) or responder.</summary>
     public IkeRole Role { get; init; } = IkeRole.Initiator;
 
     /// <summary>Our identity (IDi as initiator, IDr as responder).</summary>

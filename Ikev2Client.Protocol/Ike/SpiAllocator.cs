@@ -12,6 +12,7 @@ public interface ISpiAllocator
 /// <summary>SPIs drawn from an <see cref="IRandomSource"/>.</summary>
 public sealed class RandomSpiAllocator(IRandomSource random) : ISpiAllocator
 {
+    /// <inheritdoc />
     public ulong AllocateIkeSpi()
     {
         Span<byte> b = stackalloc byte[8];
@@ -20,6 +21,7 @@ public sealed class RandomSpiAllocator(IRandomSource random) : ISpiAllocator
         return v;
     }
 
+    /// <inheritdoc />
     public uint AllocateChildSpi()
     {
         Span<byte> b = stackalloc byte[4];

@@ -39,5 +39,6 @@ public sealed record IkeParseError(IkeParseErrorCode Code, string Message, Paylo
     /// </summary>
     public Exception? Fault { get; init; }
 
+    /// <summary>The code, the payload type when known, and the message.</summary>
     public override string ToString() => Payload is { } p ? $"{Code} in {p}: {Message}" : $"{Code}: {Message}";
 }

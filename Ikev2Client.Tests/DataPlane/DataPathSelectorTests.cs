@@ -27,7 +27,7 @@ public sealed class DataPathSelectorTests
         return pair.Initiator.ChildSas.Single();
     }
 
-    private static TrafficSelector Ts(string cidr) => TrafficSelectorMath.FromNetwork(IPNetwork.Parse(cidr));
+    private static TrafficSelector Ts(string cidr) => TrafficSelector.FromNetwork(IPNetwork.Parse(cidr));
 
     private static ChildSaInfo Child(EspMode mode, TrafficSelector[] local, TrafficSelector[] remote) =>
         Negotiated with { Mode = mode, LocalTrafficSelectors = local, RemoteTrafficSelectors = remote };

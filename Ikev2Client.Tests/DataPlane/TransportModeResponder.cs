@@ -62,7 +62,7 @@ internal sealed class TransportModeResponder : IDisposable
     }
 
     public static TrafficSelector Host(IPAddress address) =>
-        TrafficSelectorMath.FromNetwork(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
+        TrafficSelector.FromNetwork(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
 
     public IPAddress Address { get; }
     public UserspaceIpSecManager Manager { get; } = new();

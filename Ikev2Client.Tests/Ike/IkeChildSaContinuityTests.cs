@@ -80,7 +80,7 @@ public sealed class IkeChildSaContinuityTests
     {
         using var pair = Established(i => i.LocalTs = new[] { TrafficSelector.Any(System.Net.Sockets.AddressFamily.InterNetwork) });
         // The gateway asks for a CHILD SA covering only an IPv6 address on our side: we hold only IPv4 (the virtual IP).
-        var v6 = TrafficSelectorMath.FromNetwork(IPNetwork.Parse("fd99::1/128"));
+        var v6 = TrafficSelector.FromNetwork(IPNetwork.Parse("fd99::1/128"));
         var request = pair.Responder.EncodeProtectedRequestForTests(ExchangeType.CreateChildSa, pair.Responder.NextMessageIdForTests, new Payload[]
         {
             new SaPayload(new[] { ProposalSpec.DefaultEsp[0].ToWire(1, ProtocolId.Esp, new byte[] { 1, 2, 3, 4 }) }),

@@ -49,7 +49,7 @@ public sealed class IkeStrongSwanInteropTests
         client.Session.Algorithms.Group.Should().Be(ike.KeGroups[0]);
         var esp = ProposalSpec.Parse(gatewayEsp, esp: true);
         child.Algorithms.Encryption.Id.Should().Be(esp.Encryption[0].Id);
-        (child.Algorithms.Integrity?.Id ?? IntegId.None).Should().Be(esp.Integrity.FirstOrDefault());
+        child.Algorithms.Integrity.Should().Be(esp.Integrity.FirstOrDefault());
         child.UdpEncapsulation.Should().BeTrue("encapsulation is forced");
         child.RemoteEndPoint.Port.Should().Be(4500);
         child.RemoteTrafficSelectors.Should().ContainSingle().Which.ToString().Should().Be("10.1.0.0-10.1.0.255");

@@ -77,11 +77,11 @@ public sealed class ChildSaTransforms : IDisposable
         if (lifetime != null) builder.SetLifetime(lifetime);
         if (encapsulation != null) builder.SetIpv4Encapsulation(encapsulation, child.RemoteEndPoint.Port);
         if (!IpSecAlgorithm.TryMapEncryption(a.Encryption.Id, a.Encryption.KeyBits, out var cipher, out var icvBits))
-            throw new NotSupportedException($"ESP encryption {a.Encryption.Name} is not supported by the data plane");
+            throw new NotSupportedException($"ESP encryption {a.Encryption} is not supported by the data plane");
         if (a.Encryption.IsAead)
             return builder.SetAuthenticatedEncryption(new IpSecAlgorithm(cipher, encKey, icvBits));
-        if (a.Integrity is not { } integrity || !IpSecAlgorithm.TryMapIntegrity(integrity.Id, out var auth, out var truncation))
-            throw new NotSupportedException($"ESP integrity {a.Integrity?.Name ?? "none"} is not supported by the data plane");
+        if (a.Integrity == IntegId.None || !IpSecAlgorithm.TryMapIntegrity(a.Integrity, out var auth, out var truncation))
+            throw new NotSupportedException($"ESP integrity {a.Integrity} is not supported by the data plane");
         return builder.SetEncryption(new IpSecAlgorithm(cipher, encKey))
             .SetAuthentication(new IpSecAlgorithm(auth, intKey, truncation));
     }

@@ -150,7 +150,7 @@ public static class ProfileConnection
         if (IPAddress.TryParse(entry.Trim(), out var single)) return (single, single);
         if (IPNetwork.TryParse(entry.Trim(), out var network))
         {
-            var selector = Protocol.Traffic.TrafficSelectorMath.FromNetwork(network);
+            var selector = TrafficSelector.FromNetwork(network);
             return (selector.StartAddress, selector.EndAddress);
         }
         throw new VpnConnectionException($"profile '{profile.Name}': splitTunneling: '{entry}' is not a subnet, address or range");

@@ -118,7 +118,7 @@ public sealed class ResponderHost : IDisposable
                 Authenticator = psk,
                 IkeProposals = _ike,
                 EspProposals = _esp,
-                LocalTrafficSelectors = _config.LocalSubnets.Select(s => Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse(s))).ToArray(),
+                LocalTrafficSelectors = _config.LocalSubnets.Select(s => Protocol.Wire.Payloads.TrafficSelector.FromNetwork(IPNetwork.Parse(s))).ToArray(),
                 ChildLifetime = ChildLifetime,
                 Responder = new IkeResponderOptions
                 {

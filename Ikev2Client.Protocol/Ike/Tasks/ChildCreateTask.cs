@@ -83,7 +83,7 @@ internal sealed class ChildCreateTask : IkeTask
         }
         _chosen.Spi = sa.Proposals.First(p => p.Number == _chosen.Number && p.ProtocolId == ProtocolId.Esp).Spi;
         var allowedI = Sa.AssignedAddresses.Count > 0
-            ? Sa.AssignedAddresses.Select(TrafficSelectorMath.FromNetwork).ToList()
+            ? Sa.AssignedAddresses.Select(TrafficSelector.FromNetwork).ToList()
             : Sa.Options.RemoteTrafficSelectors.ToList();
         _tsi = TrafficSelectorMath.Narrow(request.TsI?.Selectors ?? new(), allowedI);
         _tsr = TrafficSelectorMath.Narrow(request.TsR?.Selectors ?? new(), Sa.Options.LocalTrafficSelectors);
@@ -123,7 +123,7 @@ internal sealed class ChildCreateTask : IkeTask
     private void Install(NegotiatedAlgorithms algorithms, uint spiOut, List<TrafficSelector> tsi, List<TrafficSelector> tsr, bool transport)
     {
         var keys = KeyDerivation.DeriveChildSaKeys(Sa.Prf, Sa.SkD, ReadOnlySpan<byte>.Empty, Sa.NonceI, Sa.NonceR,
-            algorithms.Encryption.KeyMaterialLength, algorithms.Integrity?.KeyLength ?? 0);
+            algorithms.EncryptionKeyLength, algorithms.IntegrityKeyLength);
         bool i = Sa.IsInitiator;
         var material = new ChildSaKeyMaterial
         {

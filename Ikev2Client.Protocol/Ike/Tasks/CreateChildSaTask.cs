@@ -285,7 +285,7 @@ internal sealed class CreateChildSaTask : IkeTask
         List<TrafficSelector> tsi, List<TrafficSelector> tsr, EspMode mode)
     {
         var keys = KeyDerivation.DeriveChildSaKeys(Sa.Prf, Sa.SkD, shared, _nonceI, _nonceR,
-            algorithms.Encryption.KeyMaterialLength, algorithms.Integrity?.KeyLength ?? 0);
+            algorithms.EncryptionKeyLength, algorithms.IntegrityKeyLength);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(shared);
         bool i = exchangeInitiator;
         var material = new ChildSaKeyMaterial
