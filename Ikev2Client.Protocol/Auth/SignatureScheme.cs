@@ -71,9 +71,9 @@ internal static class SignatureSchemes
         scheme is SignatureScheme.RsaPssSha256 or SignatureScheme.RsaPssSha384 or SignatureScheme.RsaPssSha512;
 
     /// <summary>The hash algorithms we accept and advertise in our SIGNATURE_HASH_ALGORITHMS notify.</summary>
-    public static IReadOnlyList<ushort> AdvertisedHashes { get; } = new ushort[]
+    public static IReadOnlyList<ushort> AdvertisedHashes { get; } = Array.AsReadOnly(new[]
     {
         (ushort)SignatureHashAlgorithm.Sha256, (ushort)SignatureHashAlgorithm.Sha384,
         (ushort)SignatureHashAlgorithm.Sha512, (ushort)SignatureHashAlgorithm.Identity,
-    };
+    });
 }

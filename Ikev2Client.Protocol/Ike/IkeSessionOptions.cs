@@ -146,10 +146,11 @@ public sealed class IkeSessionOptions
     /// <summary>Responder settings (address pool, DNS, cookies); ignored by initiators.</summary>
     public IkeResponderOptions Responder { get; init; } = new();
 
-    internal static readonly TrafficSelector[] DefaultSelectors =
-    {
+    /// <summary>Everything of both families; read-only, as every options object shares it.</summary>
+    internal static readonly IReadOnlyList<TrafficSelector> DefaultSelectors = Array.AsReadOnly(
+    [
         TrafficSelector.Any(AddressFamily.InterNetwork), TrafficSelector.Any(AddressFamily.InterNetworkV6),
-    };
+    ]);
 
     internal IIkeAuthenticator EffectivePeerAuthenticator => PeerAuthenticator ?? Authenticator;
 }

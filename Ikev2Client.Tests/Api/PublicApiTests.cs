@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Ikev2Client.Protocol.Ike;
+using Ikev2Client.Tests.Infrastructure;
 using Xunit;
 
 namespace Ikev2Client.Tests.Api;
@@ -54,8 +55,7 @@ public sealed class PublicApiTests
         Assert.DoesNotContain("Ikev2Client.Protocol.Ike.IkeSa ", api);
     }
 
-    private static string BaselinePath([CallerFilePath] string thisFile = "") =>
-        Path.Combine(Path.GetDirectoryName(thisFile)!, BaselineName);
+    private static string BaselinePath() => RepositoryFiles.Path("Ikev2Client.Tests", "Api", BaselineName);
 }
 
 /// <summary>Renders an assembly's public and protected surface as C#-like declarations, one per line, in a stable order.</summary>
