@@ -14,7 +14,7 @@ namespace Ikev2Client.Connection;
 public sealed class IkeUdpDriver : IAsyncDisposable
 {
     private readonly IkeSession _session;
-    private readonly IIkeClock _clock;
+    private readonly TimeProvider _time;
     private readonly IkeUdpDriverOptions _options;
     private readonly Socket _ike;
     private readonly Socket _natT;
@@ -25,11 +25,11 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     private readonly TaskCompletionSource<IkeEvent> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
 
-    public IkeUdpDriver(IkeSession session, IkeUdpDriverOptions? options = null, IIkeClock? clock = null)
+    public IkeUdpDriver(IkeSession session, IkeUdpDriverOptions? options = null, TimeProvider? time = null)
     {
         _session = session;
         _options = options ?? new IkeUdpDriverOptions();
-        _clock = clock ?? SystemIkeClock.Instance;
+        _time = time ?? TimeProvider.System;
         _ike = Bind(_options.LocalIkeEndPoint);
         _natT = _options.NatTSocket ?? Bind(_options.LocalNatTEndPoint);
         if (_options.ProtectSocket is { } protect) Protect(protect);
@@ -182,24 +182,14 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     private void SetTimer(TimerCommand command)
     {
         if (_timers.Remove(command.Timer, out var old)) old.Cancel();
-        if (command.DueAt is not { } due) return;
+        if (command.Delay is not { } delay) return;
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         _timers[command.Timer] = cts;
-        var delay = TimeSpan.FromMilliseconds(Math.Ceiling(Math.Max(0, (due - _clock.Now).TotalMilliseconds)));
-        _ = Task.Delay(delay, cts.Token).ContinueWith(t =>
+        // Whole milliseconds, rounded up (timers count in them); a firing still a little early makes the session re-arm.
+        _ = Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds)), _time, cts.Token).ContinueWith(t =>
         {
             if (t.IsCanceled) return;
-            Post(() =>
-            {
-                if (cts.IsCancellationRequested) return new IkeOutput();
-                // Timer resolution is coarser than the clock: a firing a little early is re-armed, not lost.
-                if (_clock.Now < due)
-                {
-                    SetTimer(command);
-                    return new IkeOutput();
-                }
-                return _session.HandleTimer(command.Timer);
-            });
+            Post(() => cts.IsCancellationRequested ? new IkeOutput() : _session.HandleTimer(command.Timer));
         }, TaskScheduler.Default);
     }
 

@@ -3,8 +3,10 @@ using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
-using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+using Ikev2Client.Protocol.Crypto;
 
 namespace Ikev2Client.Connection;
 
@@ -31,8 +33,8 @@ public sealed class ResponderHost : IDisposable
     private IVpnInterface? _tun;
     private volatile IkeUdpDriver? _driver;
     private IpSecSpiAllocator? _spis;
-    private IReadOnlyList<IkeSpec> _ike = IkeSpec.DefaultIke;
-    private IReadOnlyList<IkeSpec> _esp = IkeSpec.DefaultEsp;
+    private IReadOnlyList<ProposalSpec> _ike = ProposalSpec.DefaultIke;
+    private IReadOnlyList<ProposalSpec> _esp = ProposalSpec.DefaultEsp;
 
     /// <summary>Creates the host; <paramref name="builderFactory"/> defaults to a Linux TUN.</summary>
     public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder>? builderFactory = null)
@@ -116,7 +118,7 @@ public sealed class ResponderHost : IDisposable
                 Authenticator = psk,
                 IkeProposals = _ike,
                 EspProposals = _esp,
-                LocalTrafficSelectors = _config.LocalSubnets.Select(s => Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse(s))).ToArray(),
+                LocalTrafficSelectors = _config.LocalSubnets.Select(s => Protocol.Wire.Payloads.TrafficSelector.FromNetwork(IPNetwork.Parse(s))).ToArray(),
                 ChildLifetime = ChildLifetime,
                 Responder = new IkeResponderOptions
                 {
@@ -195,7 +197,7 @@ public sealed class ResponderHost : IDisposable
     {
         lock (_gate)
         {
-            var t = ChildSaTransforms.Create(child, _manager, _spis, EspTransformMode.Tunnel, lifetime: ChildLifetime.VolumeLimits);
+            var t = ChildSaTransforms.Create(child, _manager, _spis, EspMode.Tunnel, lifetime: ChildLifetime.VolumeLimits);
             _children.Add(t);
             _pump!.AddInbound(t.Inbound, t.Local, t.Remote);
             if (replaces != null && byPeer)

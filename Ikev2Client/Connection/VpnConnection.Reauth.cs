@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Connection;
@@ -177,7 +178,7 @@ public sealed partial class VpnConnection
     /// <summary>New CHILD SA: outbound at once, inbound next to the old one (which decrypts until the old IKE SA is gone).</summary>
     private void InstallReauthenticated(ChildSaInfo child, IkeConfiguration? config, IpSecSpiAllocator spis, ChildSaTransforms[] oldChildren)
     {
-        var mode = _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
+        var mode = _transport != null ? EspMode.Transport : EspMode.Tunnel;
         var next = ChildSaTransforms.Create(child, _manager!, spis, mode, _transport?.EncapsulationSocket);
         _children.Add(next);
         if (_transport != null) _transport.Install(next);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Connection;
@@ -305,7 +306,7 @@ public sealed partial class VpnConnection : IDisposable
             var driver = _driver!;
             transport.SaLimitReached += (transform, limit) => OnSaLimit(driver, transform, limit);
             lock (_gate) _transport = transport;
-            var sa = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Transport, transport.EncapsulationSocket, VolumeLimits);
+            var sa = ChildSaTransforms.Create(child, _manager!, _spis, EspMode.Transport, transport.EncapsulationSocket, VolumeLimits);
             lock (_gate) _children.Add(sa);
             transport.Install(sa);
             _pump!.KeepalivePeer = child.RemoteEndPoint;
@@ -313,10 +314,10 @@ public sealed partial class VpnConnection : IDisposable
             Report($"transport mode: host-to-host selectors {sa.Local} === {sa.Remote}, ESP in UDP to {child.RemoteEndPoint}");
             return;
         }
-        if (child.Mode == ChildSaMode.Transport)
+        if (child.Mode == EspMode.Transport)
             throw new VpnConnectionException("the gateway agreed to transport mode for selectors that are not host-to-host; " +
                 "transport mode needs our IKE address === the gateway's");
-        var transforms = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Tunnel, lifetime: VolumeLimits);
+        var transforms = ChildSaTransforms.Create(child, _manager!, _spis, EspMode.Tunnel, lifetime: VolumeLimits);
         lock (_gate) _children.Add(transforms);
         var plan = TunnelPlan.Create(child, config, _options); // addresses, routes, DNS and blocked families per family
         var builder = plan.Apply(_options.InterfaceBuilderFactory());
@@ -390,7 +391,7 @@ public sealed partial class VpnConnection : IDisposable
         {
             if (_tornDown || _pump == null || _state != VpnConnectionState.Connected) return;
             var previous = _children.FirstOrDefault(c => c.Child.InboundSpi == old.InboundSpi);
-            var mode = _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
+            var mode = _transport != null ? EspMode.Transport : EspMode.Tunnel;
             var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket, VolumeLimits);
             _children.Add(next);
             if (byPeer && previous != null)
@@ -426,7 +427,7 @@ public sealed partial class VpnConnection : IDisposable
             if (_tornDown || _pump == null || _state != VpnConnectionState.Connected) return;
             var previous = _children.LastOrDefault(c => _pump.OutboundSpis.Contains(c.Outbound.Spi)
                 && c.Child.RemoteTrafficSelectors.SequenceEqual(fresh.RemoteTrafficSelectors));
-            var mode = _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
+            var mode = _transport != null ? EspMode.Transport : EspMode.Tunnel;
             var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket, VolumeLimits);
             _children.Add(next);
             if (_transport != null) _transport.Install(next);

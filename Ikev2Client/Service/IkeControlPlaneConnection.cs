@@ -2,8 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Ike;
-using IkeProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+using Ikev2Client.Protocol.Crypto;
 
 namespace Ikev2Client.Service;
 
