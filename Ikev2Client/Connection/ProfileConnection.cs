@@ -56,13 +56,17 @@ public static class ProfileConnection
     public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings = null) =>
         CreateOptions(profile, settings, beforeContact: null);
 
-    /// <summary>As <see cref="CreateOptions(Ikev2VpnProfile, ProfileConnectionSettings?)"/>, with a hook called before each gateway is contacted.</summary>
-    public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings, Action<IPEndPoint>? beforeContact)
+    /// <summary>
+    /// As <see cref="CreateOptions(Ikev2VpnProfile, ProfileConnectionSettings?)"/>, with a hook called before each gateway is
+    /// contacted, and the gateway address to use (one of <see cref="ProfileNetwork.GatewayCandidates"/>; null: the first).
+    /// </summary>
+    public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings, Action<IPEndPoint>? beforeContact,
+        IPEndPoint? gateway = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         settings ??= new ProfileConnectionSettings();
         var auth = ProfileAuthentication.Create(profile);
-        var server = ResolveServer(profile.ServerAddr, profile.ServerPort);
+        var server = gateway ?? ProfileNetwork.GatewayCandidates(profile)[0];
         IReadOnlyList<ProposalSpec> ike, esp;
         try { ike = ProposalConversion.ForProfile(profile.IkeProposal, isEsp: false, profile.AllowedAlgorithms); }
         catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e.Message}"); }
@@ -99,9 +103,9 @@ public static class ProfileConnection
         {
             Server = server,
             Session = session,
-            Mtu = Math.Clamp(profile.MaxMtu, Ikev2VpnProfile.MinimumMtu, 1400),
+            Mtu = ProfileNetwork.TunnelMtu(profile, server),
             ForceFullTunnel = settings.ForceFullTunnel,
-            ExcludedRoutes = profile.SplitTunneling.Exclude.SelectMany(e => Prefixes(profile, e)).Distinct().ToArray(),
+            ExcludedRoutes = profile.SplitTunneling.Exclude.SelectMany(e => Prefixes(profile, e)).Concat(ProfileNetwork.LocalExclusions(profile)).Distinct().ToArray(),
             BlockFamilies = [.. profile.SplitTunneling.BlockIpv4 ? [AddressFamily.InterNetwork] : Array.Empty<AddressFamily>(),
                 .. profile.SplitTunneling.BlockIpv6 ? [AddressFamily.InterNetworkV6] : Array.Empty<AddressFamily>()],
             SessionName = profile.Name,
@@ -154,21 +158,6 @@ public static class ProfileConnection
             return (selector.StartAddress, selector.EndAddress);
         }
         throw new VpnConnectionException($"profile '{profile.Name}': splitTunneling: '{entry}' is not a subnet, address or range");
-    }
-
-    private static IPEndPoint ResolveServer(string host, int port)
-    {
-        if (IPAddress.TryParse(host, out var address)) return new IPEndPoint(address, port);
-        try
-        {
-            var addresses = Dns.GetHostAddresses(host);
-            var pick = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
-            return pick != null ? new IPEndPoint(pick, port) : throw new VpnConnectionException($"unknown host '{host}'");
-        }
-        catch (SocketException e)
-        {
-            throw new VpnConnectionException($"unknown host '{host}': {e.Message}");
-        }
     }
 
     private static IPAddress SourceAddressFor(IPEndPoint remote)

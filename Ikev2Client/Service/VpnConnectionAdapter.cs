@@ -50,8 +50,29 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
     /// <inheritdoc/>
     public Task<Service.VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
     {
+        IReadOnlyList<System.Net.IPEndPoint> gateways;
+        try { gateways = ProfileNetwork.GatewayCandidates(profile); }
+        catch (EngineException e) { return Failed(Map(e)); }
+        // automaticIpVersionSelectionEnabled: the other family's address is tried when the first gets no answer.
+        for (var i = 0; ; i++)
+        {
+            var attempt = ConnectTo(profile, gateways[i], cancellationToken);
+            if (i + 1 < gateways.Count && attempt.IsFaulted && attempt.Exception?.InnerException is Service.VpnConnectionException
+                { Error: { Category: VpnErrorCategory.Network, ErrorCode: VpnErrorCodes.ErrorCodeNetworkProtocolTimeout or VpnErrorCodes.ErrorCodeNetworkIo } }
+                && !cancellationToken.IsCancellationRequested)
+            {
+                EventRaised?.Invoke(new VpnConnectionEvent.Connecting($"no answer from {gateways[i]}; trying {gateways[i + 1]}"));
+                _connection?.Dispose();
+                continue;
+            }
+            return attempt;
+        }
+    }
+
+    private Task<Service.VpnConnectionInfo> ConnectTo(Ikev2VpnProfile profile, System.Net.IPEndPoint gateway, CancellationToken cancellationToken)
+    {
         VpnConnectionOptions options;
-        try { options = ProfileConnection.CreateOptions(profile, settings, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
+        try { options = ProfileConnection.CreateOptions(profile, settings, g => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(g)), gateway); }
         catch (EngineException e) { return Failed(Map(e)); }
         catch (Exception e) when (e is FormatException or ArgumentException or SocketException) { return Failed(VpnErrorMapper.FromException(e)); }
         var connection = new VpnConnection(options);
