@@ -1,0 +1,76 @@
+namespace Ikev2Client.Connection;
+
+/// <summary>
+/// The NAT-T keepalive interval of a profile with <c>automaticNattKeepaliveTimerEnabled</c> (Android lets the platform pick
+/// the timer from the network): start short, lengthen while the NAT binding is seen to survive, fall back when it is lost.
+/// </summary>
+/// <remarks>
+/// <para>The rule, one step per keepalive period (the time the socket may stay silent before a keepalive goes out):</para>
+/// <list type="bullet">
+/// <item>Start at <see cref="Initial"/> (20 s, RFC 3948's and strongSwan's default).</item>
+/// <item>A period in which a datagram from the gateway arrived shows the binding was still open after that much silence on
+/// our side. After <see cref="ConfirmationsPerStep"/> such periods in a row at one interval, the interval grows by
+/// <see cref="Step"/>, up to <see cref="Maximum"/> (RFC 4787 REQ-5 asks NATs for at least 2 minutes).</item>
+/// <item>When the binding is lost (the connection's liveness check finds the gateway silent, or the NAT mapping changed),
+/// the interval goes back to the last one that was confirmed (one step shorter if the lost one had been confirmed) and
+/// stays there for the rest of the connection.</item>
+/// </list>
+/// <para>Periods without anything from the gateway prove nothing and leave the interval as it is.</para>
+/// </remarks>
+public sealed class AdaptiveNatKeepalive
+{
+    /// <summary>First interval.</summary>
+    public static readonly TimeSpan Initial = TimeSpan.FromSeconds(20);
+    /// <summary>How much one step lengthens the interval.</summary>
+    public static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
+    /// <summary>Longest interval.</summary>
+    public static readonly TimeSpan Maximum = TimeSpan.FromSeconds(120);
+    /// <summary>Confirmed periods in a row before a step.</summary>
+    public const int ConfirmationsPerStep = 3;
+
+    private readonly object _gate = new();
+    private TimeSpan _interval = Initial;
+    private TimeSpan _confirmed = Initial;
+    private int _confirmations;
+    private bool _pinned;
+
+    /// <summary>The interval to wait now.</summary>
+    public TimeSpan Interval { get { lock (_gate) return _interval; } }
+
+    /// <summary>True once a loss fixed the interval for good.</summary>
+    public bool Pinned { get { lock (_gate) return _pinned; } }
+
+    /// <summary>
+    /// One keepalive period ended; <paramref name="heardFromGateway"/>: a datagram from the gateway arrived during it.
+    /// Returns the next interval.
+    /// </summary>
+    public TimeSpan PeriodEnded(bool heardFromGateway)
+    {
+        lock (_gate)
+        {
+            if (_pinned) return _interval;
+            if (!heardFromGateway) return _interval;
+            _confirmed = _interval;
+            if (++_confirmations >= ConfirmationsPerStep && _interval < Maximum)
+            {
+                _interval = _interval + Step > Maximum ? Maximum : _interval + Step;
+                _confirmations = 0;
+            }
+            return _interval;
+        }
+    }
+
+    /// <summary>The binding was lost: back to the last confirmed interval (never longer than now), for good.</summary>
+    public TimeSpan BindingLost()
+    {
+        lock (_gate)
+        {
+            // Lost at an interval not yet confirmed: the last confirmed one. Lost at a confirmed one (the NAT changed its
+            // mind): one step shorter, never below the initial interval.
+            _interval = _confirmed < _interval ? _confirmed : (_interval - Step < Initial ? Initial : _interval - Step);
+            _confirmed = _interval;
+            _pinned = true;
+            return _interval;
+        }
+    }
+}
