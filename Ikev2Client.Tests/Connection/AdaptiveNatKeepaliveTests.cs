@@ -27,7 +27,7 @@ public sealed class AdaptiveNatKeepaliveTests
     {
         var k = new AdaptiveNatKeepalive();
         for (var i = 0; i < 200; i++) k.PeriodEnded(true);
-        k.Interval.Should().Be(AdaptiveNatKeepalive.Maximum);
+        k.Interval.Should().Be(k.Maximum).And.Be(TimeSpan.FromSeconds(120));
     }
 
     [Fact]

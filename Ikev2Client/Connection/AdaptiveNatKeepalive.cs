@@ -8,8 +8,8 @@ namespace Ikev2Client.Connection;
 /// <para>The rule, one step per keepalive period (the time the socket may stay silent before a keepalive goes out):</para>
 /// <list type="bullet">
 /// <item>Start at <see cref="Initial"/> (20 s, RFC 3948's and strongSwan's default).</item>
-/// <item>A period in which a datagram from the gateway arrived shows the binding was still open after that much silence on
-/// our side. After <see cref="ConfirmationsPerStep"/> such periods in a row at one interval, the interval grows by
+/// <item>A period in which a datagram from the gateway arrived while we sent nothing but keepalives shows the binding was
+/// still open after up to that much silence on our side. After <see cref="ConfirmationsPerStep"/> such periods in a row at one interval, the interval grows by
 /// <see cref="Step"/>, up to <see cref="Maximum"/> (RFC 4787 REQ-5 asks NATs for at least 2 minutes).</item>
 /// <item>When the binding is lost (the connection's liveness check finds the gateway silent, or the NAT mapping changed),
 /// the interval goes back to the last one that was confirmed (one step shorter if the lost one had been confirmed) and
@@ -19,20 +19,32 @@ namespace Ikev2Client.Connection;
 /// </remarks>
 public sealed class AdaptiveNatKeepalive
 {
-    /// <summary>First interval.</summary>
-    public static readonly TimeSpan Initial = TimeSpan.FromSeconds(20);
-    /// <summary>How much one step lengthens the interval.</summary>
-    public static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
-    /// <summary>Longest interval.</summary>
-    public static readonly TimeSpan Maximum = TimeSpan.FromSeconds(120);
     /// <summary>Confirmed periods in a row before a step.</summary>
     public const int ConfirmationsPerStep = 3;
 
     private readonly object _gate = new();
-    private TimeSpan _interval = Initial;
-    private TimeSpan _confirmed = Initial;
+    private TimeSpan _interval;
+    private TimeSpan _confirmed;
     private int _confirmations;
     private bool _pinned;
+
+    /// <summary>The rule with 20 s, 10 s steps and 120 s (null), or other bounds (tests).</summary>
+    public AdaptiveNatKeepalive(TimeSpan? initial = null, TimeSpan? step = null, TimeSpan? maximum = null)
+    {
+        Initial = initial ?? TimeSpan.FromSeconds(20);
+        Step = step ?? TimeSpan.FromSeconds(10);
+        Maximum = maximum ?? TimeSpan.FromSeconds(120);
+        if (Initial <= TimeSpan.Zero || Step <= TimeSpan.Zero || Maximum < Initial)
+            throw new ArgumentOutOfRangeException(nameof(initial), "need 0 < initial <= maximum and a positive step");
+        _interval = _confirmed = Initial;
+    }
+
+    /// <summary>First interval (20 s).</summary>
+    public TimeSpan Initial { get; }
+    /// <summary>How much one step lengthens the interval (10 s).</summary>
+    public TimeSpan Step { get; }
+    /// <summary>Longest interval (120 s).</summary>
+    public TimeSpan Maximum { get; }
 
     /// <summary>The interval to wait now.</summary>
     public TimeSpan Interval { get { lock (_gate) return _interval; } }
@@ -41,7 +53,8 @@ public sealed class AdaptiveNatKeepalive
     public bool Pinned { get { lock (_gate) return _pinned; } }
 
     /// <summary>
-    /// One keepalive period ended; <paramref name="heardFromGateway"/>: a datagram from the gateway arrived during it.
+    /// One keepalive period ended; <paramref name="heardFromGateway"/>: a datagram from the gateway arrived during it while
+    /// we sent nothing but keepalives.
     /// Returns the next interval.
     /// </summary>
     public TimeSpan PeriodEnded(bool heardFromGateway)

@@ -109,8 +109,28 @@ public sealed class PacketPump : IDisposable
         if (_inboundThread != null) return;
         _inboundThread = new Thread(InboundLoop) { IsBackground = true, Name = "esp-inbound" };
         _inboundThread.Start();
-        if (_options.KeepaliveInterval is { } k)
+        if (_options.AdaptiveKeepalive is { } adaptive)
+            _keepaliveTimer = new Timer(_ => AdaptiveKeepaliveTick(adaptive), null, adaptive.Interval, Timeout.InfiniteTimeSpan);
+        else if (_options.KeepaliveInterval is { } k)
             _keepaliveTimer = new Timer(_ => SendKeepaliveIfIdle(k), null, k, k);
+    }
+
+    private DataPlaneStatistics? _lastKeepalivePeriod;
+
+    /// <summary>One period of an adaptive keepalive: keepalive if idle, then tell the policy whether the gateway was heard while we were silent.</summary>
+    private void AdaptiveKeepaliveTick(AdaptiveNatKeepalive adaptive)
+    {
+        if (_disposed != 0) return;
+        SendKeepaliveIfIdle(adaptive.Interval);
+        var now = Counters.Snapshot();
+        var before = _lastKeepalivePeriod;
+        _lastKeepalivePeriod = now;
+        var heardWhileSilent = before is not null && now.PacketsSent == before.PacketsSent
+            && now.PacketsReceived + now.KeepalivesReceived + now.IkeMessagesReceived
+               > before.PacketsReceived + before.KeepalivesReceived + before.IkeMessagesReceived;
+        var next = adaptive.PeriodEnded(heardWhileSilent);
+        try { _keepaliveTimer?.Change(next, Timeout.InfiniteTimeSpan); }
+        catch (ObjectDisposedException) { }
     }
 
     /// <summary>Attaches the TUN side and starts the outbound thread. Only one interface per pump.</summary>

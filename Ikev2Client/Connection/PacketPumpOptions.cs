@@ -12,6 +12,12 @@ public sealed class PacketPumpOptions
     /// <summary>NAT-T keepalive (one 0xFF byte, RFC 3948 §2.3) after this long without sending; null disables.</summary>
     public TimeSpan? KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// When set, the keepalive interval adapts to the NAT binding (profile <c>automaticNattKeepaliveTimerEnabled</c>) and
+    /// <see cref="KeepaliveInterval"/> is not used.
+    /// </summary>
+    public AdaptiveNatKeepalive? AdaptiveKeepalive { get; init; }
+
     /// <summary>Socket buffer size asked for (SO_RCVBUF/SO_SNDBUF, forced when privileged); 0 keeps the default.</summary>
     public int SocketBufferBytes { get; init; } = 4 * 1024 * 1024;
 

@@ -117,6 +117,7 @@ public static class ProfileConnection
             Pump = new PacketPumpOptions
             {
                 KeepaliveInterval = TimeSpan.FromSeconds(profile.NatKeepaliveSeconds ?? 20),
+                AdaptiveKeepalive = profile.AutomaticNattKeepaliveTimerEnabled ? new AdaptiveNatKeepalive() : null,
             },
         };
     }

@@ -78,6 +78,11 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
         var connection = new VpnConnection(options);
         _connection = connection;
         connection.Progress += line => EventRaised?.Invoke(new VpnConnectionEvent.Connecting(line));
+        connection.HealthChanged += (health, _) =>
+        {
+            // The gateway went silent: with an adaptive keepalive, the NAT binding may have expired; shorten and keep it.
+            if (health != ConnectionHealth.Up) options.Pump.AdaptiveKeepalive?.BindingLost();
+        };
         connection.HealthChanged += (health, reason) => EventRaised?.Invoke(health == ConnectionHealth.Up
             ? new VpnConnectionEvent.Restored()
             : new VpnConnectionEvent.Degraded(reason ?? health.ToString()));
