@@ -54,18 +54,32 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
         try { gateways = ProfileNetwork.GatewayCandidates(profile); }
         catch (EngineException e) { return Failed(Map(e)); }
         // automaticIpVersionSelectionEnabled: the other family's address is tried when the first gets no answer.
+        return FirstThatAnswers(gateways, gateway => ConnectTo(profile, gateway, cancellationToken), line =>
+        {
+            EventRaised?.Invoke(new VpnConnectionEvent.Connecting(line));
+            _connection?.Dispose();
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Tries <paramref name="gateways"/> in order with <paramref name="attempt"/> (which completes synchronously) until one
+    /// does not fail with "no answer" (a network protocol timeout or I/O error); <paramref name="fallingBack"/> hears why
+    /// the next one is tried. Other failures, the last gateway's failure and cancellation end the search.
+    /// </summary>
+    internal static Task<T> FirstThatAnswers<T>(IReadOnlyList<System.Net.IPEndPoint> gateways, Func<System.Net.IPEndPoint, Task<T>> attempt,
+        Action<string> fallingBack, CancellationToken cancellationToken)
+    {
         for (var i = 0; ; i++)
         {
-            var attempt = ConnectTo(profile, gateways[i], cancellationToken);
-            if (i + 1 < gateways.Count && attempt.IsFaulted && attempt.Exception?.InnerException is Service.VpnConnectionException
+            var result = attempt(gateways[i]);
+            if (i + 1 < gateways.Count && result.IsFaulted && result.Exception?.InnerException is Service.VpnConnectionException
                 { Error: { Category: VpnErrorCategory.Network, ErrorCode: VpnErrorCodes.ErrorCodeNetworkProtocolTimeout or VpnErrorCodes.ErrorCodeNetworkIo } }
                 && !cancellationToken.IsCancellationRequested)
             {
-                EventRaised?.Invoke(new VpnConnectionEvent.Connecting($"no answer from {gateways[i]}; trying {gateways[i + 1]}"));
-                _connection?.Dispose();
+                fallingBack($"no answer from {gateways[i]}; trying {gateways[i + 1]}");
                 continue;
             }
-            return attempt;
+            return result;
         }
     }
 
