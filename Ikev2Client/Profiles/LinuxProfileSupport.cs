@@ -23,8 +23,7 @@ public static class LinuxProfileSupport
     public const string NotSupported = "not supported on Linux: ";
 
     internal const string BypassReason = NotSupported
-        + "Linux has no per-process network selection a VPN could open up (Android's bindProcessToNetwork); every process follows the tunnel's routes, "
-        + "and a process that binds to another interface (SO_BINDTODEVICE) leaves the tunnel whatever this says unless lockdown is on";
+        + "Linux has no per-process network selection a VPN could open up (Android's bindProcessToNetwork); every process follows the tunnel's routes";
     internal const string MeteredReason = NotSupported
         + "Linux has no system-wide metered flag for a network outside NetworkManager, which this client does not register with; applications cannot see it";
     internal const string ProxyReason = NotSupported
