@@ -1,5 +1,6 @@
 using FluentAssertions;
 using Ikev2Client.Connection;
+using Ikev2Client.Platform;
 using Xunit;
 
 namespace Ikev2Client.Tests.Connection;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using FluentAssertions;
 using Ikev2Client.Connection;
+using Ikev2Client.Platform;
 using Ikev2Client.Platform.InMemory;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Esp;

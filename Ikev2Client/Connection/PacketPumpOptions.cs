@@ -16,7 +16,7 @@ public sealed class PacketPumpOptions
     /// When set, the keepalive interval adapts to the NAT binding (profile <c>automaticNattKeepaliveTimerEnabled</c>) and
     /// <see cref="KeepaliveInterval"/> is not used.
     /// </summary>
-    public AdaptiveNatKeepalive? AdaptiveKeepalive { get; init; }
+    public Platform.AdaptiveNatKeepalive? AdaptiveKeepalive { get; init; }
 
     /// <summary>Socket buffer size asked for (SO_RCVBUF/SO_SNDBUF, forced when privileged); 0 keeps the default.</summary>
     public int SocketBufferBytes { get; init; } = 4 * 1024 * 1024;

@@ -1,4 +1,4 @@
-namespace Ikev2Client.Connection;
+namespace Ikev2Client.Platform;
 
 /// <summary>
 /// The NAT-T keepalive interval of a profile with <c>automaticNattKeepaliveTimerEnabled</c> (Android lets the platform pick
