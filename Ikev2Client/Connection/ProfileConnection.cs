@@ -52,7 +52,11 @@ public static class ProfileConnection
 {
     private static int s_stateFiles;
 
-    /// <summary>Builds the options; throws <see cref="VpnConnectionException"/> with a one-line reason when the profile cannot be used.</summary>
+    /// <summary>
+    /// Builds the options; throws <see cref="VpnConnectionException"/> with a one-line reason when the profile cannot be used.
+    /// Reads the network of the calling thread (gateway name, source address, path MTU, connected subnets): call it where
+    /// the connection will run (its network namespace).
+    /// </summary>
     public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings = null) =>
         CreateOptions(profile, settings, beforeContact: null);
 
