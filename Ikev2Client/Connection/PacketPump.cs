@@ -121,11 +121,14 @@ public sealed class PacketPump : IDisposable
     private void AdaptiveKeepaliveTick(AdaptiveNatKeepalive adaptive)
     {
         if (_disposed != 0) return;
-        SendKeepaliveIfIdle(adaptive.Interval);
+        var interval = adaptive.Interval;
+        var silent = Environment.TickCount64 - Volatile.Read(ref _lastSend) >= (long)interval.TotalMilliseconds - 50;
+        SendKeepaliveIfIdle(interval);
         var now = Counters.Snapshot();
         var before = _lastKeepalivePeriod;
         _lastKeepalivePeriod = now;
-        var heardWhileSilent = before is not null && now.PacketsSent == before.PacketsSent
+        // Heard from the gateway in a period we were silent through (the keepalive was due): the binding outlived our silence.
+        var heardWhileSilent = silent && before is not null
             && now.PacketsReceived + now.KeepalivesReceived + now.IkeMessagesReceived
                > before.PacketsReceived + before.KeepalivesReceived + before.IkeMessagesReceived;
         var next = adaptive.PeriodEnded(heardWhileSilent);
