@@ -57,7 +57,7 @@ public sealed class DualStackConnectionTests(ITestOutputHelper output)
                     RemoteNatTPort = natTPort,
                 },
                 InterfaceBuilderFactory = () => ClientBuilder = new InMemoryVpnInterfaceBuilder("vpn0"),
-                Pump = new PacketPumpOptions { KeepaliveInterval = null },
+                NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = null },
             });
             Connection.Progress += line => { lock (Progress) Progress.Add(line); output.WriteLine($"client: {line}"); };
         }

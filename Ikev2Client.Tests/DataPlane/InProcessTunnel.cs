@@ -81,7 +81,8 @@ internal sealed class InProcessTunnel : IDisposable
                 DisconnectTimeout = TimeSpan.FromSeconds(3),
                 AddressCheckInterval = null,
                 InterfaceBuilderFactory = builder,
-                Pump = new PacketPumpOptions { KeepaliveInterval = null, SaLimitRetryInterval = TimeSpan.FromSeconds(1) },
+                Pump = new PacketPumpOptions { SaLimitRetryInterval = TimeSpan.FromSeconds(1) },
+                NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = null },
             };
         });
         return tunnel;

@@ -80,7 +80,7 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
             RequestedAddressFamilies = [AddressFamily.InterNetwork],
         },
         InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvt%d" }),
-        Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
+        NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
     };
 
     /// <summary>Sends <paramref name="count"/> echo requests one after the other; returns how many got no reply.</summary>

@@ -54,7 +54,7 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
                 RequestedAddressFamilies = [AddressFamily.InterNetwork],
             },
             InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikve%d" }),
-            Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
+            NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
         });
         connection.Progress += line => output.WriteLine("client: " + line);
         try

@@ -46,7 +46,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
                 RetransmitTimeouts = seed.Retransmits,
             },
             InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvt%d" }),
-            Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
+            NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
         };
     }
 

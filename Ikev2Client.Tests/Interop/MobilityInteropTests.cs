@@ -135,7 +135,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
         var connection = new VpnConnection(new VpnConnectionOptions
         {
             Server = options.Server, Session = session, InterfaceBuilderFactory = options.InterfaceBuilderFactory,
-            Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(1) },
+            NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(1) },
         });
         connection.Progress += line => output.WriteLine(line);
         try

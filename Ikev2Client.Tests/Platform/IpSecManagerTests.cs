@@ -249,21 +249,6 @@ public sealed class IpSecManagerTests
         await send.Should().ThrowAsync<InvalidOperationException>();
     }
 
-    [Fact]
-    public async Task TunnelMode_CarriesIpPacketsForTheTunFallback()
-    {
-        await using var peers = await Peers.CreateAsync();
-        var (outA, inB) = peers.Sa(fromA: true, seed: 7, tunnel: true);
-        peers.A.ApplyTunnelModeTransform(PolicyDirection.Out, outA);
-        peers.B.ApplyTunnelModeTransform(PolicyDirection.In, inB);
-        byte[] ip = new byte[60];
-        ip[0] = 0x45;
-        ip[59] = 0x99;
-        await peers.A.SendTunnelPacketAsync(ip);
-        using var cts = new CancellationTokenSource(Timeout);
-        (await peers.B.TunnelPackets.ReadAsync(cts.Token)).Should().Equal(ip);
-    }
-
     private static Socket BoundUdpSocket()
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

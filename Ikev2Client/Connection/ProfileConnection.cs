@@ -109,7 +109,7 @@ public static class ProfileConnection
                 ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { Dns = dns, StateFile = netState })),
             DnsServers = dnsOverride.Length > 0 ? dnsOverride : null,
             BeforeContact = beforeContact,
-            Pump = new PacketPumpOptions
+            NatT = new Platform.Userspace.NatTSocketOptions
             {
                 KeepaliveInterval = TimeSpan.FromSeconds(profile.NatKeepaliveSeconds ?? 20),
             },

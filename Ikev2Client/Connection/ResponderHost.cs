@@ -26,7 +26,7 @@ public sealed class ResponderHost : IDisposable
     private readonly object _gate = new();
     private readonly List<ChildSaTransforms> _children = new();
     private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
-    private Socket? _socket;
+    private NatTSocket? _socket;
     private PacketPump? _pump;
     private IVpnInterface? _tun;
     private volatile IkeUdpDriver? _driver;
@@ -66,7 +66,7 @@ public sealed class ResponderHost : IDisposable
     public DataPlaneStatistics Statistics => _pump?.Counters.Snapshot() ?? new DataPlaneCounters().Snapshot();
 
     /// <summary>The NAT-T endpoint actually bound (after <see cref="Start"/>).</summary>
-    public IPEndPoint? NatTEndPoint => _socket?.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? NatTEndPoint => _socket?.LocalEndPoint;
 
     /// <summary>The CHILD SAs installed now (tests: their transforms, counters and sequence numbers).</summary>
     public IReadOnlyList<ChildSaTransforms> ChildSas { get { lock (_gate) return _children.ToArray(); } }
@@ -78,8 +78,14 @@ public sealed class ResponderHost : IDisposable
     public void Start()
     {
         var listen = IPAddress.Parse(_config.ListenAddress);
-        _socket = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(new IPEndPoint(listen, _config.NatTPort));
+        var socket = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try { socket.Bind(new IPEndPoint(listen, _config.NatTPort)); }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _socket = new NatTSocket(socket, new NatTSocketOptions { KeepaliveInterval = null });
         var pool = IPNetwork.Parse(_config.AddressPool);
         var builder = _builderFactory()
             .AddAddress(_ownAddress, pool.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)
@@ -90,13 +96,12 @@ public sealed class ResponderHost : IDisposable
             .SetSession("ikev2 responder");
         if (_pool6 != null) builder.AddAddress(_ownAddress6!, 128).AddRoute(_pool6.Network.BaseAddress, _pool6.Network.PrefixLength);
         _tun = builder.Establish();
-        _tun.Protect(_socket);
+        _socket.Protect(_tun.Protect);
         _spis = new IpSecSpiAllocator(_manager, listen);
-        _pump = new PacketPump(_socket, new PacketPumpOptions { KeepaliveInterval = null },
-            (message, remote) => _driver?.ReceiveNatT(message, remote, (IPEndPoint)_socket.LocalEndPoint!));
+        _pump = new PacketPump(_socket);
         _pump.SaLimitReached += OnSaLimit;
         _pump.AttachInterface(_tun);
-        _pump.Start();
+        _socket.Start();
         Report($"listening on {listen}:{_config.ListenPort} (NAT-T {_config.NatTPort}); interface {_tun.Name} {_ownAddress}, pool {_config.AddressPool}");
     }
 
@@ -135,6 +140,7 @@ public sealed class ResponderHost : IDisposable
             });
             driver.EventRaised += OnEvent;
             _driver = driver;
+            _socket!.DefaultIkeHandler = driver.ReceiveNatT; // one client at a time: every IKE message is its
             driver.Start();
             try
             {

@@ -11,17 +11,16 @@ namespace Ikev2Client.Connection;
 /// Android app does, and removed from them (<see cref="IIpSecManager.RemoveTransportModeTransforms"/>) at the end.
 /// </summary>
 /// <remarks>
-/// ESP travels over the same NAT-T UDP socket as IKE (the <see cref="PacketPump"/>'s): the userspace manager adopts
-/// that socket as the transforms' encapsulation socket, so sealed packets leave from the port the peer knows, and the
-/// pump hands it the ESP whose SPI it does not hold (<see cref="PacketPump.SetUnclaimedEspHandler"/>). The pump's
+/// ESP travels over the same NAT-T UDP socket as IKE (the connection's <see cref="NatTSocket"/>): the transforms are
+/// built with it as their encapsulation socket, so sealed packets leave from the port the peer knows, and the IN
+/// transforms the manager applies are registered in that socket's SPI table, which hands them their ESP. The socket's
 /// counters count both directions. Rekey: <see cref="Install"/> of the new CHILD SA switches every socket's OUT
 /// transform at once and adds its IN transform; the old IN transform keeps decrypting until its owner disposes it.
 /// </remarks>
 public sealed class TransportModeDataPath : IDisposable
 {
     private readonly IIpSecManager _manager;
-    private readonly UserspaceUdpEncapsulationSocket _encapsulation;
-    private readonly PacketPump _pump;
+    private readonly NatTSocket _encapsulation;
     private readonly IPAddress _localAddress;
     private readonly object _gate = new();
     private readonly List<Socket> _sockets = new();
@@ -32,23 +31,18 @@ public sealed class TransportModeDataPath : IDisposable
     private Timer? _limitTimer;
     private bool _disposed;
 
-    /// <summary>
-    /// Sets up the path on <paramref name="natTSocket"/> (shared with IKE, received on by <paramref name="pump"/>).
-    /// </summary>
-    /// <exception cref="NotSupportedException">The manager cannot send ESP from an existing socket (not userspace).</exception>
-    public TransportModeDataPath(IIpSecManager manager, Socket natTSocket, PacketPump pump, IPAddress localAddress)
+    /// <summary>Sets up the path on <paramref name="natTSocket"/> (shared with IKE).</summary>
+    /// <exception cref="NotSupportedException">The manager cannot send ESP from the userspace NAT-T socket (not userspace).</exception>
+    public TransportModeDataPath(IIpSecManager manager, NatTSocket natTSocket, IPAddress localAddress)
     {
         ArgumentNullException.ThrowIfNull(manager);
         ArgumentNullException.ThrowIfNull(natTSocket);
-        ArgumentNullException.ThrowIfNull(pump);
         ArgumentNullException.ThrowIfNull(localAddress);
-        if (manager is not UserspaceIpSecManager userspace)
-            throw new NotSupportedException("transport mode needs ESP on the IKE NAT-T socket: only the userspace IpSecManager can adopt it");
+        if (manager is not UserspaceIpSecManager)
+            throw new NotSupportedException("transport mode needs ESP on the IKE NAT-T socket: only the userspace IpSecManager sends from it");
         _manager = manager;
-        _pump = pump;
         _localAddress = localAddress;
-        _encapsulation = userspace.AdoptUdpEncapsulationSocket(natTSocket, pump.RecordExternalSend);
-        pump.SetUnclaimedEspHandler(Deliver);
+        _encapsulation = natTSocket;
     }
 
     /// <summary>
@@ -173,21 +167,9 @@ public sealed class TransportModeDataPath : IDisposable
         }
     }
 
-    private DropReason? Deliver(Span<byte> datagram, out int payloadLength) =>
-        _encapsulation.DeliverEsp(datagram, out payloadLength) switch
-        {
-            EspDelivery.Delivered or EspDelivery.Dummy => null,
-            EspDelivery.Replay => DropReason.Replay,
-            EspDelivery.AuthenticationFailed => DropReason.AuthenticationFailed,
-            EspDelivery.UnknownSpi => DropReason.NoSa,
-            EspDelivery.NotWanted => DropReason.TrafficSelectorMismatch,
-            _ => DropReason.Malformed,
-        };
-
     /// <summary>
     /// Removes the transforms from every socket (<see cref="IIpSecManager.RemoveTransportModeTransforms"/>), closes
-    /// the sockets opened here and releases the adopted encapsulation socket (not the NAT-T socket itself). The
-    /// transforms stay with their owner, who disposes them.
+    /// the sockets opened here. The NAT-T socket and the transforms stay with their owners, who dispose them.
     /// </summary>
     public void Dispose()
     {
@@ -204,13 +186,11 @@ public sealed class TransportModeDataPath : IDisposable
             _outbound = null;
         }
         _limitTimer?.Dispose();
-        _pump.SetUnclaimedEspHandler(null);
         foreach (var socket in sockets)
         {
             try { _manager.RemoveTransportModeTransforms(socket); }
             catch (ObjectDisposedException) { }
         }
         foreach (var socket in owned) socket.Dispose();
-        _encapsulation.Dispose();
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Protocol.Ike;
@@ -28,16 +27,6 @@ public sealed partial class VpnConnection
 
     /// <summary>The gateway's N(AUTH_LIFETIME) of the current IKE SA, if it sent one.</summary>
     public TimeSpan? AuthLifetime { get; private set; }
-
-    /// <summary>Picks the driver whose IKE SA the message belongs to (our SPIi is the header's first 8 octets).</summary>
-    private IkeUdpDriver RouteIke(IkeUdpDriver fallback, byte[] message)
-    {
-        if (message.Length < 8) return _driver ?? fallback;
-        var spiI = BinaryPrimitives.ReadUInt64BigEndian(message);
-        foreach (var d in new[] { _pendingDriver, _retiringDriver, _driver })
-            if (d != null && d.Session.SpiI == spiI) return d;
-        return _driver ?? fallback;
-    }
 
     private void ScheduleReauthentication(IkeSaInfo sa)
     {
@@ -127,6 +116,7 @@ public sealed partial class VpnConnection
                     InstallReauthenticated(child, config, spis, oldChildren);
                     _retiringDriver = oldDriver;
                     (_driver, _session, _spis, _config) = (driver, session, spis, config ?? _config);
+                    _socket!.DefaultIkeHandler = driver.ReceiveNatT;
                     installed = true;
                 }
             }

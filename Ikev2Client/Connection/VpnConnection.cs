@@ -31,7 +31,7 @@ public sealed partial class VpnConnection : IDisposable
     private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
     private IIpSecManager? _manager;
     private bool _ownsManager;
-    private Socket? _socket;
+    private NatTSocket? _socket;
     private IkeSession? _session;
     private IkeUdpDriver? _driver;
     private PacketPump? _pump;
@@ -238,10 +238,7 @@ public sealed partial class VpnConnection : IDisposable
         _server = server;
         _options.BeforeContact?.Invoke(server);
         var bindAddress = SocketProtector.BindAddress(_options.LocalAddress, server.AddressFamily); // IPv4 or IPv6 gateway
-        _socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _protector.Protect(_socket);
-        _socket.Bind(new IPEndPoint(bindAddress, 0));
-        var natTLocal = new IPEndPoint(localAddress, ((IPEndPoint)_socket.LocalEndPoint!).Port);
+        _socket = NatTSocket.Open(new IPEndPoint(bindAddress, 0), _options.NatT, _protector.Protect);
         _spis = new IpSecSpiAllocator(_manager!, localAddress);
         var sessionOptions = redirectedFrom == null ? _options.Session : _options.Session.WithRedirectedFrom(redirectedFrom);
         _session = new IkeSession(sessionOptions, spiAllocator: _spis);
@@ -249,14 +246,14 @@ public sealed partial class VpnConnection : IDisposable
         {
             LocalIkeEndPoint = new IPEndPoint(bindAddress, 0),
             NatTSocket = _socket,
-            NatKeepaliveInterval = null, // the pump sends keepalives when the data path is idle
+            NatKeepaliveInterval = null, // the NAT-T socket sends keepalives when it has been idle
             ProtectSocket = _protector.Protect,
         });
         _driver = driver;
-        _pump = new PacketPump(_socket, _options.Pump, (message, remote) => RouteIke(driver, message).ReceiveNatT(message, remote, natTLocal));
+        _socket.DefaultIkeHandler = driver.ReceiveNatT;
+        _pump = new PacketPump(_socket, _options.Pump);
         _pump.SaLimitReached += (transform, limit) => OnSaLimit(driver, transform, limit);
         driver.EventRaised += e => OnEvent(driver, e);
-        _pump.Start();
         Report($"connecting to {server} from {localAddress}");
         driver.Connect(server);
 
@@ -301,14 +298,14 @@ public sealed partial class VpnConnection : IDisposable
         var dns = _options.DnsServers is { Count: > 0 } own ? own : config?.DnsServers ?? [];
         if (path == DataPath.TransportMode)
         {
-            var transport = new TransportModeDataPath(_manager!, _socket!, _pump!, localAddress);
+            var transport = new TransportModeDataPath(_manager!, _socket!, localAddress);
             var driver = _driver!;
             transport.SaLimitReached += (transform, limit) => OnSaLimit(driver, transform, limit);
             lock (_gate) _transport = transport;
             var sa = ChildSaTransforms.Create(child, _manager!, _spis, EspTransformMode.Transport, transport.EncapsulationSocket, VolumeLimits);
             lock (_gate) _children.Add(sa);
             transport.Install(sa);
-            _pump!.KeepalivePeer = child.RemoteEndPoint;
+            _socket!.KeepalivePeer = child.RemoteEndPoint;
             Info = new VpnConnectionInfo(path, null, virtualAddresses, dns, [], false, child, child.LocalEndPoint, child.RemoteEndPoint);
             Report($"transport mode: host-to-host selectors {sa.Local} === {sa.Remote}, ESP in UDP to {child.RemoteEndPoint}");
             return;
@@ -327,7 +324,7 @@ public sealed partial class VpnConnection : IDisposable
         var routes = plan.Routes;
         bool full = plan.FullTunnel;
         // Every socket that talks to the gateway stays outside the tunnel: ESP/NAT-T, the IKE socket, later probes.
-        if ((!tun.Protect(_socket!) | !_driver!.Protect(tun.Protect)) && (full || plan.BlockedFamilies.Count > 0))
+        if ((!_socket!.Protect(tun.Protect) | !_driver!.Protect(tun.Protect)) && (full || plan.BlockedFamilies.Count > 0))
             throw new VpnConnectionException("could not protect the IKE/ESP socket from the full tunnel (needs CAP_NET_ADMIN)");
         _pump!.AttachInterface(tun);
         _pump.AddInbound(transforms.Inbound, transforms.Local, transforms.Remote);
@@ -563,6 +560,8 @@ public sealed partial class VpnConnection : IDisposable
         lock (_gate) _transport = null;
         Try(() => pump?.Dispose());
         Try(() => transport?.Dispose()); // RemoveTransportModeTransforms on every socket
+        if (driver != null) Try(() => driver.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+        Try(() => socket?.Dispose());
         Try(() => tun?.Dispose());
         lock (_gate)
         {
@@ -571,8 +570,6 @@ public sealed partial class VpnConnection : IDisposable
             _outboundAfterDelete.Clear();
         }
         Try(() => spis?.Dispose());
-        if (driver != null) Try(() => driver.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
-        Try(() => socket?.Dispose());
         Try(() => session?.Dispose());
         return errors;
     }

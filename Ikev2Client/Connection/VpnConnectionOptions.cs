@@ -49,8 +49,11 @@ public sealed class VpnConnectionOptions
     /// <summary>How long a disconnect waits for the peer to answer the DELETE.</summary>
     public TimeSpan DisconnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Packet pump settings (batching, NAT-T keepalive interval).</summary>
+    /// <summary>Packet pump settings (batching, SA limit retries).</summary>
     public PacketPumpOptions Pump { get; init; } = new();
+
+    /// <summary>The NAT-T socket's settings (NAT-T keepalive interval, socket buffers, receive offload).</summary>
+    public Platform.Userspace.NatTSocketOptions NatT { get; init; } = new();
 
     /// <summary>
     /// How often the source address towards the gateway is checked; a change (the old address removed, another

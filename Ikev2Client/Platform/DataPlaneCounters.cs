@@ -1,6 +1,6 @@
-namespace Ikev2Client.Connection;
+namespace Ikev2Client.Platform;
 
-/// <summary>Why the packet pump dropped a packet.</summary>
+/// <summary>Why the data plane (the NAT-T socket or the packet pump) dropped a packet.</summary>
 public enum DropReason
 {
     /// <summary>ESP sequence number replayed or left of the anti-replay window.</summary>
@@ -32,7 +32,7 @@ public sealed record DataPlaneStatistics(
 }
 
 /// <summary>
-/// Counters of the packet pump. Each is written by one pump thread (outbound or inbound) and read anywhere; the
+/// Counters of the userspace data plane (the NAT-T socket and the packet pump). Each is written by one data-plane thread (outbound or receive) and read anywhere; the
 /// increments are interlocked so a reader never sees torn values (a few ns per packet).
 /// </summary>
 public sealed class DataPlaneCounters
