@@ -26,7 +26,7 @@ public sealed class ServiceCliOptions
     /// <summary>The control socket path for a store.</summary>
     public Func<ProfileStore, string> SocketPath { get; init; } = ServicePaths.SocketPath;
     /// <summary>Connections for <c>--foreground</c> and <c>daemon</c>, given the connect flags (full tunnel, DNS).</summary>
-    public Func<Connection.ProfileConnectionSettings, IVpnConnectionFactory> ConnectionFactory { get; init; } = s => VpnConnectionFactories.CreateDefault(s);
+    public Func<Connection.ProfileConnectionSettings, IVpnConnectionFactory> ConnectionFactory { get; init; } = s => new VpnConnectionAdapterFactory(s);
     /// <summary>Start the daemon in the background when it is not running (off with IKEV2_NO_AUTOSTART=1).</summary>
     public bool AutoStartDaemon { get; init; } = Environment.GetEnvironmentVariable("IKEV2_NO_AUTOSTART") != "1";
     /// <summary>The command that runs <c>ikev2</c> (null: this program).</summary>
