@@ -38,13 +38,14 @@ public sealed class DualStackConnectionTests(ITestOutputHelper output)
                 ListenAddress = "127.0.0.1", ListenPort = ikePort, NatTPort = natTPort, Psk = "dual stack test key",
                 LocalId = "@gw.test", AddressPool = pool, AddressPool6 = pool6, LocalSubnets = [.. localSubnets],
                 Dns = ["10.77.0.53", "fd00:77::53"],
-            }, () => GatewayBuilder = new InMemoryVpnInterfaceBuilder("gw0"));
+            }, () => GatewayBuilder = new InMemoryVpnInterfaceBuilder("gw0"), new Ikev2Client.Platform.Userspace.UserspaceIpSecManager());
             Gateway.Progress += line => output.WriteLine($"gateway: {line}");
             Gateway.Start();
             _thread = new Thread(() => Gateway.Run(_stop.Token)) { IsBackground = true, Name = "dual-stack-gateway" };
             _thread.Start();
             Connection = new VpnConnection(new VpnConnectionOptions
             {
+                IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
                 Server = new IPEndPoint(IPAddress.Loopback, ikePort),
                 LocalAddress = IPAddress.Loopback,
                 ConnectTimeout = Wait,

@@ -27,7 +27,7 @@ internal sealed class InProcessTunnel : IDisposable
 
     private InProcessTunnel(ResponderConfig config, Func<ResponderConfig, Func<IVpnInterfaceBuilder>, VpnConnectionOptions> client)
     {
-        Responder = new ResponderHost(config, () => _responderBuilder = new InMemoryVpnInterfaceBuilder("rsp0"));
+        Responder = new ResponderHost(config, () => _responderBuilder = new InMemoryVpnInterfaceBuilder("rsp0"), new Ikev2Client.Platform.Userspace.UserspaceIpSecManager());
         Responder.Progress += line => Log.Enqueue("responder: " + line);
         Responder.Start();
         _responderThread = new Thread(() => Responder.Run(_stop.Token)) { IsBackground = true, Name = "in-process-responder" };
@@ -74,6 +74,7 @@ internal sealed class InProcessTunnel : IDisposable
             };
             return new VpnConnectionOptions
             {
+                IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
                 Server = new IPEndPoint(IPAddress.Parse(c.ListenAddress), c.ListenPort),
                 LocalAddress = IPAddress.Loopback,
                 Session = s,

@@ -37,6 +37,7 @@ public sealed class VpnConnectionRedirectTests
         var progress = new List<string>();
         using var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = gateway.IkeLocalEndPoint,
             Session = IkeTestPair.InitiatorOptions(),
             LocalAddress = IPAddress.Loopback,

@@ -27,10 +27,7 @@ public sealed class ChildSaContinuityInteropTests(ITestOutputHelper output)
 
     internal static VpnConnection Connect(StrongSwanGateway gw, Ikev2VpnProfile profile, Action<string>? progress = null)
     {
-        var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings
-        {
-            InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvt%d" }),
-        });
+        var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikvt%d"));
         var connection = new VpnConnection(options);
         if (progress != null) connection.Progress += progress;
         gw.ClientNamespace.Run(() => { connection.Connect(); return 0; });

@@ -69,6 +69,7 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
 
     internal static VpnConnectionOptions ClientOptions(StrongSwanGateway gw, string esp) => new()
     {
+        IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
         Server = new IPEndPoint(IPAddress.Parse(gw.GatewayAddress), 500),
         Session = new IkeSessionOptions
         {

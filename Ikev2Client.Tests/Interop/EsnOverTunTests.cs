@@ -34,7 +34,8 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
         };
         var host = topo.Gateway.Run(() =>
         {
-            var h = new ResponderHost(config);
+            var h = new ResponderHost(config, () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }),
+                new Ikev2Client.Platform.Userspace.UserspaceIpSecManager());
             h.Start();
             return h;
         });
@@ -45,6 +46,7 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
         using var psk = new PskAuthenticator(SwanctlConfigs.DefaultPsk);
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = new IPEndPoint(IPAddress.Parse(InteropTopology.GatewayAddress), 500),
             Session = new IkeSessionOptions
             {

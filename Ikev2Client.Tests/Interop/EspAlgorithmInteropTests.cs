@@ -85,10 +85,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
         var profile = new Ikev2VpnProfile.Builder(gw.GatewayAddress, SwanctlConfigs.ClientId).SetName("interop-" + esp)
             .SetRemoteIdentity(SwanctlConfigs.GatewayId).SetAuthPsk(System.Text.Encoding.UTF8.GetBytes(SwanctlConfigs.DefaultPsk))
             .SetIkeProposal(SwanctlConfigs.DefaultIkeProposals).SetEspProposal(esp).Build();
-        var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings
-        {
-            InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikva%d" }),
-        });
+        var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikva%d"));
         var connection = new VpnConnection(options);
         connection.Progress += line => output.WriteLine(line);
         try

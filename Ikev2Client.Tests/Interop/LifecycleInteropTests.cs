@@ -31,6 +31,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
         tune?.Invoke(seed);
         return new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = new IPEndPoint(IPAddress.Parse(gw.GatewayAddress), 500),
             Session = new IkeSessionOptions
             {

@@ -69,6 +69,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
         var options = DataPlaneInteropTests.ClientOptions(gw, SwanctlConfigs.DefaultEspProposals);
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = options.Server, Session = options.Session, InterfaceBuilderFactory = options.InterfaceBuilderFactory,
             Pump = options.Pump, AddressCheckInterval = TimeSpan.FromMilliseconds(500),
         });
@@ -134,6 +135,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
         };
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = options.Server, Session = session, InterfaceBuilderFactory = options.InterfaceBuilderFactory,
             NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(1) },
         });

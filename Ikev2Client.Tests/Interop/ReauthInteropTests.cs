@@ -25,6 +25,7 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway(extraConnectionOptions: "reauth_time = 20s\n                rand_time = 0s\n                over_time = 10s"));
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = new IPEndPoint(IPAddress.Parse(gw.GatewayAddress), 500),
             Session = new IkeSessionOptions
             {

@@ -49,7 +49,7 @@ public sealed class ServiceInteropTests
             await using var daemon = new VpnDaemon(new VpnManagerOptions
             {
                 Store = new ProfileStore(dir), ConnectionFactory = new NamespacedFactory(gw.ClientNamespace,
-                    new VpnConnectionAdapterFactory(new Ikev2Client.Connection.ProfileConnectionSettings())), Random = () => 0.0,
+                    new VpnConnectionAdapterFactory(Ikev2Client.Tests.Infrastructure.TestPlatform.Linux(), Microsoft.Extensions.Options.Options.Create(new Ikev2Client.Connection.ProfileConnectionSettings()))), Random = () => 0.0,
                 Logger = new LineLogger(new StringWriter()),
             }, socket);
             daemon.Start(startAlwaysOn: false);

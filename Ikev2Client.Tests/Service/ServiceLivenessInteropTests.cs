@@ -48,7 +48,7 @@ public sealed class ServiceLivenessInteropTests(ITestOutputHelper output)
             await using var daemon = new VpnDaemon(new VpnManagerOptions
             {
                 Store = new ProfileStore(dir),
-                ConnectionFactory = new NamespacedFactory(gw.ClientNamespace, new VpnConnectionAdapterFactory(new Ikev2Client.Connection.ProfileConnectionSettings())),
+                ConnectionFactory = new NamespacedFactory(gw.ClientNamespace, new VpnConnectionAdapterFactory(Ikev2Client.Tests.Infrastructure.TestPlatform.Linux(), Microsoft.Extensions.Options.Options.Create(new Ikev2Client.Connection.ProfileConnectionSettings()))),
                 Logger = new LineLogger(TextWriter.Synchronized(log)),
             }, socket);
             daemon.Start(startAlwaysOn: true);

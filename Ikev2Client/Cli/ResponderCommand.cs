@@ -42,7 +42,8 @@ public static class ResponderCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signalled.Cancel(); });
         try
         {
-            using var host = new ResponderHost(config!);
+            using var manager = new Platform.Userspace.UserspaceIpSecManager();
+            using var host = new ResponderHost(config!, () => new Platform.Linux.LinuxVpnInterfaceBuilder(new Platform.Linux.LinuxVpnOptions { InterfaceName = config!.InterfaceName }), manager);
             host.Progress += line => { output.WriteLine(line); output.Flush(); };
             host.Start();
             output.WriteLine("READY");

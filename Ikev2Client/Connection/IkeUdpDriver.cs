@@ -116,7 +116,7 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         Start();
         var local = IkeLocalEndPoint;
         if (local.Address.Equals(IPAddress.Any) || local.Address.Equals(IPAddress.IPv6Any))
-            local = new IPEndPoint(SourceAddressFor(remote), local.Port);
+            local = new IPEndPoint(Platform.SocketProtector.SourceAddressFor(remote, _options.ProtectSocket), local.Port); // a full tunnel's routes would answer with the TUN
         _localAddress = local.Address;
         Post(() => _session.Connect(local, remote));
     }
@@ -160,14 +160,6 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         var end = await _completion.Task.ConfigureAwait(false);
         if (end is T last && (match?.Invoke(last) ?? true)) return last;
         throw new IkeSessionEndedException(end);
-    }
-
-    private IPAddress SourceAddressFor(IPEndPoint remote)
-    {
-        using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _options.ProtectSocket?.Invoke(probe); // inside a full tunnel an unprotected probe would report the TUN's address
-        probe.Connect(remote);
-        return ((IPEndPoint)probe.LocalEndPoint!).Address;
     }
 
     private void Post(Func<IkeOutput> input)

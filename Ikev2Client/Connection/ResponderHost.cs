@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Platform;
-using Ikev2Client.Platform.Linux;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Ike;
 using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
@@ -22,7 +21,7 @@ public sealed class ResponderHost : IDisposable
     private readonly IPAddress _ownAddress;
     private readonly IkeAddressPool? _pool6;
     private readonly IPAddress? _ownAddress6;
-    private readonly UserspaceIpSecManager _manager = new();
+    private readonly IIpSecManager _manager;
     private readonly object _gate = new();
     private readonly List<ChildSaTransforms> _children = new();
     private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
@@ -34,11 +33,12 @@ public sealed class ResponderHost : IDisposable
     private IReadOnlyList<IkeSpec> _ike = IkeSpec.DefaultIke;
     private IReadOnlyList<IkeSpec> _esp = IkeSpec.DefaultEsp;
 
-    /// <summary>Creates the host; <paramref name="builderFactory"/> defaults to a Linux TUN.</summary>
-    public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder>? builderFactory = null)
+    /// <summary>Creates the host on the caller's platform: its TUN from <paramref name="builderFactory"/>, its SAs from <paramref name="manager"/> (the caller's).</summary>
+    public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder> builderFactory, IIpSecManager manager)
     {
         _config = config;
-        _builderFactory = builderFactory ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }));
+        _builderFactory = builderFactory;
+        _manager = manager;
         _pool = new IkeAddressPool(IPNetwork.Parse(config.AddressPool));
         if (!_pool.TryAcquire(out _ownAddress)) throw new ArgumentException("the address pool has no usable address");
         if (config.AddressPool6 != null)
@@ -265,6 +265,5 @@ public sealed class ResponderHost : IDisposable
         _tun?.Dispose();
         _spis?.Dispose();
         _socket?.Dispose();
-        _manager.Dispose();
     }
 }

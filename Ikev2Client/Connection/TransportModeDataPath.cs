@@ -28,7 +28,6 @@ public sealed class TransportModeDataPath : IDisposable
     private readonly List<IpSecTransform> _inbound = new();
     private IpSecTransform? _outbound;
     private readonly Dictionary<IpSecTransform, long> _limitSignalled = new();
-    private Timer? _limitTimer;
     private bool _disposed;
 
     /// <summary>Sets up the path on <paramref name="natTSocket"/> (shared with IKE).</summary>
@@ -46,26 +45,18 @@ public sealed class TransportModeDataPath : IDisposable
     }
 
     /// <summary>
-    /// An installed transform needs a CHILD SA rekey (<see cref="IpSecTransform.NeedsRekey"/>: sequence space or soft
-    /// byte/packet limit) or is expired (hard limit) — as <see cref="PacketPump.SaLimitReached"/> reports for the TUN path.
-    /// Transport-mode sockets seal on the application's threads, so the transforms are checked once a second instead;
-    /// repeated every 5 s while the limit stays reached. Raised on a timer thread.
+    /// The installed transforms that need a CHILD SA rekey (<see cref="IpSecTransform.NeedsRekey"/>: sequence space or soft
+    /// byte/packet limit) or are expired (hard limit) — what <see cref="PacketPump.SaLimitReached"/> reports for the TUN
+    /// path. Transport-mode sockets seal on the application's threads, so the connection asks here on its monitor tick
+    /// (about once a second); a transform is named again every 5 s while its limit stays reached.
     /// </summary>
-    public event Action<IpSecTransform, SaLimit>? SaLimitReached
-    {
-        add { lock (_gate) { _saLimitReached += value; _limitTimer ??= new Timer(_ => CheckLimits(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)); } }
-        remove { lock (_gate) _saLimitReached -= value; }
-    }
-
-    private Action<IpSecTransform, SaLimit>? _saLimitReached;
-
-    private void CheckLimits()
+    public IReadOnlyList<(IpSecTransform Transform, SaLimit Limit)> DueLimits()
     {
         var due = new List<(IpSecTransform, SaLimit)>();
         long now = Environment.TickCount64;
         lock (_gate)
         {
-            if (_disposed) return;
+            if (_disposed) return due;
             foreach (var t in _inbound.Append(_outbound))
             {
                 if (t is null || t.IsDisposed || !(t.IsExpired || t.NeedsRekey)) continue;
@@ -75,7 +66,7 @@ public sealed class TransportModeDataPath : IDisposable
             }
             foreach (var gone in _limitSignalled.Keys.Where(t => t.IsDisposed).ToList()) _limitSignalled.Remove(gone);
         }
-        foreach (var (t, limit) in due) _saLimitReached?.Invoke(t, limit);
+        return due;
     }
 
     /// <summary>The encapsulation socket to build the transforms with (<see cref="ChildSaTransforms.Create"/>).</summary>
@@ -185,7 +176,6 @@ public sealed class TransportModeDataPath : IDisposable
             _inbound.Clear();
             _outbound = null;
         }
-        _limitTimer?.Dispose();
         foreach (var socket in sockets)
         {
             try { _manager.RemoveTransportModeTransforms(socket); }

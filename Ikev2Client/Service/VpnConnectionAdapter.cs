@@ -2,16 +2,20 @@ using System.Net.Sockets;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
+using Microsoft.Extensions.Options;
 using ConnectionInfo = Ikev2Client.Connection.VpnConnectionInfo;
 using EngineException = Ikev2Client.Connection.VpnConnectionException;
 
 namespace Ikev2Client.Service;
 
-/// <summary>Creates <see cref="VpnConnectionAdapter"/>s (the full connection: IKE, TUN, routes, ESP data plane).</summary>
-public sealed class VpnConnectionAdapterFactory(ProfileConnectionSettings? settings = null) : IVpnConnectionFactory
+/// <summary>
+/// Creates <see cref="VpnConnectionAdapter"/>s (the full connection: IKE, TUN, routes, ESP data plane) on the platform
+/// the composition root chose, with the connection settings it was given (DNS, full tunnel, state directory).
+/// </summary>
+public sealed class VpnConnectionAdapterFactory(ConnectionPlatform platform, IOptions<ProfileConnectionSettings> settings) : IVpnConnectionFactory
 {
     /// <inheritdoc/>
-    public IVpnConnection Create(Ikev2VpnProfile profile) => new VpnConnectionAdapter(settings ?? new ProfileConnectionSettings());
+    public IVpnConnection Create(Ikev2VpnProfile profile) => new VpnConnectionAdapter(platform, settings.Value);
 }
 
 /// <summary>
@@ -19,7 +23,7 @@ public sealed class VpnConnectionAdapterFactory(ProfileConnectionSettings? setti
 /// progress, info, counters and errors (<see cref="VpnErrorMapper"/>) and reports how it ended. The engine connects
 /// on the calling thread (so a caller inside a network namespace keeps its sockets and interface there).
 /// </summary>
-public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : IVpnConnection
+public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileConnectionSettings settings) : IVpnConnection
 {
     private VpnConnection? _connection;
     private volatile bool _closing;
@@ -51,7 +55,7 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
     public Task<Service.VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
     {
         VpnConnectionOptions options;
-        try { options = ProfileConnection.CreateOptions(profile, settings, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
+        try { options = ProfileConnection.CreateOptions(profile, settings, platform, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
         catch (EngineException e) { return Failed(Map(e)); }
         catch (Exception e) when (e is FormatException or ArgumentException or SocketException) { return Failed(VpnErrorMapper.FromException(e)); }
         var connection = new VpnConnection(options);

@@ -26,7 +26,9 @@ public sealed class VpnManagerOptions
     public Platform.ILockdownFirewall? Lockdown { get; init; }
     /// <summary>
     /// Where connections and the lockdown firewall record what they install; <see cref="VpnManagerService.RecoverFromCrash"/>
-    /// removes what a killed process left there. Null: no crash recovery.
+    /// removes what a killed process left there (with <see cref="Recovery"/>). Null: no crash recovery.
     /// </summary>
     public string? NetworkStateDirectory { get; init; }
+    /// <summary>The platform's crash recovery (Linux: state files); null: none.</summary>
+    public Platform.INetworkStateRecovery? Recovery { get; init; }
 }

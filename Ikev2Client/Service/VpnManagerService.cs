@@ -245,8 +245,8 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
     /// <returns>What was done, one line each (also logged).</returns>
     public IReadOnlyList<string> RecoverFromCrash(bool keepLockdownTable = false)
     {
-        if (_options.NetworkStateDirectory is not { } dir || !OperatingSystem.IsLinux()) return [];
-        var report = Platform.Linux.LinuxNetworkCleanup.CleanupStaleDirectory(dir, keepLockdownTable);
+        if (_options.NetworkStateDirectory is not { } dir || _options.Recovery is not { } recovery) return [];
+        var report = recovery.Recover(dir, keepLockdownTable);
         foreach (var line in report) _options.Logger.LogWarning("crash recovery: {Line}", line);
         return report;
     }

@@ -57,8 +57,8 @@ public interface IEspReceiver
 /// <item>anything else is ESP: its SPI is looked up in this socket's inbound SA table (<see cref="AddEspReceiver"/>) and
 /// the datagram handed to that SA's receiver; an unknown SPI is a <see cref="DropReason.NoSa"/> drop.</item>
 /// </list>
-/// Every send goes through it too (IKE with the marker, ESP batches with GSO, keepalives), so it knows when the socket
-/// has been idle and sends keepalives to <see cref="KeepalivePeer"/> then. No allocation per ESP packet.
+/// Every send goes through it too (IKE with the marker, ESP batches with GSO, keepalives), so it knows when ESP has been
+/// idle and sends keepalives to <see cref="KeepalivePeer"/> then. No allocation per ESP packet.
 /// </summary>
 public sealed class NatTSocket : UdpEncapsulationSocket
 {
@@ -200,7 +200,7 @@ public sealed class NatTSocket : UdpEncapsulationSocket
             : new byte[ikeMessage.Length + UdpEncapsulation.NonEspMarkerLength];
         UdpEncapsulation.WriteIke(ikeMessage, framed);
         _socket.SendTo(framed, SocketFlags.None, remote);
-        NoteSent();
+        // Not counted as traffic for the keepalive timer: IKE is occasional, and keepalives stay regular while ESP is idle.
     }
 
     /// <inheritdoc />
