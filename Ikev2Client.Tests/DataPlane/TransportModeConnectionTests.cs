@@ -24,6 +24,7 @@ public sealed class TransportModeConnectionTests
     {
         public readonly TransportModeResponder Peer;
         public readonly VpnConnection Connection;
+        public readonly Ikev2Client.Tests.Infrastructure.TestLog Log = new();
         public readonly UserspaceIpSecManager Manager = new();
         private readonly PskAuthenticator _psk = new(TransportModeResponder.Psk);
         public int InterfaceBuilderCalls;
@@ -59,7 +60,7 @@ public sealed class TransportModeConnectionTests
                     IkeLifetime = null,
                     EspProposals = esp == null ? ProposalSpec.DefaultEsp : [ProposalSpec.Parse(esp, esp: true)],
                 },
-            });
+            }, Log);
         }
 
         public void Dispose()
@@ -262,7 +263,7 @@ public sealed class TransportModeConnectionTests
         const int Count = 300;
         var received = new HashSet<int>();
         var progress = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        s.Connection.Progress += progress.Enqueue;
+        s.Log.Line += progress.Enqueue;
         var collect = Task.Run(async () =>
         {
             try

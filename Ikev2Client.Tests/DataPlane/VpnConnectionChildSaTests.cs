@@ -59,8 +59,7 @@ public sealed class VpnConnectionChildSaTests
                     IkeLifetime = null,
                     RetransmitTimeouts = retransmits ?? new[] { 0.5, 1, 2, 4, 8 }.Select(TimeSpan.FromSeconds).ToArray(),
                 },
-            });
-            Connection.Progress += line => { lock (Progress) Progress.Add(line); };
+            }, new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (Progress) Progress.Add(line); }));
             Connection.HealthChanged += (h, r) => { lock (Health) Health.Add((h, r)); };
         }
 

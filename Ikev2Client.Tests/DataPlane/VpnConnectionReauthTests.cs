@@ -48,8 +48,7 @@ public sealed class VpnConnectionReauthTests
                 ChildLifetime = null,
                 IkeLifetime = null,
             },
-        });
-        connection.Progress += line => { lock (progress) progress.Add(line); };
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (progress) progress.Add(line); }));
         var reauthenticated = new TaskCompletionSource<IkeSaInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.Reauthenticated += sa => reauthenticated.TrySetResult(sa);
 

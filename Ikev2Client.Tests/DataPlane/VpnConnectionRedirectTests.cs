@@ -43,8 +43,7 @@ public sealed class VpnConnectionRedirectTests
             LocalAddress = IPAddress.Loopback,
             MaxRedirects = 3,
             ConnectTimeout = TimeSpan.FromSeconds(20),
-        });
-        connection.Progress += line => { lock (progress) progress.Add(line); };
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (progress) progress.Add(line); }));
 
         var act = () => connection.Connect();
         var thrown = act.Should().Throw<VpnConnectionException>().Which;

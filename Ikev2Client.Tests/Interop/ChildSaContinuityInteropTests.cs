@@ -28,8 +28,7 @@ public sealed class ChildSaContinuityInteropTests(ITestOutputHelper output)
     internal static VpnConnection Connect(StrongSwanGateway gw, Ikev2VpnProfile profile, Action<string>? progress = null)
     {
         var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikvt%d"));
-        var connection = new VpnConnection(options);
-        if (progress != null) connection.Progress += progress;
+        var connection = new VpnConnection(options, new Ikev2Client.Tests.Infrastructure.TestLog(progress));
         gw.ClientNamespace.Run(() => { connection.Connect(); return 0; });
         return connection;
     }

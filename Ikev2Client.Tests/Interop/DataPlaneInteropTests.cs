@@ -28,8 +28,7 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
     public void Client_gets_virtual_ip_pings_server_1000_times_runs_iperf_and_leaves_nothing_behind(string esp)
     {
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway(espProposals: esp));
-        var connection = new VpnConnection(ClientOptions(gw, esp));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(ClientOptions(gw, esp), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());

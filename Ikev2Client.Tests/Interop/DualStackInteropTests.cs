@@ -28,8 +28,7 @@ public sealed class DualStackInteropTests(ITestOutputHelper output)
 
     private VpnConnection Connect(StrongSwanGateway gw, string server = InteropTopology.GatewayAddress)
     {
-        var connection = new VpnConnection(Options(Profile(server)));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(Options(Profile(server)), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try { gw.ClientNamespace.Run(() => connection.Connect()); }
         catch (Exception)
         {

@@ -35,11 +35,10 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
         var host = topo.Gateway.Run(() =>
         {
             var h = new ResponderHost(config, () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }),
-                new Ikev2Client.Platform.Userspace.UserspaceIpSecManager());
+                new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine("responder: " + line)));
             h.Start();
             return h;
         });
-        host.Progress += line => output.WriteLine("responder: " + line);
         using var stop = new CancellationTokenSource();
         var serving = new Thread(() => topo.Gateway.Run(() => host.Run(stop.Token))) { IsBackground = true, Name = "esn-responder" };
         serving.Start();
@@ -57,8 +56,7 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
             },
             InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikve%d" }),
             NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
-        });
-        connection.Progress += line => output.WriteLine("client: " + line);
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine("client: " + line)));
         try
         {
             topo.Client.Run(() => connection.Connect());

@@ -86,8 +86,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
             .SetRemoteIdentity(SwanctlConfigs.GatewayId).SetAuthPsk(System.Text.Encoding.UTF8.GetBytes(SwanctlConfigs.DefaultPsk))
             .SetIkeProposal(SwanctlConfigs.DefaultIkeProposals).SetEspProposal(esp).Build();
         var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikva%d"));
-        var connection = new VpnConnection(options);
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(options, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());

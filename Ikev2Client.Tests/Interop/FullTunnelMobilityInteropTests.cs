@@ -24,12 +24,11 @@ public sealed partial class FullTunnelMobilityInteropTests(ITestOutputHelper out
 
     private VpnConnection Connect(StrongSwanGateway gw, List<string> progress)
     {
-        var connection = new VpnConnection(Options(Profile()));
-        connection.Progress += line =>
+        var connection = new VpnConnection(Options(Profile()), new Ikev2Client.Tests.Infrastructure.TestLog(line =>
         {
             lock (progress) progress.Add(line);
             output.WriteLine(line);
-        };
+        }));
         gw.ClientNamespace.Run(() => connection.Connect());
         connection.Info!.FullTunnel.Should().BeTrue();
         connection.Info.Routes.Select(r => r.ToString()).Should().Equal("0.0.0.0/0");

@@ -72,9 +72,8 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
             if (!oursToo) return;
             s.Child = new SaLifetime(TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(2));
             s.Ike = new SaLifetime(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(2));
-        }));
+        }), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         var events = new List<IkeEvent>();
-        connection.Progress += line => output.WriteLine(line);
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
@@ -150,8 +149,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway());
         var liveness = TimeSpan.FromSeconds(3);
         var retransmits = new[] { 0.5, 1, 2 }.Select(TimeSpan.FromSeconds).ToArray();
-        var connection = new VpnConnection(Options(gw, SwanctlConfigs.DefaultEspProposals, s => { s.Liveness = liveness; s.Retransmits = retransmits; }));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(Options(gw, SwanctlConfigs.DefaultEspProposals, s => { s.Liveness = liveness; s.Retransmits = retransmits; }), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());

@@ -28,8 +28,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             $"local_addrs = {InteropTopology.GatewayAddress},{SecondGatewayAddress}", StringComparison.Ordinal);
         using var gw = StrongSwanGateway.Start(conf);
         Shell.ShOk($"ip -n {gw.GatewayNamespace.Name} addr add {SecondGatewayAddress}/24 dev {gw.Topology.GatewayDevice}");
-        var connection = new VpnConnection(DataPlaneInteropTests.ClientOptions(gw, SwanctlConfigs.DefaultEspProposals));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(DataPlaneInteropTests.ClientOptions(gw, SwanctlConfigs.DefaultEspProposals), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
@@ -72,8 +71,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = options.Server, Session = options.Session, InterfaceBuilderFactory = options.InterfaceBuilderFactory,
             Pump = options.Pump, AddressCheckInterval = TimeSpan.FromMilliseconds(500),
-        });
-        connection.Progress += line => output.WriteLine(line);
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
@@ -138,8 +136,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = options.Server, Session = session, InterfaceBuilderFactory = options.InterfaceBuilderFactory,
             NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(1) },
-        });
-        connection.Progress += line => output.WriteLine(line);
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());

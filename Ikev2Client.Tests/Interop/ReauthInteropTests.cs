@@ -37,9 +37,8 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
                 RequestedAddressFamilies = [AddressFamily.InterNetwork],
             },
             InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvr%d" }),
-        });
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         var reauths = new List<IkeSaInfo>();
-        connection.Progress += line => output.WriteLine(line);
         connection.Reauthenticated += sa => { lock (reauths) reauths.Add(sa); };
         try
         {

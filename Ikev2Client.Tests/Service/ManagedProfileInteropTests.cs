@@ -53,7 +53,7 @@ public sealed class ManagedProfileInteropTests(ITestOutputHelper output)
             {
                 Store = store,
                 ConnectionFactory = new NamespacedFactory(gw.ClientNamespace, new VpnConnectionAdapterFactory(Ikev2Client.Tests.Infrastructure.TestPlatform.Linux(), Microsoft.Extensions.Options.Options.Create(new Ikev2Client.Connection.ProfileConnectionSettings()))),
-                Logger = new LineLogger(TextWriter.Synchronized(log)),
+                LoggerFactory = new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (log) log.WriteLine(line); }),
             }, socket);
             daemon.Start(startAlwaysOn: true);
             TunDevices(gw).Should().BeEmpty();

@@ -28,7 +28,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
         _store = new ProfileStore(_dir);
         ManagedFiles.CreateDirectory(_store);
         _socket = Path.Combine(_dir, "run", "ikev2.sock");
-        _daemon = new VpnDaemon(new VpnManagerOptions { Store = _store, ConnectionFactory = _factory, Logger = _log }, _socket);
+        _daemon = new VpnDaemon(new VpnManagerOptions { Store = _store, ConnectionFactory = _factory, LoggerFactory = _log }, _socket);
         _daemon.Start();
         _client = new VpnManagerClient(_socket);
     }

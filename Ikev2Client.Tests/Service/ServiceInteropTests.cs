@@ -50,7 +50,7 @@ public sealed class ServiceInteropTests
             {
                 Store = new ProfileStore(dir), ConnectionFactory = new NamespacedFactory(gw.ClientNamespace,
                     new VpnConnectionAdapterFactory(Ikev2Client.Tests.Infrastructure.TestPlatform.Linux(), Microsoft.Extensions.Options.Options.Create(new Ikev2Client.Connection.ProfileConnectionSettings()))), Random = () => 0.0,
-                Logger = new LineLogger(new StringWriter()),
+                LoggerFactory = new Ikev2Client.Tests.Infrastructure.TestLog(),
             }, socket);
             daemon.Start(startAlwaysOn: false);
             var o = new ServiceCliOptions { Store = () => new ProfileStore(dir), SocketPath = _ => socket, AutoStartDaemon = false, Interactive = false };

@@ -49,7 +49,7 @@ public sealed class ServiceLivenessInteropTests(ITestOutputHelper output)
             {
                 Store = new ProfileStore(dir),
                 ConnectionFactory = new NamespacedFactory(gw.ClientNamespace, new VpnConnectionAdapterFactory(Ikev2Client.Tests.Infrastructure.TestPlatform.Linux(), Microsoft.Extensions.Options.Options.Create(new Ikev2Client.Connection.ProfileConnectionSettings()))),
-                Logger = new LineLogger(TextWriter.Synchronized(log)),
+                LoggerFactory = new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (log) log.WriteLine(line); }),
             }, socket);
             daemon.Start(startAlwaysOn: true);
             var o = new ServiceCliOptions { Store = () => new ProfileStore(dir), SocketPath = _ => socket, AutoStartDaemon = false, Interactive = false };

@@ -55,12 +55,12 @@ internal static class Composition
         services.AddSingleton<IOptions<ProfileConnectionSettings>>(Options.Create(connection));
         AddPlatform(services, cli.Platform);
         services.AddSingleton<IVpnConnectionFactory>(sp => cli.ConnectionFactory?.Invoke(connection)
-            ?? new VpnConnectionAdapterFactory(sp.GetRequiredService<ConnectionPlatform>(), sp.GetRequiredService<IOptions<ProfileConnectionSettings>>()));
+            ?? new VpnConnectionAdapterFactory(sp.GetRequiredService<ConnectionPlatform>(), sp.GetRequiredService<IOptions<ProfileConnectionSettings>>(), logging));
         services.AddSingleton(sp => new VpnManagerOptions
         {
             Store = sp.GetRequiredService<ProfileStore>(),
             ConnectionFactory = sp.GetRequiredService<IVpnConnectionFactory>(),
-            Logger = logging.CreateLogger("Ikev2Client.Service"),
+            LoggerFactory = logging,
             Lockdown = sp.GetRequiredService<LockdownChoice>().Firewall,
             Recovery = sp.GetService<INetworkStateRecovery>(),
             NetworkStateDirectory = sp.GetRequiredService<IOptions<VpnServiceSettings>>().Value.NetworkStateDirectory,
@@ -81,11 +81,13 @@ internal static class Composition
                 services.AddSingleton<IVpnInterfaceBuilderFactory>(sp =>
                 {
                     var c = sp.GetRequiredService<IOptions<ProfileConnectionSettings>>().Value;
-                    return new LinuxVpnInterfaceBuilderFactory(c.Dns == DnsMode.System, c.StateDirectory, c.DnsBusAddress, c.ResolvConfPath);
+                    return new LinuxVpnInterfaceBuilderFactory(c.Dns == DnsMode.System, c.StateDirectory, c.DnsBusAddress, c.ResolvConfPath,
+                        loggers: sp.GetRequiredService<ILoggerFactory>());
                 });
-                services.AddSingleton(sp => new LockdownChoice(sp.GetRequiredService<IOptions<VpnServiceSettings>>().Value.NetworkStateDirectory is { } dir
-                    ? new NftablesLockdownFirewall(Path.Combine(dir, $"lockdown-{Environment.ProcessId}.state"))
-                    : new NftablesLockdownFirewall(null)));
+                services.AddSingleton(sp => new LockdownChoice(new NftablesLockdownFirewall(
+                    sp.GetRequiredService<IOptions<VpnServiceSettings>>().Value.NetworkStateDirectory is { } dir
+                        ? Path.Combine(dir, $"lockdown-{Environment.ProcessId}.state") : null,
+                    logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ikev2Client.Platform.Linux"))));
                 services.AddSingleton<INetworkStateRecovery>(_ => new LinuxNetworkStateRecovery());
                 break;
             case VpnPlatformKind.InMemory:

@@ -321,7 +321,7 @@ public static class ServiceCommands
     {
         var store = o.Store();
         using var logging = Logging.CreateFactory(json ? LogLevel.None : verbose ? LogLevel.Debug : LogLevel.Warning);
-        var logger = logging.CreateLogger("Ikev2Client.Service");
+        var logger = logging.CreateLogger<ControlServer>();
         var stateDir = settings.StateDirectory ?? ServicePaths.NetworkStateDirectory(store);
         var socketPath = o.SocketPath(store);
         await using var services = Composition.BuildService(o, store, new VpnServiceSettings { SocketPath = socketPath, NetworkStateDirectory = stateDir },

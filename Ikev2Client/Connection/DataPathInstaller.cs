@@ -2,6 +2,7 @@ using System.Net;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Ike;
+using Microsoft.Extensions.Logging;
 
 namespace Ikev2Client.Connection;
 
@@ -19,7 +20,7 @@ internal sealed class DataPathInstaller
     private readonly VpnConnectionOptions _options;
     private readonly IIpSecManager _manager;
     private readonly SocketProtector _protector;
-    private readonly Action<string> _report;
+    private readonly ILogger _log;
     private readonly Action<IpSecTransform, SaLimit> _saLimit;
     private readonly List<ChildSaTransforms> _children = new();
     private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
@@ -29,13 +30,13 @@ internal sealed class DataPathInstaller
     private volatile VpnConnectionInfo? _info;
 
     /// <param name="saLimit">Called (on a data-plane thread) when an installed SA reaches a limit; must only post.</param>
-    public DataPathInstaller(VpnConnectionOptions options, IIpSecManager manager, SocketProtector protector, Action<string> report,
+    public DataPathInstaller(VpnConnectionOptions options, IIpSecManager manager, SocketProtector protector, ILogger log,
         Action<IpSecTransform, SaLimit> saLimit)
     {
         _options = options;
         _manager = manager;
         _protector = protector;
-        _report = report;
+        _log = log;
         _saLimit = saLimit;
     }
 
@@ -70,7 +71,7 @@ internal sealed class DataPathInstaller
             attempt.Socket.KeepalivePeer = child.RemoteEndPoint;
             var dns = _options.DnsServers is { Count: > 0 } own ? own : config?.DnsServers ?? [];
             _info = new VpnConnectionInfo(path, null, virtualAddresses, dns, [], false, child, child.LocalEndPoint, child.RemoteEndPoint);
-            _report($"transport mode: host-to-host selectors {sa.Local} === {sa.Remote}, ESP in UDP to {child.RemoteEndPoint}");
+            ConnectionLog.TransportMode(_log, sa.Local.ToString(), sa.Remote.ToString(), child.RemoteEndPoint.ToString());
             return;
         }
         if (child.Mode == ChildSaMode.Transport)
@@ -97,8 +98,8 @@ internal sealed class DataPathInstaller
         {
             BlockedFamilies = plan.BlockedFamilies,
         };
-        _report($"interface {tun.Name} up: {string.Join(", ", plan.Addresses)}; routes {string.Join(", ", plan.Routes)}{(plan.FullTunnel ? " (full tunnel)" : "")}");
-        foreach (var note in plan.Notes) _report(note);
+        ConnectionLog.InterfaceUp(_log, tun.Name, string.Join(", ", plan.Addresses), string.Join(", ", plan.Routes), plan.FullTunnel ? " (full tunnel)" : "");
+        foreach (var note in plan.Notes) ConnectionLog.TunnelNote(_log, note);
     }
 
     /// <summary>A CHILD SA was rekeyed (by us, or by the gateway when <paramref name="byPeer"/>).</summary>
@@ -113,7 +114,7 @@ internal sealed class DataPathInstaller
             if (_transport != null) _transport.AddInbound(next);
             else _pump?.AddInbound(next.Inbound, next.Local, next.Remote);
             _outboundAfterDelete[old.InboundSpi] = next;
-            _report($"CHILD SA rekeyed by the gateway: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}; sending on 0x{fresh.OutboundSpi:x8} once 0x{old.OutboundSpi:x8} is deleted");
+            ConnectionLog.ChildSaRekeyedByPeer(_log, old.InboundSpi, fresh.InboundSpi, fresh.OutboundSpi, old.OutboundSpi);
             return;
         }
         if (_transport != null) _transport.Install(next); // every socket: new OUT at once, new IN next to the old one
@@ -123,7 +124,7 @@ internal sealed class DataPathInstaller
             _pump.SetOutbound(next.Outbound, next.Local, next.Remote, fresh.RemoteEndPoint, replaces: old.OutboundSpi);
         }
         previous?.DisposeOutbound(); // the new outbound SA took over; the old inbound one decrypts until deleted
-        _report($"CHILD SA rekeyed: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}, out 0x{old.OutboundSpi:x8} → 0x{fresh.OutboundSpi:x8}");
+        ConnectionLog.ChildSaRekeyed(_log, old.InboundSpi, fresh.InboundSpi, old.OutboundSpi, fresh.OutboundSpi);
     }
 
     /// <summary>
@@ -143,7 +144,7 @@ internal sealed class DataPathInstaller
         }
         previous?.DisposeOutbound();
         if (_info is { } info) _info = info with { ChildSa = fresh };
-        _report($"CHILD SA added: {fresh}");
+        ConnectionLog.ChildSaAdded(_log, fresh.ToString());
     }
 
     /// <summary>A CHILD SA was deleted: its inbound SA goes; a pending outbound switch (peer-started rekey) happens now.</summary>
@@ -192,7 +193,7 @@ internal sealed class DataPathInstaller
         if (_info is { } info)
         {
             if (_transport == null && newAddresses.Count > 0 && !newAddresses.Select(a => a.BaseAddress).SequenceEqual(info.VirtualAddresses.Select(a => a.BaseAddress)))
-                _report($"warning: the gateway assigned {string.Join(", ", newAddresses)} on reauthentication instead of {string.Join(", ", info.VirtualAddresses)}; the interface keeps its address");
+                ConnectionLog.ReauthAddressDiffers(_log, string.Join(", ", newAddresses), string.Join(", ", info.VirtualAddresses));
             _info = info with { ChildSa = child, LocalEndPoint = child.LocalEndPoint, RemoteEndPoint = child.RemoteEndPoint };
         }
     }

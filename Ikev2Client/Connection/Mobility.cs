@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Platform;
+using Microsoft.Extensions.Logging;
 
 namespace Ikev2Client.Connection;
 
@@ -11,7 +12,7 @@ namespace Ikev2Client.Connection;
 /// may have remapped us even when it looks unchanged). Without MOBIKE the session sends a liveness check instead, which
 /// lets the gateway follow. Runs on the connection's loop.
 /// </summary>
-internal sealed class Mobility(VpnConnectionOptions options, SocketProtector protector, Action<string> report)
+internal sealed class Mobility(VpnConnectionOptions options, SocketProtector protector, ILogger log)
 {
     private long _nextCheck = Environment.TickCount64 + (long)(options.AddressCheckInterval ?? TimeSpan.Zero).TotalMilliseconds;
 
@@ -33,7 +34,7 @@ internal sealed class Mobility(VpnConnectionOptions options, SocketProtector pro
         if (info?.VirtualAddresses.Any(v => v.BaseAddress.Equals(now)) == true) return; // never announce an address inside the tunnel
         var before = attempt.LocalAddress;
         if (!force && now.Equals(before)) return;
-        report($"local address {(now.Equals(before) ? "re-announced" : $"changed {before} → {now}")}: updating the IKE SA");
+        ConnectionLog.AddressChanged(log, now.Equals(before) ? "re-announced" : $"changed {before} → {now}");
         attempt.LocalAddress = now;
         attempt.Current.Driver.UpdateLocalAddress(now);
     }

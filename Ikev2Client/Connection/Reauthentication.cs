@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Protocol.Ike;
+using Microsoft.Extensions.Logging;
 
 namespace Ikev2Client.Connection;
 
@@ -14,7 +15,7 @@ namespace Ikev2Client.Connection;
 /// </summary>
 internal sealed class Reauthentication(
     VpnConnectionOptions options, IIpSecManager manager, SocketProtector protector, ConnectionLoop loop, DataPathInstaller installer,
-    Func<Attempt?> carrying, Action<IkeUdpDriver, IkeEvent> onEvent, Action<string> report, Action<IkeSaInfo> completed)
+    Func<Attempt?> carrying, Action<IkeUdpDriver, IkeEvent> onEvent, ILogger log, Action<IkeSaInfo> completed)
 {
     private readonly List<IkeSaRun> _closing = new();
     private LoopTimer? _due, _timeout;
@@ -42,7 +43,7 @@ internal sealed class Reauthentication(
         _authLifetime = sa.AuthLifetime;
         if (sa.AuthLifetime is not { } lifetime) return;
         var due = ReauthenticationSchedule.Deadline(lifetime);
-        report($"the gateway requires reauthentication within {lifetime.TotalSeconds:0} s: reauthenticating in {due.TotalSeconds:0.#} s");
+        ConnectionLog.ReauthScheduled(log, lifetime.TotalSeconds, due.TotalSeconds);
         _due?.Cancel();
         _due = loop.Schedule(due, Begin);
     }
@@ -50,14 +51,14 @@ internal sealed class Reauthentication(
     private void Begin()
     {
         if (_pending != null || carrying() is not { } attempt) return;
-        report("reauthenticating: negotiating a new IKE SA before deleting the old one");
+        ConnectionLog.Reauthenticating(log);
         var addresses = installer.Info?.VirtualAddresses.Select(a => a.BaseAddress).ToArray() ?? [];
         _oldChildren = installer.Children;
         (_child, _config, _established) = (null, null, null);
         try { _pending = attempt.OpenSecond(options, options.Session.WithReauthentication(addresses), manager, protector, loop, onEvent); }
         catch (Exception e) when (e is ObjectDisposedException or SocketException or InvalidOperationException or VpnPlatformException)
         {
-            report($"reauthentication failed: {e.Message}");
+            ConnectionLog.ReauthFailed(log, e.Message);
             return;
         }
         _timeout = loop.Schedule(options.ConnectTimeout, () => Abandon("no answer"));
@@ -112,8 +113,7 @@ internal sealed class Reauthentication(
         installer.Retire(_oldChildren);
         _oldChildren = [];
         var current = carrying()?.Current.Session;
-        report($"reauthenticated: IKE SA {current?.SpiI:x16}_i {current?.SpiR:x16}_r replaces {old.Session.SpiI:x16}_i, " +
-            $"CHILD SA in 0x{_child!.InboundSpi:x8} out 0x{_child.OutboundSpi:x8}");
+        ConnectionLog.Reauthenticated(log, current?.SpiI ?? 0, current?.SpiR ?? 0, old.Session.SpiI, _child!.InboundSpi, _child.OutboundSpi);
         old.Dispose();
         Interlocked.Increment(ref _completed);
         if (_established is { } sa) completed(sa);
@@ -125,8 +125,8 @@ internal sealed class Reauthentication(
         _timeout?.Cancel();
         if (_pending is not { } pending) return;
         _pending = null;
-        report(why == null ? "reauthentication abandoned: the connection is going down"
-            : $"reauthentication failed: {why}; keeping the old IKE SA");
+        if (why == null) ConnectionLog.ReauthAbandoned(log);
+        else ConnectionLog.ReauthFailed(log, why);
         Close(pending);
     }
 

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Ike;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Connection;
@@ -22,6 +24,7 @@ public sealed class ResponderHost : IDisposable
     private readonly IkeAddressPool? _pool6;
     private readonly IPAddress? _ownAddress6;
     private readonly IIpSecManager _manager;
+    private readonly ILogger _log;
     private readonly object _gate = new();
     private readonly List<ChildSaTransforms> _children = new();
     private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
@@ -34,8 +37,9 @@ public sealed class ResponderHost : IDisposable
     private IReadOnlyList<IkeSpec> _esp = IkeSpec.DefaultEsp;
 
     /// <summary>Creates the host on the caller's platform: its TUN from <paramref name="builderFactory"/>, its SAs from <paramref name="manager"/> (the caller's).</summary>
-    public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder> builderFactory, IIpSecManager manager)
+    public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder> builderFactory, IIpSecManager manager, ILoggerFactory? loggers = null)
     {
+        _log = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ResponderHost>();
         _config = config;
         _builderFactory = builderFactory;
         _manager = manager;
@@ -52,9 +56,6 @@ public sealed class ResponderHost : IDisposable
         if (config.EspProposals != null && !ProposalConversion.TryParse(config.EspProposals, true, out _esp, out var e2))
             throw new ArgumentException($"espProposals: {e2}");
     }
-
-    /// <summary>Progress lines for people.</summary>
-    public event Action<string>? Progress;
 
     /// <summary>The responder's TUN address (the first pool address).</summary>
     public IPAddress TunnelAddress => _ownAddress;
@@ -102,7 +103,7 @@ public sealed class ResponderHost : IDisposable
         _pump.SaLimitReached += OnSaLimit;
         _pump.AttachInterface(_tun);
         _socket.Start();
-        Report($"listening on {listen}:{_config.ListenPort} (NAT-T {_config.NatTPort}); interface {_tun.Name} {_ownAddress}, pool {_config.AddressPool}");
+        ConnectionLog.ResponderListening(_log, $"{listen}:{_config.ListenPort}", _config.NatTPort, _tun.Name, _ownAddress.ToString(), _config.AddressPool);
     }
 
     /// <summary>Serves clients one after the other until cancelled (blocks).</summary>
@@ -166,7 +167,7 @@ public sealed class ResponderHost : IDisposable
         switch (e)
         {
             case IkeEvent.IkeSaEstablished s:
-                Report($"IKE SA established with {s.Sa.RemoteIdentity} at {s.Sa.RemoteEndPoint} ({s.Sa.Algorithms})");
+                ConnectionLog.ResponderIkeSa(_log, s.Sa.RemoteIdentity.ToString(), s.Sa.RemoteEndPoint.ToString(), s.Sa.Algorithms.ToString());
                 break;
             case IkeEvent.ChildSaEstablished c:
                 Install(c.ChildSa, null, false);
@@ -178,15 +179,15 @@ public sealed class ResponderHost : IDisposable
                 Remove(d.ChildSa.InboundSpi);
                 break;
             case IkeEvent.AddressesUpdated u:
-                Report($"MOBIKE: the initiator moved to {u.Remote}");
+                ConnectionLog.ResponderPeerMoved(_log, u.Remote.ToString());
                 lock (_gate)
                     foreach (var t in _children.Where(c => _pump?.OutboundSpis.Contains(c.Outbound.Spi) == true)) _pump!.SetOutbound(t.Outbound, t.Local, t.Remote, u.Remote, t.Outbound.Spi);
                 break;
             case IkeEvent.Deleted d:
-                Report($"IKE SA deleted ({d.Reason}); {Statistics}");
+                ConnectionLog.ResponderIkeSaDeleted(_log, d.Reason, Statistics.ToString());
                 break;
             case IkeEvent.Failed f:
-                Report($"IKE SA failed: {f.Error}");
+                ConnectionLog.ResponderIkeSaFailed(_log, f.Error.ToString());
                 break;
         }
     }
@@ -216,7 +217,7 @@ public sealed class ResponderHost : IDisposable
                 if (replaces != null) _children.FirstOrDefault(c => c.Child.InboundSpi == replaces.InboundSpi)?.DisposeOutbound();
             }
         }
-        Report($"CHILD SA {child}");
+        ConnectionLog.ResponderChildSa(_log, child.ToString());
     }
 
     private void Remove(uint inboundSpi)
@@ -240,9 +241,8 @@ public sealed class ResponderHost : IDisposable
         ChildSaTransforms? child;
         lock (_gate) child = _children.FirstOrDefault(c => ReferenceEquals(c.Inbound, transform) || ReferenceEquals(c.Outbound, transform));
         if (child == null || _driver is not { } driver) return;
-        Report($"ESP SA 0x{transform.Spi:x8} reached its {(limit == SaLimit.Hard ? "hard" : "rekey")} limit " +
-            $"({transform.Counters.Packets} packets, {transform.Counters.Bytes} bytes, sequence {transform.Sa.LastSentSequence}): " +
-            $"{(limit == SaLimit.Hard ? "deleting" : "rekeying")} CHILD SA 0x{child.Child.InboundSpi:x8}");
+        ConnectionLog.ResponderSaLimit(_log, transform.Spi, limit == SaLimit.Hard ? "hard" : "rekey", transform.Counters.Packets, transform.Counters.Bytes,
+            transform.Sa.LastSentSequence, limit == SaLimit.Hard ? "deleting" : "rekeying", child.Child.InboundSpi);
         if (limit == SaLimit.Hard) driver.DeleteChildSa(child.Child.InboundSpi);
         else driver.RekeyChildSa(child.Child.InboundSpi);
     }
@@ -254,8 +254,6 @@ public sealed class ResponderHost : IDisposable
             foreach (var c in _children.ToArray()) Remove(c.Child.InboundSpi);
         }
     }
-
-    private void Report(string line) => Progress?.Invoke(line);
 
     /// <summary>Stops the pump and removes the TUN, routes and sockets.</summary>
     public void Dispose()

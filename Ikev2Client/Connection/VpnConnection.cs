@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Ike;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ikev2Client.Connection;
 
@@ -23,6 +25,8 @@ namespace Ikev2Client.Connection;
 public sealed class VpnConnection : IDisposable
 {
     private readonly VpnConnectionOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _settled = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,18 +48,20 @@ public sealed class VpnConnection : IDisposable
     private Exception? _failure;
     private volatile HealthSnapshot _health = new(ConnectionHealth.Up, null);
 
-    /// <summary>Creates a connection; nothing happens until <see cref="Connect"/>.</summary>
-    public VpnConnection(VpnConnectionOptions options)
+    /// <summary>Creates a connection logging to <paramref name="loggers"/>; nothing happens until <see cref="Connect"/>.</summary>
+    public VpnConnection(VpnConnectionOptions options, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        _log = _loggers.CreateLogger<VpnConnection>();
     }
 
     /// <summary>Raised on every state change (on the loop, or on the thread that called <see cref="Connect"/> for Connecting).</summary>
     public event Action<VpnConnectionState>? StateChanged;
 
-    /// <summary>Progress lines for people ("IKE SA established", "interface ikev2tun0 up", ...).</summary>
-    public event Action<string>? Progress;
+    /// <summary>The steps of connecting, typed, with a line for people (on the loop); the full story is in the log.</summary>
+    public event Action<ConnectionProgress>? Progressed;
 
     /// <summary>Current state.</summary>
     public VpnConnectionState State => _state;
@@ -147,12 +153,21 @@ public sealed class VpnConnection : IDisposable
         _manager = _options.IpSecManager ?? throw new InvalidOperationException("VpnConnectionOptions.IpSecManager is required (the composition root provides it)");
         // Created on this thread: the loop's thread inherits its network namespace (Linux), so every socket and the TUN
         // the loop creates (this attempt's, a redirect's, a reauthentication's) live in the caller's network.
-        var loop = new ConnectionLoop("vpn-connection") { UnhandledException = e => Fail(e) };
+        var loop = new ConnectionLoop("vpn-connection")
+        {
+            UnhandledException = e =>
+            {
+                ConnectionLog.LoopFailed(_log, e.GetType().Name, e.Message);
+                Fail(e);
+            },
+        };
         _loop = loop;
-        _installer = new DataPathInstaller(_options, _manager, _protector, Report, (t, limit) => loop.Post(() => OnSaLimit(t, limit)));
-        _mobility = new Mobility(_options, _protector, Report);
+        _installer = new DataPathInstaller(_options, _manager, _protector, _loggers.CreateLogger<DataPathInstaller>(),
+            (t, limit) => loop.Post(() => OnSaLimit(t, limit)));
+        _mobility = new Mobility(_options, _protector, _loggers.CreateLogger<Mobility>());
         _reauth = new Reauthentication(_options, _manager, _protector, loop, _installer,
-            () => _state == VpnConnectionState.Connected && !_ending ? _attempt : null, OnEvent, Report, sa => Reauthenticated?.Invoke(sa));
+            () => _state == VpnConnectionState.Connected && !_ending ? _attempt : null, OnEvent, _loggers.CreateLogger<Reauthentication>(),
+            sa => Reauthenticated?.Invoke(sa));
         loop.Post(() => BeginAttempt(_options.Server, null));
         using (cancellationToken.Register(() => loop.Post(() => Abort(new OperationCanceledException(cancellationToken)))))
             _settled.Wait(CancellationToken.None);
@@ -191,7 +206,8 @@ public sealed class VpnConnection : IDisposable
             var attempt = Attempt.Start(_options, _manager!, _protector, _loop!, server, redirectedFrom, OnEvent);
             _attempt = attempt;
             _counters = attempt.Socket.Counters;
-            Report($"connecting to {server} from {attempt.LocalAddress}");
+            ConnectionLog.Connecting(_log, server.ToString(), attempt.LocalAddress.ToString());
+            Step(ConnectionStep.Contacting, $"connecting to {server}");
         }
         catch (Exception e)
         {
@@ -210,6 +226,11 @@ public sealed class VpnConnection : IDisposable
     private void OnEvent(IkeUdpDriver from, IkeEvent e)
     {
         if (_tornDown) return;
+        if (e is IkeEvent.MessageTraced m)
+        {
+            ConnectionLog.IkeMessage(_log, m.ToString());
+            return;
+        }
         if (_reauth!.Owns(from))
         {
             _reauth.OnEvent(from, e);
@@ -219,22 +240,25 @@ public sealed class VpnConnection : IDisposable
         switch (e)
         {
             case IkeEvent.Redirected r:
-                Report($"the gateway redirects us to {r.Target} ({r.Exchange})");
+                ConnectionLog.RedirectReceived(_log, r.Target.ToString(), r.Exchange.ToString());
+                Step(ConnectionStep.Redirected, $"redirected to {r.Target}");
                 attempt.Redirect = r.Target;
                 break;
             case IkeEvent.AddressesUpdated u:
-                Report($"MOBIKE: IKE SA and CHILD SAs moved to {u.Local} <-> {u.Remote}");
+                ConnectionLog.Moved(_log, u.Local.ToString(), u.Remote.ToString());
                 _installer!.Moved(u.Local, u.Remote);
                 break;
             case IkeEvent.IkeSaEstablished s:
-                Report($"IKE SA established with {s.Sa.RemoteIdentity} ({s.Sa.Algorithms})");
+                ConnectionLog.IkeSaEstablished(_log, s.Sa.RemoteIdentity.ToString(), s.Sa.Algorithms.ToString());
+                Step(ConnectionStep.IkeSaEstablished, $"IKE SA established with {s.Sa.RemoteIdentity}");
                 _reauth.Schedule(s.Sa);
                 break;
             case IkeEvent.ConfigReceived c:
                 attempt.Configuration = c.Configuration;
                 break;
             case IkeEvent.ChildSaEstablished c when attempt.FirstChild == null:
-                Report($"CHILD SA established: {c.ChildSa}");
+                ConnectionLog.ChildSaEstablished(_log, c.ChildSa.ToString());
+                Step(ConnectionStep.ChildSaEstablished, "CHILD SA established");
                 attempt.FirstChild = c.ChildSa;
                 if (_state == VpnConnectionState.Connecting && !_ending) Up(attempt);
                 break;
@@ -269,6 +293,7 @@ public sealed class VpnConnection : IDisposable
         }
         _attemptTimeout?.Cancel();
         _redirects = 0;
+        Step(ConnectionStep.DataPathUp, Info?.InterfaceName is { } tun ? $"interface {tun} up" : "transport mode");
         SetState(VpnConnectionState.Connected);
         _tick ??= _loop!.Schedule(_options.MonitorInterval, Tick);
     }
@@ -295,7 +320,7 @@ public sealed class VpnConnection : IDisposable
             return;
         }
         EndReason ??= ended.Message;
-        Report(EndReason);
+        ConnectionLog.Ended(_log, EndReason);
         Teardown(e is IkeEvent.Failed ? VpnConnectionState.Failed : VpnConnectionState.Disconnected);
     }
 
@@ -329,7 +354,7 @@ public sealed class VpnConnection : IDisposable
             Fail(x);
             return;
         }
-        Report($"redirected to {target}: connecting to {server}");
+        ConnectionLog.FollowingRedirect(_log, target.ToString(), server.ToString());
         BeginAttempt(server, old.Address);
     }
 
@@ -350,12 +375,12 @@ public sealed class VpnConnection : IDisposable
         var driver = attempt.Current.Driver;
         if (limit == SaLimit.Hard)
         {
-            Report($"ESP SA 0x{transform.Spi:x8} expired: {why}; deleting CHILD SA 0x{child.Child.InboundSpi:x8}");
+            ConnectionLog.SaExpired(_log, transform.Spi, why, child.Child.InboundSpi);
             driver.DeleteChildSa(child.Child.InboundSpi);
         }
         else
         {
-            Report($"ESP SA 0x{transform.Spi:x8}: {why}; rekeying CHILD SA 0x{child.Child.InboundSpi:x8}");
+            ConnectionLog.SaLimitRekey(_log, transform.Spi, why, child.Child.InboundSpi);
             driver.RekeyChildSa(child.Child.InboundSpi);
         }
     }
@@ -393,7 +418,8 @@ public sealed class VpnConnection : IDisposable
             : (ConnectionHealth.Up, null);
         if (_health.Health == health && _health.Reason == reason) return;
         _health = new HealthSnapshot(health, reason);
-        if (health != ConnectionHealth.Up) Report(reason ?? health.ToString());
+        if (health != ConnectionHealth.Up) ConnectionLog.Degraded(_log, reason ?? health.ToString());
+        else ConnectionLog.Restored(_log);
         HealthChanged?.Invoke(health, reason);
     }
 
@@ -404,7 +430,8 @@ public sealed class VpnConnection : IDisposable
     {
         if (_tornDown || _ending) return;
         SetState(VpnConnectionState.Disconnecting);
-        Report("deleting the IKE SA");
+        ConnectionLog.Disconnecting(_log);
+        Step(ConnectionStep.Disconnecting, "deleting the IKE SA");
         _reauth!.CloseAll();
         End(VpnConnectionState.Disconnected);
     }
@@ -427,7 +454,7 @@ public sealed class VpnConnection : IDisposable
         EndReason ??= failure.Message;
         if (failure is VpnConnectionException { IkeError: { } ike }) Error ??= ike;
         if (_ending) return;
-        if (_state == VpnConnectionState.Connected) Report(failure.Message);
+        if (_state == VpnConnectionState.Connected) ConnectionLog.Ended(_log, failure.Message);
         End(VpnConnectionState.Failed);
     }
 
@@ -475,7 +502,8 @@ public sealed class VpnConnection : IDisposable
             EndReason ??= $"cleanup was incomplete: {errors[0].Message}";
             final = VpnConnectionState.Failed;
         }
-        Report(tunName != null ? $"interface {tunName} removed" : "disconnected");
+        if (tunName != null) ConnectionLog.InterfaceRemoved(_log, tunName);
+        else ConnectionLog.Disconnected(_log);
         SetState(final);
         _settled.Set();
         _closed.TrySetResult();
@@ -505,7 +533,7 @@ public sealed class VpnConnection : IDisposable
         StateChanged?.Invoke(state);
     }
 
-    private void Report(string line) => Progress?.Invoke(line);
+    private void Step(ConnectionStep step, string detail) => Progressed?.Invoke(new ConnectionProgress(step, detail));
 
     /// <summary>Disconnects (if needed) and releases everything.</summary>
     public void Dispose()

@@ -17,6 +17,7 @@ internal sealed class ProfileRunner
 {
     private readonly object _gate = new();
     private readonly VpnManagerOptions _options;
+    private readonly ILogger _log;
     private readonly Action<VpnProfileState> _publish;
     private readonly Func<long> _nextSequence;
     private VpnProfileState _state;
@@ -30,6 +31,7 @@ internal sealed class ProfileRunner
     public ProfileRunner(string name, VpnManagerOptions options, Action<VpnProfileState> publish, Func<long> nextSequence)
     {
         _options = options;
+        _log = options.LoggerFactory.CreateLogger<ProfileRunner>();
         _publish = publish;
         _nextSequence = nextSequence;
         _state = new VpnProfileState { Name = name, State = VpnState.Disconnected, Since = options.Clock.UtcNow };
@@ -116,7 +118,7 @@ internal sealed class ProfileRunner
         {
             if (profile.Lockdown && EngageLockdown(profile) is { } lockdownFailure)
             {
-                _options.Logger.LogError("{Profile}: {Message}", profile.Name, lockdownFailure.Message);
+                ServiceLog.LockdownNotEnforced(_log, profile.Name, lockdownFailure.Message);
                 Set(s => s with { State = VpnState.Failed, Error = lockdownFailure, Detail = null, Connection = null, Statistics = null });
                 return;
             }
@@ -194,9 +196,9 @@ internal sealed class ProfileRunner
                 if (profile.Lockdown)
                 {
                     try { UpdateLockdown(p => p with { TunnelInterface = null }); }
-                    catch (LockdownFirewallException x) { _options.Logger.LogError("{Profile}: lockdown update failed: {Message}", profile.Name, x.Message); }
+                    catch (LockdownFirewallException x) { ServiceLog.LockdownUpdateFailed(_log, profile.Name, x.Message); }
                 }
-                _options.Logger.LogWarning("{Profile}: {Code} ({Class}): {Message}", profile.Name, error.CodeName, error.ClassName, error.Message);
+                ServiceLog.ConnectionEnded(_log, profile.Name, error.CodeName, error.ClassName, error.Message);
 
                 if (!profile.AlwaysOn || !error.IsRecoverable)
                 {
@@ -223,7 +225,7 @@ internal sealed class ProfileRunner
             {
                 Set(s => s with { State = VpnState.Disconnecting, Detail = "deleting the IKE SA", NextRetryAt = null });
                 try { await connection.DisconnectAsync().WaitAsync(_options.DisconnectTimeout).ConfigureAwait(false); }
-                catch (Exception e) { _options.Logger.LogWarning("{Profile}: disconnect did not finish cleanly ({Type})", profile.Name, e.GetType().Name); }
+                catch (Exception e) { ServiceLog.DisconnectUnclean(_log, profile.Name, e.GetType().Name); }
                 await DisposeQuietly(connection).ConfigureAwait(false);
             }
             ReleaseLockdown();
@@ -232,7 +234,7 @@ internal sealed class ProfileRunner
         catch (Exception e)
         {
             var error = VpnErrorMapper.FromException(e);
-            _options.Logger.LogError("{Profile}: {Message}", profile.Name, error.Message);
+            ServiceLog.RunnerFailed(_log, profile.Name, error.Message);
             Set(s => s with { State = VpnState.Failed, Error = error, Connection = null, Statistics = null, NextRetryAt = null });
         }
         finally
@@ -268,7 +270,7 @@ internal sealed class ProfileRunner
         {
             return VpnErrorMapper.FromPlatform($"Lockdown could not be enforced, so the profile was not started: {e.Message}", e);
         }
-        _options.Logger.LogInformation("{Profile}: lockdown engaged ({Policy})", profile.Name, policy);
+        ServiceLog.LockdownEngaged(_log, profile.Name, policy.ToString());
         Set(s => s with { LockdownActive = true });
         return null;
     }
@@ -283,7 +285,7 @@ internal sealed class ProfileRunner
             if (next.Equals(current)) return;
             firewall.Apply(next);
             _lockdown = next;
-            _options.Logger.LogInformation("{Profile}: lockdown now allows {Policy}", Name, next);
+            ServiceLog.LockdownChanged(_log, Name, next.ToString());
         }
     }
 
@@ -299,11 +301,11 @@ internal sealed class ProfileRunner
             }
             catch (LockdownFirewallException e)
             {
-                _options.Logger.LogError("{Profile}: could not remove the lockdown firewall: {Message}", Name, e.Message);
+                ServiceLog.LockdownRemoveFailed(_log, Name, e.Message);
                 return;
             }
         }
-        _options.Logger.LogInformation("{Profile}: lockdown released", Name);
+        ServiceLog.LockdownReleased(_log, Name);
         Set(s => s with { LockdownActive = false, Detail = s.Detail?.StartsWith("lockdown:", StringComparison.Ordinal) == true ? null : s.Detail });
     }
 
@@ -324,7 +326,7 @@ internal sealed class ProfileRunner
     private async Task DisposeQuietly(IVpnConnection connection)
     {
         try { await connection.DisposeAsync().AsTask().WaitAsync(_options.DisconnectTimeout).ConfigureAwait(false); }
-        catch (Exception e) { _options.Logger.LogWarning("{Profile}: cleanup failed ({Type})", Name, e.GetType().Name); }
+        catch (Exception e) { ServiceLog.CleanupFailed(_log, Name, e.GetType().Name); }
     }
 
     private void Set(Func<VpnProfileState, VpnProfileState> change)
@@ -337,7 +339,7 @@ internal sealed class ProfileRunner
         if (next.State != _state.State) next = next with { Since = _options.Clock.UtcNow };
         _state = next with { Sequence = _nextSequence() };
         if (next.State != VpnState.Connecting || next.Detail is not null)
-            _options.Logger.LogInformation("{Profile}: {State}{Detail}", _state.Name, _state.State.ToWire(), _state.Detail is { } d ? " (" + d + ")" : "");
+            ServiceLog.StateChanged(_log, _state.Name, _state.State.ToWire(), _state.Detail is { } d ? " (" + d + ")" : "");
         _publish(_state);
     }
 

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ConnectionInfo = Ikev2Client.Connection.VpnConnectionInfo;
 using EngineException = Ikev2Client.Connection.VpnConnectionException;
@@ -12,10 +13,11 @@ namespace Ikev2Client.Service;
 /// Creates <see cref="VpnConnectionAdapter"/>s (the full connection: IKE, TUN, routes, ESP data plane) on the platform
 /// the composition root chose, with the connection settings it was given (DNS, full tunnel, state directory).
 /// </summary>
-public sealed class VpnConnectionAdapterFactory(ConnectionPlatform platform, IOptions<ProfileConnectionSettings> settings) : IVpnConnectionFactory
+public sealed class VpnConnectionAdapterFactory(ConnectionPlatform platform, IOptions<ProfileConnectionSettings> settings, ILoggerFactory? loggers = null)
+    : IVpnConnectionFactory
 {
     /// <inheritdoc/>
-    public IVpnConnection Create(Ikev2VpnProfile profile) => new VpnConnectionAdapter(platform, settings.Value);
+    public IVpnConnection Create(Ikev2VpnProfile profile) => new VpnConnectionAdapter(platform, settings.Value, loggers);
 }
 
 /// <summary>
@@ -23,7 +25,7 @@ public sealed class VpnConnectionAdapterFactory(ConnectionPlatform platform, IOp
 /// progress, info, counters and errors (<see cref="VpnErrorMapper"/>) and reports how it ended. The engine connects
 /// on the calling thread (so a caller inside a network namespace keeps its sockets and interface there).
 /// </summary>
-public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileConnectionSettings settings) : IVpnConnection
+public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileConnectionSettings settings, ILoggerFactory? loggers = null) : IVpnConnection
 {
     private VpnConnection? _connection;
     private volatile bool _closing;
@@ -58,9 +60,9 @@ public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileCon
         try { options = ProfileConnection.CreateOptions(profile, settings, platform, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
         catch (EngineException e) { return Failed(Map(e)); }
         catch (Exception e) when (e is FormatException or ArgumentException or SocketException) { return Failed(VpnErrorMapper.FromException(e)); }
-        var connection = new VpnConnection(options);
+        var connection = new VpnConnection(options, loggers);
         _connection = connection;
-        connection.Progress += line => EventRaised?.Invoke(new VpnConnectionEvent.Connecting(line));
+        connection.Progressed += p => EventRaised?.Invoke(new VpnConnectionEvent.Connecting(p.Detail));
         connection.HealthChanged += (health, reason) => EventRaised?.Invoke(health == ConnectionHealth.Up
             ? new VpnConnectionEvent.Restored()
             : new VpnConnectionEvent.Degraded(reason ?? health.ToString()));

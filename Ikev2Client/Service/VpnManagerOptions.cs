@@ -17,8 +17,8 @@ public sealed class VpnManagerOptions
     public Func<double>? Random { get; init; }
     /// <summary>How long a clean disconnect may take before the connection is dropped.</summary>
     public TimeSpan DisconnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>State changes and errors are logged here (never secrets).</summary>
-    public ILogger Logger { get; init; } = NullLogger.Instance;
+    /// <summary>State changes and errors are logged here, each part in its own category (never secrets).</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
     /// <summary>
     /// Enforces lockdown for profiles that ask for it (nftables on Linux). Null: lockdown profiles fail to start with a
     /// clear error, because running them unenforced would break the promise that nothing leaves outside the tunnel.

@@ -11,8 +11,10 @@ namespace Ikev2Client.Platform.Linux;
 /// <param name="dnsBusAddress">The system bus address for systemd-resolved (null: the default).</param>
 /// <param name="resolvConfPath">The resolver file.</param>
 /// <param name="interfaceName">TUN name or pattern (<see cref="LinuxVpnOptions.InterfaceName"/>).</param>
+/// <param name="loggers">Where interfaces and DNS log (none when null).</param>
 public sealed class LinuxVpnInterfaceBuilderFactory(
-    bool applyDns, string? stateDirectory, string? dnsBusAddress = null, string resolvConfPath = "/etc/resolv.conf", string? interfaceName = null)
+    bool applyDns, string? stateDirectory, string? dnsBusAddress = null, string resolvConfPath = "/etc/resolv.conf", string? interfaceName = null,
+    Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     : IVpnInterfaceBuilderFactory
 {
     private static int s_stateFiles;
@@ -20,9 +22,11 @@ public sealed class LinuxVpnInterfaceBuilderFactory(
     /// <inheritdoc />
     public IVpnInterfaceBuilder Create()
     {
-        IDnsConfigurator dns = applyDns ? new SystemDnsConfigurator(StateFile("dns"), dnsBusAddress, resolvConfPath) : new ReportingDnsConfigurator();
-        var options = new LinuxVpnOptions { Dns = dns, StateFile = StateFile("net") };
-        return new LinuxVpnInterfaceBuilder(interfaceName is null ? options : new LinuxVpnOptions { Dns = dns, StateFile = options.StateFile, InterfaceName = interfaceName });
+        var log = loggers?.CreateLogger("Ikev2Client.Platform.Linux");
+        IDnsConfigurator dns = applyDns ? new SystemDnsConfigurator(StateFile("dns"), dnsBusAddress, resolvConfPath, log) : new ReportingDnsConfigurator();
+        var options = new LinuxVpnOptions { Dns = dns, StateFile = StateFile("net"), Logger = log };
+        return new LinuxVpnInterfaceBuilder(interfaceName is null ? options
+            : new LinuxVpnOptions { Dns = dns, StateFile = options.StateFile, Logger = log, InterfaceName = interfaceName });
     }
 
     private string? StateFile(string kind) => stateDirectory is { } dir
