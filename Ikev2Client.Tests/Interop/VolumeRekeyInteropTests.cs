@@ -44,8 +44,8 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
         var profile = new Ikev2VpnProfile.Builder(gw.GatewayAddress, SwanctlConfigs.ClientId).SetName("volume")
             .SetRemoteIdentity(SwanctlConfigs.GatewayId).SetAuthPsk(System.Text.Encoding.UTF8.GetBytes(SwanctlConfigs.DefaultPsk))
             .SetIkeProposal(SwanctlConfigs.DefaultIkeProposals).SetEspProposal(esp).SetChildSaByteLimits(rekeyBytes).Build();
-        var connection = new VpnConnection(ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikvv%d")), new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (lines) lines.Add(line); output.WriteLine(line); }));
         var lines = new List<string>();
+        var connection = new VpnConnection(ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikvv%d")), new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (lines) lines.Add(line); output.WriteLine(line); }));
         int ours = 0, byPeer = 0;
         try
         {

@@ -122,12 +122,12 @@ public sealed class NoSecretsInLogsTests : IDisposable
             var validation = new CertificateValidationOptions { TrustedCertificateAuthorities = [IkeAuthSessionSetup.Ca] };
             (IIkeAuthenticator local, IIkeAuthenticator? peer) = kind switch
             {
-                Psk => ((IIkeAuthenticator)new PskAuthenticator(NoSecretsInLogsTests.Psk), null),
-                Eap => (CertificateAuthenticator.Signer(credential), new EapServerAuthenticator(new EapServerOptions
+                Psk => ((IIkeAuthenticator)new PskAuthenticator(NoSecretsInLogsTests.Psk), (IIkeAuthenticator?)null),
+                Eap => ((IIkeAuthenticator)CertificateAuthenticator.Signer(credential), (IIkeAuthenticator?)new EapServerAuthenticator(new EapServerOptions
                 {
                     Method = EapMethodType.MsChapV2, PasswordLookup = u => u == EapUser ? EapPassword : null,
                 })),
-                _ => (new CertificateAuthenticator(credential, validation), new CertificateAuthenticator(credential, validation)),
+                _ => ((IIkeAuthenticator)new CertificateAuthenticator(credential, validation), (IIkeAuthenticator?)new CertificateAuthenticator(credential, validation)),
             };
             _session = new IkeSession(new IkeSessionOptions
             {
