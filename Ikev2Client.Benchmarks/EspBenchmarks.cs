@@ -27,7 +27,7 @@ public class EspBenchmarks
     public void Setup()
     {
         if (!ProposalSyntax.TryParse(Algorithm, isEsp: true, out var parsed, out var error)) throw new ArgumentException(error);
-        EncryptionChoice cipher = parsed[0].Encryption[0];
+        EncryptionSpec cipher = parsed[0].Encryption[0];
         IntegId integ = parsed[0].Integrity.Count > 0 ? parsed[0].Integrity[0] : IntegId.None;
         int bits = cipher.KeyBits == 0 ? 256 : cipher.KeyBits;
         EncrId encr = cipher.Id;

@@ -1,5 +1,7 @@
 using System.Net;
 using BenchmarkDotNet.Attributes;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Benchmarks;

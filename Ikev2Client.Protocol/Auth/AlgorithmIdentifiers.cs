@@ -9,7 +9,7 @@ namespace Ikev2Client.Protocol.Auth;
 /// Appendix A, RFC 8420 for Ed25519). We send exactly these encodings; on receipt the known encodings are
 /// matched byte for byte, and other RSASSA-PSS parameter encodings are parsed (hash, MGF1 hash, salt).
 /// </summary>
-public static class AlgorithmIdentifiers
+internal static class AlgorithmIdentifiers
 {
     private const string RsaOid = "2a864886f70d0101";
 

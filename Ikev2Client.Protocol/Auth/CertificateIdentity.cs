@@ -11,7 +11,7 @@ namespace Ikev2Client.Protocol.Auth;
 /// The names a certificate carries (subject DN and subjectAltName dNSName / iPAddress / rfc822Name) and the
 /// matching of an IKE identity against them (RFC 4945 §3.1, §5.1.3.6).
 /// </summary>
-public sealed class CertificateIdentity
+internal sealed class CertificateIdentity
 {
     private const string SanOid = "2.5.29.17";
     private const string SkiOid = "2.5.29.14";
@@ -50,7 +50,7 @@ public sealed class CertificateIdentity
     }
 
     /// <summary>True when the certificate names <paramref name="identity"/>.</summary>
-    public bool Matches(PeerIdentity identity)
+    public bool Matches(IkeIdentity identity)
     {
         switch (identity.Type)
         {

@@ -9,7 +9,7 @@ namespace Ikev2Client.Protocol.Auth;
 /// CERTREQ handling (RFC 7296 §3.7): the SHA-1 hash of a CA's SubjectPublicKeyInfo, the CERTREQ payload we
 /// send for our trusted CAs, and the choice of which of our certificates to send for the peer's CERTREQ.
 /// </summary>
-public static class CertificateRequests
+internal static class CertificateRequests
 {
     /// <summary>SHA-1 of the DER SubjectPublicKeyInfo of <paramref name="caCertificate"/>: the CERTREQ entry for that CA.</summary>
     public static byte[] CaKeyHash(X509Certificate2 caCertificate)

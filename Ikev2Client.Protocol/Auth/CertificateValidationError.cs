@@ -27,5 +27,6 @@ public enum CertificateValidationErrorKind
 /// <param name="Subject">The subject DN of the certificate concerned, when known.</param>
 public sealed record CertificateValidationError(CertificateValidationErrorKind Kind, string Message, string? Subject = null)
 {
+    /// <summary>The kind and the message.</summary>
     public override string ToString() => $"{Kind}: {Message}";
 }

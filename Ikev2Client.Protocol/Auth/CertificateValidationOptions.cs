@@ -22,11 +22,12 @@ public sealed class CertificateValidationOptions
     /// <summary>Trust the operating system's root store instead of (when no CAs are given) or besides the profile's CAs.</summary>
     public bool UseSystemTrustStore { get; init; }
 
+    /// <summary>Whether and how strictly CRL/OCSP revocation is checked.</summary>
     public RevocationCheck Revocation { get; init; } = RevocationCheck.None;
 
     /// <summary>How long one CRL/OCSP fetch may take.</summary>
     public TimeSpan RevocationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The time validity is checked at; injectable for tests. Defaults to the system clock.</summary>
-    public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+    /// <summary>The clock validity is checked against (its <see cref="TimeProvider.GetUtcNow"/>); the system clock unless a test injects another.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

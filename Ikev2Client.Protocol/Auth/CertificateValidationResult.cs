@@ -7,14 +7,16 @@ public sealed class CertificateValidationResult
 {
     private CertificateValidationResult() { }
 
+    /// <summary>Why validation failed; null when it succeeded.</summary>
     public CertificateValidationError? Error { get; private init; }
+    /// <summary>True when the certificate was accepted.</summary>
     public bool IsValid => Error == null;
 
     /// <summary>The validated end-entity certificate.</summary>
     public X509Certificate2? Certificate { get; private init; }
 
     /// <summary>Its public key, for verifying the AUTH payload.</summary>
-    public IkeVerificationKey? PublicKey { get; private init; }
+    internal IkeVerificationKey? PublicKey { get; private init; }
 
     /// <summary>The certificate's names (subject and alternative names), for reports.</summary>
     public string? CertificateIdentity { get; private init; }
@@ -33,5 +35,6 @@ public sealed class CertificateValidationResult
     internal static CertificateValidationResult Ok(X509Certificate2 cert, IkeVerificationKey key, string identity, bool unmatched, IReadOnlyList<string> warnings) =>
         new() { Certificate = cert, PublicKey = key, CertificateIdentity = identity, IdentityAcceptedWithoutProfileMatch = unmatched, Warnings = warnings };
 
+    /// <summary>The accepted identity or the error.</summary>
     public override string ToString() => IsValid ? $"valid: {CertificateIdentity}" : Error!.ToString();
 }

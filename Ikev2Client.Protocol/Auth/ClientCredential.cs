@@ -8,7 +8,7 @@ using Org.BouncyCastle.Security;
 namespace Ikev2Client.Protocol.Auth;
 
 /// <summary>
-/// Our certificate, its chain and its private key, loaded from PKCS#12 or PEM. The private key and any
+/// Our certificate, its chain and its private key, loaded from PKCS#12 or PEM held in memory (the caller reads the files). The private key and any
 /// password never appear in <see cref="ToString"/>, in errors or in logs.
 /// </summary>
 public sealed class ClientCredential : IDisposable
@@ -29,6 +29,7 @@ public sealed class ClientCredential : IDisposable
     /// <summary>Intermediate (and possibly root) certificates that came with it.</summary>
     public IReadOnlyList<X509Certificate2> Chain { get; }
 
+    /// <summary>The private key matching <see cref="Certificate"/>.</summary>
     public IkeSigningKey SigningKey { get; }
 
     /// <summary>Builds a credential from parts already in memory; the key must match the certificate.</summary>
@@ -41,18 +42,7 @@ public sealed class ClientCredential : IDisposable
         return new CredentialLoadResult(new ClientCredential(certificate, chain ?? Array.Empty<X509Certificate2>(), key), null);
     }
 
-    /// <summary>Loads a PKCS#12 (.p12/.pfx) file: the certificate with a private key, and the other certificates as chain.</summary>
-    public static CredentialLoadResult LoadPkcs12File(string path, string? password)
-    {
-        byte[] data;
-        try { data = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Fail(CredentialErrorKind.FileNotFound, $"the PKCS#12 file {path} could not be read ({e.GetType().Name})");
-        }
-        return LoadPkcs12(data, password);
-    }
-
+    /// <summary>Loads PKCS#12 (.p12/.pfx) bytes: the certificate with a private key, and the other certificates as chain.</summary>
     public static CredentialLoadResult LoadPkcs12(byte[] data, string? password)
     {
         X509Certificate2Collection collection;
@@ -110,22 +100,7 @@ public sealed class ClientCredential : IDisposable
         return Fail(CredentialErrorKind.NoCertificate, "the PKCS#12 file holds no certificate with a private key");
     }
 
-    /// <summary>Loads PEM files: certificate(s) (ours first, then chain) and the private key (PKCS#8, RSA, EC, Ed25519; encrypted PKCS#8 with <paramref name="keyPassword"/>).</summary>
-    public static CredentialLoadResult LoadPemFiles(string certificatePath, string privateKeyPath, string? keyPassword = null)
-    {
-        string certPem, keyPem;
-        try
-        {
-            certPem = File.ReadAllText(certificatePath);
-            keyPem = File.ReadAllText(privateKeyPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Fail(CredentialErrorKind.FileNotFound, $"the certificate or key file could not be read ({e.GetType().Name})");
-        }
-        return LoadPem(certPem, keyPem, keyPassword);
-    }
-
+    /// <summary>Loads PEM text: certificate(s) (ours first, then chain) and the private key (PKCS#8, RSA, EC, Ed25519; encrypted PKCS#8 with <paramref name="keyPassword"/>).</summary>
     public static CredentialLoadResult LoadPem(string certificatePem, string privateKeyPem, string? keyPassword = null)
     {
         var certs = new List<X509Certificate2>();
@@ -212,13 +187,16 @@ public sealed class ClientCredential : IDisposable
 
     private static CredentialLoadResult Fail(CredentialErrorKind kind, string message) => new(null, new CredentialError(kind, message));
 
+    /// <summary>Disposes the private key.</summary>
     public void Dispose() => SigningKey.Dispose();
 
+    /// <summary>The certificate's subject and the key type and size, never key material.</summary>
     public override string ToString() => $"certificate \"{Certificate.Subject}\" with {SigningKey}";
 }
 
 /// <summary>A loaded <see cref="ClientCredential"/> or the reason it could not be loaded.</summary>
 public sealed record CredentialLoadResult(ClientCredential? Credential, CredentialError? Error)
 {
+    /// <summary>True when <see cref="Credential"/> was loaded.</summary>
     public bool IsSuccess => Credential != null;
 }

@@ -3,8 +3,6 @@ namespace Ikev2Client.Protocol.Auth;
 /// <summary>Why client credentials could not be loaded.</summary>
 public enum CredentialErrorKind
 {
-    /// <summary>The file could not be read.</summary>
-    FileNotFound,
     /// <summary>The PKCS#12 password is wrong (or the file is damaged).</summary>
     WrongPassword,
     /// <summary>No certificate, or no certificate with a private key, was found.</summary>
@@ -20,5 +18,6 @@ public enum CredentialErrorKind
 /// <summary>A credential loading failure; the message never contains key material or passwords.</summary>
 public sealed record CredentialError(CredentialErrorKind Kind, string Message)
 {
+    /// <summary>The kind and the message.</summary>
     public override string ToString() => $"{Kind}: {Message}";
 }

@@ -21,8 +21,10 @@ public sealed class IkeSigningKey : IDisposable
         KeySizeBits = rsa?.KeySize ?? ecdsa?.KeySize ?? 256;
     }
 
+    /// <summary>An RSA key (2048 bits or more is advisable); the key is used, not copied.</summary>
     public static IkeSigningKey FromRsa(RSA rsa) => new(rsa ?? throw new ArgumentNullException(nameof(rsa)), null, null);
 
+    /// <summary>An ECDSA key on P-256, P-384 or P-521; the key is used, not copied.</summary>
     public static IkeSigningKey FromEcdsa(ECDsa ecdsa)
     {
         ArgumentNullException.ThrowIfNull(ecdsa);
@@ -40,7 +42,7 @@ public sealed class IkeSigningKey : IDisposable
 
     internal static IkeSigningKey FromEd25519(Ed25519PrivateKeyParameters key) => new(null, null, key);
 
-    public SigningKeyType KeyType { get; }
+    internal SigningKeyType KeyType { get; }
 
     /// <summary>RSA modulus bits, the EC curve's bits (256, 384, 521) or 256 for Ed25519.</summary>
     public int KeySizeBits { get; }
@@ -49,7 +51,7 @@ public sealed class IkeSigningKey : IDisposable
     internal ECDsa? Ecdsa => _ecdsa;
 
     /// <summary>The matching public key.</summary>
-    public IkeVerificationKey PublicKey => KeyType switch
+    internal IkeVerificationKey PublicKey => KeyType switch
     {
         SigningKeyType.Rsa => IkeVerificationKey.FromRsaParameters(_rsa!.ExportParameters(false)),
         SigningKeyType.Ecdsa => IkeVerificationKey.FromEcParameters(_ecdsa!.ExportParameters(false)),
@@ -65,6 +67,8 @@ public sealed class IkeSigningKey : IDisposable
     };
 
     /// <summary>Signs <paramref name="data"/>; the scheme must suit the key (see <see cref="SignatureSchemes.KeyType"/>).</summary>
+    /// <param name="scheme">The signature scheme.</param>
+    /// <param name="data">The octets to sign.</param>
     /// <param name="ieeeP1363">For ECDSA: r|s fixed size (RFC 4754) when true, DER ECDSA-Sig-Value (RFC 7427) when false.</param>
     internal byte[] Sign(SignatureScheme scheme, ReadOnlySpan<byte> data, bool ieeeP1363)
     {
@@ -86,11 +90,13 @@ public sealed class IkeSigningKey : IDisposable
         }
     }
 
+    /// <summary>Disposes the key.</summary>
     public void Dispose()
     {
         _rsa?.Dispose();
         _ecdsa?.Dispose();
     }
 
+    /// <summary>The key type and size, never key material.</summary>
     public override string ToString() => KeyType == SigningKeyType.Ed25519 ? "Ed25519 private key" : $"{KeyType} {KeySizeBits}-bit private key";
 }

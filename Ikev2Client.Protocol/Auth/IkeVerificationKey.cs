@@ -6,7 +6,7 @@ using Org.BouncyCastle.Crypto.Signers;
 namespace Ikev2Client.Protocol.Auth;
 
 /// <summary>A public key that verifies a peer's AUTH payload: RSA, ECDSA or Ed25519, usually from its certificate.</summary>
-public sealed class IkeVerificationKey
+internal sealed class IkeVerificationKey
 {
     /// <summary>id-Ed25519 (RFC 8410).</summary>
     public const string Ed25519Oid = "1.3.101.112";

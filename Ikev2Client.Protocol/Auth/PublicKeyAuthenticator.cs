@@ -8,7 +8,7 @@ namespace Ikev2Client.Protocol.Auth;
 /// caller builds the signed octets (RealMessage | Nonce | prf(SK_p, RestOfIDPayload)); this class only signs
 /// or verifies them. Verification never throws: every failure is a <see cref="SignatureVerification"/>.
 /// </summary>
-public static class PublicKeyAuthenticator
+internal static class PublicKeyAuthenticator
 {
     /// <summary>
     /// Picks our signature scheme. With a SIGNATURE_HASH_ALGORITHMS list from the peer we use method 14 with a
@@ -91,14 +91,14 @@ public static class PublicKeyAuthenticator
         data[0] = (byte)algId.Length;
         algId.CopyTo(data, 1);
         signature.CopyTo(data, 1 + algId.Length);
-        return new AuthPayload(AuthMethod.DigitalSignature, data);
+        return new AuthPayload(IkeAuthMethod.DigitalSignature, data);
     }
 
-    private static AuthMethod? ClassicEcdsaMethod(int curveBits, SignatureScheme scheme) => (curveBits, scheme) switch
+    private static IkeAuthMethod? ClassicEcdsaMethod(int curveBits, SignatureScheme scheme) => (curveBits, scheme) switch
     {
-        (256, SignatureScheme.EcdsaSha256) => AuthMethod.EcdsaSha256P256,
-        (384, SignatureScheme.EcdsaSha384) => AuthMethod.EcdsaSha384P384,
-        (521, SignatureScheme.EcdsaSha512) => AuthMethod.EcdsaSha512P521,
+        (256, SignatureScheme.EcdsaSha256) => IkeAuthMethod.EcdsaSha256P256,
+        (384, SignatureScheme.EcdsaSha384) => IkeAuthMethod.EcdsaSha384P384,
+        (521, SignatureScheme.EcdsaSha512) => IkeAuthMethod.EcdsaSha512P521,
         _ => null,
     };
 
@@ -106,6 +106,9 @@ public static class PublicKeyAuthenticator
     /// Verifies the peer's AUTH payload against its public key. Methods 1 (RSA PKCS#1 v1.5 SHA-1), 9, 10, 11
     /// (ECDSA r|s, RFC 4754) and 14 (RFC 7427) are supported.
     /// </summary>
+    /// <param name="peerKey">The peer's public key (from its validated certificate).</param>
+    /// <param name="auth">The peer's AUTH payload.</param>
+    /// <param name="signedOctets">What the AUTH signs (RFC 7296 §2.15).</param>
     /// <param name="offeredHashes">When not null, method 14 must use one of these hashes (the ones we advertised; Identity for Ed25519).</param>
     public static SignatureVerification Verify(IkeVerificationKey peerKey, AuthPayload auth, ReadOnlySpan<byte> signedOctets, IReadOnlyCollection<ushort>? offeredHashes = null)
     {
@@ -114,20 +117,20 @@ public static class PublicKeyAuthenticator
         return Verify(peerKey, auth.Method, auth.Data, signedOctets, offeredHashes);
     }
 
-    public static SignatureVerification Verify(IkeVerificationKey peerKey, AuthMethod method, ReadOnlySpan<byte> authData, ReadOnlySpan<byte> signedOctets, IReadOnlyCollection<ushort>? offeredHashes = null)
+    public static SignatureVerification Verify(IkeVerificationKey peerKey, IkeAuthMethod method, ReadOnlySpan<byte> authData, ReadOnlySpan<byte> signedOctets, IReadOnlyCollection<ushort>? offeredHashes = null)
     {
         switch (method)
         {
-            case AuthMethod.RsaDigitalSignature:
+            case IkeAuthMethod.RsaDigitalSignature:
                 return Check(peerKey, SignatureScheme.RsaPkcs1Sha1, authData, signedOctets, ieee: false, "RSA digital signature (method 1)");
-            case AuthMethod.EcdsaSha256P256:
-            case AuthMethod.EcdsaSha384P384:
-            case AuthMethod.EcdsaSha512P521:
+            case IkeAuthMethod.EcdsaSha256P256:
+            case IkeAuthMethod.EcdsaSha384P384:
+            case IkeAuthMethod.EcdsaSha512P521:
             {
                 var (scheme, bits) = method switch
                 {
-                    AuthMethod.EcdsaSha256P256 => (SignatureScheme.EcdsaSha256, 256),
-                    AuthMethod.EcdsaSha384P384 => (SignatureScheme.EcdsaSha384, 384),
+                    IkeAuthMethod.EcdsaSha256P256 => (SignatureScheme.EcdsaSha256, 256),
+                    IkeAuthMethod.EcdsaSha384P384 => (SignatureScheme.EcdsaSha384, 384),
                     _ => (SignatureScheme.EcdsaSha512, 521),
                 };
                 if (peerKey.KeyType != SigningKeyType.Ecdsa || peerKey.KeySizeBits != bits)
@@ -139,7 +142,7 @@ public static class PublicKeyAuthenticator
                         $"an ECDSA P-{bits} signature is {2 * field} bytes (r|s), the peer sent {authData.Length}", scheme);
                 return Check(peerKey, scheme, authData, signedOctets, ieee: true, $"ECDSA P-{bits} signature");
             }
-            case AuthMethod.DigitalSignature:
+            case IkeAuthMethod.DigitalSignature:
             {
                 if (authData.Length < 1 || authData[0] == 0 || authData.Length < 1 + authData[0] + 1)
                     return SignatureVerification.Fail(SignatureFailure.Malformed, "the Digital Signature AUTH data is truncated");

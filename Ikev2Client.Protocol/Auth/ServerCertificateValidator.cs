@@ -11,7 +11,7 @@ namespace Ikev2Client.Protocol.Auth;
 /// revocation (none, best effort, strict) and the gateway identity. Every failure is a typed
 /// <see cref="CertificateValidationError"/> with advice; nothing throws for bad input.
 /// </summary>
-public sealed class ServerCertificateValidator
+internal sealed class ServerCertificateValidator
 {
     private const string AnyEku = "2.5.29.37.0";
     private const string ServerAuthEku = "1.3.6.1.5.5.7.3.1";
@@ -25,9 +25,10 @@ public sealed class ServerCertificateValidator
     /// Validates the certificates of an IKE_AUTH message: the first X.509 CERT payload is the gateway's own
     /// certificate, the others are intermediates.
     /// </summary>
+    /// <param name="certPayloads">The CERT payloads of the gateway's IKE_AUTH message.</param>
     /// <param name="presentedIdentity">The IDr the gateway sent (checked against the certificate when the profile names none).</param>
     /// <param name="configuredIdentity">The profile's remote identity, or null when the profile names none.</param>
-    public CertificateValidationResult Validate(IEnumerable<CertPayload> certPayloads, PeerIdentity? presentedIdentity, PeerIdentity? configuredIdentity)
+    public CertificateValidationResult Validate(IEnumerable<CertPayload> certPayloads, IkeIdentity? presentedIdentity, IkeIdentity? configuredIdentity)
     {
         var certs = new List<X509Certificate2>();
         foreach (var payload in certPayloads)
@@ -53,7 +54,7 @@ public sealed class ServerCertificateValidator
 
     /// <summary>Validates <paramref name="certificate"/> with <paramref name="intermediates"/> as untrusted chain material.</summary>
     public CertificateValidationResult Validate(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
-        PeerIdentity? presentedIdentity, PeerIdentity? configuredIdentity)
+        IkeIdentity? presentedIdentity, IkeIdentity? configuredIdentity)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         try
@@ -68,12 +69,12 @@ public sealed class ServerCertificateValidator
     }
 
     private CertificateValidationResult ValidateCore(X509Certificate2 certificate, IEnumerable<X509Certificate2> intermediates,
-        PeerIdentity? presentedIdentity, PeerIdentity? configuredIdentity)
+        IkeIdentity? presentedIdentity, IkeIdentity? configuredIdentity)
     {
         var names = new CertificateIdentity(certificate);
         string who = (configuredIdentity ?? presentedIdentity)?.Value ?? certificate.GetNameInfo(X509NameType.SimpleName, false);
         var subject = certificate.Subject;
-        var now = _options.Clock();
+        var now = _options.Time.GetUtcNow();
 
         if (!IkeVerificationKey.TryFromCertificate(certificate, out var key))
             return Fail(CertificateValidationErrorKind.Malformed,

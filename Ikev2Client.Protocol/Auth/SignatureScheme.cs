@@ -1,7 +1,7 @@
 namespace Ikev2Client.Protocol.Auth;
 
 /// <summary>Hash algorithms of the SIGNATURE_HASH_ALGORITHMS notify (RFC 7427 §4, RFC 8420 for Identity).</summary>
-public enum SignatureHashAlgorithm : ushort
+internal enum SignatureHashAlgorithm : ushort
 {
     Sha1 = 1,
     Sha256 = 2,
@@ -12,7 +12,7 @@ public enum SignatureHashAlgorithm : ushort
 }
 
 /// <summary>The kind of key that signs an AUTH payload.</summary>
-public enum SigningKeyType
+internal enum SigningKeyType
 {
     Rsa,
     Ecdsa,
@@ -20,7 +20,7 @@ public enum SigningKeyType
 }
 
 /// <summary>One concrete signature algorithm used for public-key AUTH (RFC 7296 §2.15, RFC 4754, RFC 7427).</summary>
-public enum SignatureScheme
+internal enum SignatureScheme
 {
     /// <summary>RSASSA-PKCS1-v1_5 with SHA-1 (AUTH method 1, and sha1WithRSAEncryption in method 14). Verify only.</summary>
     RsaPkcs1Sha1,
@@ -39,7 +39,7 @@ public enum SignatureScheme
 }
 
 /// <summary>Facts about each <see cref="SignatureScheme"/>.</summary>
-public static class SignatureSchemes
+internal static class SignatureSchemes
 {
     public static SigningKeyType KeyType(this SignatureScheme scheme) => scheme switch
     {
@@ -71,9 +71,9 @@ public static class SignatureSchemes
         scheme is SignatureScheme.RsaPssSha256 or SignatureScheme.RsaPssSha384 or SignatureScheme.RsaPssSha512;
 
     /// <summary>The hash algorithms we accept and advertise in our SIGNATURE_HASH_ALGORITHMS notify.</summary>
-    public static IReadOnlyList<ushort> AdvertisedHashes { get; } = new ushort[]
+    public static IReadOnlyList<ushort> AdvertisedHashes { get; } = Array.AsReadOnly(new[]
     {
         (ushort)SignatureHashAlgorithm.Sha256, (ushort)SignatureHashAlgorithm.Sha384,
         (ushort)SignatureHashAlgorithm.Sha512, (ushort)SignatureHashAlgorithm.Identity,
-    };
+    });
 }

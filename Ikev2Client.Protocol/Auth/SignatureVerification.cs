@@ -1,7 +1,7 @@
 namespace Ikev2Client.Protocol.Auth;
 
 /// <summary>Why a peer's public-key AUTH payload was not accepted.</summary>
-public enum SignatureFailure
+internal enum SignatureFailure
 {
     None,
     /// <summary>The AUTH method is not a public-key method we support (e.g. DSS, or PSK where a signature was expected).</summary>
@@ -22,7 +22,7 @@ public enum SignatureFailure
 /// <param name="Failure"><see cref="SignatureFailure.None"/> when the signature verified.</param>
 /// <param name="Scheme">The signature scheme the peer used, when it could be determined.</param>
 /// <param name="Message">A sentence a person can act on; empty on success.</param>
-public sealed record SignatureVerification(SignatureFailure Failure, SignatureScheme? Scheme, string Message)
+internal sealed record SignatureVerification(SignatureFailure Failure, SignatureScheme? Scheme, string Message)
 {
     public bool IsValid => Failure == SignatureFailure.None;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Ikev2Client.Protocol.Crypto;
 
 /// <summary>PRF_AES128_CMAC (RFC 4615): AES-CMAC with any key length.</summary>
-public sealed class AesCmacPrf : IIkePrf
+internal sealed class AesCmacPrf : IIkePrf
 {
     public static readonly AesCmacPrf Instance = new();
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Ikev2Client.Protocol.Crypto;
 
 /// <summary>AUTH_AES_XCBC_96 (RFC 3566) and AUTH_AES_CMAC_96 (RFC 4494): 128-bit key, 96-bit ICV.</summary>
-public sealed class AesMacIntegrity : IIkeIntegrity
+internal sealed class AesMacIntegrity : IIkeIntegrity
 {
     private readonly bool _cmac;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Ikev2Client.Protocol.Crypto;
 
 /// <summary>PRF_AES128_XCBC (RFC 4434): AES-XCBC-MAC with any key length.</summary>
-public sealed class AesXcbcPrf : IIkePrf
+internal sealed class AesXcbcPrf : IIkePrf
 {
     public static readonly AesXcbcPrf Instance = new();
 

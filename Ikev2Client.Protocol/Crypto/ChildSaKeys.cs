@@ -5,7 +5,7 @@ namespace Ikev2Client.Protocol.Crypto;
 /// "R" keys the reverse. Encryption keys include the salt/nonce for AEAD and CTR; integrity keys are
 /// empty for AEAD.
 /// </summary>
-public sealed class ChildSaKeys
+internal sealed class ChildSaKeys
 {
     public required byte[] EncrKeyI { get; init; }
     public required byte[] IntegKeyI { get; init; }

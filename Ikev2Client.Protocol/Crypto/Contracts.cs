@@ -1,7 +1,7 @@
 namespace Ikev2Client.Protocol.Crypto;
 
 /// <summary>A pseudorandom function (transform type 2).</summary>
-public interface IIkePrf
+internal interface IIkePrf
 {
     PrfId Id { get; }
     /// <summary>IANA-style name, e.g. PRF_HMAC_SHA2_256.</summary>
@@ -16,7 +16,7 @@ public interface IIkePrf
 }
 
 /// <summary>An integrity algorithm (transform type 3).</summary>
-public interface IIkeIntegrity
+internal interface IIkeIntegrity
 {
     IntegId Id { get; }
     string Name { get; }
@@ -27,7 +27,7 @@ public interface IIkeIntegrity
 }
 
 /// <summary>An encryption algorithm (transform type 1) with a fixed key size.</summary>
-public interface IIkeEncryption
+internal interface IIkeEncryption
 {
     EncrId Id { get; }
     /// <summary>Key size in bits (the Key Length attribute); 256 for ChaCha20-Poly1305.</summary>
@@ -45,7 +45,7 @@ public interface IIkeEncryption
 }
 
 /// <summary>One side of a key exchange (transform type 4).</summary>
-public interface IKeyExchange : IDisposable
+internal interface IKeyExchange : IDisposable
 {
     KeGroup Group { get; }
     /// <summary>Our public value as carried in the KE payload's Key Exchange Data.</summary>

@@ -25,13 +25,13 @@ public static class CryptoRegistry
     }
 
     /// <summary>keyBits: 128/192/256 for AES; 0 or 256 for ChaCha20-Poly1305. False when unsupported.</summary>
-    public static bool TryGetEncryption(EncrId id, int keyBits, [NotNullWhen(true)] out IIkeEncryption? encryption)
+    internal static bool TryGetEncryption(EncrId id, int keyBits, [NotNullWhen(true)] out IIkeEncryption? encryption)
     {
         encryption = Encryptions.GetValueOrDefault((id, keyBits));
         return encryption is not null;
     }
 
-    public static bool TryGetPrf(PrfId id, [NotNullWhen(true)] out IIkePrf? prf)
+    internal static bool TryGetPrf(PrfId id, [NotNullWhen(true)] out IIkePrf? prf)
     {
         prf = id switch
         {
@@ -46,7 +46,7 @@ public static class CryptoRegistry
         return prf is not null;
     }
 
-    public static bool TryGetIntegrity(IntegId id, [NotNullWhen(true)] out IIkeIntegrity? integrity)
+    internal static bool TryGetIntegrity(IntegId id, [NotNullWhen(true)] out IIkeIntegrity? integrity)
     {
         integrity = id switch
         {
@@ -65,7 +65,7 @@ public static class CryptoRegistry
     /// Integrity for ESP CHILD SAs: everything <see cref="TryGetIntegrity"/> has plus AUTH_HMAC_MD5_96, which the data plane
     /// runs for old profiles that name it (RFC 8221 forbids it for new ones; it is never in a default proposal).
     /// </summary>
-    public static bool TryGetEspIntegrity(IntegId id, [NotNullWhen(true)] out IIkeIntegrity? integrity)
+    internal static bool TryGetEspIntegrity(IntegId id, [NotNullWhen(true)] out IIkeIntegrity? integrity)
     {
         if (id == IntegId.HmacMd5_96)
         {
@@ -76,6 +76,16 @@ public static class CryptoRegistry
         return TryGetIntegrity(id, out integrity);
     }
 
+    /// <summary>True when IKE SAs can use the cipher with this key size (keyBits: 128/192/256 for AES; 0 or 256 for ChaCha20-Poly1305).</summary>
+    public static bool IsSupported(EncrId encryption, int keyBits) => TryGetEncryption(encryption, keyBits, out _);
+
+    /// <summary>True when IKE SAs can use the integrity algorithm.</summary>
+    public static bool IsSupported(IntegId integrity) => TryGetIntegrity(integrity, out _);
+
+    /// <summary>True when IKE SAs can use the pseudo-random function.</summary>
+    public static bool IsSupported(PrfId prf) => TryGetPrf(prf, out _);
+
+    /// <summary>True when the key exchange group is implemented (MODP 14–18, ECP 19–21, Curve25519/448).</summary>
     public static bool IsSupported(KeGroup group) => group switch
     {
         KeGroup.Modp2048 or KeGroup.Modp3072 or KeGroup.Modp4096 or KeGroup.Modp6144 or KeGroup.Modp8192 => true,
@@ -85,8 +95,8 @@ public static class CryptoRegistry
     };
 
     /// <summary>Creates our side of a key exchange; the private key is drawn from <paramref name="random"/>.</summary>
-    /// <exception cref="NotSupportedException">The group is not supported (check <see cref="IsSupported"/>).</exception>
-    public static IKeyExchange CreateKeyExchange(KeGroup group, IRandomSource random)
+    /// <exception cref="NotSupportedException">The group is not supported (check <see cref="IsSupported(KeGroup)"/>).</exception>
+    internal static IKeyExchange CreateKeyExchange(KeGroup group, IRandomSource random)
     {
         ArgumentNullException.ThrowIfNull(random);
         return group switch

@@ -4,7 +4,7 @@ namespace Ikev2Client.Protocol.Crypto;
 /// An encryption transform with a fixed key size: AES-CBC, AES-CTR, AES-GCM (8/12/16-byte ICV) or
 /// ChaCha20-Poly1305. Obtain instances from <see cref="CryptoRegistry.TryGetEncryption"/>.
 /// </summary>
-public sealed class EncryptionAlgorithm : IIkeEncryption
+internal sealed class EncryptionAlgorithm : IIkeEncryption
 {
     private EncryptionAlgorithm(EncrId id, int keyBits, bool isAead, int saltLength, int ivLength, int icvLength, int blockSize)
     {

@@ -7,7 +7,7 @@ namespace Ikev2Client.Protocol.Crypto;
 /// HMAC with a key as long as the hash output, truncated to the leftmost bits. AUTH_HMAC_MD5_96 (RFC 2403) exists for
 /// ESP proposals of old profiles only (<see cref="CryptoRegistry.TryGetEspIntegrity"/>); IKE SAs never use it.
 /// </summary>
-public sealed class HmacIntegrity : IIkeIntegrity
+internal sealed class HmacIntegrity : IIkeIntegrity
 {
     private readonly HashAlgorithmName _hash;
     private readonly int _fullLength;

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Ikev2Client.Protocol.Crypto;
 
 /// <summary>PRF_HMAC_SHA1 and PRF_HMAC_SHA2_256/384/512 (RFC 2104, RFC 4868 §2.1).</summary>
-public sealed class HmacPrf : IIkePrf
+internal sealed class HmacPrf : IIkePrf
 {
     private readonly HashAlgorithmName _hash;
 

@@ -4,7 +4,7 @@ namespace Ikev2Client.Protocol.Crypto;
 /// The seven IKE SA keys of RFC 7296 §2.14, named by key type plus the side whose traffic they protect
 /// (SK_ai/SK_ei protect initiator-to-responder messages). SK_ai/SK_ar are empty for AEAD.
 /// </summary>
-public sealed class IkeSaKeys
+internal sealed class IkeSaKeys
 {
     public required byte[] SkD { get; init; }
     public required byte[] SkAi { get; init; }

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace Ikev2Client.Protocol.Crypto;
 
 /// <summary>IKEv2 key derivation: prf, prf+, SKEYSEED and the IKE/CHILD SA key splits (RFC 7296 §2.13–2.18).</summary>
-public static class KeyDerivation
+internal static class KeyDerivation
 {
     /// <summary>prf(K, S) with the output length of the PRF.</summary>
     public static byte[] Prf(IIkePrf prf, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data)

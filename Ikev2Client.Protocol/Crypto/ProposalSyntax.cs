@@ -11,7 +11,7 @@ namespace Ikev2Client.Protocol.Crypto;
 /// </summary>
 public static class ProposalSyntax
 {
-    private static readonly Dictionary<string, EncryptionChoice> Ciphers = BuildCiphers();
+    private static readonly Dictionary<string, EncryptionSpec> Ciphers = BuildCiphers();
 
     private static readonly Dictionary<string, IntegId> Integrities = new(StringComparer.Ordinal)
     {
@@ -110,7 +110,7 @@ public static class ProposalSyntax
     private static bool TryParseOne(string text, bool isEsp, out ProposalSpec? spec, out string? error)
     {
         spec = null;
-        var encr = new List<EncryptionChoice>();
+        var encr = new List<EncryptionSpec>();
         var integ = new List<IntegId>();
         var prf = new List<PrfId>();
         var ke = new List<KeGroup>();
@@ -156,7 +156,7 @@ public static class ProposalSyntax
         return Check(text, isEsp, encr, integ, prf, ke, esn, out spec, out error);
     }
 
-    private static bool Check(string text, bool isEsp, List<EncryptionChoice> encr, List<IntegId> integ,
+    private static bool Check(string text, bool isEsp, List<EncryptionSpec> encr, List<IntegId> integ,
         List<PrfId> prf, List<KeGroup> ke, List<EsnId> esn, out ProposalSpec? spec, out string? error)
     {
         spec = null;
@@ -200,7 +200,7 @@ public static class ProposalSyntax
             return false;
         }
         if (isEsp && esn.Count == 0) esn.Add(EsnId.NoEsn);
-        spec = new ProposalSpec(encr, prf, integ, ke, esn);
+        spec = new ProposalSpec(encr, integ, prf, ke, esn);
         return true;
     }
 
@@ -223,7 +223,7 @@ public static class ProposalSyntax
         string.Join(',', proposals.Select(p => Format(p, isEsp)));
 
     /// <summary>The strongSwan keyword of a cipher (e.g. <c>aes128ctr</c>, <c>aes192gcm8</c>, <c>chacha20poly1305</c>).</summary>
-    public static string Keyword(EncryptionChoice cipher) => CipherKeyword(cipher);
+    public static string Keyword(EncryptionSpec cipher) => CipherKeyword(cipher);
 
     /// <summary>The strongSwan keyword of an integrity algorithm (e.g. <c>aesxcbc</c>, <c>sha1</c>).</summary>
     public static string Keyword(IntegId integrity) => Integrities.First(kv => kv.Value == integrity).Key;
@@ -247,7 +247,7 @@ public static class ProposalSyntax
         _ => null,
     };
 
-    private static string CipherKeyword(EncryptionChoice e)
+    private static string CipherKeyword(EncryptionSpec e)
     {
         // Prefer the canonical spelling (first inserted) for each (id, bits).
         foreach (var kv in Ciphers)
@@ -260,9 +260,9 @@ public static class ProposalSyntax
         if (!list.Contains(item)) list.Add(item);
     }
 
-    private static Dictionary<string, EncryptionChoice> BuildCiphers()
+    private static Dictionary<string, EncryptionSpec> BuildCiphers()
     {
-        var d = new Dictionary<string, EncryptionChoice>(StringComparer.Ordinal);
+        var d = new Dictionary<string, EncryptionSpec>(StringComparer.Ordinal);
         foreach (var bits in new[] { 128, 192, 256 })
         {
             d[$"aes{bits}"] = new(EncrId.AesCbc, bits);

@@ -28,10 +28,49 @@ public sealed class SkCipher : IDisposable, Ikev2Client.Protocol.Wire.ISkProtect
     }
 
     /// <summary>
+    /// The SK protection of one direction of an IKE SA from its negotiated transforms and keys (SK_ei and SK_ai for
+    /// what the original initiator sends, SK_er and SK_ar for the responder), e.g. to decrypt captured messages.
+    /// </summary>
+    /// <param name="encryption">The ENCR transform.</param>
+    /// <param name="keyBits">Its key size in bits (0 or 256 for ChaCha20-Poly1305).</param>
+    /// <param name="integrity">The INTEG transform; <see cref="IntegId.None"/> with an AEAD cipher.</param>
+    /// <param name="encryptionKey">SK_e, including the salt for AES-GCM, AES-CTR and ChaCha20-Poly1305.</param>
+    /// <param name="integrityKey">SK_a; empty with an AEAD cipher.</param>
+    /// <param name="cipher">The protection, when the transforms are supported and the keys have their lengths.</param>
+    /// <param name="error">Otherwise why not, naming the lengths the keys need (never the keys).</param>
+    public static bool TryCreate(EncrId encryption, int keyBits, IntegId integrity, ReadOnlySpan<byte> encryptionKey, ReadOnlySpan<byte> integrityKey,
+        [NotNullWhen(true)] out SkCipher? cipher, [NotNullWhen(false)] out string? error)
+    {
+        cipher = null;
+        if (!CryptoRegistry.TryGetEncryption(encryption, keyBits, out var encr))
+        {
+            error = $"{CryptoRegistry.NameOf(Wire.TransformType.Encryption, (ushort)encryption, keyBits)} is not supported";
+            return false;
+        }
+        IIkeIntegrity? integ = null;
+        if (!encr.IsAead && (integrity == IntegId.None || !CryptoRegistry.TryGetIntegrity(integrity, out integ)))
+        {
+            error = integrity == IntegId.None ? $"{encr.Name} needs an integrity algorithm"
+                : $"{CryptoRegistry.NameOf(Wire.TransformType.Integrity, (ushort)integrity)} is not supported";
+            return false;
+        }
+        string names = integ is null ? encr.Name : $"{encr.Name}/{integ.Name}";
+        if (encryptionKey.Length != encr.KeyMaterialLength || (integ is null ? !integrityKey.IsEmpty : integrityKey.Length != integ.KeyLength))
+        {
+            error = $"the keys' lengths don't fit {names} (SK_e needs {encr.KeyMaterialLength} bytes" +
+                    (integ is null ? ", and there is no SK_a)" : $", SK_a {integ.KeyLength})");
+            return false;
+        }
+        cipher = Create(encr, integ, encryptionKey, integrityKey);
+        error = null;
+        return true;
+    }
+
+    /// <summary>
     /// <paramref name="encryptionKey"/> includes the salt for AEAD/CTR; <paramref name="integrityKey"/> is empty
     /// (and <paramref name="integrity"/> null) for AEAD.
     /// </summary>
-    public static SkCipher Create(IIkeEncryption encryption, IIkeIntegrity? integrity, ReadOnlySpan<byte> encryptionKey, ReadOnlySpan<byte> integrityKey)
+    internal static SkCipher Create(IIkeEncryption encryption, IIkeIntegrity? integrity, ReadOnlySpan<byte> encryptionKey, ReadOnlySpan<byte> integrityKey)
     {
         ArgumentNullException.ThrowIfNull(encryption);
         if (encryption is not EncryptionAlgorithm algorithm)
@@ -51,7 +90,9 @@ public sealed class SkCipher : IDisposable, Ikev2Client.Protocol.Wire.ISkProtect
         return new SkCipher(encryption, integrity, algorithm.CreateEngine(encryptionKey), integrityKey.ToArray());
     }
 
+    /// <summary>Bytes of IV at the start of the protected data.</summary>
     public int IvLength { get; }
+    /// <summary>Bytes of integrity check value at its end.</summary>
     public int IcvLength { get; }
 
     /// <summary>Bytes of IV + ciphertext(plaintext + padding + pad-length byte) + ICV that Seal writes.</summary>
@@ -150,6 +191,7 @@ public sealed class SkCipher : IDisposable, Ikev2Client.Protocol.Wire.ISkProtect
         }
     }
 
+    /// <summary>Clears the keys.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -159,5 +201,6 @@ public sealed class SkCipher : IDisposable, Ikev2Client.Protocol.Wire.ISkProtect
         CryptographicOperations.ZeroMemory(_integrityKey);
     }
 
+    /// <summary>The transform names, never the keys.</summary>
     public override string ToString() => _integrity is null ? _encryption.Name : $"{_encryption.Name}/{_integrity.Name}";
 }

@@ -11,7 +11,7 @@ namespace Ikev2Client.Protocol.Eap;
 /// EAP MSK, or — for methods without an MSK such as EAP-MD5 — SK_pi for the initiator's AUTH and SK_pr for
 /// the responder's.
 /// </summary>
-public static class EapAuth
+internal static class EapAuth
 {
     private static readonly byte[] KeyPad = "Key Pad for IKEv2"u8.ToArray();
 
@@ -26,10 +26,10 @@ public static class EapAuth
     }
 
     public static AuthPayload Create(IIkePrf prf, ReadOnlySpan<byte> msk, ReadOnlySpan<byte> skP, ReadOnlySpan<byte> signedOctets) =>
-        new(AuthMethod.SharedKeyMessageIntegrityCode, Compute(prf, msk, skP, signedOctets));
+        new(IkeAuthMethod.SharedKeyMessageIntegrityCode, Compute(prf, msk, skP, signedOctets));
 
     /// <summary>Constant-time check of the peer's AUTH after EAP.</summary>
     public static bool Verify(IIkePrf prf, ReadOnlySpan<byte> msk, ReadOnlySpan<byte> skP, ReadOnlySpan<byte> signedOctets, AuthPayload auth) =>
-        auth.Method == AuthMethod.SharedKeyMessageIntegrityCode &&
+        auth.Method == IkeAuthMethod.SharedKeyMessageIntegrityCode &&
         CryptographicOperations.FixedTimeEquals(Compute(prf, msk, skP, signedOctets), auth.Data);
 }

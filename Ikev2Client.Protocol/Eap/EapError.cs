@@ -22,7 +22,7 @@ public enum EapErrorKind
 }
 
 /// <summary>An EAP failure with advice; never contains the password or key material.</summary>
-public sealed record EapError(EapErrorKind Kind, string Message)
+internal sealed record EapError(EapErrorKind Kind, string Message)
 {
     public override string ToString() => $"{Kind}: {Message}";
 

@@ -24,14 +24,16 @@ public sealed class EapPeerOptions
     /// <summary>Methods we accept, in order of preference (sent in a Nak when the server proposes another).</summary>
     public IReadOnlyList<EapMethodType> AllowedMethods { get; init; } = new[] { EapMethodType.MsChapV2, EapMethodType.Tls, EapMethodType.Md5Challenge };
 
+    /// <summary>Randomness for challenges and TLS (the system CSPRNG unless a test injects another).</summary>
     public IRandomSource Random { get; init; } = SystemRandomSource.Instance;
 
     /// <summary>Time for certificate validity checks.</summary>
-    public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Largest EAP-TLS fragment we send (TLS bytes per EAP message).</summary>
     public int TlsFragmentSize { get; init; } = 1024;
 
+    /// <summary>The identity and methods, never the password.</summary>
     public override string ToString() => $"EAP peer '{Identity}'";
 }
 
@@ -50,13 +52,18 @@ public sealed class EapServerOptions
     /// <summary>CAs a peer's EAP-TLS certificate must chain to.</summary>
     public IReadOnlyList<X509Certificate2> TlsClientCas { get; init; } = Array.Empty<X509Certificate2>();
 
+    /// <summary>The name the server reports in EAP-MSCHAPv2 (its Name field).</summary>
     public string ServerName { get; init; } = "ikev2";
 
+    /// <summary>Randomness for challenges and TLS (the system CSPRNG unless a test injects another).</summary>
     public IRandomSource Random { get; init; } = SystemRandomSource.Instance;
 
-    public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+    /// <summary>The clock for EAP-TLS certificate validity checks.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Largest EAP-TLS fragment we send (TLS bytes per EAP message).</summary>
     public int TlsFragmentSize { get; init; } = 1024;
 
+    /// <summary>The method, never a password.</summary>
     public override string ToString() => $"EAP server ({Method})";
 }

@@ -6,11 +6,17 @@ namespace Ikev2Client.Protocol.Eap;
 /// <summary>EAP method types (IANA "Method Types", RFC 3748 §5).</summary>
 public enum EapMethodType : byte
 {
+    /// <summary>Identity (RFC 3748 §5.1).</summary>
     Identity = 1,
+    /// <summary>Notification (RFC 3748 §5.2).</summary>
     Notification = 2,
+    /// <summary>Legacy Nak: the method proposed is not acceptable (RFC 3748 §5.3.1).</summary>
     Nak = 3,
+    /// <summary>MD5-Challenge (RFC 3748 §5.4).</summary>
     Md5Challenge = 4,
+    /// <summary>EAP-TLS (RFC 5216).</summary>
     Tls = 13,
+    /// <summary>EAP-MSCHAPv2 (draft-kamath-pppext-eap-mschapv2, as Windows and strongSwan speak it).</summary>
     MsChapV2 = 26,
 }
 
@@ -18,7 +24,7 @@ public enum EapMethodType : byte
 /// One EAP packet (RFC 3748 §4): Code, Identifier, Length, and for requests and responses the Type and
 /// Type-Data. <see cref="TryParse"/> never throws.
 /// </summary>
-public sealed class EapPacket
+internal sealed class EapPacket
 {
     public EapPacket(EapCode code, byte identifier, EapMethodType? type = null, byte[]? typeData = null)
     {

@@ -3,7 +3,7 @@ using Ikev2Client.Protocol.Wire.Payloads;
 namespace Ikev2Client.Protocol.Eap;
 
 /// <summary>Where an EAP conversation stands.</summary>
-public enum EapState
+internal enum EapState
 {
     InProgress,
     Succeeded,
@@ -11,7 +11,7 @@ public enum EapState
 }
 
 /// <summary>The peer's answer to one EAP message: a response to send (may be null) and the state afterwards.</summary>
-public sealed record EapPeerStep(byte[]? Response, EapState State, EapError? Error);
+internal sealed record EapPeerStep(byte[]? Response, EapState State, EapError? Error);
 
 /// <summary>
 /// The EAP peer (RFC 3748), sans-I/O: feed it each EAP message from the gateway's EAP payloads, send back
@@ -19,7 +19,7 @@ public sealed record EapPeerStep(byte[]? Response, EapState State, EapError? Err
 /// MS-CHAPv2 and TLS. After <see cref="EapState.Succeeded"/>, <see cref="Msk"/> is the key for the final
 /// IKE AUTH (RFC 7296 §2.16), or null for methods without one (EAP-MD5: use SK_pi/SK_pr instead).
 /// </summary>
-public sealed class EapPeer : IDisposable
+internal sealed class EapPeer : IDisposable
 {
     private readonly EapPeerOptions _options;
     private IEapPeerMethod? _method;

@@ -7,14 +7,14 @@ using Org.BouncyCastle.Tls;
 namespace Ikev2Client.Protocol.Eap;
 
 /// <summary>The authenticator's next message: an EAP request, EAP-Success or EAP-Failure, and the state.</summary>
-public sealed record EapServerStep(byte[] Message, EapState State, string? FailureReason);
+internal sealed record EapServerStep(byte[] Message, EapState State, string? FailureReason);
 
 /// <summary>
 /// A minimal EAP authenticator (server) for our own responder and in-process tests, sans-I/O: <see cref="Start"/>
 /// gives EAP-Request/Identity, then each peer response yields the next request until EAP-Success (with
 /// <see cref="Msk"/>) or EAP-Failure. Supports EAP-MD5, EAP-MSCHAPv2 and EAP-TLS.
 /// </summary>
-public sealed class EapServer
+internal sealed class EapServer
 {
     private readonly EapServerOptions _options;
     private byte _id;

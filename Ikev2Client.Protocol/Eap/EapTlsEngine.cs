@@ -105,9 +105,9 @@ internal sealed class EapTlsClient(EapPeerOptions options) : DefaultTlsClient(Ea
             var validator = new ServerCertificateValidator(new CertificateValidationOptions
             {
                 TrustedCertificateAuthorities = outer._options.TlsTrustedCas,
-                Clock = outer._options.Clock,
+                Time = outer._options.Time,
             });
-            var expected = outer._options.TlsServerName is { } name ? PeerIdentity.Fqdn(name) : null;
+            var expected = outer._options.TlsServerName is { } name ? IkeIdentity.Fqdn(name) : null;
             var result = validator.Validate(certs[0], certs.Skip(1), null, expected);
             if (!result.IsValid)
             {
@@ -163,7 +163,7 @@ internal sealed class EapTlsServer(EapServerOptions options) : DefaultTlsServer(
         chain.ChainPolicy.CustomTrustStore.AddRange(options.TlsClientCas.ToArray());
         chain.ChainPolicy.ExtraStore.AddRange(certs.Skip(1).ToArray());
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = options.Clock().UtcDateTime;
+        chain.ChainPolicy.VerificationTime = options.Time.GetUtcNow().UtcDateTime;
         if (!chain.Build(certs[0])) throw new TlsFatalAlert(AlertDescription.bad_certificate);
         ClientSubject = certs[0].Subject;
     }

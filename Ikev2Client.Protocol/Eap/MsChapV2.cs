@@ -12,7 +12,7 @@ namespace Ikev2Client.Protocol.Eap;
 /// MSK = MasterReceiveKey | MasterSendKey | 32 zero bytes, where the "receive"/"send" names are the
 /// authenticator's (MasterReceiveKey uses the "client send" magic). Both sides derive the same bytes.
 /// </summary>
-public static class MsChapV2
+internal static class MsChapV2
 {
     private static readonly byte[] AuthMagic1 = Encoding.ASCII.GetBytes("Magic server to client signing constant");
     private static readonly byte[] AuthMagic2 = Encoding.ASCII.GetBytes("Pad to make it do more than one iteration");
@@ -105,6 +105,7 @@ public static class MsChapV2
         SHA1.HashData(Concat(passwordHashHash, ntResponse, MasterMagic))[..16];
 
     /// <summary>GetAsymmetricStartKey (RFC 3079 §3.4) for 128-bit keys.</summary>
+    /// <param name="masterKey">The 16-byte master key.</param>
     /// <param name="clientSend">True for the client's send key (= the server's receive key).</param>
     public static byte[] AsymmetricStartKey(ReadOnlySpan<byte> masterKey, bool clientSend)
     {

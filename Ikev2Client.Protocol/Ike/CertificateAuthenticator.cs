@@ -17,7 +17,7 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
     private readonly ClientCredential? _credential;
     private readonly ServerCertificateValidator? _validator;
     private readonly IReadOnlyList<X509Certificate2> _requestCas;
-    private readonly PeerIdentity? _configuredPeer;
+    private readonly IkeIdentity? _configuredPeer;
 
     /// <param name="credential">Our certificate and key (needed to <see cref="Sign"/>).</param>
     /// <param name="validation">How to validate the peer's certificate (needed to <see cref="Verify"/>).</param>
@@ -30,7 +30,7 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
         _credential = credential;
         _validator = validation == null ? null : new ServerCertificateValidator(validation);
         _requestCas = validation?.TrustedCertificateAuthorities ?? Array.Empty<X509Certificate2>();
-        _configuredPeer = configuredPeerIdentity == null ? null : new PeerIdentity(configuredPeerIdentity.Type, configuredPeerIdentity.Data.ToArray());
+        _configuredPeer = configuredPeerIdentity;
         UseRsaPss = useRsaPss;
     }
 
@@ -41,35 +41,41 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
     public static CertificateAuthenticator Verifier(CertificateValidationOptions validation, IkeIdentity? configuredPeerIdentity = null) =>
         new(null, validation, configuredPeerIdentity);
 
+    /// <summary>RSA keys sign with RSASSA-PSS (RFC 7427) rather than PKCS #1 v1.5.</summary>
     public bool UseRsaPss { get; }
 
     /// <summary>The result of the last <see cref="Verify"/> (the accepted certificate's identity, warnings).</summary>
     public CertificateValidationResult? LastValidation { get; private set; }
 
+    /// <inheritdoc />
     public IkeError? LastVerificationError { get; private set; }
 
+    /// <inheritdoc />
     public CertReqPayload? CertificateRequest => _validator == null ? null : CertificateRequests.BuildCertReq(_requestCas);
 
+    /// <inheritdoc />
     public IReadOnlyList<Payload> GetCredentialPayloads(bool initiator) => GetCredentialPayloads(initiator, Array.Empty<CertReqPayload>());
 
+    /// <inheritdoc />
     public IReadOnlyList<Payload> GetCredentialPayloads(bool initiator, IReadOnlyList<CertReqPayload> peerCertificateRequests) =>
         _credential == null ? Array.Empty<Payload>() : _credential.GetCertPayloads(CertificateRequests.RequestedCaHashes(peerCertificateRequests));
 
+    /// <inheritdoc />
     public AuthPayload Sign(IkeAuthInput input)
     {
         if (_credential == null) throw new InvalidOperationException("this certificate authenticator has no credential to sign with");
         return PublicKeyAuthenticator.CreateAuth(_credential.SigningKey, input.SignedOctets.Span, input.PeerHashAlgorithms, UseRsaPss);
     }
 
+    /// <inheritdoc />
     public bool Verify(IkeAuthInput input, AuthPayload auth, out string? reason)
     {
         LastVerificationError = null;
         if (_validator == null) throw new InvalidOperationException("this certificate authenticator has no validation options");
-        if (auth.Method == Wire.AuthMethod.SharedKeyMessageIntegrityCode)
+        if (auth.Method == Wire.IkeAuthMethod.SharedKeyMessageIntegrityCode)
             return Reject(new IkeError(IkeErrorKind.AuthenticationFailed,
                 "The gateway authenticated with a pre-shared key, but the profile expects a certificate. Check the profile's authentication method."), out reason);
-        var presented = new PeerIdentity(input.Identity.Type, input.Identity.Data.ToArray());
-        var result = _validator.Validate(input.MessagePayloads.OfType<CertPayload>(), presented, _configuredPeer);
+        var result = _validator.Validate(input.MessagePayloads.OfType<CertPayload>(), input.Identity, _configuredPeer);
         LastValidation = result;
         if (!result.IsValid)
         {
@@ -92,6 +98,7 @@ public sealed class CertificateAuthenticator : IIkeAuthenticator
         return false;
     }
 
+    /// <summary>What it signs with and validates against, never key material.</summary>
     public override string ToString() =>
         $"certificate authenticator ({(_credential != null ? _credential.ToString() : "no credential")}, {(_validator != null ? $"{_requestCas.Count} CA(s)" : "no validation")})";
 }

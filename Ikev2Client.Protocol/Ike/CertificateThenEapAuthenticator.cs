@@ -1,4 +1,5 @@
 using System.Text;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
 
@@ -23,7 +24,9 @@ public sealed class CertificateThenEapAuthenticator : IIkeAuthenticator
         SecondRoundIdentity = secondRoundIdentity ?? IdentityOf(eap.Options.Identity);
     }
 
+    /// <summary>The first round's authenticator.</summary>
     public CertificateAuthenticator Certificate { get; }
+    /// <summary>The second round's authenticator.</summary>
     public EapAuthenticator Eap { get; }
 
     /// <summary>The IDi sent in the second IKE_AUTH round.</summary>
@@ -39,13 +42,17 @@ public sealed class CertificateThenEapAuthenticator : IIkeAuthenticator
         }
     }
 
+    /// <inheritdoc />
     public IReadOnlyList<Payload> GetCredentialPayloads(bool initiator) => Certificate.GetCredentialPayloads(initiator);
 
+    /// <inheritdoc />
     public IReadOnlyList<Payload> GetCredentialPayloads(bool initiator, IReadOnlyList<CertReqPayload> peerCertificateRequests) =>
         Certificate.GetCredentialPayloads(initiator, peerCertificateRequests);
 
+    /// <inheritdoc />
     public CertReqPayload? CertificateRequest => Certificate.CertificateRequest;
 
+    /// <inheritdoc />
     public IkeError? LastVerificationError => Certificate.LastVerificationError;
 
     /// <summary>Our first-round AUTH (signature).</summary>
@@ -54,6 +61,7 @@ public sealed class CertificateThenEapAuthenticator : IIkeAuthenticator
     /// <summary>The gateway's first-round AUTH (its certificate).</summary>
     public bool Verify(IkeAuthInput input, AuthPayload auth, out string? reason) => Certificate.Verify(input, auth, out reason);
 
+    /// <summary>The rounds, never credentials.</summary>
     public override string ToString() => $"certificate then EAP ({Eap.Options})";
 }
 
@@ -65,17 +73,22 @@ public sealed class CertificateThenEapAuthenticator : IIkeAuthenticator
 /// </summary>
 public sealed class CertificateThenEapServerAuthenticator : IIkeAuthenticator
 {
+    /// <summary>The responder side of two authentication rounds.</summary>
     public CertificateThenEapServerAuthenticator(IIkeAuthenticator firstRound, EapServerAuthenticator secondRound)
     {
         FirstRound = firstRound ?? throw new ArgumentNullException(nameof(firstRound));
         SecondRound = secondRound ?? throw new ArgumentNullException(nameof(secondRound));
     }
 
+    /// <summary>Verifies the initiator's first round (its certificate).</summary>
     public IIkeAuthenticator FirstRound { get; }
+    /// <summary>Runs the second round's EAP server.</summary>
     public EapServerAuthenticator SecondRound { get; }
 
+    /// <inheritdoc />
     public CertReqPayload? CertificateRequest => FirstRound.CertificateRequest;
 
+    /// <inheritdoc />
     public IkeError? LastVerificationError => FirstRound.LastVerificationError;
 
     /// <summary>Our AUTH after the second round's EAP (MSK or SK_pr).</summary>
@@ -84,5 +97,6 @@ public sealed class CertificateThenEapServerAuthenticator : IIkeAuthenticator
     /// <summary>The initiator's first-round AUTH (its certificate).</summary>
     public bool Verify(IkeAuthInput input, AuthPayload auth, out string? reason) => FirstRound.Verify(input, auth, out reason);
 
+    /// <summary>The rounds, never credentials.</summary>
     public override string ToString() => $"certificate then EAP server authenticator ({SecondRound.Options.Method})";
 }

@@ -1,3 +1,5 @@
+using Ikev2Client.Protocol.Esp;
+
 namespace Ikev2Client.Protocol.Ike;
 
 /// <summary>
@@ -5,10 +7,10 @@ namespace Ikev2Client.Protocol.Ike;
 /// initiator keeps the one its first CHILD SA was narrowed to, so a CHILD SA it creates again later with
 /// CREATE_CHILD_SA asks for exactly that (our virtual IP, not the 0.0.0.0/0 we proposed before the CP reply).
 /// </summary>
-public sealed record ChildSaTemplate(
+internal sealed record ChildSaTemplate(
     IReadOnlyList<Wire.Payloads.TrafficSelector> Local,
     IReadOnlyList<Wire.Payloads.TrafficSelector> Remote,
-    ChildSaMode Mode)
+    EspMode Mode)
 {
     /// <summary>The template of an established CHILD SA.</summary>
     public static ChildSaTemplate Of(ChildSaInfo child) => new(child.LocalTrafficSelectors, child.RemoteTrafficSelectors, child.Mode);

@@ -20,6 +20,7 @@ public sealed class EapAuthenticator : IIkeAuthenticator
         EapOnly = eapOnly;
     }
 
+    /// <summary>Identity, credentials and allowed methods.</summary>
     public EapPeerOptions Options { get; }
 
     /// <summary>RFC 5998 EAP-only authentication is requested and allowed.</summary>
@@ -41,6 +42,7 @@ public sealed class EapAuthenticator : IIkeAuthenticator
         return ok;
     }
 
+    /// <summary>The identity and methods, never the password.</summary>
     public override string ToString() => $"EAP authenticator ({Options}{(EapOnly ? ", EAP-only allowed" : "")})";
 }
 
@@ -52,13 +54,16 @@ public sealed class EapAuthenticator : IIkeAuthenticator
 /// </summary>
 public sealed class EapServerAuthenticator : IIkeAuthenticator
 {
+    /// <summary>The responder side of EAP; <paramref name="allowEapOnly"/> accepts RFC 5998 EAP-only initiators with mutual methods.</summary>
     public EapServerAuthenticator(EapServerOptions options, bool allowEapOnly = false)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         AllowEapOnly = allowEapOnly;
     }
 
+    /// <summary>The EAP server's method and credentials.</summary>
     public EapServerOptions Options { get; }
+    /// <summary>Initiators may use EAP-only authentication (RFC 5998) with mutual methods.</summary>
     public bool AllowEapOnly { get; }
 
     internal EapServer CreateServer() => new(Options);
@@ -66,6 +71,7 @@ public sealed class EapServerAuthenticator : IIkeAuthenticator
     /// <summary>Our (the responder's) AUTH after EAP, from the MSK or SK_pr in <see cref="IkeAuthInput.EapKey"/>.</summary>
     public AuthPayload Sign(IkeAuthInput input) => EapAuth.Create(input.Prf, input.EapKey.Span, ReadOnlySpan<byte>.Empty, input.SignedOctets.Span);
 
+    /// <inheritdoc />
     public bool Verify(IkeAuthInput input, AuthPayload auth, out string? reason)
     {
         bool ok = !input.EapKey.IsEmpty && EapAuth.Verify(input.Prf, input.EapKey.Span, ReadOnlySpan<byte>.Empty, input.SignedOctets.Span, auth);
@@ -73,5 +79,6 @@ public sealed class EapServerAuthenticator : IIkeAuthenticator
         return ok;
     }
 
+    /// <summary>The method, never credentials.</summary>
     public override string ToString() => $"EAP server authenticator ({Options.Method})";
 }

@@ -7,8 +7,11 @@ namespace Ikev2Client.Protocol.Ike;
 /// <summary>The GW Ident Type of RFC 5685 §10.</summary>
 public enum GatewayIdentityType : byte
 {
+    /// <summary>An IPv4 address.</summary>
     Ipv4 = 1,
+    /// <summary>An IPv6 address.</summary>
     Ipv6 = 2,
+    /// <summary>A fully-qualified domain name.</summary>
     Fqdn = 3,
 }
 
@@ -24,12 +27,14 @@ public sealed record GatewayIdentity
         Fqdn = fqdn;
     }
 
+    /// <summary>Which kind of identity it is.</summary>
     public GatewayIdentityType Type { get; }
     /// <summary>The address, for <see cref="GatewayIdentityType.Ipv4"/> and <see cref="GatewayIdentityType.Ipv6"/>.</summary>
     public IPAddress? Address { get; }
     /// <summary>The host name, for <see cref="GatewayIdentityType.Fqdn"/>.</summary>
     public string? Fqdn { get; }
 
+    /// <summary>A gateway named by address (an IPv4-mapped IPv6 address becomes IPv4).</summary>
     public static GatewayIdentity FromAddress(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -37,6 +42,7 @@ public sealed record GatewayIdentity
         return new(address.AddressFamily == AddressFamily.InterNetwork ? GatewayIdentityType.Ipv4 : GatewayIdentityType.Ipv6, address, null);
     }
 
+    /// <summary>A gateway named by host name (1–255 printable ASCII characters).</summary>
     public static GatewayIdentity FromFqdn(string fqdn)
     {
         if (string.IsNullOrWhiteSpace(fqdn) || Encoding.ASCII.GetByteCount(fqdn) > 255 || fqdn.Any(c => c > 127 || char.IsControl(c)))
@@ -88,5 +94,6 @@ public sealed record GatewayIdentity
         return true;
     }
 
+    /// <summary>The address or host name.</summary>
     public override string ToString() => Type == GatewayIdentityType.Fqdn ? Fqdn! : Address!.ToString();
 }

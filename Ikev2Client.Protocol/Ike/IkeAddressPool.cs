@@ -16,6 +16,7 @@ public sealed class IkeAddressPool
     private readonly int _bytes;
     private BigInteger _next;
 
+    /// <summary>A pool of the host addresses of <paramref name="network"/>.</summary>
     public IkeAddressPool(IPNetwork network)
     {
         Network = network;
@@ -28,6 +29,7 @@ public sealed class IkeAddressPool
         _next = _first;
     }
 
+    /// <summary>The network the addresses come from.</summary>
     public IPNetwork Network { get; }
 
     /// <summary>Takes a free address; false when the pool is exhausted.</summary>
@@ -51,6 +53,7 @@ public sealed class IkeAddressPool
         return false;
     }
 
+    /// <summary>Returns an address to the pool.</summary>
     public void Release(IPAddress address)
     {
         lock (_lock) _inUse.Remove(new BigInteger(address.GetAddressBytes(), isUnsigned: true, isBigEndian: true));

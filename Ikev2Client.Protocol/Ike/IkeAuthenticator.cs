@@ -1,3 +1,4 @@
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
@@ -12,16 +13,28 @@ namespace Ikev2Client.Protocol.Ike;
 /// </summary>
 public sealed class IkeAuthInput
 {
-    public required IIkePrf Prf { get; init; }
-    public required ReadOnlyMemory<byte> SignedOctets { get; init; }
-    public required IkeIdentity Identity { get; init; }
+    internal IkeAuthInput() { }
+
+    /// <summary>The IKE SA's PRF (PSK and EAP AUTH values are computed with it).</summary>
+    internal IIkePrf Prf { get; init; } = null!;
+
+    /// <summary>What the AUTH payload signs or MACs: <c>RealMessage | Nonce | prf(SK_p, RestOfIDPayload)</c>.</summary>
+    public ReadOnlyMemory<byte> SignedOctets { get; internal init; }
+
+    /// <summary>The identity (IDi or IDr) of the side being authenticated.</summary>
+    public IkeIdentity Identity { get; internal init; } = null!;
+
     /// <summary>True when the AUTH is the original initiator's.</summary>
-    public required bool IsInitiatorAuth { get; init; }
-    public IReadOnlyList<Payload> MessagePayloads { get; init; } = Array.Empty<Payload>();
+    public bool IsInitiatorAuth { get; internal init; }
+
+    /// <summary>The (decrypted) payloads of the IKE_AUTH message that carries the AUTH (CERT, CERTREQ, ...).</summary>
+    public IReadOnlyList<Payload> MessagePayloads { get; internal init; } = Array.Empty<Payload>();
+
     /// <summary>The hash algorithms of the peer's SIGNATURE_HASH_ALGORITHMS notify (RFC 7427), or null when it sent none.</summary>
-    public IReadOnlyList<ushort>? PeerHashAlgorithms { get; init; }
+    public IReadOnlyList<ushort>? PeerHashAlgorithms { get; internal init; }
+
     /// <summary>After EAP (RFC 7296 §2.16): the key AUTH is computed from, the MSK or SK_pi/SK_pr when the method has none.</summary>
-    public ReadOnlyMemory<byte> EapKey { get; init; }
+    internal ReadOnlyMemory<byte> EapKey { get; init; }
 }
 
 /// <summary>
@@ -59,19 +72,23 @@ public sealed class PskAuthenticator : IIkeAuthenticator, IDisposable
     private static readonly byte[] KeyPad = "Key Pad for IKEv2"u8.ToArray();
     private readonly byte[] _secret;
 
+    /// <summary>A PSK authenticator with a binary secret (copied; cleared on dispose).</summary>
     public PskAuthenticator(ReadOnlySpan<byte> secret)
     {
         if (secret.IsEmpty) throw new ArgumentException("the pre-shared key is empty", nameof(secret));
         _secret = secret.ToArray();
     }
 
+    /// <summary>A PSK authenticator with the UTF-8 bytes of <paramref name="secret"/>.</summary>
     public PskAuthenticator(string secret) : this(System.Text.Encoding.UTF8.GetBytes(secret)) { }
 
-    public AuthPayload Sign(IkeAuthInput input) => new(AuthMethod.SharedKeyMessageIntegrityCode, Compute(input));
+    /// <inheritdoc />
+    public AuthPayload Sign(IkeAuthInput input) => new(IkeAuthMethod.SharedKeyMessageIntegrityCode, Compute(input));
 
+    /// <inheritdoc />
     public bool Verify(IkeAuthInput input, AuthPayload auth, out string? reason)
     {
-        if (auth.Method != AuthMethod.SharedKeyMessageIntegrityCode)
+        if (auth.Method != IkeAuthMethod.SharedKeyMessageIntegrityCode)
         {
             reason = $"the peer authenticated with method {auth.Method}, a pre-shared key was expected";
             return false;
@@ -89,7 +106,9 @@ public sealed class PskAuthenticator : IIkeAuthenticator, IDisposable
         finally { System.Security.Cryptography.CryptographicOperations.ZeroMemory(padKey); }
     }
 
+    /// <summary>Clears the secret.</summary>
     public void Dispose() => System.Security.Cryptography.CryptographicOperations.ZeroMemory(_secret);
 
+    /// <summary>A placeholder: the secret is never printed.</summary>
     public override string ToString() => "PSK <secret>";
 }

@@ -42,6 +42,7 @@ public enum IkeErrorKind
 /// <param name="Recoverable">True when retrying later may succeed (timeouts, temporary failures).</param>
 public sealed record IkeError(IkeErrorKind Kind, string Message, NotifyType? NotifyType = null, bool Recoverable = false)
 {
+    /// <summary>The kind, the peer's notify when there is one, and the message.</summary>
     public override string ToString() => NotifyType is { } n ? $"{Kind} ({n}): {Message}" : $"{Kind}: {Message}";
 
     /// <summary>For certificate failures (<see cref="IkeErrorKind.CertificateInvalid"/>, or IdentityMismatch found in the certificate): the reason.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Wire;
 
 namespace Ikev2Client.Protocol.Ike;
@@ -51,11 +52,15 @@ public abstract record IkeEvent
     /// <summary>The session failed; it is closed and emits nothing more.</summary>
     public sealed record Failed(IkeError Error) : IkeEvent;
 
-    /// <summary>A message was sent or received (sizes and timing for people and logs; never contents of secrets).</summary>
+    /// <summary>
+    /// A message was sent or received (sizes and timing for people and logs; never contents of secrets).
+    /// <paramref name="At"/> is the session's monotonic time: how long after the session was created.
+    /// </summary>
     public sealed record MessageTraced(
         bool Sent, ExchangeType Exchange, bool IsResponse, uint MessageId, int Bytes, int Fragments,
         string Payloads, TimeSpan At, bool Retransmission, IPEndPoint Peer, bool NonEspMarker) : IkeEvent
     {
+        /// <summary>One line for logs: direction, exchange, message ID, payloads, size and peer.</summary>
         public override string ToString() =>
             $"{(Sent ? "sent" : "received")} {Exchange} {(IsResponse ? "response" : "request")} {MessageId} [{Payloads}] " +
             $"{Bytes} bytes{(Fragments > 1 ? $" in {Fragments} fragments" : "")}{(Retransmission ? " (retransmission)" : "")} " +
@@ -88,6 +93,7 @@ public sealed record IkeConfiguration(
     public int InterfacePrefixLength(IPAddress address) =>
         address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : Ipv6PrefixLengths.TryGetValue(address, out var p) ? p : 128;
 
+    /// <summary>Addresses, DNS servers and subnets, one line.</summary>
     public override string ToString() =>
         $"addresses [{string.Join(", ", VirtualAddresses)}] dns [{string.Join(", ", DnsServers)}] subnets [{string.Join(", ", Subnets)}]";
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Wire;
 
@@ -11,11 +12,14 @@ namespace Ikev2Client.Protocol.Ike;
 /// </summary>
 internal sealed class IkeSa : IDisposable
 {
-    public IkeSa(IkeSessionOptions options, IRandomSource random, IIkeClock clock, ISpiAllocator spis, Action<IkeEvent> emit)
+    private readonly long _origin;
+
+    public IkeSa(IkeSessionOptions options, IRandomSource random, TimeProvider time, ISpiAllocator spis, Action<IkeEvent> emit)
     {
         Options = options;
         Random = random;
-        Clock = clock;
+        Time = time;
+        _origin = time.GetTimestamp();
         Spis = spis;
         Emit = emit;
         OriginalInitiator = IsInitiator;
@@ -23,7 +27,10 @@ internal sealed class IkeSa : IDisposable
 
     public IkeSessionOptions Options { get; }
     public IRandomSource Random { get; }
-    public IIkeClock Clock { get; }
+    public TimeProvider Time { get; }
+
+    /// <summary>Monotonic time since the session was created (the scale of every deadline the session keeps).</summary>
+    public TimeSpan Now => Time.GetElapsedTime(_origin);
     public ISpiAllocator Spis { get; }
     public Action<IkeEvent> Emit { get; }
     public bool IsInitiator => Options.Role == IkeRole.Initiator;
@@ -86,12 +93,12 @@ internal sealed class IkeSa : IDisposable
         if (IsInitiator)
         {
             IReadOnlyList<Wire.Payloads.TrafficSelector> local = ReceivedConfiguration?.VirtualAddresses is { Count: > 0 } v
-                ? v.Select(Traffic.TrafficSelectorMath.FromNetwork).ToList()
+                ? v.Select(Wire.Payloads.TrafficSelector.FromNetwork).ToList()
                 : Options.LocalTrafficSelectors;
             return (local, Options.RemoteTrafficSelectors);
         }
         IReadOnlyList<Wire.Payloads.TrafficSelector> remote = AssignedAddresses.Count > 0
-            ? AssignedAddresses.Select(Traffic.TrafficSelectorMath.FromNetwork).ToList()
+            ? AssignedAddresses.Select(Wire.Payloads.TrafficSelector.FromNetwork).ToList()
             : Options.RemoteTrafficSelectors;
         return (Options.LocalTrafficSelectors, remote);
     }
@@ -100,7 +107,7 @@ internal sealed class IkeSa : IDisposable
     public IkeError? Failure;
 
     public bool UdpEncapsulation => LocalBehindNat || RemoteBehindNat || ForcedEncapsulation;
-    public IIkePrf Prf => Algorithms!.Prf!;
+    public IIkePrf Prf => Algorithms!.PrfFunction!;
 
     public byte[] NewNonce()
     {
@@ -113,15 +120,15 @@ internal sealed class IkeSa : IDisposable
     public void DeriveKeys(byte[] sharedSecret)
     {
         var a = Algorithms!;
-        var skeyseed = KeyDerivation.ComputeSkeyseed(a.Prf!, NonceI, NonceR, sharedSecret);
-        var keys = KeyDerivation.DeriveIkeSaKeys(a.Prf!, a.Encryption, a.Integrity, skeyseed, NonceI, NonceR, SpiI, SpiR);
+        var skeyseed = KeyDerivation.ComputeSkeyseed(a.PrfFunction!, NonceI, NonceR, sharedSecret);
+        var keys = KeyDerivation.DeriveIkeSaKeys(a.PrfFunction!, a.Cipher, a.Mac, skeyseed, NonceI, NonceR, SpiI, SpiR);
         CryptographicOperations.ZeroMemory(skeyseed);
         CryptographicOperations.ZeroMemory(sharedSecret);
         SkD = keys.SkD;
         SkPi = keys.SkPi;
         SkPr = keys.SkPr;
-        var i = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEi, keys.SkAi);
-        var r = SkCipher.Create(a.Encryption, a.Integrity, keys.SkEr, keys.SkAr);
+        var i = SkCipher.Create(a.Cipher, a.Mac, keys.SkEi, keys.SkAi);
+        var r = SkCipher.Create(a.Cipher, a.Mac, keys.SkEr, keys.SkAr);
         (Outbound, Inbound) = OriginalInitiator ? (i, r) : (r, i);
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
     }

@@ -19,11 +19,11 @@ internal sealed record IkeSaKeyState(
         byte[] nonceI, byte[] nonceR, ulong spiI, ulong spiR, bool weInitiated)
     {
         var skeyseed = KeyDerivation.ComputeRekeySkeyseed(oldPrf, oldSkD, shared, nonceI, nonceR);
-        var keys = KeyDerivation.DeriveIkeSaKeys(algorithms.Prf!, algorithms.Encryption, algorithms.Integrity, skeyseed, nonceI, nonceR, spiI, spiR);
+        var keys = KeyDerivation.DeriveIkeSaKeys(algorithms.PrfFunction!, algorithms.Cipher, algorithms.Mac, skeyseed, nonceI, nonceR, spiI, spiR);
         CryptographicOperations.ZeroMemory(skeyseed);
         CryptographicOperations.ZeroMemory(shared);
-        var i = SkCipher.Create(algorithms.Encryption, algorithms.Integrity, keys.SkEi, keys.SkAi);
-        var r = SkCipher.Create(algorithms.Encryption, algorithms.Integrity, keys.SkEr, keys.SkAr);
+        var i = SkCipher.Create(algorithms.Cipher, algorithms.Mac, keys.SkEi, keys.SkAi);
+        var r = SkCipher.Create(algorithms.Cipher, algorithms.Mac, keys.SkEr, keys.SkAr);
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
         return new IkeSaKeyState(spiI, spiR, weInitiated, algorithms, keys.SkD, keys.SkPi, keys.SkPr,
             weInitiated ? i : r, weInitiated ? r : i, nonceI, nonceR);

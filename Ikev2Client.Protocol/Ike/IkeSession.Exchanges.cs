@@ -47,7 +47,7 @@ public sealed partial class IkeSession
 
     private void StartExchange(ExchangeType exchange, IkeTask[] tasks)
     {
-        _active = new ActiveExchange(exchange, _nextMessageId, tasks) { FirstSent = _sa.Clock.Now };
+        _active = new ActiveExchange(exchange, _nextMessageId, tasks) { FirstSent = _sa.Now };
         SendActive();
     }
 
@@ -76,7 +76,7 @@ public sealed partial class IkeSession
                 Finish(IkeSessionState.Closed, new IkeEvent.Deleted(false, "the peer did not confirm the DELETE; the IKE SA was removed anyway"));
                 return;
             }
-            var waited = _sa.Clock.Now - a.FirstSent;
+            var waited = _sa.Now - a.FirstSent;
             Fail(new IkeError(IkeErrorKind.ProtocolTimeout,
                 $"No response from {_sa.RemoteEndPoint} to our {a.Exchange} request after {a.Transmissions} transmissions over {waited.TotalSeconds:0.#} s. " +
                 "Check that the gateway is reachable and that UDP ports 500 and 4500 are not blocked.", Recoverable: true), notifyPeer: false);
@@ -109,7 +109,7 @@ public sealed partial class IkeSession
                 // EAP round (RFC 7296 §2.16): the next IKE_AUTH request, built by the first task alone.
                 CancelRetransmit();
                 _nextMessageId++;
-                _active = new ActiveExchange(a.Exchange, _nextMessageId, a.Tasks) { FirstSent = _sa.Clock.Now, Round = a.Round + 1 };
+                _active = new ActiveExchange(a.Exchange, _nextMessageId, a.Tasks) { FirstSent = _sa.Now, Round = a.Round + 1 };
                 SendActive();
                 return;
             }
@@ -118,7 +118,7 @@ public sealed partial class IkeSession
         CancelRetransmit();
         if (retry)
         {
-            a.FirstSent = _sa.Clock.Now;
+            a.FirstSent = _sa.Now;
             SendActive();
             return;
         }
@@ -190,7 +190,7 @@ public sealed partial class IkeSession
     private void Trace(bool sent, ExchangeType exchange, bool response, uint messageId, IReadOnlyCollection<byte[]> datagrams, string payloads,
         IPEndPoint peer, bool natT, bool retransmission) =>
         _out.Events.Add(new IkeEvent.MessageTraced(sent, exchange, response, messageId, datagrams.Sum(d => d.Length), datagrams.Count,
-            payloads, _sa.Clock.Now, retransmission, peer, natT));
+            payloads, _sa.Now, retransmission, peer, natT));
 
     private static string Summary(IkeMessage message)
     {

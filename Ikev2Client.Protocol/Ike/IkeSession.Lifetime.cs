@@ -98,7 +98,7 @@ public sealed partial class IkeSession
         if (task.Refused is not { } refused || _sa.ChildSas.Count > 0) return;
         if (refused == NotifyType.TemporaryFailure)
         {
-            _childRecreateAt = _sa.Clock.Now + RetryDelay(TimeSpan.FromSeconds(10));
+            _childRecreateAt = _sa.Now + RetryDelay(TimeSpan.FromSeconds(10));
             return;
         }
         Fail(new IkeError(IkeErrorKind.PeerNotify,
@@ -132,7 +132,7 @@ public sealed partial class IkeSession
     /// <summary>Starts schedules for new SAs, drops those of gone SAs and (re-)arms the timer at the earliest deadline.</summary>
     private void UpdateLifetimes()
     {
-        var now = _sa.Clock.Now;
+        var now = _sa.Now;
         if (IsOver)
         {
             _childSchedule.Clear();
@@ -156,7 +156,7 @@ public sealed partial class IkeSession
         }
         KeepChildSa(now);
         TimeSpan? due = null;
-        void Consider(TimeSpan? t) { if (t is { } v && (due == null || v < due)) due = v; }
+        void Consider(TimeSpan? t) { if (t is { } v && v != TimeSpan.MaxValue && (due == null || v < due)) due = v; }
         foreach (var s in _childSchedule.Values) { Consider(s.RekeyAt); Consider(s.ExpireAt); }
         Consider(_ikeRekeyAt);
         Consider(_ikeExpireAt);
@@ -164,12 +164,12 @@ public sealed partial class IkeSession
         foreach (var r in _retired) { Consider(r.RetransmitAt); Consider(r.ExpiresAt); }
         if (due == _lifetimeDue) return;
         _lifetimeDue = due;
-        _out.Timers.Add(new TimerCommand(IkeTimer.Lifetime, due));
+        _out.Timers.Add(new TimerCommand(IkeTimer.Lifetime, due is { } at ? TimerDelay(at - now) : null));
     }
 
     private void OnLifetimeTimer()
     {
-        var now = _sa.Clock.Now;
+        var now = _sa.Now;
         _lifetimeDue = null;
         foreach (var (spi, s) in _childSchedule)
         {
@@ -250,13 +250,13 @@ public sealed partial class IkeSession
         if (responder.Result is not { } fresh) return;
         if (_active?.Tasks[0] is IkeRekeyTask) { _peerRekeyDuringOurs = fresh; return; } // decided when our response arrives
         var old = SwitchTo(fresh);
-        _retired.Add(new RetiredIkeSa(old, _expectedRequestIdBeforeSwitch, _sa.Clock.Now + TimeSpan.FromSeconds(60)));
+        _retired.Add(new RetiredIkeSa(old, _expectedRequestIdBeforeSwitch, _sa.Now + TimeSpan.FromSeconds(60)));
     }
 
     /// <summary>Initiator: our IKE SA rekey exchange completed (or was refused).</summary>
     private void AfterIkeRekeyRequest(IkeRekeyTask ours)
     {
-        var now = _sa.Clock.Now;
+        var now = _sa.Now;
         var peers = _peerRekeyDuringOurs;
         _peerRekeyDuringOurs = null;
         if (ours.Result is not { } mine)
@@ -296,7 +296,7 @@ public sealed partial class IkeSession
         _expectedRequestId = 0;
         _lastResponse = null;
         IkeSaRekeys++;
-        var now = _sa.Clock.Now;
+        var now = _sa.Now;
         if (_sa.Options.IkeLifetime is { } ike)
         {
             _ikeRekeyAt = now + ike.NextRekeyDelay(_sa.Random);
@@ -314,7 +314,7 @@ public sealed partial class IkeSession
         r.DeleteRequest = IkeMessageCodec.EncodeEncrypted(delete, r.Keys.Outbound, _sa.Random);
         r.DeleteMessageId = messageId;
         r.Transmissions = 1;
-        r.RetransmitAt = _sa.Clock.Now + _sa.Options.RetransmitTimeouts[0];
+        r.RetransmitAt = _sa.Now + _sa.Options.RetransmitTimeouts[0];
         _retired.Add(r);
         Send(r.DeleteRequest, _sa.RemoteEndPoint, _sa.UseNatT);
         Trace(true, ExchangeType.Informational, false, messageId, new[] { r.DeleteRequest }, "D", _sa.RemoteEndPoint, _sa.UseNatT, retransmission: false);
@@ -340,7 +340,7 @@ public sealed partial class IkeSession
         Send(datagram, remote, natT);
         Trace(true, m.Exchange, true, m.MessageId, new[] { datagram }, Summary(response), remote, natT, retransmission: false);
         if (inner!.All<DeletePayload>().Any(d => d.ProtocolId == ProtocolId.Ike))
-            r.ExpiresAt = _sa.Clock.Now + TimeSpan.FromSeconds(2); // keep briefly to answer a retransmitted DELETE
+            r.ExpiresAt = _sa.Now + TimeSpan.FromSeconds(2); // keep briefly to answer a retransmitted DELETE
         return true;
     }
 

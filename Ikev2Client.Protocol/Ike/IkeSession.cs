@@ -13,11 +13,13 @@ public enum IkeSessionState
     Connecting,
     /// <summary>IKE_AUTH in progress.</summary>
     Authenticating,
+    /// <summary>The IKE SA is authenticated and its first CHILD SA is up (or the session continues without one).</summary>
     Established,
     /// <summary>Our DELETE of the IKE SA is in flight.</summary>
     Deleting,
     /// <summary>Deleted cleanly.</summary>
     Closed,
+    /// <summary>Failed (see <see cref="IkeSession.Error"/>).</summary>
     Failed,
 }
 
@@ -33,27 +35,39 @@ public sealed partial class IkeSession : IDisposable
     private readonly IkeSa _sa;
     private IkeOutput _out = new();
 
-    public IkeSession(IkeSessionOptions options, IRandomSource? random = null, IIkeClock? clock = null, ISpiAllocator? spiAllocator = null)
+    /// <summary>A session in <see cref="IkeSessionState.Idle"/>; an initiator then calls <see cref="Connect"/>, a responder waits for datagrams.</summary>
+    /// <param name="options">Role, identities, authentication, proposals, lifetimes.</param>
+    /// <param name="random">Randomness for SPIs, nonces, keys and IVs; the system CSPRNG when null.</param>
+    /// <param name="time">The clock for timers and lifetimes; <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="spiAllocator">Allocates IKE and CHILD SA SPIs (e.g. reserving ESP SPIs in the data plane); random when null.</param>
+    public IkeSession(IkeSessionOptions options, IRandomSource? random = null, TimeProvider? time = null, ISpiAllocator? spiAllocator = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         random ??= SystemRandomSource.Instance;
-        _sa = new IkeSa(options, random, clock ?? SystemIkeClock.Instance, spiAllocator ?? new RandomSpiAllocator(random), e => _out.Events.Add(e));
+        _sa = new IkeSa(options, random, time ?? TimeProvider.System, spiAllocator ?? new RandomSpiAllocator(random), e => _out.Events.Add(e));
         _cookieSecret = new byte[32];
         random.Fill(_cookieSecret);
     }
 
+    /// <summary>Initiator or responder.</summary>
     public IkeRole Role => _sa.Options.Role;
+    /// <summary>Where the IKE SA stands.</summary>
     public IkeSessionState State { get; private set; } = IkeSessionState.Idle;
+    /// <summary>The IKE SA initiator's SPI (0 before <see cref="Connect"/>).</summary>
     public ulong SpiI => _sa.SpiI;
+    /// <summary>The IKE SA responder's SPI (0 until the IKE_SA_INIT response).</summary>
     public ulong SpiR => _sa.SpiR;
     /// <summary>The negotiated IKE algorithms once IKE_SA_INIT completed.</summary>
     public NegotiatedAlgorithms? Algorithms => _sa.Algorithms;
+    /// <summary>The CHILD SAs that are up.</summary>
     public IReadOnlyList<ChildSaInfo> ChildSas => _sa.ChildSas;
+    /// <summary>The configuration reply (virtual IPs, DNS) once received.</summary>
     public IkeConfiguration? Configuration => _sa.ReceivedConfiguration;
     /// <summary>The error that ended the session, when <see cref="State"/> is Failed.</summary>
     public IkeError? Error { get; private set; }
     /// <summary>Current peer address (the NAT-T port after the switch) and whether the non-ESP marker path is used.</summary>
     public IPEndPoint RemoteEndPoint => _sa.RemoteEndPoint;
+    /// <summary>True once the session sends from the NAT-T port with the non-ESP marker (RFC 7296 §2.23).</summary>
     public bool UsesNatT => _sa.UseNatT;
 
     private bool IsOver => State is IkeSessionState.Closed or IkeSessionState.Failed;
@@ -123,14 +137,21 @@ public sealed partial class IkeSession : IDisposable
         return output;
     }
 
-    /// <summary>A timer armed through <see cref="IkeOutput.Timers"/> fired. Early or stale firings are ignored.</summary>
+    /// <summary>
+    /// A timer armed through <see cref="IkeOutput.Timers"/> fired. A stale firing (of a timer since cancelled) is
+    /// ignored; an early one (timers are coarser than the clock) re-arms the timer for the time that is left.
+    /// </summary>
     public IkeOutput HandleTimer(IkeTimer timer)
     {
         var output = Begin();
         if (IsOver) return output;
-        var now = _sa.Clock.Now;
-        if (timer == IkeTimer.Retransmit && _retransmitDue is { } due && now >= due) OnRetransmitTimer();
-        else if (timer == IkeTimer.Liveness && _livenessDue is { } live && now >= live)
+        var now = _sa.Now;
+        if (timer == IkeTimer.Retransmit && _retransmitDue is { } due && now < due)
+            _out.Timers.Add(new TimerCommand(IkeTimer.Retransmit, TimerDelay(due - now)));
+        else if (timer == IkeTimer.Liveness && _livenessDue is { } early && now < early)
+            _out.Timers.Add(new TimerCommand(IkeTimer.Liveness, TimerDelay(early - now)));
+        else if (timer == IkeTimer.Retransmit && _retransmitDue != null) OnRetransmitTimer();
+        else if (timer == IkeTimer.Liveness && _livenessDue != null)
         {
             _livenessDue = null;
             if (State == IkeSessionState.Established)
@@ -153,10 +174,19 @@ public sealed partial class IkeSession : IDisposable
     private TimeSpan? _retransmitDue;
     private TimeSpan? _livenessDue;
 
+    /// <summary>
+    /// The longest delay a <see cref="TimerCommand"/> asks for: a deadline further away fires early and is re-armed,
+    /// so every delay fits the owner's timers (<see cref="Task.Delay(TimeSpan)"/> takes at most about 49 days).
+    /// </summary>
+    internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(1);
+
+    private static TimeSpan TimerDelay(TimeSpan untilDue) =>
+        untilDue <= TimeSpan.Zero ? TimeSpan.Zero : untilDue > MaxTimerDelay ? MaxTimerDelay : untilDue;
+
     private void ArmRetransmit(TimeSpan delay)
     {
-        _retransmitDue = _sa.Clock.Now + delay;
-        _out.Timers.Add(new TimerCommand(IkeTimer.Retransmit, _retransmitDue));
+        _retransmitDue = _sa.Now + delay;
+        _out.Timers.Add(new TimerCommand(IkeTimer.Retransmit, TimerDelay(delay)));
     }
 
     private void CancelRetransmit()
@@ -169,8 +199,8 @@ public sealed partial class IkeSession : IDisposable
     private void ArmLiveness()
     {
         if (_sa.Options.LivenessInterval is not { } interval || State != IkeSessionState.Established) return;
-        _livenessDue = _sa.Clock.Now + interval;
-        _out.Timers.Add(new TimerCommand(IkeTimer.Liveness, _livenessDue));
+        _livenessDue = _sa.Now + interval;
+        _out.Timers.Add(new TimerCommand(IkeTimer.Liveness, TimerDelay(interval)));
     }
 
     // ---------------- ending ----------------
@@ -209,11 +239,13 @@ public sealed partial class IkeSession : IDisposable
         _out.Events.Add(final);
     }
 
+    /// <summary>Clears the keys of the IKE SA (and of IKE SAs it replaced).</summary>
     public void Dispose()
     {
         DisposeRetired();
         _sa.Dispose();
     }
 
+    /// <summary>Role, state and SPIs.</summary>
     public override string ToString() => $"IkeSession {Role} {State} {SpiI:x16}_i {SpiR:x16}_r";
 }

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
 
@@ -8,7 +11,9 @@ namespace Ikev2Client.Protocol.Ike;
 /// <summary>Which side of the IKE SA the session plays.</summary>
 public enum IkeRole
 {
+    /// <summary>We start the IKE SA (a VPN client).</summary>
     Initiator,
+    /// <summary>The peer starts it (a gateway).</summary>
     Responder,
 }
 
@@ -18,6 +23,7 @@ public enum IkeRole
 /// </summary>
 public sealed class IkeSessionOptions
 {
+    /// <summary>Initiator (the default) or responder.</summary>
     public IkeRole Role { get; init; } = IkeRole.Initiator;
 
     /// <summary>Our identity (IDi as initiator, IDr as responder).</summary>
@@ -98,7 +104,7 @@ public sealed class IkeSessionOptions
     public IReadOnlyList<TrafficSelector> RemoteTrafficSelectors { get; init; } = DefaultSelectors;
 
     /// <summary>Request transport mode (USE_TRANSPORT_MODE). Default tunnel mode.</summary>
-    public ChildSaMode Mode { get; init; } = ChildSaMode.Tunnel;
+    public EspMode Mode { get; init; } = EspMode.Tunnel;
 
     /// <summary>Advertise MOBIKE_SUPPORTED in IKE_AUTH. Default true.</summary>
     public bool AdvertiseMobike { get; init; } = true;
@@ -140,10 +146,11 @@ public sealed class IkeSessionOptions
     /// <summary>Responder settings (address pool, DNS, cookies); ignored by initiators.</summary>
     public IkeResponderOptions Responder { get; init; } = new();
 
-    internal static readonly TrafficSelector[] DefaultSelectors =
-    {
+    /// <summary>Everything of both families; read-only, as every options object shares it.</summary>
+    internal static readonly IReadOnlyList<TrafficSelector> DefaultSelectors = Array.AsReadOnly(
+    [
         TrafficSelector.Any(AddressFamily.InterNetwork), TrafficSelector.Any(AddressFamily.InterNetworkV6),
-    };
+    ]);
 
     internal IIkeAuthenticator EffectivePeerAuthenticator => PeerAuthenticator ?? Authenticator;
 }

@@ -6,17 +6,53 @@ namespace Ikev2Client.Protocol.Ike;
 
 /// <summary>
 /// The algorithms agreed for an IKE SA or a CHILD SA: one transform of each type. <see cref="Integrity"/> is
-/// null for AEAD, <see cref="Prf"/> null for CHILD SAs, <see cref="Group"/> None when no KE was negotiated.
+/// <see cref="IntegId.None"/> for AEAD ciphers, <see cref="Prf"/> null for CHILD SAs, <see cref="Group"/>
+/// <see cref="KeGroup.None"/> when no key exchange was negotiated (a CHILD SA without PFS).
 /// </summary>
-public sealed record NegotiatedAlgorithms(IIkeEncryption Encryption, IIkeIntegrity? Integrity, IIkePrf? Prf, KeGroup Group, EsnId Esn)
+public sealed record NegotiatedAlgorithms
 {
+    internal NegotiatedAlgorithms(IIkeEncryption cipher, IIkeIntegrity? mac, IIkePrf? prf, KeGroup group, EsnId esn)
+    {
+        Cipher = cipher;
+        Mac = mac;
+        PrfFunction = prf;
+        Group = group;
+        Esn = esn;
+    }
+
+    /// <summary>The encryption transform and its key size (AEAD or not: <see cref="EncryptionSpec.IsAead"/>).</summary>
+    public EncryptionSpec Encryption => new(Cipher.Id, Cipher.KeyBits);
+
+    /// <summary>The integrity transform; <see cref="IntegId.None"/> with an AEAD cipher.</summary>
+    public IntegId Integrity => Mac?.Id ?? IntegId.None;
+
+    /// <summary>The pseudo-random function of an IKE SA; null for a CHILD SA.</summary>
+    public PrfId? Prf => PrfFunction?.Id;
+
+    /// <summary>The key exchange group; <see cref="KeGroup.None"/> when none was negotiated.</summary>
+    public KeGroup Group { get; }
+
+    /// <summary>Whether a CHILD SA uses extended sequence numbers (RFC 4304).</summary>
+    public EsnId Esn { get; }
+
+    /// <summary>Bytes of encryption key material per direction (the key plus any salt).</summary>
+    public int EncryptionKeyLength => Cipher.KeyMaterialLength;
+
+    /// <summary>Bytes of integrity key per direction; 0 with an AEAD cipher.</summary>
+    public int IntegrityKeyLength => Mac?.KeyLength ?? 0;
+
+    internal IIkeEncryption Cipher { get; }
+    internal IIkeIntegrity? Mac { get; }
+    internal IIkePrf? PrfFunction { get; }
+
+    /// <summary>The IANA names, e.g. <c>ENCR_AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE25519</c>.</summary>
     public override string ToString()
     {
-        var parts = new List<string> { Encryption.Name };
-        if (Integrity != null) parts.Add(Integrity.Name);
-        if (Prf != null) parts.Add(Prf.Name);
+        var parts = new List<string> { Cipher.Name };
+        if (Mac != null) parts.Add(Mac.Name);
+        if (PrfFunction != null) parts.Add(PrfFunction.Name);
         if (Group != KeGroup.None) parts.Add(CryptoRegistry.NameOf(TransformType.KeyExchange, (ushort)Group));
-        if (Prf == null) parts.Add(Esn == EsnId.Esn ? "ESN" : "NO_ESN");
+        if (PrfFunction == null) parts.Add(Esn == EsnId.Esn ? "ESN" : "NO_ESN");
         return string.Join("/", parts);
     }
 }

@@ -6,7 +6,7 @@ using Ikev2Client.Protocol.Wire.Payloads;
 namespace Ikev2Client.Protocol.Traffic;
 
 /// <summary>Intersection and narrowing of traffic selectors (RFC 7296 §2.9).</summary>
-public static class TrafficSelectorMath
+internal static class TrafficSelectorMath
 {
     /// <summary>The intersection of two selectors, or null when they share nothing.</summary>
     public static TrafficSelector? Intersect(TrafficSelector a, TrafficSelector b)
@@ -27,16 +27,6 @@ public static class TrafficSelectorMath
 
     /// <summary>True when <paramref name="inner"/> lies entirely within <paramref name="outer"/>.</summary>
     public static bool IsSubsetOf(TrafficSelector inner, TrafficSelector outer) => Intersect(inner, outer) == inner;
-
-    /// <summary>The selector covering a network.</summary>
-    public static TrafficSelector FromNetwork(IPNetwork network)
-    {
-        var bytes = network.BaseAddress.GetAddressBytes();
-        var last = (byte[])bytes.Clone();
-        for (int bit = network.PrefixLength; bit < bytes.Length * 8; bit++) last[bit / 8] |= (byte)(0x80 >> (bit % 8));
-        var type = bytes.Length == 4 ? TrafficSelectorType.Ipv4AddrRange : TrafficSelectorType.Ipv6AddrRange;
-        return new TrafficSelector(type, 0, 0, 65535, network.BaseAddress, new IPAddress(last));
-    }
 
     private static BigInteger ToNumber(IPAddress a) => new(a.GetAddressBytes(), isUnsigned: true, isBigEndian: true);
     private static IPAddress Max(IPAddress a, IPAddress b) => ToNumber(a) >= ToNumber(b) ? a : b;

@@ -9,7 +9,9 @@ namespace Ikev2Client.Protocol.Wire;
 /// </summary>
 public sealed class FragmentReassembler
 {
+    /// <summary>The default limit on a message's fragment count.</summary>
     public const int DefaultMaxFragments = 64;
+    /// <summary>The default limit on a reassembled message's size, in bytes.</summary>
     public const int DefaultMaxBytes = 64 * 1024;
 
     private readonly int _maxFragments;
@@ -22,13 +24,25 @@ public sealed class FragmentReassembler
     private int _bytes;
     private int _received;
 
+    /// <summary>A reassembler with the given limits.</summary>
     public FragmentReassembler(int maxFragments = DefaultMaxFragments, int maxBytes = DefaultMaxBytes)
     {
         _maxFragments = maxFragments;
         _maxBytes = maxBytes;
     }
 
-    public enum Status { Pending, Complete, Ignored, Rejected }
+    /// <summary>What <see cref="Add"/> did with a fragment.</summary>
+    public enum Status
+    {
+        /// <summary>Kept; more fragments are needed.</summary>
+        Pending,
+        /// <summary>The last missing fragment: the message is reassembled.</summary>
+        Complete,
+        /// <summary>A duplicate, or from an older fragmentation of the message; dropped.</summary>
+        Ignored,
+        /// <summary>Over a limit; the fragments collected so far are dropped.</summary>
+        Rejected,
+    }
 
     /// <summary>
     /// Adds one verified fragment. On <see cref="Status.Complete"/>, <paramref name="plaintext"/> is the
@@ -83,6 +97,7 @@ public sealed class FragmentReassembler
         return Status.Complete;
     }
 
+    /// <summary>Forgets the fragments collected so far.</summary>
     public void Reset()
     {
         _parts = Array.Empty<byte[]?>();

@@ -2,7 +2,7 @@ namespace Ikev2Client.Protocol.Wire;
 
 /// <summary>
 /// Encryption and integrity protection of SK/SKF payloads at the byte level (implemented by
-/// <c>Crypto.SkCipher</c>). <paramref name="ivOffset"/> is where the IV starts; everything before it is the
+/// <c>Crypto.SkCipher</c>). The <c>ivOffset</c> of each method is where the IV starts; everything before it is the
 /// IKE header and payload headers, integrity-protected (and the AEAD associated data).
 /// </summary>
 public interface ISkProtector

@@ -22,24 +22,35 @@ namespace Ikev2Client.Protocol.Wire;
 /// </summary>
 public struct IkeHeader
 {
+    /// <summary>The header's size in bytes.</summary>
     public const int Size = 28;
 
+    /// <summary>The IKE SA initiator's SPI.</summary>
     public ulong SpiI;
+    /// <summary>The IKE SA responder's SPI (0 in the first IKE_SA_INIT request).</summary>
     public ulong SpiR;
+    /// <summary>The type of the first payload.</summary>
     public PayloadType NextPayload;
     /// <summary>Major version in the high nibble, minor in the low (0x20 for IKEv2).</summary>
     public byte Version;
+    /// <summary>The exchange the message belongs to.</summary>
     public ExchangeType ExchangeType;
+    /// <summary>The I(nitiator), V(ersion) and R(esponse) flags.</summary>
     public IkeHeaderFlags Flags;
+    /// <summary>The message ID: requests and their responses share it.</summary>
     public uint MessageId;
+    /// <summary>The length of the whole message, header included, in bytes.</summary>
     public uint Length;
 
+    /// <summary>True when the R flag is set.</summary>
     public readonly bool IsResponse => (Flags & IkeHeaderFlags.Response) != 0;
+    /// <summary>True when the I flag is set (sent by the IKE SA's original initiator).</summary>
     public readonly bool IsInitiator => (Flags & IkeHeaderFlags.Initiator) != 0;
+    /// <summary>The major version (2 for IKEv2).</summary>
     public readonly int MajorVersion => Version >> 4;
 
     /// <summary>Reads the header without validating the version (callers decide what a bad version means).</summary>
-    public static bool TryRead(ReadOnlySpan<byte> data, out IkeHeader header)
+    internal static bool TryRead(ReadOnlySpan<byte> data, out IkeHeader header)
     {
         var r = new SpanReader(data);
         header = new IkeHeader
@@ -56,7 +67,7 @@ public struct IkeHeader
         return !r.Failed;
     }
 
-    public readonly void Write(Span<byte> destination)
+    internal readonly void Write(Span<byte> destination)
     {
         var w = new SpanWriter(destination);
         w.U64(SpiI);

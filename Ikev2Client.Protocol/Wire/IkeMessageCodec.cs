@@ -11,14 +11,6 @@ public static class IkeMessageCodec
     /// <summary>Largest datagram we accept (IKE messages over UDP are bounded by the IP datagram size).</summary>
     public const int MaxMessageSize = 65535;
 
-    private static long _suppressedExceptions;
-
-    /// <summary>
-    /// How many exceptions the decoder turned into errors. Always 0 unless a parser has a bug; the mutation
-    /// test asserts it stays 0.
-    /// </summary>
-    public static long SuppressedExceptions => Interlocked.Read(ref _suppressedExceptions);
-
     /// <summary>Decodes the header and the outer payload chain (SK/SKF stay opaque).</summary>
     public static bool TryDecode(ReadOnlySpan<byte> datagram, out IkeMessage? message, out IkeParseError? error)
     {
@@ -49,9 +41,9 @@ public static class IkeMessageCodec
         }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or FormatException)
         {
-            // Defence in depth: a parser bug must not take the daemon down.
-            Interlocked.Increment(ref _suppressedExceptions);
-            error = new IkeParseError(IkeParseErrorCode.InvalidSyntax, $"malformed message ({e.GetType().Name})");
+            // Defence in depth: a parser bug must not take the daemon down. The error carries the exception
+            // (Fault), so a caller can tell a bug from bad input; the mutation test asserts no error has one.
+            error = new IkeParseError(IkeParseErrorCode.InvalidSyntax, $"malformed message ({e.GetType().Name})") { Fault = e };
             return false;
         }
     }
@@ -192,8 +184,7 @@ public static class IkeMessageCodec
         }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or FormatException)
         {
-            Interlocked.Increment(ref _suppressedExceptions);
-            error = new IkeParseError(IkeParseErrorCode.InvalidSyntax, $"malformed inner payloads ({e.GetType().Name})");
+            error = new IkeParseError(IkeParseErrorCode.InvalidSyntax, $"malformed inner payloads ({e.GetType().Name})") { Fault = e };
             return false;
         }
         inner = m;

@@ -33,5 +33,12 @@ public sealed record IkeParseError(IkeParseErrorCode Code, string Message, Paylo
         _ => NotifyType.InvalidSyntax,
     };
 
+    /// <summary>
+    /// The exception a parser threw when the codec's defensive catch turned it into this error: always null
+    /// unless a parser has a bug (bad input yields typed errors, never exceptions).
+    /// </summary>
+    public Exception? Fault { get; init; }
+
+    /// <summary>The code, the payload type when known, and the message.</summary>
     public override string ToString() => Payload is { } p ? $"{Code} in {p}: {Message}" : $"{Code}: {Message}";
 }

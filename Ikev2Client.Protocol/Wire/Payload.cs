@@ -11,7 +11,10 @@ namespace Ikev2Client.Protocol.Wire;
 /// </summary>
 public abstract class Payload
 {
-    public const int GenericHeaderSize = 4;
+    internal const int GenericHeaderSize = 4;
+
+    /// <summary>Only this library's payload types derive from <see cref="Payload"/>.</summary>
+    private protected Payload() { }
 
     /// <summary>The payload type written in the previous payload's Next Payload field.</summary>
     public abstract PayloadType Type { get; }
@@ -20,11 +23,11 @@ public abstract class Payload
     public bool Critical { get; set; }
 
     /// <summary>Length of the body, without the generic header.</summary>
-    public abstract int BodyLength { get; }
+    internal abstract int BodyLength { get; }
 
     /// <summary>Writes exactly <see cref="BodyLength"/> bytes.</summary>
-    public abstract void WriteBody(Span<byte> destination);
+    internal abstract void WriteBody(Span<byte> destination);
 
     /// <summary>Generic header plus body.</summary>
-    public int TotalLength => GenericHeaderSize + BodyLength;
+    internal int TotalLength => GenericHeaderSize + BodyLength;
 }

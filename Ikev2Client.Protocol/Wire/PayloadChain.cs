@@ -6,14 +6,14 @@ namespace Ikev2Client.Protocol.Wire;
 /// Reads and writes a chain of payloads linked by their Next Payload fields. Reading is bounded by the data
 /// (every payload consumes at least its 4-byte header), so a chain can't loop.
 /// </summary>
-public static class PayloadChain
+internal static class PayloadChain
 {
     /// <summary>
     /// Parses payloads starting with type <paramref name="first"/>. An SK or SKF payload must be the last one;
     /// its Next Payload names the first inner payload. Returns the offset of the SK/SKF body through
     /// <paramref name="encryptedBodyOffset"/> (relative to <paramref name="data"/>), or -1.
     /// </summary>
-    public static bool TryRead(PayloadType first, ReadOnlySpan<byte> data, List<Payload> into, out IkeParseError? error, out int encryptedBodyOffset)
+    internal static bool TryRead(PayloadType first, ReadOnlySpan<byte> data, List<Payload> into, out IkeParseError? error, out int encryptedBodyOffset)
     {
         encryptedBodyOffset = -1;
         var next = first;

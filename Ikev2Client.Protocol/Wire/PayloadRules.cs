@@ -8,7 +8,7 @@ namespace Ikev2Client.Protocol.Wire;
 /// When a message carries an error notify, minimum counts are not enforced (an error response may carry
 /// nothing else).
 /// </summary>
-public static class PayloadRules
+internal static class PayloadRules
 {
     private readonly record struct Rule(PayloadType Type, int Min, int Max);
 

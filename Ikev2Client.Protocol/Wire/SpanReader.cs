@@ -6,7 +6,7 @@ namespace Ikev2Client.Protocol.Wire;
 /// Big-endian reader over a span that never reads out of range: a read past the end returns zero/empty and
 /// sets <see cref="Failed"/>, so a parser reads its fields straight through and checks once at the end.
 /// </summary>
-public ref struct SpanReader
+internal ref struct SpanReader
 {
     private readonly ReadOnlySpan<byte> _span;
     private int _pos;
@@ -77,7 +77,7 @@ public ref struct SpanReader
 }
 
 /// <summary>Big-endian writer into a span sized by the caller (payloads compute their length first).</summary>
-public ref struct SpanWriter
+internal ref struct SpanWriter
 {
     private readonly Span<byte> _span;
 

@@ -69,6 +69,6 @@ public sealed class IkeAuthProfileMappingTests
     public void Missing_secrets_are_a_clear_error()
     {
         var act = () => ProfileAuthentication.Create(Base().SetAuthUsernamePassword("alice", null, Ca).Build());
-        act.Should().Throw<VpnConnectionException>().WithMessage("*username and a password*");
+        act.Should().Throw<VpnConnectionException>().WithMessage("profile '*' has no password stored*--password-stdin*");
     }
 }

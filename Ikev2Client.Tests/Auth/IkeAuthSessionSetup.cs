@@ -4,6 +4,7 @@ using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Eap;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Tests.Ike;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ikev2Client.Tests.Auth;
 
@@ -39,7 +40,7 @@ internal static class IkeAuthSessionSetup
     public static CertificateValidationOptions Validation(X509Certificate2? ca = null) => new()
     {
         TrustedCertificateAuthorities = new[] { ca ?? Ca },
-        Clock = () => TestPki.Now,
+        Time = new FakeTimeProvider(TestPki.Now),
     };
 
     public static IkeSessionOptions Initiator(IIkeAuthenticator local, IIkeAuthenticator? peer, IkeIdentity? localId = null) => new()

@@ -5,6 +5,7 @@ using Ikev2Client.Protocol.Eap;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Tests.Ike;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 using static Ikev2Client.Tests.Auth.IkeAuthSessionSetup;
 
@@ -54,7 +55,7 @@ public sealed class IkeAuthSessionTests
         var clientAuth = new CertificateAuthenticator(client, Validation(), IkeIdentity.Fqdn(GatewayName), pss);
         var gatewayAuth = new CertificateAuthenticator(gateway, new CertificateValidationOptions
         {
-            TrustedCertificateAuthorities = new[] { Ca }, Clock = () => TestPki.Now,
+            TrustedCertificateAuthorities = new[] { Ca }, Time = new FakeTimeProvider(TestPki.Now),
         }, null, pss);
         using var pair = Run(Initiator(clientAuth, null, IkeIdentity.DistinguishedName("CN=client@example.org")), Responder(gatewayAuth, gatewayAuth));
 
@@ -94,12 +95,12 @@ public sealed class IkeAuthSessionTests
         var eapClient = new EapAuthenticator(new EapPeerOptions
         {
             Identity = "alice", TlsCredential = Eap.EapTestSetup.ClientTlsCredential, TlsTrustedCas = new[] { Eap.EapTestSetup.Ca },
-            TlsServerName = "eap.example.com", Clock = () => TestPki.Now,
+            TlsServerName = "eap.example.com", Time = new FakeTimeProvider(TestPki.Now),
         });
         var server = new EapServerAuthenticator(new EapServerOptions
         {
             Method = EapMethodType.Tls, TlsCredential = Eap.EapTestSetup.ServerCredential, TlsClientCas = new[] { Eap.EapTestSetup.Ca },
-            ServerName = "eap.example.com", Clock = () => TestPki.Now,
+            ServerName = "eap.example.com", Time = new FakeTimeProvider(TestPki.Now),
         });
         using var pair = Run(Initiator(eapClient, CertificateAuthenticator.Verifier(Validation())),
             Responder(CertificateAuthenticator.Signer(GatewayCredential()), server));

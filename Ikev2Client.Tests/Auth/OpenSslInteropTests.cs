@@ -27,11 +27,12 @@ public sealed class OpenSslInteropTests : IDisposable
     private void Ok(ShellResult r) => r.ExitCode.Should().Be(0, r.Output);
 
     [Theory]
-    [InlineData(SignatureScheme.RsaPssSha256, "sha256", 32)]
-    [InlineData(SignatureScheme.RsaPssSha384, "sha384", 48)]
-    [InlineData(SignatureScheme.RsaPkcs1Sha512, "sha512", 0)]
-    public void Our_rsa_signatures_verify_in_openssl(SignatureScheme scheme, string hash, int salt)
+    [InlineData(nameof(SignatureScheme.RsaPssSha256), "sha256", 32)]
+    [InlineData(nameof(SignatureScheme.RsaPssSha384), "sha384", 48)]
+    [InlineData(nameof(SignatureScheme.RsaPkcs1Sha512), "sha512", 0)]
+    public void Our_rsa_signatures_verify_in_openssl(string schemeName, string hash, int salt)
     {
+        var scheme = Enum.Parse<SignatureScheme>(schemeName);
         using var rsa = RSA.Create(2048);
         File.WriteAllText(P("pub.pem"), rsa.ExportSubjectPublicKeyInfoPem());
         using var key = IkeSigningKey.FromRsa(rsa);
@@ -46,11 +47,12 @@ public sealed class OpenSslInteropTests : IDisposable
     }
 
     [Theory]
-    [InlineData("prime256v1", "sha256", SignatureScheme.EcdsaSha256)]
-    [InlineData("secp384r1", "sha384", SignatureScheme.EcdsaSha384)]
-    [InlineData("secp521r1", "sha512", SignatureScheme.EcdsaSha512)]
-    public void Openssl_ecdsa_der_signatures_verify_as_method_14(string curve, string hash, SignatureScheme scheme)
+    [InlineData("prime256v1", "sha256", nameof(SignatureScheme.EcdsaSha256))]
+    [InlineData("secp384r1", "sha384", nameof(SignatureScheme.EcdsaSha384))]
+    [InlineData("secp521r1", "sha512", nameof(SignatureScheme.EcdsaSha512))]
+    public void Openssl_ecdsa_der_signatures_verify_as_method_14(string curve, string hash, string schemeName)
     {
+        var scheme = Enum.Parse<SignatureScheme>(schemeName);
         Ok(OpenSsl("ecparam", "-name", curve, "-genkey", "-noout", "-out", P("ec.pem")));
         Ok(OpenSsl("dgst", "-" + hash, "-sign", P("ec.pem"), "-out", P("sig.der"), P("data.bin")));
         Ok(OpenSsl("ec", "-in", P("ec.pem"), "-pubout", "-out", P("ecpub.pem")));
@@ -59,7 +61,7 @@ public sealed class OpenSslInteropTests : IDisposable
         var key = IkeVerificationKey.FromEcParameters(ec.ExportParameters(false));
         var algId = AlgorithmIdentifiers.For(scheme);
         var data = new[] { (byte)algId.Length }.Concat(algId).Concat(File.ReadAllBytes(P("sig.der"))).ToArray();
-        var result = PublicKeyAuthenticator.Verify(key, AuthMethod.DigitalSignature, data, _octets);
+        var result = PublicKeyAuthenticator.Verify(key, IkeAuthMethod.DigitalSignature, data, _octets);
         result.IsValid.Should().BeTrue(result.Message);
     }
 
@@ -75,7 +77,7 @@ public sealed class OpenSslInteropTests : IDisposable
         var pub = IkeVerificationKey.FromEd25519(spki[^32..]);
         var algId = AlgorithmIdentifiers.Ed25519;
         var data = new[] { (byte)algId.Length }.Concat(algId).Concat(File.ReadAllBytes(P("ed.sig"))).ToArray();
-        PublicKeyAuthenticator.Verify(pub, AuthMethod.DigitalSignature, data, _octets).IsValid.Should().BeTrue();
+        PublicKeyAuthenticator.Verify(pub, IkeAuthMethod.DigitalSignature, data, _octets).IsValid.Should().BeTrue();
 
         // Our signature with the same private key verifies in openssl (Ed25519 is deterministic: identical bytes).
         var cred = ClientCredential.LoadPem(SelfSignedEd25519Pem(), File.ReadAllText(P("ed.pem")));

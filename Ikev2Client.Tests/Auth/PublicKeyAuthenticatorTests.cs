@@ -17,12 +17,12 @@ public sealed class PublicKeyAuthenticatorTests
     private static IkeSigningKey Ec(ECCurve curve) => IkeSigningKey.FromEcdsa(ECDsa.Create(curve));
     private static IkeSigningKey Ed() => IkeSigningKey.FromEd25519(RandomNumberGenerator.GetBytes(32));
 
-    public static TheoryData<string, SignatureScheme> Schemes => new()
+    public static TheoryData<string, string> Schemes => new()
     {
-        { "rsa", SignatureScheme.RsaPkcs1Sha256 }, { "rsa", SignatureScheme.RsaPkcs1Sha384 }, { "rsa", SignatureScheme.RsaPkcs1Sha512 },
-        { "rsa", SignatureScheme.RsaPssSha256 }, { "rsa", SignatureScheme.RsaPssSha384 }, { "rsa", SignatureScheme.RsaPssSha512 },
-        { "p256", SignatureScheme.EcdsaSha256 }, { "p384", SignatureScheme.EcdsaSha384 }, { "p521", SignatureScheme.EcdsaSha512 },
-        { "p256", SignatureScheme.EcdsaSha512 }, { "ed25519", SignatureScheme.Ed25519 },
+        { "rsa", nameof(SignatureScheme.RsaPkcs1Sha256) }, { "rsa", nameof(SignatureScheme.RsaPkcs1Sha384) }, { "rsa", nameof(SignatureScheme.RsaPkcs1Sha512) },
+        { "rsa", nameof(SignatureScheme.RsaPssSha256) }, { "rsa", nameof(SignatureScheme.RsaPssSha384) }, { "rsa", nameof(SignatureScheme.RsaPssSha512) },
+        { "p256", nameof(SignatureScheme.EcdsaSha256) }, { "p384", nameof(SignatureScheme.EcdsaSha384) }, { "p521", nameof(SignatureScheme.EcdsaSha512) },
+        { "p256", nameof(SignatureScheme.EcdsaSha512) }, { "ed25519", nameof(SignatureScheme.Ed25519) },
     };
 
     private static IkeSigningKey Key(string kind) => kind switch
@@ -36,11 +36,12 @@ public sealed class PublicKeyAuthenticatorTests
 
     [Theory]
     [MemberData(nameof(Schemes))]
-    public void Method_14_round_trip_for_every_scheme(string kind, SignatureScheme scheme)
+    public void Method_14_round_trip_for_every_scheme(string kind, string schemeName)
     {
+        var scheme = Enum.Parse<SignatureScheme>(schemeName);
         using var key = Key(kind);
         var auth = PublicKeyAuthenticator.CreateAuth(key, Octets, scheme, digitalSignatureMethod: true);
-        auth.Method.Should().Be(AuthMethod.DigitalSignature);
+        auth.Method.Should().Be(IkeAuthMethod.DigitalSignature);
         var algId = AlgorithmIdentifiers.For(scheme);
         auth.Data[0].Should().Be((byte)algId.Length);
         auth.Data.AsSpan(1, algId.Length).ToArray().Should().Equal(algId);
@@ -59,10 +60,10 @@ public sealed class PublicKeyAuthenticatorTests
     }
 
     [Theory]
-    [InlineData("p256", AuthMethod.EcdsaSha256P256, 64)]
-    [InlineData("p384", AuthMethod.EcdsaSha384P384, 96)]
-    [InlineData("p521", AuthMethod.EcdsaSha512P521, 132)]
-    public void Classic_ecdsa_methods_use_fixed_size_r_s(string kind, AuthMethod method, int length)
+    [InlineData("p256", IkeAuthMethod.EcdsaSha256P256, 64)]
+    [InlineData("p384", IkeAuthMethod.EcdsaSha384P384, 96)]
+    [InlineData("p521", IkeAuthMethod.EcdsaSha512P521, 132)]
+    public void Classic_ecdsa_methods_use_fixed_size_r_s(string kind, IkeAuthMethod method, int length)
     {
         using var key = Key(kind);
         var auth = PublicKeyAuthenticator.CreateAuth(key, Octets, peerHashAlgorithms: null, useRsaPss: false);
@@ -91,11 +92,11 @@ public sealed class PublicKeyAuthenticatorTests
         using var rsa = RSA.Create(2048);
         var sig = rsa.SignData(Octets, HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1);
         var key = IkeVerificationKey.FromRsaParameters(rsa.ExportParameters(false));
-        var result = PublicKeyAuthenticator.Verify(key, new AuthPayload(AuthMethod.RsaDigitalSignature, sig), Octets);
+        var result = PublicKeyAuthenticator.Verify(key, new AuthPayload(IkeAuthMethod.RsaDigitalSignature, sig), Octets);
         result.IsValid.Should().BeTrue();
         result.Scheme.Should().Be(SignatureScheme.RsaPkcs1Sha1);
         sig[10] ^= 0x40;
-        PublicKeyAuthenticator.Verify(key, new AuthPayload(AuthMethod.RsaDigitalSignature, sig), Octets).Failure.Should().Be(SignatureFailure.BadSignature);
+        PublicKeyAuthenticator.Verify(key, new AuthPayload(IkeAuthMethod.RsaDigitalSignature, sig), Octets).Failure.Should().Be(SignatureFailure.BadSignature);
     }
 
     [Fact]
@@ -107,17 +108,18 @@ public sealed class PublicKeyAuthenticatorTests
     }
 
     [Theory]
-    [InlineData("rsa", null, false, SignatureScheme.RsaPkcs1Sha256, true)]
-    [InlineData("rsa", new ushort[] { 4, 3 }, false, SignatureScheme.RsaPkcs1Sha384, true)]
-    [InlineData("rsa", new ushort[] { 2, 4 }, true, SignatureScheme.RsaPssSha256, true)]
-    [InlineData("rsa", new ushort[] { 4 }, true, SignatureScheme.RsaPssSha512, true)]
-    [InlineData("p256", null, false, SignatureScheme.EcdsaSha256, false)]
-    [InlineData("p384", new ushort[] { 2, 3, 4 }, false, SignatureScheme.EcdsaSha384, true)]
-    [InlineData("p521", new ushort[] { 2 }, false, SignatureScheme.EcdsaSha256, true)]
-    [InlineData("p384", new ushort[] { 5 }, false, SignatureScheme.EcdsaSha384, false)]
-    [InlineData("ed25519", new ushort[] { 5 }, false, SignatureScheme.Ed25519, true)]
-    public void Scheme_follows_key_peer_hashes_and_pss_flag(string kind, ushort[]? peer, bool pss, SignatureScheme expected, bool method14)
+    [InlineData("rsa", null, false, nameof(SignatureScheme.RsaPkcs1Sha256), true)]
+    [InlineData("rsa", new ushort[] { 4, 3 }, false, nameof(SignatureScheme.RsaPkcs1Sha384), true)]
+    [InlineData("rsa", new ushort[] { 2, 4 }, true, nameof(SignatureScheme.RsaPssSha256), true)]
+    [InlineData("rsa", new ushort[] { 4 }, true, nameof(SignatureScheme.RsaPssSha512), true)]
+    [InlineData("p256", null, false, nameof(SignatureScheme.EcdsaSha256), false)]
+    [InlineData("p384", new ushort[] { 2, 3, 4 }, false, nameof(SignatureScheme.EcdsaSha384), true)]
+    [InlineData("p521", new ushort[] { 2 }, false, nameof(SignatureScheme.EcdsaSha256), true)]
+    [InlineData("p384", new ushort[] { 5 }, false, nameof(SignatureScheme.EcdsaSha384), false)]
+    [InlineData("ed25519", new ushort[] { 5 }, false, nameof(SignatureScheme.Ed25519), true)]
+    public void Scheme_follows_key_peer_hashes_and_pss_flag(string kind, ushort[]? peer, bool pss, string expectedName, bool method14)
     {
+        var expected = Enum.Parse<SignatureScheme>(expectedName);
         using var key = Key(kind);
         PublicKeyAuthenticator.ChooseScheme(key, peer, pss).Should().Be((expected, method14));
     }
@@ -139,7 +141,7 @@ public sealed class PublicKeyAuthenticatorTests
     public void Malformed_method_14_data_is_a_typed_failure(string hex)
     {
         using var key = Ed();
-        var result = PublicKeyAuthenticator.Verify(key.PublicKey, AuthMethod.DigitalSignature, Convert.FromHexString(hex), Octets);
+        var result = PublicKeyAuthenticator.Verify(key.PublicKey, IkeAuthMethod.DigitalSignature, Convert.FromHexString(hex), Octets);
         result.IsValid.Should().BeFalse();
         result.Failure.Should().BeOneOf(SignatureFailure.Malformed, SignatureFailure.BadSignature);
     }
@@ -149,9 +151,9 @@ public sealed class PublicKeyAuthenticatorTests
     {
         using var key = Ed();
         var ed448 = Convert.FromHexString("07300506032b6571" + new string('0', 228));
-        PublicKeyAuthenticator.Verify(key.PublicKey, AuthMethod.DigitalSignature, ed448, Octets).Failure.Should().Be(SignatureFailure.UnsupportedAlgorithm);
-        PublicKeyAuthenticator.Verify(key.PublicKey, AuthMethod.DssDigitalSignature, new byte[40], Octets).Failure.Should().Be(SignatureFailure.UnsupportedMethod);
-        PublicKeyAuthenticator.Verify(key.PublicKey, AuthMethod.SharedKeyMessageIntegrityCode, new byte[32], Octets).Failure.Should().Be(SignatureFailure.UnsupportedMethod);
+        PublicKeyAuthenticator.Verify(key.PublicKey, IkeAuthMethod.DigitalSignature, ed448, Octets).Failure.Should().Be(SignatureFailure.UnsupportedAlgorithm);
+        PublicKeyAuthenticator.Verify(key.PublicKey, IkeAuthMethod.DssDigitalSignature, new byte[40], Octets).Failure.Should().Be(SignatureFailure.UnsupportedMethod);
+        PublicKeyAuthenticator.Verify(key.PublicKey, IkeAuthMethod.SharedKeyMessageIntegrityCode, new byte[32], Octets).Failure.Should().Be(SignatureFailure.UnsupportedMethod);
     }
 
     [Fact]
@@ -162,12 +164,12 @@ public sealed class PublicKeyAuthenticatorTests
         using var ec = Key("p256");
         using var ed = Ed();
         foreach (var key in new[] { rsa.PublicKey, ec.PublicKey, ed.PublicKey })
-        foreach (var method in new[] { AuthMethod.RsaDigitalSignature, AuthMethod.EcdsaSha256P256, AuthMethod.DigitalSignature })
+        foreach (var method in new[] { IkeAuthMethod.RsaDigitalSignature, IkeAuthMethod.EcdsaSha256P256, IkeAuthMethod.DigitalSignature })
             for (int i = 0; i < 50; i++)
             {
                 var data = new byte[rnd.Next(0, 300)];
                 rnd.NextBytes(data);
-                if (method == AuthMethod.DigitalSignature && data.Length > 20)
+                if (method == IkeAuthMethod.DigitalSignature && data.Length > 20)
                 {
                     var id = AlgorithmIdentifiers.For((SignatureScheme)rnd.Next(0, 11));
                     data[0] = (byte)id.Length;

@@ -4,6 +4,7 @@ using FluentAssertions;
 using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Ikev2Client.Tests.Auth;
@@ -12,7 +13,7 @@ public sealed class ServerCertificateValidatorTests
 {
     private static readonly X509Certificate2 Ca = TestPki.CreateCa("Test Root CA");
     private static readonly X509Certificate2 Intermediate = TestPki.CreateCa("Test Intermediate CA", issuer: Ca);
-    private static readonly PeerIdentity Gateway = PeerIdentity.Fqdn("vpn.example.com");
+    private static readonly IkeIdentity Gateway = IkeIdentity.Fqdn("vpn.example.com");
 
     private static ServerCertificateValidator Validator(RevocationCheck revocation = RevocationCheck.None, DateTimeOffset? now = null, params X509Certificate2[] cas) =>
         new(new CertificateValidationOptions
@@ -20,10 +21,10 @@ public sealed class ServerCertificateValidatorTests
             TrustedCertificateAuthorities = cas.Length == 0 ? new[] { Ca } : cas,
             Revocation = revocation,
             RevocationTimeout = TimeSpan.FromSeconds(3),
-            Clock = () => now ?? TestPki.Now,
+            Time = new FakeTimeProvider(now ?? TestPki.Now),
         });
 
-    private static CertificateValidationResult Validate(X509Certificate2 leaf, PeerIdentity? configured, ServerCertificateValidator? v = null, PeerIdentity? presented = null) =>
+    private static CertificateValidationResult Validate(X509Certificate2 leaf, IkeIdentity? configured, ServerCertificateValidator? v = null, IkeIdentity? presented = null) =>
         (v ?? Validator()).Validate(CertificateRequests.ToCertPayloads(new[] { leaf, Intermediate }), presented ?? configured, configured);
 
     [Fact]
@@ -97,7 +98,7 @@ public sealed class ServerCertificateValidatorTests
     [InlineData("example.com", false)]
     public void Fqdn_identity_against_dns_names(string name, bool ok)
     {
-        var result = Validate(TestPki.CreateLeaf(Intermediate), PeerIdentity.Fqdn(name));
+        var result = Validate(TestPki.CreateLeaf(Intermediate), IkeIdentity.Fqdn(name));
         if (ok) result.IsValid.Should().BeTrue(result.Error?.Message);
         else
         {
@@ -113,7 +114,7 @@ public sealed class ServerCertificateValidatorTests
     public void Leftmost_wildcard_matches_one_label(string name, bool ok)
     {
         var leaf = TestPki.CreateLeaf(Intermediate, new TestPki.LeafOptions { Dns = new[] { "*.example.com" } });
-        Validate(leaf, PeerIdentity.Fqdn(name)).IsValid.Should().Be(ok);
+        Validate(leaf, IkeIdentity.Fqdn(name)).IsValid.Should().Be(ok);
     }
 
     [Theory]
@@ -124,7 +125,7 @@ public sealed class ServerCertificateValidatorTests
     public void Ip_identity_against_ip_addresses(string ip, bool ok)
     {
         var leaf = TestPki.CreateLeaf(Intermediate, new TestPki.LeafOptions { Ips = new[] { IPAddress.Parse("192.0.2.10"), IPAddress.Parse("2001:db8::10") } });
-        var result = Validate(leaf, PeerIdentity.Address(IPAddress.Parse(ip)));
+        var result = Validate(leaf, IkeIdentity.FromAddress(IPAddress.Parse(ip)));
         if (ok) result.IsValid.Should().BeTrue(result.Error?.Message);
         else result.Error!.Kind.Should().Be(CertificateValidationErrorKind.IdentityMismatch);
     }
@@ -136,7 +137,7 @@ public sealed class ServerCertificateValidatorTests
     public void Email_identity_against_rfc822_names(string mail, bool ok)
     {
         var leaf = TestPki.CreateLeaf(Intermediate, new TestPki.LeafOptions { Emails = new[] { "gateway@example.com" } });
-        var result = Validate(leaf, PeerIdentity.Email(mail));
+        var result = Validate(leaf, IkeIdentity.Email(mail));
         if (ok) result.IsValid.Should().BeTrue(result.Error?.Message);
         else result.Error!.Kind.Should().Be(CertificateValidationErrorKind.IdentityMismatch);
     }
@@ -147,7 +148,7 @@ public sealed class ServerCertificateValidatorTests
     [InlineData("O=Test, CN=vpn.example.com", false)]
     public void Dn_identity_against_subject(string dn, bool ok)
     {
-        var result = Validate(TestPki.CreateLeaf(Intermediate), PeerIdentity.DistinguishedName(dn));
+        var result = Validate(TestPki.CreateLeaf(Intermediate), IkeIdentity.DistinguishedName(dn));
         if (ok) result.IsValid.Should().BeTrue(result.Error?.Message);
         else result.Error!.Kind.Should().Be(CertificateValidationErrorKind.IdentityMismatch);
     }
@@ -174,7 +175,7 @@ public sealed class ServerCertificateValidatorTests
     [Fact]
     public void Presented_identity_must_be_in_the_certificate_even_without_profile_identity()
     {
-        var result = Validator().Validate(TestPki.CreateLeaf(Intermediate), new[] { Intermediate }, PeerIdentity.Fqdn("evil.example.net"), null);
+        var result = Validator().Validate(TestPki.CreateLeaf(Intermediate), new[] { Intermediate }, IkeIdentity.Fqdn("evil.example.net"), null);
         result.Error!.Kind.Should().Be(CertificateValidationErrorKind.IdentityMismatch);
     }
 

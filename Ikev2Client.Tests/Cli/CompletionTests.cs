@@ -31,7 +31,7 @@ public sealed class CompletionTests : IDisposable
     [InlineData("connect of", "office")]
     [InlineData("status O", "Office Paris")]
     [InlineData("profile show h", "home")]
-    [InlineData("profile s", "show")]
+    [InlineData("profile s", "set", "show")]
     [InlineData("status --w", "--watch")]
     [InlineData("completion ", "--help", "-h", "bash", "fish", "zsh")]
     public void TheSuggestDirectiveCompletesCommandsOptionsAndStoredProfiles(string line, params string[] expected)
@@ -69,7 +69,7 @@ public sealed class CompletionTests : IDisposable
     public void HelpNamesTheArgumentInsteadOfListingProfiles()
     {
         var help = Run(null, "--help").Out;
-        help.Should().Contain("connect <NAME|FILE>").And.Contain("status <NAME>").And.NotContain("office");
+        help.Should().Contain("connect <NAME|FILE>").And.Contain("status [<NAME>]").And.NotContain("office");
         help.Should().Contain("-h, --help").And.NotContain("/?");
     }
 
@@ -80,7 +80,7 @@ public sealed class CompletionTests : IDisposable
         script.Should().Contain("complete -o bashdefault -o default -F _ikev2_complete ikev2");
         Bash(script, $"{Program} sta").Should().Equal("status");
         Bash(script, $"{Program} connect Off").Should().Equal(@"Office\ Paris");
-        Bash(script, $"{Program} profile ").Should().Equal("--help", "-h", "export", "import", "list", "remove", "show");
+        Bash(script, $"{Program} profile ").Should().Equal("--help", "-h", "export", "import", "list", "remove", "set", "show");
         Bash(script, $"{Program} inspect /nonexistent/x").Should().BeEmpty("bash falls back to file names (-o default)");
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using FluentAssertions;
 using Ikev2Client.Connection;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Traffic;
 using Ikev2Client.Protocol.Wire;
@@ -20,21 +21,21 @@ public sealed class DataPathSelectorTests
 
     private static ChildSaInfo NegotiateTransportChild()
     {
-        using var pair = new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => b.Mode = ChildSaMode.Transport), IkeTestPair.ResponderOptions());
+        using var pair = new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => b.Mode = EspMode.Transport), IkeTestPair.ResponderOptions());
         pair.Connect();
         pair.Run();
         return pair.Initiator.ChildSas.Single();
     }
 
-    private static TrafficSelector Ts(string cidr) => TrafficSelectorMath.FromNetwork(IPNetwork.Parse(cidr));
+    private static TrafficSelector Ts(string cidr) => TrafficSelector.FromNetwork(IPNetwork.Parse(cidr));
 
-    private static ChildSaInfo Child(ChildSaMode mode, TrafficSelector[] local, TrafficSelector[] remote) =>
+    private static ChildSaInfo Child(EspMode mode, TrafficSelector[] local, TrafficSelector[] remote) =>
         Negotiated with { Mode = mode, LocalTrafficSelectors = local, RemoteTrafficSelectors = remote };
 
     [Fact]
     public void Negotiated_transport_mode_sa_is_between_the_ike_endpoints()
     {
-        Negotiated.Mode.Should().Be(ChildSaMode.Transport);
+        Negotiated.Mode.Should().Be(EspMode.Transport);
         Negotiated.LocalEndPoint.Address.Should().Be(IkeTestPair.InitiatorAddress);
         Negotiated.RemoteEndPoint.Address.Should().Be(IkeTestPair.ResponderAddress);
     }
@@ -42,7 +43,7 @@ public sealed class DataPathSelectorTests
     [Fact]
     public void Transport_mode_with_host_to_host_selectors_takes_the_transport_path()
     {
-        var child = Child(ChildSaMode.Transport, [Ts($"{Me}/32")], [Ts($"{Peer}/32")]);
+        var child = Child(EspMode.Transport, [Ts($"{Me}/32")], [Ts($"{Peer}/32")]);
         DataPathSelector.IsHostToHost(child).Should().BeTrue();
         DataPathSelector.Choose(child).Should().Be(DataPath.TransportMode);
     }
@@ -51,7 +52,7 @@ public sealed class DataPathSelectorTests
     public void Host_selectors_narrowed_to_a_protocol_and_port_are_still_host_to_host()
     {
         var udp = new TrafficSelector(TrafficSelectorType.Ipv4AddrRange, 17, 5000, 5000, IkeTestPair.ResponderAddress, IkeTestPair.ResponderAddress);
-        var child = Child(ChildSaMode.Transport, [Ts($"{Me}/32"), Ts($"{Me}/32")], [udp]);
+        var child = Child(EspMode.Transport, [Ts($"{Me}/32"), Ts($"{Me}/32")], [udp]);
         DataPathSelector.Choose(child).Should().Be(DataPath.TransportMode);
     }
 
@@ -64,7 +65,7 @@ public sealed class DataPathSelectorTests
     [InlineData("10.0.0.1/32", "10.0.0.2/32")]   // the two hosts swapped
     public void Transport_mode_with_other_selectors_takes_the_tun_fallback(string local, string remote)
     {
-        var child = Child(ChildSaMode.Transport, [Ts(local)], [Ts(remote)]);
+        var child = Child(EspMode.Transport, [Ts(local)], [Ts(remote)]);
         DataPathSelector.IsHostToHost(child).Should().BeFalse();
         DataPathSelector.Choose(child).Should().Be(DataPath.TunnelInterface);
     }
@@ -72,20 +73,20 @@ public sealed class DataPathSelectorTests
     [Fact]
     public void A_second_selector_wider_than_the_host_takes_the_tun_fallback()
     {
-        var child = Child(ChildSaMode.Transport, [Ts($"{Me}/32")], [Ts($"{Peer}/32"), TrafficSelector.Any(AddressFamily.InterNetworkV6)]);
+        var child = Child(EspMode.Transport, [Ts($"{Me}/32")], [Ts($"{Peer}/32"), TrafficSelector.Any(AddressFamily.InterNetworkV6)]);
         DataPathSelector.Choose(child).Should().Be(DataPath.TunnelInterface);
     }
 
     [Fact]
     public void No_selectors_is_not_host_to_host()
     {
-        DataPathSelector.Choose(Child(ChildSaMode.Transport, [], [Ts($"{Peer}/32")])).Should().Be(DataPath.TunnelInterface);
+        DataPathSelector.Choose(Child(EspMode.Transport, [], [Ts($"{Peer}/32")])).Should().Be(DataPath.TunnelInterface);
     }
 
     [Fact]
     public void Tunnel_mode_between_two_hosts_still_takes_the_tun_path()
     {
-        var child = Child(ChildSaMode.Tunnel, [Ts($"{Me}/32")], [Ts($"{Peer}/32")]);
+        var child = Child(EspMode.Tunnel, [Ts($"{Me}/32")], [Ts($"{Peer}/32")]);
         DataPathSelector.IsHostToHost(child).Should().BeTrue();
         DataPathSelector.Choose(child).Should().Be(DataPath.TunnelInterface, "tunnel-mode ESP carries inner IP headers");
     }
@@ -93,6 +94,6 @@ public sealed class DataPathSelectorTests
     [Fact]
     public void Tunnel_mode_with_subnets_takes_the_tun_path()
     {
-        DataPathSelector.Choose(Child(ChildSaMode.Tunnel, [Ts("10.3.0.2/32")], [Ts("10.1.0.0/24")])).Should().Be(DataPath.TunnelInterface);
+        DataPathSelector.Choose(Child(EspMode.Tunnel, [Ts("10.3.0.2/32")], [Ts("10.1.0.0/24")])).Should().Be(DataPath.TunnelInterface);
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using FluentAssertions;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform.InMemory;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Ike;
 using Xunit;
 using Xunit.Abstractions;

@@ -6,6 +6,8 @@ using System.Threading.Channels;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.InMemory;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Tests.DataPlane;

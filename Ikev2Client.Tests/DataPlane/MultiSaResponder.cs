@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Tests.DataPlane;
@@ -142,7 +144,7 @@ internal sealed class MultiSaResponder : IDisposable
         {
             case IkeEvent.ChildSaEstablished c:
             {
-                var t = ChildSaTransforms.Create(c.ChildSa, Manager, _spis, EspTransformMode.Transport, _path.EncapsulationSocket);
+                var t = ChildSaTransforms.Create(c.ChildSa, Manager, _spis, EspMode.Transport, _path.EncapsulationSocket);
                 // A second IKE SA's CHILD SA (reauthentication): receive on it at once, send on it once the old one is
                 // deleted (the initiator installs its inbound side only when our answer arrives).
                 if (_children.Count == 0) _path.Install(t);

@@ -7,6 +7,7 @@ using Ikev2Client.Platform;
 using Ikev2Client.Platform.InMemory;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Esp;
+using Ikev2Client.Protocol.Wire.Payloads;
 using Xunit;
 using static Ikev2Client.Tests.DataPlane.PumpTestSupport;
 
@@ -31,9 +32,9 @@ public sealed class PacketPumpIpv6Tests : IDisposable
     // plus everything of another.
     private static readonly TrafficSelectorSet Client = Union("10.3.0.2/32", "fd00:3::2/128");
     private static readonly TrafficSelectorSet Gateway = TrafficSelectorSet.From([
-        Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse("10.1.0.0/24")),
-        Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse("2001:db8:1::/64")),
-        Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse("2001:db8:53::/64")) with { IpProtocol = 17, StartPort = 53, EndPort = 53 },
+        TrafficSelector.FromNetwork(IPNetwork.Parse("10.1.0.0/24")),
+        TrafficSelector.FromNetwork(IPNetwork.Parse("2001:db8:1::/64")),
+        TrafficSelector.FromNetwork(IPNetwork.Parse("2001:db8:53::/64")) with { IpProtocol = 17, StartPort = 53, EndPort = 53 },
     ]);
 
     public PacketPumpIpv6Tests()
@@ -53,7 +54,7 @@ public sealed class PacketPumpIpv6Tests : IDisposable
     }
 
     private static TrafficSelectorSet Union(params string[] cidrs) =>
-        TrafficSelectorSet.From(cidrs.Select(c => Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse(c))).ToArray());
+        TrafficSelectorSet.From(cidrs.Select(c => TrafficSelector.FromNetwork(IPNetwork.Parse(c))).ToArray());
 
     [Fact]
     public void Ipv6_and_ipv4_packets_cross_both_ways_on_one_dual_stack_sa()

@@ -45,7 +45,7 @@ internal static class PumpTestSupport
     public static EspSa Sealer(uint spi, byte[]? key = null) =>
         new(spi, EncrId.AesGcm16, 256, IntegId.None, key ?? GcmKey, [], false, EspMode.Tunnel);
 
-    public static TrafficSelectorSet Set(string cidr) => TrafficSelectorSet.From([Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse(cidr))]);
+    public static TrafficSelectorSet Set(string cidr) => TrafficSelectorSet.From([TrafficSelector.FromNetwork(IPNetwork.Parse(cidr))]);
 
     /// <summary>A minimal IPv4/UDP packet with a recognisable payload.</summary>
     public static byte[] Ipv4Udp(string source, string destination, int payloadLength = 64, byte fill = 0xAB)

@@ -3,6 +3,9 @@ using FluentAssertions;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Xunit;
 
@@ -51,7 +54,7 @@ public sealed class TransportModeConnectionTests
                     LocalIdentity = IkeIdentity.Parse("client@example.org"),
                     RemoteIdentity = IkeIdentity.Parse("@gw.example.org"),
                     Authenticator = _psk,
-                    Mode = ChildSaMode.Transport,
+                    Mode = EspMode.Transport,
                     RequestConfiguration = false,
                     LocalTrafficSelectors = [TransportModeResponder.Host(client)],
                     RemoteTrafficSelectors = [TransportModeResponder.Host(peer)],
@@ -82,11 +85,11 @@ public sealed class TransportModeConnectionTests
         s.Connection.Info.InterfaceName.Should().BeNull();
         s.InterfaceBuilderCalls.Should().Be(0, "no TUN on the transport-mode path");
         var child = s.Connection.ChildSas.Single();
-        child.Child.Mode.Should().Be(ChildSaMode.Transport);
+        child.Child.Mode.Should().Be(EspMode.Transport);
         child.Inbound.Mode.Should().Be(Protocol.Esp.EspMode.Transport);
         child.Outbound.EncapsulationSocket!.Port.Should().Be(s.Connection.Driver!.NatTLocalEndPoint.Port, "ESP leaves from the IKE NAT-T socket");
         child.Outbound.EncapsulationRemotePort.Should().Be(s.Peer.NatTPort);
-        (await s.Peer.Established.WaitAsync(Wait)).Mode.Should().Be(ChildSaMode.Transport);
+        (await s.Peer.Established.WaitAsync(Wait)).Mode.Should().Be(EspMode.Transport);
 
         var mine = s.Connection.OpenTransportModeSocket(0);
         var theirs = s.Peer.OpenSocket(0);

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Traffic;
 using Ikev2Client.Protocol.Wire.Payloads;
@@ -55,7 +57,7 @@ internal sealed class TransportModeResponder : IDisposable
     }
 
     public static TrafficSelector Host(IPAddress address) =>
-        TrafficSelectorMath.FromNetwork(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
+        TrafficSelector.FromNetwork(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
 
     public IPAddress Address { get; }
     public UserspaceIpSecManager Manager { get; } = new();
@@ -77,7 +79,7 @@ internal sealed class TransportModeResponder : IDisposable
             {
                 case IkeEvent.ChildSaEstablished c:
                 {
-                    var t = ChildSaTransforms.Create(c.ChildSa, Manager, _spis, EspTransformMode.Transport, _path.EncapsulationSocket);
+                    var t = ChildSaTransforms.Create(c.ChildSa, Manager, _spis, EspMode.Transport, _path.EncapsulationSocket);
                     _children.Add(t);
                     _path.Install(t);
                     _socket.KeepalivePeer = c.ChildSa.RemoteEndPoint;
@@ -86,7 +88,7 @@ internal sealed class TransportModeResponder : IDisposable
                 }
                 case IkeEvent.ChildSaRekeyed r:
                 {
-                    var t = ChildSaTransforms.Create(r.New, Manager, _spis, EspTransformMode.Transport, _path.EncapsulationSocket);
+                    var t = ChildSaTransforms.Create(r.New, Manager, _spis, EspMode.Transport, _path.EncapsulationSocket);
                     _children.Add(t);
                     _path.AddInbound(t); // OUT switches when the initiator deletes the old SA
                     break;

@@ -31,7 +31,7 @@ public sealed class TunnelPlanTests
     private static readonly TrafficSelector Any4 = TrafficSelector.Any(AddressFamily.InterNetwork);
     private static readonly TrafficSelector Any6 = TrafficSelector.Any(AddressFamily.InterNetworkV6);
 
-    private static TrafficSelector Net(string cidr) => TrafficSelectorMath.FromNetwork(IPNetwork.Parse(cidr));
+    private static TrafficSelector Net(string cidr) => TrafficSelector.FromNetwork(IPNetwork.Parse(cidr));
 
     private static ChildSaInfo Child(params TrafficSelector[] remote) => Negotiated with { RemoteTrafficSelectors = remote };
 

@@ -2,6 +2,8 @@ using System.Net;
 using FluentAssertions;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Xunit;
 
@@ -40,7 +42,7 @@ public sealed class VpnConnectionReauthTests
                 LocalIdentity = IkeIdentity.Parse("client@example.org"),
                 RemoteIdentity = IkeIdentity.Parse("@gw.example.org"),
                 Authenticator = psk,
-                Mode = ChildSaMode.Transport,
+                Mode = EspMode.Transport,
                 RequestConfiguration = false,
                 LocalTrafficSelectors = [TransportModeResponder.Host(ClientAddress)],
                 RemoteTrafficSelectors = [TransportModeResponder.Host(PeerAddress)],

@@ -5,6 +5,7 @@ using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Eap;
 using Ikev2Client.Protocol.Wire.Payloads;
 using Ikev2Client.Tests.Auth;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Ikev2Client.Tests.Eap;
@@ -17,7 +18,7 @@ public sealed class EapConversationTests
         PasswordLookup = id => id is "alice" or @"CORP\alice" ? password : null,
         TlsCredential = EapTestSetup.ServerCredential,
         TlsClientCas = new[] { EapTestSetup.Ca },
-        Clock = () => TestPki.Now,
+        Time = new FakeTimeProvider(TestPki.Now),
         TlsFragmentSize = fragment,
     });
 
@@ -30,7 +31,7 @@ public sealed class EapConversationTests
         TlsTrustedCas = trustCa ? new[] { EapTestSetup.Ca } : new[] { TestPki.CreateCa("Some other CA") },
         TlsServerName = serverName,
         AllowedMethods = allowed ?? new[] { EapMethodType.MsChapV2, EapMethodType.Tls, EapMethodType.Md5Challenge },
-        Clock = () => TestPki.Now,
+        Time = new FakeTimeProvider(TestPki.Now),
         TlsFragmentSize = fragment,
     });
 

@@ -21,7 +21,8 @@ namespace Ikev2Client.Tests.Fuzz;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class LineProtocolFuzzTests : IAsyncDisposable
 {
-    private static readonly string[] TypedCodes = [VpnManagerErrors.BadRequest, VpnManagerErrors.NotFound, VpnManagerErrors.InvalidProfile, VpnManagerErrors.Conflict];
+    private static readonly string[] TypedCodes =
+        [VpnManagerErrors.BadRequest, VpnManagerErrors.NotFound, VpnManagerErrors.InvalidProfile, VpnManagerErrors.Conflict, VpnManagerErrors.CredentialsRequired];
 
     private readonly ITestOutputHelper _output;
     private readonly string _dir = ServiceTestData.NewTempDir();

@@ -1,6 +1,7 @@
 using System.Net;
 using FluentAssertions;
 using Ikev2Client.Protocol;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Traffic;
 using Ikev2Client.Protocol.Wire;
@@ -30,7 +31,7 @@ public sealed class IkeChildSaContinuityTests
     private static void Fire(IkeTestPair pair, bool initiator, IkeTimer timer) =>
         pair.Absorb((initiator ? pair.Initiator : pair.Responder).HandleTimer(timer), initiator);
 
-    private static TimeSpan? LastDue(List<TimerCommand> timers, IkeTimer timer) => timers.Where(t => t.Timer == timer).Select(t => t.DueAt).LastOrDefault();
+    private static DateTimeOffset? LastDue(List<ArmedTimer> timers, IkeTimer timer) => timers.Where(t => t.Timer == timer).Select(t => t.DueAt).LastOrDefault();
 
     private static void AssertPaired(ChildSaInfo initiator, ChildSaInfo responder)
     {
@@ -79,7 +80,7 @@ public sealed class IkeChildSaContinuityTests
     {
         using var pair = Established(i => i.LocalTs = new[] { TrafficSelector.Any(System.Net.Sockets.AddressFamily.InterNetwork) });
         // The gateway asks for a CHILD SA covering only an IPv6 address on our side: we hold only IPv4 (the virtual IP).
-        var v6 = TrafficSelectorMath.FromNetwork(IPNetwork.Parse("fd99::1/128"));
+        var v6 = TrafficSelector.FromNetwork(IPNetwork.Parse("fd99::1/128"));
         var request = pair.Responder.EncodeProtectedRequestForTests(ExchangeType.CreateChildSa, pair.Responder.NextMessageIdForTests, new Payload[]
         {
             new SaPayload(new[] { ProposalSpec.DefaultEsp[0].ToWire(1, ProtocolId.Esp, new byte[] { 1, 2, 3, 4 }) }),
@@ -99,11 +100,11 @@ public sealed class IkeChildSaContinuityTests
         using var pair = Established();
         var template = pair.Initiator.ChildSas.Single();
         GatewayDeletesChild(pair);
-        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().Be(pair.Clock.Now + TimeSpan.FromSeconds(1),
+        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().Be(pair.Clock.GetUtcNow() + TimeSpan.FromSeconds(1),
             "the client waits a moment for the gateway to create one itself");
         pair.ToResponder.Should().BeEmpty();
 
-        pair.Clock.Now += TimeSpan.FromSeconds(1);
+        pair.Clock.Advance(TimeSpan.FromSeconds(1));
         Fire(pair, true, IkeTimer.Lifetime);
         // CREATE_CHILD_SA { SA, Ni, TSi, TSr } --> without N(REKEY_SA)
         pair.ToResponder.Should().ContainSingle();
@@ -124,9 +125,9 @@ public sealed class IkeChildSaContinuityTests
         pair.Absorb(pair.Responder.CreateChildSa(), fromInitiator: false); // the gateway re-creates it at once
         pair.Run();
         pair.Initiator.ChildSas.Should().ContainSingle();
-        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().NotBe(pair.Clock.Now + TimeSpan.FromSeconds(1));
+        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().NotBe(pair.Clock.GetUtcNow() + TimeSpan.FromSeconds(1));
 
-        pair.Clock.Now += TimeSpan.FromSeconds(1);
+        pair.Clock.Advance(TimeSpan.FromSeconds(1));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.Run();
         pair.InitiatorTrace.Where(t => t.Sent && !t.IsResponse && t.Exchange == ExchangeType.CreateChildSa).Should().BeEmpty("no duplicate CHILD SA");
@@ -143,7 +144,7 @@ public sealed class IkeChildSaContinuityTests
         pair.Connect();
         pair.Run();
         GatewayDeletesChild(pair);
-        pair.Clock.Now += TimeSpan.FromSeconds(1);
+        pair.Clock.Advance(TimeSpan.FromSeconds(1));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.Run();
         pair.Initiator.State.Should().Be(IkeSessionState.Failed);
@@ -163,7 +164,7 @@ public sealed class IkeChildSaContinuityTests
         // TEMPORARY_FAILURE (RFC 7296 §2.25) and we try again a little later, on the new IKE SA.
         pair.Absorb(pair.Responder.RekeyIkeSa(), fromInitiator: false);
         var gatewayRekey = pair.ToInitiator.Dequeue();
-        pair.Clock.Now += TimeSpan.FromSeconds(1);
+        pair.Clock.Advance(TimeSpan.FromSeconds(1));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.StepToResponder();
         pair.StepToInitiator();
@@ -174,14 +175,14 @@ public sealed class IkeChildSaContinuityTests
         pair.Initiator.IkeSaRekeys.Should().Be(1);
         pair.Initiator.ChildSas.Should().BeEmpty();
 
-        var start = pair.Clock.Now;
+        var start = pair.Clock.GetUtcNow();
         while (pair.Initiator.ChildSas.Count == 0 && LastDue(pair.InitiatorTimers, IkeTimer.Lifetime) is { } due && due <= start + TimeSpan.FromSeconds(10))
         {
-            pair.Clock.Now = due;
+            pair.Clock.SetUtcNow(due);
             Fire(pair, true, IkeTimer.Lifetime);
             pair.Run();
         }
-        pair.Clock.Now.Should().BeGreaterThan(start, "the retry waits a moment");
+        pair.Clock.GetUtcNow().Should().BeAfter(start, "the retry waits a moment");
         AssertPaired(pair.Initiator.ChildSas.Single(), pair.Responder.ChildSas.Single());
     }
 
@@ -194,7 +195,7 @@ public sealed class IkeChildSaContinuityTests
         var theirs = new[] { ProposalSpec.Parse("aes256gcm16-ecp256", esp: true) };
         using var pair = Established(i => i.Esp = ours, r => r.Esp = theirs);
         GatewayDeletesChild(pair);
-        pair.Clock.Now += TimeSpan.FromSeconds(1);
+        pair.Clock.Advance(TimeSpan.FromSeconds(1));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.Run();
         var sent = pair.InitiatorTrace.Where(t => t.Sent && !t.IsResponse && t.Exchange == ExchangeType.CreateChildSa).ToList();
@@ -210,7 +211,7 @@ public sealed class IkeChildSaContinuityTests
     {
         using var pair = Established(i => i.ChildRecreateDelay = null);
         GatewayDeletesChild(pair);
-        pair.Clock.Now += TimeSpan.FromSeconds(5);
+        pair.Clock.Advance(TimeSpan.FromSeconds(5));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.Run();
         pair.Initiator.ChildSas.Should().BeEmpty();

@@ -30,7 +30,7 @@ public sealed class IkeDualStackTests
 
     private static IkeConfiguration Config(IkeTestPair pair) => pair.InitiatorEvents.OfType<IkeEvent.ConfigReceived>().Single().Configuration;
 
-    private static TrafficSelector Range(string network) => TrafficSelectorMath.FromNetwork(IPNetwork.Parse(network));
+    private static TrafficSelector Range(string network) => TrafficSelector.FromNetwork(IPNetwork.Parse(network));
 
     [Fact]
     public void Default_options_request_both_families_and_propose_both_full_selectors()

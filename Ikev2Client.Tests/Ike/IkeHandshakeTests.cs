@@ -1,11 +1,13 @@
 using System.Net;
 using FluentAssertions;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
+using Ikev2Client.Protocol.Wire.Payloads;
 using Xunit;
 
-using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Tests.Ike;
 
@@ -39,7 +41,7 @@ public sealed class IkeHandshakeTests
         ci.Keys.InboundEncryptionKey.Should().Equal(cr.Keys.OutboundEncryptionKey);
         ci.Keys.OutboundEncryptionKey.Should().NotEqual(ci.Keys.InboundEncryptionKey);
         ci.Algorithms.Encryption.Id.Should().Be(EncrId.AesGcm16);
-        ci.Mode.Should().Be(ChildSaMode.Tunnel);
+        ci.Mode.Should().Be(EspMode.Tunnel);
 
         // Forced encapsulation: the responder sees a NAT, both use UDP encapsulation, IKE_AUTH went to 4500.
         ci.UdpEncapsulation.Should().BeTrue();
@@ -84,13 +86,13 @@ public sealed class IkeHandshakeTests
         var a = pair.Initiator.Algorithms!;
         a.Encryption.Id.Should().Be(ikeSpec.Encryption[0].Id);
         a.Encryption.KeyBits.Should().Be(ikeSpec.Encryption[0].KeyBits);
-        a.Prf!.Id.Should().Be(ikeSpec.Prfs[0]);
-        a.Group.Should().Be(ikeSpec.Groups[0]);
-        (a.Integrity?.Id ?? IntegId.None).Should().Be(ikeSpec.Integrity.FirstOrDefault());
+        a.Prf.Should().Be(ikeSpec.Prfs[0]);
+        a.Group.Should().Be(ikeSpec.KeGroups[0]);
+        a.Integrity.Should().Be(ikeSpec.Integrity.FirstOrDefault());
         var child = pair.Initiator.ChildSas.Single();
         child.Algorithms.Encryption.Id.Should().Be(espSpec.Encryption[0].Id);
-        (child.Algorithms.Integrity?.Id ?? IntegId.None).Should().Be(espSpec.Integrity.FirstOrDefault());
-        child.Keys.OutboundIntegrityKey.Length.Should().Be(child.Algorithms.Integrity?.KeyLength ?? 0);
+        child.Algorithms.Integrity.Should().Be(espSpec.Integrity.FirstOrDefault());
+        child.Keys.OutboundIntegrityKey.Length.Should().Be(child.Algorithms.IntegrityKeyLength);
     }
 
     [Fact]
@@ -187,15 +189,15 @@ public sealed class IkeHandshakeTests
     [Fact]
     public void Transport_mode_is_negotiated_with_use_transport_mode()
     {
-        using var pair = Establish(new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => b.Mode = ChildSaMode.Transport), IkeTestPair.ResponderOptions()));
-        pair.Initiator.ChildSas.Single().Mode.Should().Be(ChildSaMode.Transport);
-        pair.Responder.ChildSas.Single().Mode.Should().Be(ChildSaMode.Transport);
+        using var pair = Establish(new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => b.Mode = EspMode.Transport), IkeTestPair.ResponderOptions()));
+        pair.Initiator.ChildSas.Single().Mode.Should().Be(EspMode.Transport);
+        pair.Responder.ChildSas.Single().Mode.Should().Be(EspMode.Transport);
     }
 
     [Fact]
     public void Large_ike_auth_is_fragmented_and_reassembled()
     {
-        var many = Enumerable.Range(1, 60).Select(i => Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse($"172.16.{i}.0/24"))).ToArray();
+        var many = Enumerable.Range(1, 60).Select(i => TrafficSelector.FromNetwork(IPNetwork.Parse($"172.16.{i}.0/24"))).ToArray();
         using var pair = Establish(new IkeTestPair(IkeTestPair.InitiatorOptions(configure: b => { b.MaxMessageSize = 400; b.LocalTs = many; }),
             IkeTestPair.ResponderOptions(configure: b => b.Pool = new IkeAddressPool(IPNetwork.Parse("172.16.5.0/24")))));
         var auth = pair.InitiatorTrace.Single(t => t.Sent && t.Exchange == ExchangeType.IkeAuth);

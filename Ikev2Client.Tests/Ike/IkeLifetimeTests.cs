@@ -1,5 +1,6 @@
 using FluentAssertions;
 using Ikev2Client.Protocol;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Xunit;
@@ -25,7 +26,7 @@ public sealed class IkeLifetimeTests
         pair.Absorb(s.HandleTimer(timer), initiator);
     }
 
-    private static TimeSpan? LastDue(List<TimerCommand> timers, IkeTimer timer) => timers.Last(t => t.Timer == timer).DueAt;
+    private static DateTimeOffset? LastDue(List<ArmedTimer> timers, IkeTimer timer) => timers.Last(t => t.Timer == timer).DueAt;
 
     private static void AssertPaired(IkeTestPair pair)
     {
@@ -57,14 +58,14 @@ public sealed class IkeLifetimeTests
     {
         using var pair = Established(i => i.ChildLifetime = new SaLifetime(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20)));
         var old = pair.Initiator.ChildSas.Single();
-        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().Be(pair.Clock.Now + TimeSpan.FromSeconds(10));
-        pair.Clock.Now += TimeSpan.FromSeconds(10);
+        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().Be(pair.Clock.GetUtcNow() + TimeSpan.FromSeconds(10));
+        pair.Clock.Advance(TimeSpan.FromSeconds(10));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.Run();
         pair.InitiatorEvents.OfType<IkeEvent.ChildSaRekeyed>().Single().Old.Should().Be(old);
         pair.InitiatorEvents.OfType<IkeEvent.ChildSaDeleted>().Single().ChildSa.Should().Be(old);
         AssertPaired(pair);
-        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().Be(pair.Clock.Now + TimeSpan.FromSeconds(10), "the new CHILD SA gets its own schedule");
+        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().Be(pair.Clock.GetUtcNow() + TimeSpan.FromSeconds(10), "the new CHILD SA gets its own schedule");
     }
 
     [Fact]
@@ -103,7 +104,7 @@ public sealed class IkeLifetimeTests
     {
         var esp = new[] { ProposalSpec.Parse("aes256gcm16-x25519", esp: true) };
         using var pair = Established(i => { i.Esp = esp; i.ChildLifetime = new SaLifetime(TimeSpan.FromSeconds(5)); }, r => r.Esp = esp);
-        pair.Clock.Now += TimeSpan.FromSeconds(5);
+        pair.Clock.Advance(TimeSpan.FromSeconds(5));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.Run();
         pair.InitiatorTrace.First(t => t.Sent && t.Exchange == ExchangeType.CreateChildSa).Payloads.Should().Contain("KE");
@@ -113,15 +114,37 @@ public sealed class IkeLifetimeTests
     }
 
     [Fact]
+    public void Deadlines_further_than_a_day_are_armed_a_day_at_a_time()
+    {
+        // Owners' timers take at most ~49 days (Task.Delay); a 60-day lifetime must still rekey on time.
+        var sixtyDays = TimeSpan.FromDays(60);
+        using var pair = Established(i => i.ChildLifetime = new SaLifetime(sixtyDays, sixtyDays + TimeSpan.FromDays(1), TimeSpan.Zero));
+        var established = pair.Clock.GetUtcNow();
+        int firings = 0;
+        while (pair.InitiatorTrace.Count(t => t.Sent && t.Exchange == ExchangeType.CreateChildSa) == 0 && firings < 100)
+        {
+            var due = LastDue(pair.InitiatorTimers, IkeTimer.Lifetime)!.Value;
+            (due - pair.Clock.GetUtcNow()).Should().BeLessThanOrEqualTo(TimeSpan.FromDays(1));
+            pair.Clock.SetUtcNow(due);
+            Fire(pair, true, IkeTimer.Lifetime);
+            firings++;
+        }
+        firings.Should().Be(60, "one firing a day, and the 60th is the rekey");
+        (pair.Clock.GetUtcNow() - established).Should().Be(sixtyDays);
+        pair.Run();
+        pair.InitiatorEvents.OfType<IkeEvent.ChildSaRekeyed>().Should().ContainSingle();
+    }
+
+    [Fact]
     public void Child_sa_that_cannot_be_rekeyed_is_deleted_at_its_hard_lifetime()
     {
         using var pair = Established(i => i.ChildLifetime = new SaLifetime(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(12)));
-        pair.Clock.Now += TimeSpan.FromSeconds(10);
+        pair.Clock.Advance(TimeSpan.FromSeconds(10));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.ToResponder.Clear(); // the rekey request is lost ...
-        pair.Clock.Now += TimeSpan.FromSeconds(2);
+        pair.Clock.Advance(TimeSpan.FromSeconds(2));
         Fire(pair, true, IkeTimer.Lifetime); // ... and the hard lifetime passes: a DELETE is queued behind it
-        pair.Clock.Now += TimeSpan.FromSeconds(0.5);
+        pair.Clock.Advance(TimeSpan.FromSeconds(0.5));
         Fire(pair, true, IkeTimer.Retransmit);
         pair.Run();
         pair.Initiator.ChildSas.Should().ContainSingle("the retransmitted rekey succeeded before the DELETE of the expired SA");
@@ -172,22 +195,22 @@ public sealed class IkeLifetimeTests
     {
         using var pair = Established(i => i.IkeLifetime = new SaLifetime(TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(40)));
         ulong oldI = pair.Initiator.SpiI;
-        pair.Clock.Now += TimeSpan.FromSeconds(25);
+        pair.Clock.Advance(TimeSpan.FromSeconds(25));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.Run();
         pair.Initiator.SpiI.Should().NotBe(oldI);
         AssertPaired(pair);
-        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().Be(pair.Clock.Now + TimeSpan.FromSeconds(25));
+        LastDue(pair.InitiatorTimers, IkeTimer.Lifetime).Should().Be(pair.Clock.GetUtcNow() + TimeSpan.FromSeconds(25));
     }
 
     [Fact]
     public void Ike_sa_that_is_never_rekeyed_fails_recoverably_at_its_hard_lifetime()
     {
         using var pair = Established(i => i.IkeLifetime = new SaLifetime(TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30)));
-        pair.Clock.Now += TimeSpan.FromSeconds(25);
+        pair.Clock.Advance(TimeSpan.FromSeconds(25));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.ToResponder.Clear();
-        pair.Clock.Now += TimeSpan.FromSeconds(5);
+        pair.Clock.Advance(TimeSpan.FromSeconds(5));
         Fire(pair, true, IkeTimer.Lifetime);
         pair.Initiator.State.Should().Be(IkeSessionState.Failed);
         pair.Initiator.Error!.Recoverable.Should().BeTrue();

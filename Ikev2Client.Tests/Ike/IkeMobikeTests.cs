@@ -107,7 +107,7 @@ public sealed class IkeMobikeTests
         pair.ToResponder.Clear();
         for (int i = 0; i < 6; i++)
         {
-            pair.Clock.Now += TimeSpan.FromSeconds(10);
+            pair.Clock.Advance(TimeSpan.FromSeconds(10));
             pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Retransmit), fromInitiator: true);
         }
         pair.Initiator.State.Should().Be(IkeSessionState.Failed);

@@ -1,4 +1,6 @@
 using FluentAssertions;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
@@ -24,22 +26,23 @@ public sealed class IkeReliabilityTests
         pair.Connect();
         var first = pair.ToResponder.Dequeue().Data;
         var delays = new List<double>();
-        var start = pair.Clock.Now;
+        var start = pair.Clock.GetUtcNow();
         for (int i = 0; i < 10 && pair.Initiator.State != IkeSessionState.Failed; i++)
         {
             var arm = pair.InitiatorTimers.Last(t => t.Timer == IkeTimer.Retransmit);
             arm.DueAt.Should().NotBeNull();
-            delays.Add((arm.DueAt!.Value - pair.Clock.Now).TotalSeconds);
-            // Firing early does nothing.
-            pair.Clock.Now = arm.DueAt.Value - TimeSpan.FromMilliseconds(1);
+            delays.Add((arm.DueAt!.Value - pair.Clock.GetUtcNow()).TotalSeconds);
+            // Firing early sends nothing and re-arms the timer for the time that is left.
+            pair.Clock.SetUtcNow(arm.DueAt.Value - TimeSpan.FromMilliseconds(1));
             pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Retransmit), true);
             pair.ToResponder.Should().BeEmpty();
-            pair.Clock.Now = arm.DueAt.Value;
+            pair.InitiatorTimers.Last().Should().Be(arm, "an early firing re-arms the same deadline");
+            pair.Clock.SetUtcNow(arm.DueAt.Value);
             pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Retransmit), true);
             if (pair.ToResponder.Count > 0) pair.ToResponder.Dequeue().Data.Should().Equal(first, "a retransmission repeats the same bytes");
         }
         delays.Should().Equal(0.5, 1, 2, 4, 8);
-        (pair.Clock.Now - start).TotalSeconds.Should().Be(15.5);
+        (pair.Clock.GetUtcNow() - start).TotalSeconds.Should().Be(15.5);
         pair.Initiator.State.Should().Be(IkeSessionState.Failed);
         pair.Initiator.Error!.Kind.Should().Be(IkeErrorKind.ProtocolTimeout);
         pair.Initiator.Error.Recoverable.Should().BeTrue();
@@ -55,11 +58,11 @@ public sealed class IkeReliabilityTests
             RetransmitTimeouts = new[] { TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3) },
         }, IkeTestPair.ResponderOptions());
         pair.Connect();
-        pair.InitiatorTimers.Last().DueAt.Should().Be(pair.Clock.Now + TimeSpan.FromSeconds(2));
-        pair.Clock.Now += TimeSpan.FromSeconds(2);
+        pair.InitiatorTimers.Last().DueAt.Should().Be(pair.Clock.GetUtcNow() + TimeSpan.FromSeconds(2));
+        pair.Clock.Advance(TimeSpan.FromSeconds(2));
         pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Retransmit), true);
-        pair.InitiatorTimers.Last().DueAt.Should().Be(pair.Clock.Now + TimeSpan.FromSeconds(3));
-        pair.Clock.Now += TimeSpan.FromSeconds(3);
+        pair.InitiatorTimers.Last().DueAt.Should().Be(pair.Clock.GetUtcNow() + TimeSpan.FromSeconds(3));
+        pair.Clock.Advance(TimeSpan.FromSeconds(3));
         pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Retransmit), true);
         pair.Initiator.Error!.Kind.Should().Be(IkeErrorKind.ProtocolTimeout);
     }
@@ -76,7 +79,7 @@ public sealed class IkeReliabilityTests
         int childEvents = pair.ResponderEvents.OfType<IkeEvent.ChildSaEstablished>().Count();
 
         // The initiator retransmits; the responder answers from its cache without processing again.
-        pair.Clock.Now = pair.InitiatorTimers.Last(t => t.Timer == IkeTimer.Retransmit).DueAt!.Value;
+        pair.Clock.SetUtcNow(pair.InitiatorTimers.Last(t => t.Timer == IkeTimer.Retransmit).DueAt!.Value);
         pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Retransmit), true);
         pair.ToResponder.Single().Data.Should().Equal(authRequest.Data);
         var output = pair.DeliverToResponder(pair.ToResponder.Dequeue());
@@ -155,20 +158,20 @@ public sealed class IkeReliabilityTests
         pair.Connect();
         pair.Run();
         var live = pair.InitiatorTimers.Last(t => t.Timer == IkeTimer.Liveness);
-        live.DueAt.Should().Be(pair.Clock.Now + TimeSpan.FromSeconds(30));
-        pair.Clock.Now = live.DueAt!.Value;
+        live.DueAt.Should().Be(pair.Clock.GetUtcNow() + TimeSpan.FromSeconds(30));
+        pair.Clock.SetUtcNow(live.DueAt!.Value);
         pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Liveness), true);
         pair.Run();
         pair.ResponderTrace.Last().Should().Match<IkeEvent.MessageTraced>(t => t.Sent && t.IsResponse && t.Exchange == ExchangeType.Informational && t.Payloads == "");
         pair.InitiatorTimers.Last().Timer.Should().Be(IkeTimer.Liveness, "the next check is armed after the answer");
 
         // Now the responder goes silent.
-        pair.Clock.Now = pair.InitiatorTimers.Last().DueAt!.Value;
+        pair.Clock.SetUtcNow(pair.InitiatorTimers.Last().DueAt!.Value);
         pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Liveness), true);
         for (int i = 0; i < 6 && pair.Initiator.State == IkeSessionState.Established; i++)
         {
             pair.ToResponder.Clear();
-            pair.Clock.Now = pair.InitiatorTimers.Last(t => t.Timer == IkeTimer.Retransmit).DueAt!.Value;
+            pair.Clock.SetUtcNow(pair.InitiatorTimers.Last(t => t.Timer == IkeTimer.Retransmit).DueAt!.Value);
             pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Retransmit), true);
         }
         pair.Initiator.Error!.Kind.Should().Be(IkeErrorKind.ProtocolTimeout);

@@ -1,14 +1,18 @@
 using System.Net;
 using Ikev2Client.Protocol;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ikev2Client.Tests.Ike;
 
-/// <summary>A clock the test moves by hand.</summary>
-internal sealed class FakeClock : IIkeClock
-{
-    public TimeSpan Now { get; set; } = TimeSpan.FromSeconds(100);
-}
+/// <summary>
+/// A timer the session armed, at the absolute time on the test's clock it is due (the session's
+/// <see cref="TimerCommand.Delay"/> taken from the moment it was armed), or a cancellation (null).
+/// </summary>
+internal readonly record struct ArmedTimer(IkeTimer Timer, DateTimeOffset? DueAt);
 
 /// <summary>
 /// An initiator and a responder connected in memory. Datagrams queue up and are delivered one at a time, so a
@@ -23,20 +27,21 @@ internal sealed class IkeTestPair : IDisposable
     public static readonly IPEndPoint ResponderIke = new(ResponderAddress, 500);
     public static readonly IPEndPoint ResponderNatT = new(ResponderAddress, 4500);
 
-    public FakeClock Clock { get; } = new();
+    /// <summary>The clock both sessions run on; the test moves it by hand (<c>Advance</c>, <c>SetUtcNow</c>).</summary>
+    public FakeTimeProvider Clock { get; } = new();
     public IkeSession Initiator { get; }
     public IkeSession Responder { get; }
     public List<IkeEvent> InitiatorEvents { get; } = new();
     public List<IkeEvent> ResponderEvents { get; } = new();
-    public List<TimerCommand> InitiatorTimers { get; } = new();
-    public List<TimerCommand> ResponderTimers { get; } = new();
+    public List<ArmedTimer> InitiatorTimers { get; } = new();
+    public List<ArmedTimer> ResponderTimers { get; } = new();
     public Queue<OutgoingDatagram> ToResponder { get; } = new();
     public Queue<OutgoingDatagram> ToInitiator { get; } = new();
 
     public IkeTestPair(IkeSessionOptions initiator, IkeSessionOptions responder)
     {
-        Initiator = new IkeSession(initiator, clock: Clock);
-        Responder = new IkeSession(responder, clock: Clock);
+        Initiator = new IkeSession(initiator, time: Clock);
+        Responder = new IkeSession(responder, time: Clock);
     }
 
     public static IkeSessionOptions InitiatorOptions(string psk = "correct horse battery staple", Action<IkeSessionOptionsBuilder>? configure = null)
@@ -98,7 +103,8 @@ internal sealed class IkeTestPair : IDisposable
     public void Absorb(IkeOutput output, bool fromInitiator)
     {
         foreach (var d in output.Datagrams) (fromInitiator ? ToResponder : ToInitiator).Enqueue(d);
-        (fromInitiator ? InitiatorTimers : ResponderTimers).AddRange(output.Timers);
+        (fromInitiator ? InitiatorTimers : ResponderTimers).AddRange(
+            output.Timers.Select(t => new ArmedTimer(t.Timer, t.Delay is { } delay ? Clock.GetUtcNow() + delay : null)));
         (fromInitiator ? InitiatorEvents : ResponderEvents).AddRange(output.Events);
     }
 
@@ -125,7 +131,7 @@ internal sealed class IkeSessionOptionsBuilder
     public bool RequireCookie { get; set; }
     public int MaxMessageSize { get; set; } = 1280;
     public TimeSpan? Liveness { get; set; }
-    public ChildSaMode Mode { get; set; } = ChildSaMode.Tunnel;
+    public EspMode Mode { get; set; } = EspMode.Tunnel;
     public IReadOnlyList<Protocol.Wire.Payloads.TrafficSelector>? LocalTs { get; set; }
     public bool Fragmentation { get; set; } = true;
     public IkeAddressPool? Pool { get; set; } = new(IPNetwork.Parse("10.10.0.0/24"));

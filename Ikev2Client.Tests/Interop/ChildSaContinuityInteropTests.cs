@@ -35,8 +35,7 @@ public sealed class ChildSaContinuityInteropTests(ITestOutputHelper output)
 
     /// <summary>The PSK gateway with the CHILD SA's timers replaced by <paramref name="childTimers"/> and extra IKE options.</summary>
     private static string Gateway(string childTimers, string ikeOptions = "") =>
-        SwanctlConfigs.PskGateway(extraConnectionOptions: ikeOptions)
-            .Replace($"esp_proposals = {SwanctlConfigs.DefaultEspProposals}", $"esp_proposals = {SwanctlConfigs.DefaultEspProposals}\n                        {childTimers}");
+        SwanctlConfigs.PskGateway(extraConnectionOptions: ikeOptions, childOptions: childTimers);
 
     [Fact]
     public void Child_sa_deleted_by_the_gateway_is_re_created_and_traffic_is_back_within_two_seconds()

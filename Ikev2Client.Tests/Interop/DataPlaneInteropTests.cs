@@ -5,11 +5,12 @@ using System.Text.Json;
 using FluentAssertions;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform.Linux;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
-using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+using Ikev2Client.Protocol.Crypto;
 
 namespace Ikev2Client.Tests.Interop;
 
@@ -75,8 +76,8 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
             LocalIdentity = IkeIdentity.Parse(SwanctlConfigs.ClientId),
             RemoteIdentity = IkeIdentity.Parse(SwanctlConfigs.GatewayId),
             Authenticator = new PskAuthenticator(SwanctlConfigs.DefaultPsk),
-            IkeProposals = [IkeSpec.Parse(SwanctlConfigs.DefaultIkeProposals)],
-            EspProposals = [IkeSpec.Parse(esp, esp: true)],
+            IkeProposals = [ProposalSpec.Parse(SwanctlConfigs.DefaultIkeProposals)],
+            EspProposals = [ProposalSpec.Parse(esp, esp: true)],
             RequestedAddressFamilies = [AddressFamily.InterNetwork],
         },
         InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvt%d" }),

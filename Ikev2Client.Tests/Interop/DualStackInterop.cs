@@ -18,63 +18,18 @@ namespace Ikev2Client.Tests.Interop;
 internal static partial class DualStackInterop
 {
     /// <summary>The IPv6 pool (strongSwan hands out fd00:3::1 first).</summary>
-    public const string Pool6Subnet = "fd00:3::/112";
+    public const string Pool6Subnet = SwanctlConfigs.Pool6Subnet;
     /// <summary>The IPv6 DNS server the IPv6 pool hands out.</summary>
-    public const string Dns6Address = "2001:db8:1::53";
+    public const string Dns6Address = SwanctlConfigs.Dns6Address;
 
     /// <summary>
     /// PSK gateway "gw" with child "net": <paramref name="localTs"/> (e.g. "0.0.0.0/0,::/0"), <paramref name="pools"/>
     /// (any of "pool4", "pool6"), listening on <paramref name="localAddrs"/> (default: its IPv4 and IPv6 underlay
     /// addresses). <paramref name="extra"/> goes into the connection (e.g. reauth_time).
     /// </summary>
-    public static string Gateway(string localTs, string pools, string? localAddrs = null, string extra = "") => SwanctlConfigs.Fill("""
-        connections {
-            gw {
-                version = 2
-                local_addrs = @ADDRS@
-                proposals = @IKE@
-                pools = @POOLS@
-                @EXTRA@
-                local {
-                    auth = psk
-                    id = @GW_ID@
-                }
-                remote {
-                    auth = psk
-                    id = %any
-                }
-                children {
-                    net {
-                        local_ts = @LOCAL_TS@
-                        esp_proposals = @ESP@
-                    }
-                }
-            }
-        }
-        pools {
-            pool4 {
-                addrs = @POOL4@
-                dns = @DNS4@
-            }
-            pool6 {
-                addrs = @POOL6@
-                dns = @DNS6@
-            }
-        }
-        secrets {
-            ike-gw {
-                secret = "@PSK@"
-            }
-        }
-
-        """, new Dictionary<string, string>
-    {
-        ["ADDRS"] = localAddrs ?? $"{InteropTopology.GatewayAddress},{InteropTopology.GatewayAddress6}",
-        ["IKE"] = SwanctlConfigs.DefaultIkeProposals, ["ESP"] = SwanctlConfigs.DefaultEspProposals, ["POOLS"] = pools,
-        ["EXTRA"] = extra, ["GW_ID"] = SwanctlConfigs.GatewayId, ["LOCAL_TS"] = localTs,
-        ["POOL4"] = InteropTopology.PoolSubnet, ["DNS4"] = InteropTopology.DnsAddress, ["POOL6"] = Pool6Subnet, ["DNS6"] = Dns6Address,
-        ["PSK"] = SwanctlConfigs.DefaultPsk,
-    });
+    public static string Gateway(string localTs, string pools, string? localAddrs = null, string extra = "") =>
+        SwanctlConfigs.PskGateway(localTs: localTs, pools: pools, extraConnectionOptions: extra,
+            localAddrs: localAddrs ?? $"{InteropTopology.GatewayAddress},{InteropTopology.GatewayAddress6}");
 
     /// <summary>A default PSK profile for the interop gateway at <paramref name="server"/> (nothing tuned).</summary>
     public static Ikev2VpnProfile Profile(string server = InteropTopology.GatewayAddress) =>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using FluentAssertions;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform.Linux;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 using Xunit;

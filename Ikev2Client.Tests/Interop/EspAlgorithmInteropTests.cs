@@ -95,7 +95,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
             ProposalSyntax.TryParse(esp, isEsp: true, out var expected, out _);
             child.Algorithms.Encryption.Id.Should().Be(expected[0].Encryption[0].Id);
             child.Algorithms.Encryption.KeyBits.Should().Be(expected[0].Encryption[0].KeyBits is 0 ? 256 : expected[0].Encryption[0].KeyBits);
-            (child.Algorithms.Integrity?.Id ?? IntegId.None).Should().Be(expected[0].Integrity.Count > 0 ? expected[0].Integrity[0] : IntegId.None);
+            child.Algorithms.Integrity.Should().Be(expected[0].Integrity.Count > 0 ? expected[0].Integrity[0] : IntegId.None);
             child.Algorithms.Esn.Should().Be(EsnId.NoEsn, "libipsec has no ESN; strongSwan picks noesn");
             gw.ListSas().EstablishedCount.Should().Be(1);
 

@@ -1,5 +1,7 @@
 using System.Net;
 using Ikev2Client.Connection;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Crypto;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Tests.Interop;

@@ -5,7 +5,6 @@ using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Xunit;
 
-using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Tests.Interop;
 
@@ -47,10 +46,10 @@ public sealed class IkeStrongSwanInteropTests
 
         var ike = ProposalSpec.Parse(gatewayIke);
         client.Session.Algorithms!.Encryption.Id.Should().Be(ike.Encryption[0].Id);
-        client.Session.Algorithms.Group.Should().Be(ike.Groups[0]);
+        client.Session.Algorithms.Group.Should().Be(ike.KeGroups[0]);
         var esp = ProposalSpec.Parse(gatewayEsp, esp: true);
         child.Algorithms.Encryption.Id.Should().Be(esp.Encryption[0].Id);
-        (child.Algorithms.Integrity?.Id ?? IntegId.None).Should().Be(esp.Integrity.FirstOrDefault());
+        child.Algorithms.Integrity.Should().Be(esp.Integrity.FirstOrDefault());
         child.UdpEncapsulation.Should().BeTrue("encapsulation is forced");
         child.RemoteEndPoint.Port.Should().Be(4500);
         child.RemoteTrafficSelectors.Should().ContainSingle().Which.ToString().Should().Be("10.1.0.0-10.1.0.255");
@@ -62,7 +61,7 @@ public sealed class IkeStrongSwanInteropTests
         child.LocalTrafficSelectors.Should().ContainSingle().Which.StartAddress.Should().Be(config.VirtualAddresses[0].BaseAddress);
         sas.IkeSas[0].State.Should().Be("ESTABLISHED");
 
-        if (ike.Groups[0] != KeGroup.Curve25519 && ourIke == null)
+        if (ike.KeGroups[0] != KeGroup.Curve25519 && ourIke == null)
             client.Events.OfType<IkeEvent.MessageTraced>().Should().Contain(t => !t.Sent && t.Payloads.Contains("InvalidKePayload"),
                 "our X25519 guess must be corrected by INVALID_KE_PAYLOAD");
 
@@ -165,8 +164,7 @@ public sealed class IkeStrongSwanInteropTests
     public async Task Child_sa_rekeys_initiated_by_us_and_by_the_gateway()
     {
         // A short CHILD SA lifetime makes the gateway rekey by itself after about 6-8 s.
-        var conf = SwanctlConfigs.PskGateway().Replace($"esp_proposals = {SwanctlConfigs.DefaultEspProposals}",
-            $"esp_proposals = {SwanctlConfigs.DefaultEspProposals}\n                        rekey_time = 8s\n                        rand_time = 2s");
+        var conf = SwanctlConfigs.PskGateway(childOptions: "rekey_time = 8s\n                        rand_time = 2s");
         using var gw = StrongSwanGateway.Start(conf);
         await using var client = IkeInteropClient.Create(gw, IkeInteropClient.Options());
         var first = await client.ConnectAsync(gw);

@@ -3,10 +3,11 @@ using System.Net.Sockets;
 using FluentAssertions;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform.Linux;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Ike;
 using Xunit;
 using Xunit.Abstractions;
-using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+using Ikev2Client.Protocol.Crypto;
 
 namespace Ikev2Client.Tests.Interop;
 
@@ -32,8 +33,8 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
                 LocalIdentity = IkeIdentity.Parse(SwanctlConfigs.ClientId),
                 RemoteIdentity = IkeIdentity.Parse(SwanctlConfigs.GatewayId),
                 Authenticator = new PskAuthenticator(SwanctlConfigs.DefaultPsk),
-                IkeProposals = [IkeSpec.Parse(SwanctlConfigs.DefaultIkeProposals)],
-                EspProposals = [IkeSpec.Parse(SwanctlConfigs.DefaultEspProposals, esp: true)],
+                IkeProposals = [ProposalSpec.Parse(SwanctlConfigs.DefaultIkeProposals)],
+                EspProposals = [ProposalSpec.Parse(SwanctlConfigs.DefaultEspProposals, esp: true)],
                 RequestedAddressFamilies = [AddressFamily.InterNetwork],
             },
             InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvr%d" }),

@@ -26,18 +26,32 @@ public static class SwanctlConfigs
         return text;
     }
 
+    /// <summary>The IPv6 pool the gateway configs define (strongSwan hands out fd00:3::1 first).</summary>
+    public const string Pool6Subnet = "fd00:3::/112";
+    /// <summary>The IPv6 DNS server the IPv6 pool hands out.</summary>
+    public const string Dns6Address = "2001:db8:1::53";
+
     /// <summary>
-    /// PSK gateway (connection "gw", child "net" with local_ts = server subnet) that accepts any client ID, hands
-    /// out virtual IPs from <see cref="InteropTopology.PoolSubnet"/> and the DNS attribute
-    /// <see cref="InteropTopology.DnsAddress"/>. Proposals are comma-separated strongSwan proposal strings.
+    /// PSK gateway (connection "gw", child "net") that accepts any client ID and hands out virtual IPs and DNS from its
+    /// pools: <c>pool4</c> (<see cref="InteropTopology.PoolSubnet"/>, <paramref name="dns4"/>, plus
+    /// <paramref name="pool4Attributes"/>, e.g. an INTERNAL_DNS_DOMAIN "25 = corp.example") and <c>pool6</c>
+    /// (<see cref="Pool6Subnet"/>, <see cref="Dns6Address"/>); <paramref name="pools"/> says which it uses ("pool4",
+    /// "pool6", "pool4, pool6"). <paramref name="localTs"/> is the child's local_ts (the server subnet: a split tunnel;
+    /// "0.0.0.0/0" or "0.0.0.0/0,::/0": a full tunnel); <paramref name="localAddrs"/> the addresses it listens on (its
+    /// IPv4 underlay address by default). Proposals are comma-separated strongSwan proposal strings;
+    /// <paramref name="extraConnectionOptions"/> goes into the connection (rekey_time, reauth_time...),
+    /// <paramref name="childOptions"/> into the child (its rekey_time, life_time, rekey_bytes...).
     /// </summary>
     public static string PskGateway(string ikeProposals = DefaultIkeProposals, string espProposals = DefaultEspProposals,
-        string psk = DefaultPsk, string extraConnectionOptions = "")
+        string psk = DefaultPsk, string extraConnectionOptions = "", string localTs = InteropTopology.ServerSubnet,
+        string pools = "pool4", string localAddrs = InteropTopology.GatewayAddress, string dns4 = InteropTopology.DnsAddress,
+        string pool4Attributes = "", string childOptions = "")
         => Fill(PskGatewayTemplate, new Dictionary<string, string>
         {
-            ["GW_ADDR"] = InteropTopology.GatewayAddress, ["IKE"] = ikeProposals, ["ESP"] = espProposals,
-            ["PSK"] = psk, ["GW_ID"] = GatewayId, ["LOCAL_TS"] = InteropTopology.ServerSubnet,
-            ["POOL"] = InteropTopology.PoolSubnet, ["DNS"] = InteropTopology.DnsAddress, ["EXTRA"] = extraConnectionOptions,
+            ["GW_ADDR"] = localAddrs, ["IKE"] = ikeProposals, ["ESP"] = espProposals, ["PSK"] = psk, ["GW_ID"] = GatewayId,
+            ["LOCAL_TS"] = localTs, ["POOLS"] = pools, ["POOL"] = InteropTopology.PoolSubnet, ["DNS"] = dns4,
+            ["POOL4_EXTRA"] = pool4Attributes, ["POOL6"] = Pool6Subnet, ["DNS6"] = Dns6Address, ["EXTRA"] = extraConnectionOptions,
+            ["CHILD_EXTRA"] = childOptions,
         });
 
     /// <summary>PSK road-warrior client (connection "home", child "net") asking for a virtual IP (vips = 0.0.0.0).</summary>
@@ -56,7 +70,7 @@ public static class SwanctlConfigs
                 version = 2
                 local_addrs = @GW_ADDR@
                 proposals = @IKE@
-                pools = pool4
+                pools = @POOLS@
                 @EXTRA@
                 local {
                     auth = psk
@@ -70,6 +84,7 @@ public static class SwanctlConfigs
                     net {
                         local_ts = @LOCAL_TS@
                         esp_proposals = @ESP@
+                        @CHILD_EXTRA@
                     }
                 }
             }
@@ -78,6 +93,11 @@ public static class SwanctlConfigs
             pool4 {
                 addrs = @POOL@
                 dns = @DNS@
+                @POOL4_EXTRA@
+            }
+            pool6 {
+                addrs = @POOL6@
+                dns = @DNS6@
             }
         }
         secrets {

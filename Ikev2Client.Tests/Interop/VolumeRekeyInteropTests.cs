@@ -24,8 +24,8 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
     [Fact]
     public void AGatewayRekeyingEveryFewHundredKilobytes_IsFollowed_WithoutLosingAPing()
     {
-        var conf = SwanctlConfigs.PskGateway(espProposals: "aes128ctr-aesxcbc").Replace("esp_proposals = aes128ctr-aesxcbc",
-            "esp_proposals = aes128ctr-aesxcbc\n                        rekey_bytes = 400000\n                        life_bytes = 50000000\n                        rand_bytes = 0");
+        var conf = SwanctlConfigs.PskGateway(espProposals: "aes128ctr-aesxcbc",
+            childOptions: "rekey_bytes = 400000\n                        life_bytes = 50000000\n                        rand_bytes = 0");
         using var gw = StrongSwanGateway.Start(conf);
         var result = Run(gw, "aes128ctr-aesxcbc", rekeyBytes: null, pings: 1200);
         result.ByPeer.Should().BeGreaterThanOrEqualTo(2, "the gateway rekeyed by volume; " + result.Trace + gw.Gateway.LogTail(60));

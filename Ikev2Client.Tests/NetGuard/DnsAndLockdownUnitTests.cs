@@ -123,7 +123,7 @@ public sealed class DnsAndLockdownUnitTests
 
         var request = new IkeMessage();
         var random = new Esp.EspTestSupport.SeededRandom(1);
-        using var sa = new IkeSa(Ike.IkeTestPair.InitiatorOptions(), random, new Ike.FakeClock(), new RandomSpiAllocator(random), _ => { });
+        using var sa = new IkeSa(Ike.IkeTestPair.InitiatorOptions(), random, TimeProvider.System, new RandomSpiAllocator(random), _ => { });
         new ConfigTask(sa).BuildRequest(request);
         request.Get<ConfigPayload>()!.Attributes.Should().Contain(a => a.Type == ConfigAttributeType.InternalDnsDomain && a.Value.Length == 0,
             "RFC 8598 §3.1: an empty INTERNAL_DNS_DOMAIN asks the gateway for its split-DNS domains");

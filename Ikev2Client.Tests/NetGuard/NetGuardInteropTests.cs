@@ -23,48 +23,8 @@ public sealed class NetGuardInteropTests
     internal const string GatewayDns = "10.1.0.53";
 
     /// <summary>A full-tunnel PSK gateway: every destination through the tunnel, a virtual IP, a DNS server and extra pool attributes.</summary>
-    internal static string FullTunnelGateway(string localTs = "0.0.0.0/0", string extraPool = "") => SwanctlConfigs.Fill("""
-        connections {
-            gw {
-                version = 2
-                local_addrs = @GW_ADDR@
-                proposals = @IKE@
-                pools = pool4
-                local {
-                    auth = psk
-                    id = @GW_ID@
-                }
-                remote {
-                    auth = psk
-                    id = %any
-                }
-                children {
-                    net {
-                        local_ts = @LOCAL_TS@
-                        esp_proposals = @ESP@
-                    }
-                }
-            }
-        }
-        pools {
-            pool4 {
-                addrs = @POOL@
-                dns = @DNS@
-                @EXTRA@
-            }
-        }
-        secrets {
-            ike-gw {
-                secret = "@PSK@"
-            }
-        }
-
-        """, new Dictionary<string, string>
-    {
-        ["GW_ADDR"] = InteropTopology.GatewayAddress, ["IKE"] = SwanctlConfigs.DefaultIkeProposals, ["ESP"] = SwanctlConfigs.DefaultEspProposals,
-        ["PSK"] = SwanctlConfigs.DefaultPsk, ["GW_ID"] = SwanctlConfigs.GatewayId, ["LOCAL_TS"] = localTs, ["POOL"] = InteropTopology.PoolSubnet,
-        ["DNS"] = GatewayDns, ["EXTRA"] = extraPool,
-    });
+    internal static string FullTunnelGateway(string localTs = "0.0.0.0/0", string extraPool = "") =>
+        SwanctlConfigs.PskGateway(localTs: localTs, dns4: GatewayDns, pool4Attributes: extraPool);
 
     /// <summary>A default profile (no tuned DPD or lifetimes) for the gateway above.</summary>
     internal static Ikev2VpnProfile Profile(bool alwaysOn = false, bool lockdown = false, int? dpdSeconds = null)

@@ -214,4 +214,16 @@ public sealed class ImporterTests
         var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "x.sswan");
         act.Should().Throw<ProfileImportException>().Which.Problems.Should().ContainSingle(p => p.Field == "serverAddr");
     }
+    [Fact]
+    public void RevocationSettingsAreReportedAsWhatHappensInstead()
+    {
+        // The client always checks the gateway's certificate best effort (ProfileAuthentication); the note must say so.
+        var json = """{"uuid":"11111111-2222-3333-4444-555555555555","name":"x","type":"ikev2-eap","remote":{"addr":"gw.example.net","revocation":{"crl":false,"ocsp":false}},"local":{"eap_id":"u"}}""";
+        var note = ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "x.sswan").Notes.Single(n => n.Key == "remote.revocation");
+        note.Kind.Should().Be(ImportNoteKind.Unsupported);
+        note.Message.Should().Contain("always checked against its CRL and OCSP, best effort").And.NotContain("not checked");
+        var validation = Ikev2Client.Connection.ProfileAuthentication.Validation(ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "x.sswan").Profile);
+        validation.Revocation.Should().Be(Ikev2Client.Protocol.Auth.RevocationCheck.BestEffort);
+        validation.RevocationTimeout.Should().Be(TimeSpan.FromSeconds(5), "the note names 5 s");
+    }
 }

@@ -5,7 +5,6 @@ using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
 using Ikev2Client.Protocol.Crypto;
 using Xunit;
-using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Tests.Profiles;
 
@@ -104,10 +103,10 @@ public sealed class ProfileValidationMatchesWhatRunsTests
         ctrXcbc[0].Prfs.Should().NotBeEmpty("PRFs are not IpSecAlgorithms and stay");
 
         var chacha = ProposalConversion.ForProfile(null, isEsp: false, [IpSecAlgorithm.AuthCryptChaCha20Poly1305]);
-        chacha.Should().ContainSingle().Which.Encryption.Should().Equal(new Protocol.Ike.EncryptionSpec(EncrId.ChaCha20Poly1305, 0));
+        chacha.Should().ContainSingle().Which.Encryption.Should().Equal(new EncryptionSpec(EncrId.ChaCha20Poly1305, 0));
 
-        ProposalConversion.ForProfile(null, isEsp: true, null).Should().BeSameAs(IkeSpec.DefaultEsp);
-        ProposalConversion.ForProfile(null, isEsp: false, null).Should().BeSameAs(IkeSpec.DefaultIke);
+        ProposalConversion.ForProfile(null, isEsp: true, null).Should().BeSameAs(ProposalSpec.DefaultEsp);
+        ProposalConversion.ForProfile(null, isEsp: false, null).Should().BeSameAs(ProposalSpec.DefaultIke);
         ProposalConversion.ForProfile("aes256-sha1", isEsp: true, null)[0].Integrity.Should().Equal(IntegId.HmacSha1_96);
     }
 
@@ -121,13 +120,13 @@ public sealed class ProfileValidationMatchesWhatRunsTests
         options.Session.IkeProposals.SelectMany(p => p.Encryption).Select(e => e.Id).Distinct().Should().BeEquivalentTo(gcm);
 
         var free = ProfileConnection.CreateOptions(Psk().SetServer("192.0.2.10").Build(), new ProfileConnectionSettings());
-        free.Session.EspProposals.Should().BeSameAs(IkeSpec.DefaultEsp);
+        free.Session.EspProposals.Should().BeSameAs(ProposalSpec.DefaultEsp);
     }
 
     [Fact]
     public void DefaultEspProposals_OfferAndroidsSet_WithoutSha1OrMd5_AndPreferEsn_AndAllRunInTheDataPlane()
     {
-        var esp = IkeSpec.DefaultEsp;
+        var esp = ProposalSpec.DefaultEsp;
         esp.SelectMany(p => p.Encryption).Should().Contain(e => e.Id == EncrId.AesCtr).And.Contain(e => e.Id == EncrId.AesGcm8)
             .And.Contain(e => e.Id == EncrId.AesGcm12).And.Contain(e => e.KeyBits == 192).And.Contain(e => e.Id == EncrId.ChaCha20Poly1305);
         esp.SelectMany(p => p.Integrity).Should().Contain([IntegId.AesXcbc96, IntegId.AesCmac96])
@@ -135,7 +134,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
         esp.Should().OnlyContain(p => p.Esn.SequenceEqual(new[] { Protocol.Crypto.EsnId.Esn, Protocol.Crypto.EsnId.NoEsn }));
         esp.SelectMany(p => p.Encryption).Where(e => !IpSecAlgorithm.TryMapEncryption(e.Id, e.KeyBits, out _, out _)).Should().BeEmpty();
         esp.SelectMany(p => p.Integrity).Where(i => !IpSecAlgorithm.TryMapIntegrity(i, out _, out _)).Should().BeEmpty();
-        esp[0].Encryption[0].Should().Be(new Protocol.Ike.EncryptionSpec(EncrId.AesGcm16, 256), "the first choice is unchanged");
+        esp[0].Encryption[0].Should().Be(new EncryptionSpec(EncrId.AesGcm16, 256), "the first choice is unchanged");
     }
 
     [Theory]

@@ -17,7 +17,7 @@ public sealed class ProposalSyntaxTests
     public void AeadIkeWithExplicitPrf()
     {
         var p = One("aes256gcm16-prfsha384-ecp384", esp: false);
-        p.Encryption.Should().Equal(new EncryptionChoice(EncrId.AesGcm16, 256));
+        p.Encryption.Should().Equal(new EncryptionSpec(EncrId.AesGcm16, 256));
         p.Prfs.Should().Equal(PrfId.HmacSha2_384);
         p.Integrity.Should().BeEmpty();
         p.KeGroups.Should().Equal(KeGroup.Ecp384);
@@ -28,7 +28,7 @@ public sealed class ProposalSyntaxTests
     public void ClassicIkeDerivesPrfFromIntegrity()
     {
         var p = One("aes128-sha256-modp2048", esp: false);
-        p.Encryption.Should().Equal(new EncryptionChoice(EncrId.AesCbc, 128));
+        p.Encryption.Should().Equal(new EncryptionSpec(EncrId.AesCbc, 128));
         p.Integrity.Should().Equal(IntegId.HmacSha2_256_128);
         p.Prfs.Should().Equal(PrfId.HmacSha2_256);
         p.KeGroups.Should().Equal(KeGroup.Modp2048);
@@ -49,7 +49,7 @@ public sealed class ProposalSyntaxTests
     public void IkeVariants(string text, EncrId encr, int bits, KeGroup group)
     {
         var p = One(text, esp: false);
-        p.Encryption[0].Should().Be(new EncryptionChoice(encr, bits));
+        p.Encryption[0].Should().Be(new EncryptionSpec(encr, bits));
         p.KeGroups.Should().Equal(group);
     }
 
@@ -57,7 +57,7 @@ public sealed class ProposalSyntaxTests
     public void EspAeadWithoutGroupDefaultsToNoEsn()
     {
         var p = One("aes256gcm16", esp: true);
-        p.Encryption.Should().Equal(new EncryptionChoice(EncrId.AesGcm16, 256));
+        p.Encryption.Should().Equal(new EncryptionSpec(EncrId.AesGcm16, 256));
         p.KeGroups.Should().BeEmpty();
         p.Prfs.Should().BeEmpty();
         p.Esn.Should().Equal(EsnId.NoEsn);

@@ -97,7 +97,7 @@ public sealed class NoSecretsInLogsTests : IDisposable
     }
 
     private static Ikev2VpnProfile.Builder Base(string name) =>
-        new Ikev2VpnProfile.Builder().SetName(name).SetRemoteIdentity(IkeAuthSessionSetup.GatewayName);
+        new Ikev2VpnProfile.Builder("127.0.0.1", null).SetName(name).SetRemoteIdentity(IkeAuthSessionSetup.GatewayName);
 
     public void Dispose()
     {

@@ -55,7 +55,7 @@ internal static class SampleMessages
             new CertReqPayload(CertEncoding.X509Signature, Enumerable.Range(0, 40).Select(i => (byte)i).ToArray()),
             new NotifyPayload(NotifyType.InitialContact),
             new IdPayload(false, IdType.Fqdn, "vpn.example.org"u8.ToArray()),
-            new AuthPayload(AuthMethod.SharedKeyMessageIntegrityCode, Enumerable.Repeat((byte)0xAA, 32).ToArray()),
+            new AuthPayload(IkeAuthMethod.SharedKeyMessageIntegrityCode, Enumerable.Repeat((byte)0xAA, 32).ToArray()),
             new ConfigPayload(ConfigType.Request, new[]
             {
                 ConfigAttribute.Request(ConfigAttributeType.InternalIp4Address),

@@ -171,7 +171,7 @@ public sealed class WireCodecTests
         PayloadRules.Check(error).Should().BeNull();
 
         var authInInit = SampleMessages.IkeSaInitRequest();
-        authInInit.Payloads.Add(new AuthPayload(AuthMethod.SharedKeyMessageIntegrityCode, new byte[32]));
+        authInInit.Payloads.Add(new AuthPayload(IkeAuthMethod.SharedKeyMessageIntegrityCode, new byte[32]));
         PayloadRules.Check(authInInit)!.Payload.Should().Be(PayloadType.Authentication);
 
         var plainAuth = SampleMessages.IkeAuthRequest();

@@ -27,7 +27,7 @@ internal static class CommandLine
             root.Subcommands.Add(CompletionCommand.Create());
             // -h and --help only (not the DOS-style /?, /h, -?), as Linux commands have them; the option is recursive.
             if (root.Options.OfType<HelpOption>().FirstOrDefault() is { } help) root.Options.Remove(help);
-            root.Options.Add(new HelpOption("--help", ["-h"]));
+            root.Options.Add(new HelpOption("--help", ["-h"]) { Action = new OptionalArgumentsHelp() });
             var parsed = root.Parse(args);
             var code = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error });
             return parsed.Errors.Count > 0 ? 2 : code; // usage errors exit 2 (docs/service.md)

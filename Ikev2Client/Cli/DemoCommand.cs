@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using Ikev2Client.Connection;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Spectre.Console;
-using ProposalSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Cli;
 
@@ -76,7 +77,7 @@ internal static class DemoCommand
             Authenticator = new PskAuthenticator(psk),
             RemoteNatTPort = responder.NatTLocalEndPoint.Port,
             ForceEncapsulation = forceEncapsulation,
-            Mode = transport ? ChildSaMode.Transport : ChildSaMode.Tunnel,
+            Mode = transport ? EspMode.Transport : EspMode.Tunnel,
         };
         using var initiatorSession = new IkeSession(initiatorOptions);
         await using var initiator = new IkeUdpDriver(initiatorSession, new IkeUdpDriverOptions
@@ -186,7 +187,7 @@ internal static class DemoCommand
             error.WriteLine($"ikev2 demo: {option}: {Profiles.SafeText.Line(problem, 256)}");
             return false;
         }
-        spec = parsed.Select(ProposalSpec.From).ToArray();
+        spec = [.. parsed];
         return true;
     }
 }

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Ikev2Client.Cli;
 
-/// <summary>The <c>profile</c> command: import, list, show, remove, export. Errors are one line on stderr
+/// <summary>The <c>profile</c> command: import, list, show, set, remove, export. Errors are one line on stderr
 /// with exit code 2 for bad input or a refused change (a managed profile) and 1 for other failures.</summary>
 public static class ProfileCommands
 {
@@ -23,6 +23,7 @@ public static class ProfileCommands
         command.Subcommands.Add(ImportCommand(storeFactory));
         command.Subcommands.Add(ListCommand(storeFactory));
         command.Subcommands.Add(ShowCommand(storeFactory));
+        command.Subcommands.Add(SetCommand(storeFactory));
         command.Subcommands.Add(RemoveCommand(storeFactory, socketPath));
         command.Subcommands.Add(ExportCommand(storeFactory));
         return command;
@@ -142,6 +143,90 @@ public static class ProfileCommands
         return cmd;
     }
 
+    private static Command SetCommand(Func<ProfileStore> store)
+    {
+        var name = new Argument<string>("NAME");
+        CompletionCommand.CompleteProfileNames(name, store);
+        var username = new Option<string?>("--username") { Description = "The EAP user name", HelpName = "USER" };
+        var passwordStdin = new Option<bool>("--password-stdin")
+            { Description = "Read the EAP password from the first line of stdin (on a terminal: asked without echo)" };
+        var forget = new Option<bool>("--forget-password") { Description = "Remove the stored EAP password: it is asked when connecting" };
+        var p12 = new Option<string?>("--pkcs12") { Description = "A PKCS#12 with the user certificate and key; replaces the profile's", HelpName = "FILE" };
+        var p12Stdin = new Option<bool>("--pkcs12-password-stdin")
+            { Description = "Read the PKCS#12's password from the next line of stdin (after the EAP password's, if both)" };
+        var ca = new Option<string?>("--ca-cert") { Description = "The CA certificate (PEM or DER) the gateway's certificate must chain to", HelpName = "FILE" };
+        var cmd = new Command("set", "Complete or change a stored profile's credentials (validated like an import; secrets stored 0600, never shown)")
+            { name, username, passwordStdin, forget, p12, p12Stdin, ca };
+        cmd.SetAction((pr, token) => RunAsync(pr, async () =>
+        {
+            using var interrupts = Interrupts.Cancel(token); // Ctrl-C at a password question puts the terminal's echo back
+            var ct = interrupts.Token;
+            var profileName = pr.GetValue(name)!;
+            var s = store();
+            s.ThrowIfManaged(profileName, "changed");
+            var profile = s.Load(profileName);
+            var pkcs12 = pr.GetValue(p12) is { } p12Path ? ReadLimited(p12Path, ProfileLimits.MaxPkcs12Bytes, "PKCS#12") : null;
+            var caCert = pr.GetValue(ca) is { } caPath
+                ? CertificateText.TryCertificate(ReadLimited(caPath, ProfileLimits.MaxCertificateBytes, "certificate"))
+                  ?? throw new ProfileImportException($"{SafeText.Clip(caPath, 256)}: not a PEM or DER certificate")
+                : null;
+            var changes = new CredentialChanges
+            {
+                Username = pr.GetValue(username), ForgetPassword = pr.GetValue(forget), Pkcs12 = pkcs12, ServerRootCaCert = caCert,
+                Password = pr.GetValue(passwordStdin) ? await SecretFromStdinAsync("password", $"Password for {SafeText.Quote(profileName)}", ct) : null,
+                Pkcs12Password = pr.GetValue(p12Stdin) ? await SecretFromStdinAsync("pkcs12Password", $"Password of the PKCS#12 for {SafeText.Quote(profileName)}", ct) : null,
+            };
+            if (changes.IsEmpty)
+                throw new ProfileImportException("nothing to change: give --username, --password-stdin, --forget-password, --pkcs12, --pkcs12-password-stdin or --ca-cert");
+            var updated = ProfileCredentials.Apply(profile, changes);
+            s.Save(updated);
+            var done = new List<string>();
+            if (changes.Username is not null) done.Add($"user name {SafeText.Quote(changes.Username)}");
+            if (changes.Password is not null) done.Add("password stored");
+            if (changes.ForgetPassword) done.Add("password removed (asked when connecting)");
+            if (changes.Pkcs12 is not null) done.Add("PKCS#12 replaced");
+            if (changes.Pkcs12Password is not null) done.Add("PKCS#12 password stored");
+            if (changes.ServerRootCaCert is not null) done.Add($"CA {SafeText.Line(changes.ServerRootCaCert.Subject, 128)}");
+            var output = pr.InvocationConfiguration.Output;
+            output.WriteLine($"Updated '{profileName}': {string.Join(", ", done)}.");
+            if (ProfileCredentials.Missing(updated) is { Count: > 0 } missing)
+                output.WriteLine($"  still missing: {string.Join(", ", missing.Select(m => m.Key))} (asked when connecting on a terminal)");
+            if (updated.HasSecrets) output.WriteLine($"  secrets are in {Path.Combine(s.Root, "secrets", profileName + ".json")} (mode 0600); a connection that is up keeps the old ones until it is disconnected and connected again");
+        }));
+        return cmd;
+    }
+
+    /// <summary>A file of at most <paramref name="max"/> bytes; an import error naming it otherwise.</summary>
+    private static byte[] ReadLimited(string path, int max, string what)
+    {
+        var shown = SafeText.Clip(path, 256);
+        try
+        {
+            if (new FileInfo(path).Length > max) throw new ProfileImportException($"{shown}: larger than the {max / 1024} KiB limit of a {what}");
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ProfileImportException($"{shown}: cannot be read ({e.GetType().Name})");
+        }
+    }
+
+    /// <summary>
+    /// A secret from standard input: on a terminal asked without echo, otherwise the next line (without its line end).
+    /// Never echoed or printed.
+    /// </summary>
+    private static async Task<string> SecretFromStdinAsync(string field, string label, CancellationToken ct)
+    {
+        string? line;
+        if (TerminalInput.StdinIsTerminal)
+        {
+            using var tty = TerminalInput.PromptWriter();
+            line = await TerminalInput.ReadLineAsync(tty, label + ": ", secret: true, timeout: null, ct);
+        }
+        else line = await Console.In.ReadLineAsync(ct);
+        return line ?? throw new ProfileImportException($"{field}: standard input ended before its line");
+    }
+
     private static Command RemoveCommand(Func<ProfileStore> store, Func<ProfileStore, string> socketPath)
     {
         var name = new Argument<string>("NAME");
@@ -183,12 +268,20 @@ public static class ProfileCommands
         return cmd;
     }
 
+    private static Task<int> RunAsync(ParseResult pr, Func<Task> action) =>
+        Task.FromResult(Run(pr, () => action().GetAwaiter().GetResult()));
+
     private static int Run(ParseResult pr, Action action)
     {
         try
         {
             action();
             return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            pr.InvocationConfiguration.Error.WriteLine("Cancelled; nothing was changed.");
+            return 1;
         }
         catch (ManagedProfileException e)
         {

@@ -32,10 +32,21 @@ public static class ServiceCommands
         var applyDns = new Option<bool>("--apply-dns") { Description = "(the default now; kept for old scripts)", Hidden = true };
         var stats = new Option<bool>("--stats") { Description = "--foreground: print traffic counters on exit" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "--foreground: log what the connection does, IKE messages included (debug level; on stderr)" };
-        var cmd = new Command("connect", "Connect a profile; exits 0 once CONNECTED") { target, foreground, json, fullTunnel, noDns, applyDns, stats, verbose };
-        cmd.SetAction((pr, ct) => Guard(pr, async () =>
+        var savePassword = new Option<bool>("--save-password")
         {
+            Description = "Store what is asked on the terminal (a password the profile was imported without) with the profile, mode 0600; "
+                + "without it the answer serves this connection only",
+        };
+        var cmd = new Command("connect", "Connect a profile (asking on the terminal for a password it lacks); exits 0 once CONNECTED")
+            { target, foreground, json, fullTunnel, noDns, applyDns, stats, savePassword, verbose };
+        cmd.SetAction((pr, token) => Guard(pr, async () =>
+        {
+            // Ctrl-C stops the attempt (and a password question, putting the terminal's echo back) instead of killing us.
+            using var interrupts = Interrupts.Cancel(token);
+            var ct = interrupts.Token;
             var (profile, name) = Resolve(pr.GetValue(target)!);
+            if (pr.GetValue(savePassword)) CheckCanSave(o.Store(), profile, name);
+            var prompt = new TerminalCredentialPrompt(save: pr.GetValue(savePassword));
             if (pr.GetValue(foreground))
             {
                 var store0 = o.Store();
@@ -44,11 +55,11 @@ public static class ServiceCommands
                     ForceFullTunnel = pr.GetValue(fullTunnel), Dns = pr.GetValue(noDns) ? Connection.DnsMode.Off : Connection.DnsMode.System,
                     StateDirectory = ServicePaths.NetworkStateDirectory(store0),
                 };
-                return await ForegroundAsync(pr, o, profile, name, pr.GetValue(json), settings, pr.GetValue(stats), pr.GetValue(verbose), ct);
+                return await ForegroundAsync(pr, o, profile, name, pr.GetValue(json), settings, pr.GetValue(stats), pr.GetValue(verbose), prompt, ct);
             }
             var store = o.Store();
             var client = await EnsureServiceAsync(o, store, ct);
-            return await StartAndReportAsync(pr, o, client, profile, name, pr.GetValue(json), ct);
+            return await StartAndReportAsync(pr, o, client, profile, name, pr.GetValue(json), prompt, ct);
         }));
         return cmd;
     }
@@ -85,8 +96,10 @@ public static class ServiceCommands
         CompletionCommand.CompleteProfileNames(name, o.Store);
         var json = new Option<bool>("--json") { Description = "Print the resulting state as JSON" };
         var cmd = new Command("toggle", "Disconnect the profile if it is up (or trying), connect it otherwise") { name, json };
-        cmd.SetAction((pr, ct) => Guard(pr, async () =>
+        cmd.SetAction((pr, token) => Guard(pr, async () =>
         {
+            using var interrupts = Interrupts.Cancel(token);
+            var ct = interrupts.Token;
             var profileName = pr.GetValue(name)!;
             if (ProfileName.Check(profileName) is { } problem) throw new VpnManagerException(VpnManagerErrors.BadRequest, $"invalid profile name: {problem}");
             var client = await EnsureServiceAsync(o, o.Store(), ct);
@@ -99,7 +112,7 @@ public static class ServiceCommands
                 else output.WriteLine($"'{profileName}': {final.State.ToWire()}");
                 return ServiceExitCodes.Ok;
             }
-            return await StartAndReportAsync(pr, o, client, null, profileName, pr.GetValue(json), ct);
+            return await StartAndReportAsync(pr, o, client, null, profileName, pr.GetValue(json), new TerminalCredentialPrompt(save: false), ct);
         }));
         return cmd;
     }
@@ -244,13 +257,25 @@ public static class ServiceCommands
         return client;
     }
 
-    private static async Task<int> StartAndReportAsync(ParseResult pr, ServiceCliOptions o, IVpnManager manager, Ikev2VpnProfile? profile, string name, bool json, CancellationToken ct)
+    /// <summary><c>--save-password</c> stores into a stored profile of the user's own: not a file's, not a managed one.</summary>
+    private static void CheckCanSave(ProfileStore store, Ikev2VpnProfile? profile, string name)
+    {
+        if (profile is not null)
+            throw new VpnManagerException(VpnManagerErrors.BadRequest,
+                "--save-password stores into a stored profile; a profile file is not stored (import it first: 'ikev2 profile import FILE')");
+        if (ProfileName.Check(name) is null && store.IsManaged(name))
+            throw new VpnManagerException(VpnManagerErrors.Managed,
+                $"--save-password: '{name}' is managed by the device policy (MDM directory {store.ManagedDirectory}); its credentials can't be stored here");
+    }
+
+    private static async Task<int> StartAndReportAsync(ParseResult pr, ServiceCliOptions o, IVpnManager manager, Ikev2VpnProfile? profile, string name, bool json,
+        ICredentialPrompt prompt, CancellationToken ct)
     {
         VpnProfileState state;
         try
         {
-            state = await WithProgress(o, json, name, manager,
-                () => profile is null ? manager.StartProvisionedVpnProfileAsync(name, true, ct) : manager.StartVpnProfileAsync(profile, true, ct), ct);
+            state = await WithProgress(o, json, name, manager, prompt,
+                p => profile is null ? manager.StartProvisionedVpnProfileAsync(name, true, p, ct) : manager.StartVpnProfileAsync(profile, true, p, ct), ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -261,28 +286,41 @@ public static class ServiceCommands
         return Report(pr, state, json);
     }
 
-    private static async Task<VpnProfileState> WithProgress(ServiceCliOptions o, bool json, string name, IVpnManager manager, Func<Task<VpnProfileState>> start, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="start"/> under the spinner (on a terminal); a credential question stops the spinner while it
+    /// is asked, and it starts again after the answer.
+    /// </summary>
+    private static async Task<VpnProfileState> WithProgress(ServiceCliOptions o, bool json, string name, IVpnManager manager, ICredentialPrompt prompt,
+        Func<ICredentialPrompt, Task<VpnProfileState>> start, CancellationToken ct)
     {
-        if (json || !o.Interactive) return await start();
-        return await Terminal.Stdout().Status().Spinner(Spinner.Known.Dots).StartAsync($"Connecting '{Markup.Escape(name)}'…", async ctx =>
+        if (json || !o.Interactive) return await start(prompt);
+        var pausing = new SpinnerPausingPrompt(prompt);
+        var started = start(pausing);
+        while (true)
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var follow = Task.Run(async () =>
+            await Terminal.Stdout().Status().Spinner(Spinner.Known.Dots).StartAsync($"Connecting '{Markup.Escape(name)}'…", async ctx =>
             {
-                try
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var follow = Task.Run(async () =>
                 {
-                    await foreach (var s in manager.SubscribeAsync(name, stop.Token))
-                        if (s.Detail is { } d) ctx.Status($"Connecting '{Markup.Escape(name)}': {Markup.Escape(d)}");
+                    try
+                    {
+                        await foreach (var s in manager.SubscribeAsync(name, stop.Token))
+                            if (s.Detail is { } d) ctx.Status($"Connecting '{Markup.Escape(name)}': {Markup.Escape(d)}");
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or VpnManagerException) { }
+                }, CancellationToken.None);
+                try { await Task.WhenAny(started, pausing.Requested); }
+                finally
+                {
+                    stop.Cancel();
+                    await follow;
                 }
-                catch (Exception e) when (e is OperationCanceledException or VpnManagerException) { }
-            }, CancellationToken.None);
-            try { return await start(); }
-            finally
-            {
-                stop.Cancel();
-                await follow;
-            }
-        });
+            });
+            if (started.IsCompleted) return await started;
+            await pausing.GrantAsync(); // the spinner is gone: the question has the terminal
+            if (ct.IsCancellationRequested) return await started; // Ctrl-C at the question: no spinner again
+        }
     }
 
     private static int Report(ParseResult pr, VpnProfileState state, bool json)
@@ -317,7 +355,7 @@ public static class ServiceCommands
     }
 
     private static async Task<int> ForegroundAsync(ParseResult pr, ServiceCliOptions o, Ikev2VpnProfile? profile, string name, bool json,
-        Connection.ProfileConnectionSettings settings, bool printStats, bool verbose, CancellationToken ct)
+        Connection.ProfileConnectionSettings settings, bool printStats, bool verbose, ICredentialPrompt prompt, CancellationToken ct)
     {
         var store = o.Store();
         using var logging = Logging.CreateFactory(json ? LogLevel.None : verbose ? LogLevel.Debug : LogLevel.Warning);
@@ -340,8 +378,8 @@ public static class ServiceCommands
             {
                 if (s.Name == name && s.State is VpnState.Failed or VpnState.Disconnected && s.NextRetryAt is null) ended.TrySetResult(s);
             };
-            var state = await WithProgress(o, json, name, manager,
-                () => profile is null ? manager.StartProvisionedVpnProfileAsync(name, true, ct) : manager.StartVpnProfileAsync(profile, true, ct), ct);
+            var state = await WithProgress(o, json, name, manager, prompt,
+                p => profile is null ? manager.StartProvisionedVpnProfileAsync(name, true, p, ct) : manager.StartVpnProfileAsync(profile, true, p, ct), ct);
             int code = Report(pr, state, json);
             if (code != ServiceExitCodes.Ok && state.NextRetryAt is null) return code;
             if (!json) pr.InvocationConfiguration.Output.WriteLine("Press Ctrl-C to disconnect.");
@@ -391,6 +429,7 @@ public static class ServiceCommands
                 VpnManagerErrors.Unavailable => ServiceExitCodes.ServiceUnavailable,
                 VpnManagerErrors.NotFound or VpnManagerErrors.BadRequest or VpnManagerErrors.InvalidProfile or VpnManagerErrors.Conflict
                     or VpnManagerErrors.Managed => ServiceExitCodes.Usage,
+                VpnManagerErrors.CredentialsRequired => ServiceExitCodes.NotRecoverable,
                 _ => ServiceExitCodes.ConnectionFailed,
             };
         }

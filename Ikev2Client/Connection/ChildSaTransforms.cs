@@ -41,7 +41,7 @@ public sealed class ChildSaTransforms : IDisposable
     /// (<see cref="ChildSaInfo.RemoteEndPoint"/>), as transport-mode transforms applied to sockets need.
     /// </summary>
     /// <param name="lifetime">Soft and hard byte/packet limits for both directions (none when null).</param>
-    public static ChildSaTransforms Create(ChildSaInfo child, IIpSecManager manager, IpSecSpiAllocator? spis, EspTransformMode mode,
+    public static ChildSaTransforms Create(ChildSaInfo child, IIpSecManager manager, IpSecSpiAllocator? spis, EspMode mode,
         UdpEncapsulationSocket? encapsulation = null, EspLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(child);
@@ -77,11 +77,11 @@ public sealed class ChildSaTransforms : IDisposable
         if (lifetime != null) builder.SetLifetime(lifetime);
         if (encapsulation != null) builder.SetIpv4Encapsulation(encapsulation, child.RemoteEndPoint.Port);
         if (!IpSecAlgorithm.TryMapEncryption(a.Encryption.Id, a.Encryption.KeyBits, out var cipher, out var icvBits))
-            throw new NotSupportedException($"ESP encryption {a.Encryption.Name} is not supported by the data plane");
+            throw new NotSupportedException($"ESP encryption {a.Encryption} is not supported by the data plane");
         if (a.Encryption.IsAead)
             return builder.SetAuthenticatedEncryption(new IpSecAlgorithm(cipher, encKey, icvBits));
-        if (a.Integrity is not { } integrity || !IpSecAlgorithm.TryMapIntegrity(integrity.Id, out var auth, out var truncation))
-            throw new NotSupportedException($"ESP integrity {a.Integrity?.Name ?? "none"} is not supported by the data plane");
+        if (a.Integrity == IntegId.None || !IpSecAlgorithm.TryMapIntegrity(a.Integrity, out var auth, out var truncation))
+            throw new NotSupportedException($"ESP integrity {a.Integrity} is not supported by the data plane");
         return builder.SetEncryption(new IpSecAlgorithm(cipher, encKey))
             .SetAuthentication(new IpSecAlgorithm(auth, intKey, truncation));
     }
@@ -111,17 +111,8 @@ public sealed class ChildSaTransforms : IDisposable
     public override string ToString() => Child.ToString();
 }
 
-/// <summary>Which kind of transform the data path needs.</summary>
-public enum EspTransformMode
-{
-    /// <summary>Tunnel mode (TUN fallback: inner IP packets).</summary>
-    Tunnel,
-    /// <summary>Transport mode (applied to sockets through the IpSecManager contract).</summary>
-    Transport,
-}
-
 internal static class IpSecTransformBuilderExtensions
 {
-    public static IpSecTransform Build(this IpSecTransform.Builder builder, EspTransformMode mode, IPAddress source, SecurityParameterIndex spi) =>
-        mode == EspTransformMode.Transport ? builder.BuildTransportModeTransform(source, spi) : builder.BuildTunnelModeTransform(source, spi);
+    public static IpSecTransform Build(this IpSecTransform.Builder builder, EspMode mode, IPAddress source, SecurityParameterIndex spi) =>
+        mode == EspMode.Transport ? builder.BuildTransportModeTransform(source, spi) : builder.BuildTunnelModeTransform(source, spi);
 }

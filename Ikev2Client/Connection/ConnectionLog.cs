@@ -136,6 +136,8 @@ public enum ConnectionStep
 {
     /// <summary>About to contact a gateway (the configured one, or a redirect target).</summary>
     Contacting,
+    /// <summary>A request of the connecting exchanges was sent (detail: the exchange, e.g. IkeSaInit, IkeAuth).</summary>
+    Exchanging,
     /// <summary>The gateway redirected us (RFC 5685).</summary>
     Redirected,
     /// <summary>IKE_SA_INIT and IKE_AUTH completed.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Microsoft.Extensions.Logging;
 
@@ -52,7 +53,7 @@ internal sealed class DataPathInstaller
     /// <summary>CHILD SA limits for the ESP SAs (byte/packet; the sequence limit always applies), from the session's CHILD lifetime.</summary>
     private Protocol.Esp.EspLifetime? VolumeLimits => _options.Session.ChildLifetime?.VolumeLimits;
 
-    private EspTransformMode Mode => _transport != null ? EspTransformMode.Transport : EspTransformMode.Tunnel;
+    private EspMode Mode => _transport != null ? EspMode.Transport : EspMode.Tunnel;
 
     /// <summary>Installs the data path for the attempt's first CHILD SA.</summary>
     /// <exception cref="VpnConnectionException">transport mode for selectors that are not host-to-host, or no virtual IP.</exception>
@@ -66,7 +67,7 @@ internal sealed class DataPathInstaller
         {
             var transport = new TransportModeDataPath(_manager, attempt.Socket, attempt.LocalAddress);
             Volatile.Write(ref _transport, transport);
-            var sa = Add(ChildSaTransforms.Create(child, _manager, spis, EspTransformMode.Transport, attempt.Socket, VolumeLimits));
+            var sa = Add(ChildSaTransforms.Create(child, _manager, spis, EspMode.Transport, attempt.Socket, VolumeLimits));
             transport.Install(sa);
             attempt.Socket.KeepalivePeer = child.RemoteEndPoint;
             var dns = _options.DnsServers is { Count: > 0 } own ? own : config?.DnsServers ?? [];
@@ -74,10 +75,10 @@ internal sealed class DataPathInstaller
             ConnectionLog.TransportMode(_log, sa.Local.ToString(), sa.Remote.ToString(), child.RemoteEndPoint.ToString());
             return;
         }
-        if (child.Mode == ChildSaMode.Transport)
+        if (child.Mode == EspMode.Transport)
             throw new VpnConnectionException("the gateway agreed to transport mode for selectors that are not host-to-host; " +
                 "transport mode needs our IKE address === the gateway's");
-        var transforms = Add(ChildSaTransforms.Create(child, _manager, spis, EspTransformMode.Tunnel, lifetime: VolumeLimits));
+        var transforms = Add(ChildSaTransforms.Create(child, _manager, spis, EspMode.Tunnel, lifetime: VolumeLimits));
         var plan = TunnelPlan.Create(child, config, _options); // addresses, routes, DNS and blocked families per family
         var factory = _options.InterfaceBuilderFactory ?? throw new InvalidOperationException("the tunnel path needs VpnConnectionOptions.InterfaceBuilderFactory");
         var builder = plan.Apply(factory());

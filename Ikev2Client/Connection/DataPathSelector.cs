@@ -1,4 +1,5 @@
 using System.Net;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire.Payloads;
 
@@ -25,7 +26,7 @@ public static class DataPathSelector
     public static DataPath Choose(ChildSaInfo child)
     {
         ArgumentNullException.ThrowIfNull(child);
-        return child.Mode == ChildSaMode.Transport && IsHostToHost(child) ? DataPath.TransportMode : DataPath.TunnelInterface;
+        return child.Mode == EspMode.Transport && IsHostToHost(child) ? DataPath.TransportMode : DataPath.TunnelInterface;
     }
 
     /// <summary>True when both sides' selectors are exactly the two IKE endpoint addresses (any protocol and port).</summary>

@@ -16,7 +16,7 @@ namespace Ikev2Client.Connection;
 public sealed class IkeUdpDriver : IAsyncDisposable
 {
     private readonly IkeSession _session;
-    private readonly IIkeClock _clock;
+    private readonly TimeProvider _time;
     private readonly IkeUdpDriverOptions _options;
     private readonly Socket _ike;
     private readonly NatTSocket _natT;
@@ -32,11 +32,11 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     private volatile IPAddress? _localAddress;
     private int _started, _disposed;
 
-    public IkeUdpDriver(IkeSession session, IkeUdpDriverOptions? options = null, IIkeClock? clock = null)
+    public IkeUdpDriver(IkeSession session, IkeUdpDriverOptions? options = null, TimeProvider? time = null)
     {
         _session = session;
         _options = options ?? new IkeUdpDriverOptions();
-        _clock = clock ?? SystemIkeClock.Instance;
+        _time = time ?? TimeProvider.System;
         _loop = _options.Loop;
         _ownsLoop = _loop == null;
         _ike = Bind(_options.LocalIkeEndPoint);
@@ -105,7 +105,7 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     public void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) != 0) return;
-        _loop ??= new ConnectionLoop("ike-driver", null) { UnhandledException = static _ => { } };
+        _loop ??= new ConnectionLoop("ike-driver", _time) { UnhandledException = static _ => { } };
         _ = Task.Run(ReceiveLoopAsync);
         if (_ownsNatT) _natT.Start();
     }
@@ -220,21 +220,15 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         lock (_timerGate)
         {
             if (_timers.Remove(command.Timer, out var old)) old.Cancel();
-            if (command.DueAt is not { } due || _disposed != 0) return;
-            var delay = TimeSpan.FromMilliseconds(Math.Ceiling(Math.Max(0, (due - _clock.Now).TotalMilliseconds)));
+            if (command.Delay is not { } delay || _disposed != 0) return;
             LoopTimer? timer = null;
-            timer = _loop!.Schedule(delay, () =>
+            // Whole milliseconds, rounded up (timers count in them); a firing still a little early makes the session re-arm.
+            timer = _loop!.Schedule(TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds)), () =>
             {
                 lock (_timerGate)
                 {
                     if (timer!.IsCancelled || _disposed != 0) return;
                     _timers.Remove(command.Timer);
-                }
-                // Timer resolution is coarser than the clock: a firing a little early is re-armed, not lost.
-                if (_clock.Now < due)
-                {
-                    SetTimer(command);
-                    return;
                 }
                 IkeOutput output;
                 try { output = _session.HandleTimer(command.Timer); }

@@ -82,7 +82,7 @@ public static class ProfileAuthentication
     private static EapPeerOptions PasswordOptions(Ikev2VpnProfile profile, EapMethodType method)
     {
         if (profile.Username is not { Length: > 0 } user || profile.Password is not { Length: > 0 } password)
-            throw Problem(profile, "EAP with a password needs a username and a password");
+            throw NotStored(profile); // the CLI asks before it starts; here nobody can (always-on start, an API caller)
         return new EapPeerOptions { Identity = user, Password = password, AllowedMethods = new[] { method } };
     }
 
@@ -103,11 +103,18 @@ public static class ProfileAuthentication
     private static ClientCredential LoadCredential(Ikev2VpnProfile profile)
     {
         CredentialLoadResult result;
+        if (profile.Pkcs12 is { Length: > 0 } && profile.Pkcs12Password is null && ProfileCredentials.Missing(profile).Any(m => m.Key == "pkcs12Password"))
+            throw NotStored(profile);
         if (profile.Pkcs12 is { Length: > 0 } p12) result = ClientCredential.LoadPkcs12(p12, profile.Pkcs12Password);
         else if (profile.UserCert is { } cert && profile.UserPrivateKeyPem is { Length: > 0 } key) result = ClientCredential.LoadPem(cert.ExportCertificatePem(), key);
         else throw Problem(profile, $"{profile.AuthMethod} needs a user certificate and private key (userCert + userPrivateKey, or pkcs12)");
         return result.Credential ?? throw Problem(profile, result.Error!.Message);
     }
+
+    /// <summary>A credential the profile was imported without, where nobody was asked for it: which, and how to supply it.</summary>
+    private static VpnConnectionException NotStored(Ikev2VpnProfile profile) =>
+        new("profile " + ProfileCredentials.HowToSupply(profile.Name, ProfileCredentials.Missing(profile) is { Count: > 0 } missing
+            ? missing : [new MissingCredential("password", true, "password")]));
 
     private static VpnConnectionException Problem(Ikev2VpnProfile profile, string why) => new($"profile '{profile.Name}': {why}");
 }

@@ -2,10 +2,11 @@ using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
-using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
+using Ikev2Client.Protocol.Crypto;
 
 namespace Ikev2Client.Connection;
 
@@ -62,7 +63,7 @@ public static class ProfileConnection
         settings ??= new ProfileConnectionSettings();
         var auth = ProfileAuthentication.Create(profile);
         var server = GatewayAddress.Resolve(profile.ServerAddr, profile.ServerPort);
-        IReadOnlyList<IkeSpec> ike, esp;
+        IReadOnlyList<ProposalSpec> ike, esp;
         try { ike = ProposalConversion.ForProfile(profile.IkeProposal, isEsp: false, profile.AllowedAlgorithms); }
         catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e.Message}"); }
         try { esp = ProposalConversion.ForProfile(profile.EspProposal, isEsp: true, profile.AllowedAlgorithms); }
@@ -144,7 +145,7 @@ public static class ProfileConnection
         if (IPAddress.TryParse(entry.Trim(), out var single)) return (single, single);
         if (IPNetwork.TryParse(entry.Trim(), out var network))
         {
-            var selector = Protocol.Traffic.TrafficSelectorMath.FromNetwork(network);
+            var selector = TrafficSelector.FromNetwork(network);
             return (selector.StartAddress, selector.EndAddress);
         }
         throw new VpnConnectionException($"profile '{profile.Name}': splitTunneling: '{entry}' is not a subnet, address or range");

@@ -2,10 +2,12 @@ using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
+using Ikev2Client.Protocol.Auth;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
+using Ikev2Client.Protocol.Crypto;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using IkeSpec = Ikev2Client.Protocol.Ike.ProposalSpec;
 
 namespace Ikev2Client.Connection;
 
@@ -33,8 +35,8 @@ public sealed class ResponderHost : IDisposable
     private IVpnInterface? _tun;
     private volatile IkeUdpDriver? _driver;
     private IpSecSpiAllocator? _spis;
-    private IReadOnlyList<IkeSpec> _ike = IkeSpec.DefaultIke;
-    private IReadOnlyList<IkeSpec> _esp = IkeSpec.DefaultEsp;
+    private IReadOnlyList<ProposalSpec> _ike = ProposalSpec.DefaultIke;
+    private IReadOnlyList<ProposalSpec> _esp = ProposalSpec.DefaultEsp;
 
     /// <summary>Creates the host on the caller's platform: its TUN from <paramref name="builderFactory"/>, its SAs from <paramref name="manager"/> (the caller's).</summary>
     public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder> builderFactory, IIpSecManager manager, ILoggerFactory? loggers = null)
@@ -122,7 +124,7 @@ public sealed class ResponderHost : IDisposable
                 Authenticator = psk,
                 IkeProposals = _ike,
                 EspProposals = _esp,
-                LocalTrafficSelectors = _config.LocalSubnets.Select(s => Protocol.Traffic.TrafficSelectorMath.FromNetwork(IPNetwork.Parse(s))).ToArray(),
+                LocalTrafficSelectors = _config.LocalSubnets.Select(s => Protocol.Wire.Payloads.TrafficSelector.FromNetwork(IPNetwork.Parse(s))).ToArray(),
                 ChildLifetime = ChildLifetime,
                 Responder = new IkeResponderOptions
                 {
@@ -202,7 +204,7 @@ public sealed class ResponderHost : IDisposable
     {
         lock (_gate)
         {
-            var t = ChildSaTransforms.Create(child, _manager, _spis, EspTransformMode.Tunnel, lifetime: ChildLifetime.VolumeLimits);
+            var t = ChildSaTransforms.Create(child, _manager, _spis, EspMode.Tunnel, lifetime: ChildLifetime.VolumeLimits);
             _children.Add(t);
             _pump!.AddInbound(t.Inbound, t.Local, t.Remote);
             if (replaces != null && byPeer)

@@ -229,6 +229,10 @@ public sealed class VpnConnection : IDisposable
         if (e is IkeEvent.MessageTraced m)
         {
             ConnectionLog.IkeMessage(_log, m.ToString());
+            // While connecting, each new request is a step people see ("IkeSaInit", "IkeAuth"...).
+            if (m is { Sent: true, IsResponse: false, Retransmission: false } && _state == VpnConnectionState.Connecting && !_ending
+                && _attempt is { } current && ReferenceEquals(from, current.Current.Driver))
+                Step(ConnectionStep.Exchanging, m.Exchange.ToString());
             return;
         }
         if (_reauth!.Owns(from))

@@ -20,7 +20,7 @@ public sealed class IkeInspector
     public const int MaxPendingReassemblies = 64;
 
     private readonly Dictionary<(ulong, ulong), IkeSaSecrets> _keys;
-    private readonly Dictionary<(ulong, ulong), (IIkeEncryption Encr, IIkeIntegrity? Integ)> _algorithms = new();
+    private readonly Dictionary<(ulong, ulong), (EncrId Encr, int KeyBits, IntegId Integ)> _algorithms = new();
     private readonly Dictionary<(ulong, ulong, uint, bool), FragmentReassembler> _reassembly = new();
     private readonly Dictionary<(ulong, ulong, uint), Proposal> _pendingIkeRekey = new();
 
@@ -172,14 +172,13 @@ public sealed class IkeInspector
     private void Remember((ulong, ulong) spis, Proposal chosen)
     {
         var encrT = chosen.OfType(TransformType.Encryption).FirstOrDefault();
-        if (encrT == null || !CryptoRegistry.TryGetEncryption((EncrId)encrT.Id, encrT.KeyLength, out var encr)) return;
-        IIkeIntegrity? integ = null;
-        var integT = chosen.OfType(TransformType.Integrity).FirstOrDefault();
-        if (integT != null && integT.Id != 0) CryptoRegistry.TryGetIntegrity((IntegId)integT.Id, out integ);
-        if (encr.IsAead) integ = null;
-        else if (integ == null) return; // a normal cipher without a usable integrity algorithm can't be checked
+        if (encrT == null || !CryptoRegistry.IsSupported((EncrId)encrT.Id, encrT.KeyLength)) return;
+        var encr = new EncryptionSpec((EncrId)encrT.Id, encrT.KeyLength);
+        var integ = chosen.OfType(TransformType.Integrity).FirstOrDefault() is { Id: not 0 } integT ? (IntegId)integT.Id : IntegId.None;
+        if (encr.IsAead) integ = IntegId.None;
+        else if (integ == IntegId.None || !CryptoRegistry.IsSupported(integ)) return; // a normal cipher without a usable integrity algorithm can't be checked
         if (!_algorithms.ContainsKey(spis)) Bound(_algorithms, MaxTrackedSas);
-        _algorithms[spis] = (encr, integ);
+        _algorithms[spis] = (encr.Id, encr.KeyBits, integ);
     }
 
     private SkCipher? ProtectorFor(IkeMessage m, out string why)
@@ -190,15 +189,10 @@ public sealed class IkeInspector
             why = _keys.Count == 0 ? "encrypted (give --keys to decrypt)" : "no keys for this IKE SA";
             return null;
         }
-        IIkeEncryption? encr = null;
-        IIkeIntegrity? integ = null;
-        if (_algorithms.TryGetValue((m.SpiI, m.SpiR), out var algs)) (encr, integ) = algs;
-        else if (keys.Encryption is var (id, bits) && CryptoRegistry.TryGetEncryption(id, bits, out var e))
-        {
-            encr = e;
-            if (keys.Integrity is IntegId i && i != IntegId.None) CryptoRegistry.TryGetIntegrity(i, out integ);
-        }
-        if (encr == null)
+        (EncrId Encr, int KeyBits, IntegId Integ) algorithms;
+        if (_algorithms.TryGetValue((m.SpiI, m.SpiR), out var algs)) algorithms = algs;
+        else if (keys.Encryption is var (id, bits)) algorithms = (id, bits, keys.Integrity ?? IntegId.None);
+        else
         {
             why = "keys given, but the capture has no IKE_SA_INIT for this IKE SA and the key file names no algorithms";
             return null;
@@ -206,21 +200,12 @@ public sealed class IkeInspector
         bool fromInitiator = m.IsFromInitiator;
         var ek = fromInitiator ? keys.SkEi : keys.SkEr;
         var ak = fromInitiator ? keys.SkAi : keys.SkAr;
-        if (ek.Length != encr.KeyMaterialLength || (integ != null && ak.Length != integ.KeyLength))
-        {
-            why = $"the keys' lengths don't fit {encr.Name}{(integ != null ? "/" + integ.Name : "")} (SK_e needs {encr.KeyMaterialLength} bytes" +
-                  (integ != null ? $", SK_a {integ.KeyLength}" : "") + ")";
-            return null;
-        }
-        try
-        {
-            return SkCipher.Create(encr, integ, ek, integ != null ? ak : ReadOnlySpan<byte>.Empty);
-        }
-        catch (ArgumentException)
-        {
-            why = $"the keys don't fit the negotiated {encr.Name}{(integ != null ? "/" + integ.Name : "")}";
-            return null;
-        }
+        bool aead = new EncryptionSpec(algorithms.Encr, algorithms.KeyBits).IsAead;
+        if (SkCipher.TryCreate(algorithms.Encr, algorithms.KeyBits, aead ? IntegId.None : algorithms.Integ, ek, aead ? ReadOnlySpan<byte>.Empty : ak,
+                out var cipher, out var error))
+            return cipher;
+        why = error;
+        return null;
     }
 
     private static string ExchangeName(ExchangeType t) => t switch

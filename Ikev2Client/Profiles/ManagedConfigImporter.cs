@@ -87,7 +87,7 @@ public static class ManagedConfigImporter
             notes.Add(new(ImportNoteKind.Ignored, "remote.remote_cert_req", "absent or false (the strongSwan app then sends no CERTREQ); this client always sends CERTREQ"));
         if (LenientJson.Bool(remote, "remote_revocation_crl", "remote.") == true || LenientJson.Bool(remote, "remote_revocation_ocsp", "remote.") == true
             || LenientJson.Bool(remote, "remote_revocation_strict", "remote.") == true)
-            notes.Add(new(ImportNoteKind.Unsupported, "remote.remote_revocation_*", "revocation checking is not supported"));
+            notes.Add(new(ImportNoteKind.Unsupported, "remote.remote_revocation_*", SswanImporter.RevocationNote));
 
         var type = LenientJson.String(p, "vpn_type") ?? "ikev2-eap";
         SswanImporter.MapType(type, b, notes, key: "vpn_type");

@@ -13,7 +13,8 @@ public static class NativeProfileJson
     /// <summary>Keys that hold secrets.</summary>
     public static IReadOnlyList<string> SecretKeys { get; } = ["psk", "password", "privateKey", "pkcs12", "pkcs12Password"];
 
-    private static readonly HashSet<string> KnownKeys =
+    /// <summary>Every key the reader knows (others get an <c>Ignored</c> note).</summary>
+    internal static readonly IReadOnlySet<string> KnownKeys = new HashSet<string>(
     [
         "$schema", "name", "serverAddr", "serverPort", "userIdentity", "remoteIdentity", "authMethod", "eapMethod", "psk", "username",
         "password", "serverRootCaCert", "userCert", "privateKey", "pkcs12", "pkcs12Password", "ikeProposal", "espProposal",
@@ -21,7 +22,7 @@ public static class NativeProfileJson
         "automaticNattKeepaliveTimerEnabled", "automaticIpVersionSelectionEnabled", "requiresInternetValidation",
         "dnsServers", "splitTunneling", "allowedApps", "disallowedApps", "alwaysOn", "lockdown", "natKeepaliveSeconds", "dpdSeconds",
         "childRekeyBytes", "childLifeBytes", "childRekeyPackets", "childLifePackets",
-    ];
+    ]);
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

@@ -229,15 +229,15 @@ internal static class ProfileValidator
         {
             foreach (var e in p.Encryption)
             {
-                bool ok = isEsp ? Platform.IpSecAlgorithm.TryMapEncryption(e.Id, e.KeyBits, out _, out _) : CryptoRegistry.TryGetEncryption(e.Id, e.KeyBits, out _);
-                if (!ok) Refuse(ProposalSyntax.Keyword(e), CryptoNames.Encryption((ushort)e.Id, e.KeyBits), isEsp ? EspRuns : "is not implemented for IKE SAs");
+                bool ok = isEsp ? Platform.IpSecAlgorithm.TryMapEncryption(e.Id, e.KeyBits, out _, out _) : CryptoRegistry.IsSupported(e.Id, e.KeyBits);
+                if (!ok) Refuse(ProposalSyntax.Keyword(e), e.ToString(), isEsp ? EspRuns : "is not implemented for IKE SAs");
             }
             foreach (var i in p.Integrity)
             {
-                bool ok = isEsp ? Platform.IpSecAlgorithm.TryMapIntegrity(i, out _, out _) : CryptoRegistry.TryGetIntegrity(i, out _);
+                bool ok = isEsp ? Platform.IpSecAlgorithm.TryMapIntegrity(i, out _, out _) : CryptoRegistry.IsSupported(i);
                 if (!ok) Refuse(ProposalSyntax.Keyword(i), CryptoRegistry.NameOf(Protocol.Wire.TransformType.Integrity, (ushort)i), isEsp ? EspRuns : "is not implemented for IKE SAs");
             }
-            foreach (var f in p.Prfs.Where(f => !CryptoRegistry.TryGetPrf(f, out _)))
+            foreach (var f in p.Prfs.Where(f => !CryptoRegistry.IsSupported(f)))
                 Refuse(ProposalSyntax.Keyword(f), CryptoRegistry.NameOf(Protocol.Wire.TransformType.Prf, (ushort)f), "is not implemented");
             foreach (var g in p.KeGroups.Where(g => !CryptoRegistry.IsSupported(g)))
                 Refuse(ProposalSyntax.Keyword(g), CryptoRegistry.NameOf(Protocol.Wire.TransformType.KeyExchange, (ushort)g),

@@ -11,6 +11,11 @@ public static class SswanImporter
 {
     private const string Format = ".sswan";
 
+    /// <summary>What happens instead of a revocation setting (ProfileAuthentication: RevocationCheck.BestEffort, 5 s).</summary>
+    internal const string RevocationNote =
+        "revocation settings can't be changed: the gateway's certificate is always checked against its CRL and OCSP, best effort "
+        + "(a revoked certificate fails; a status that can't be fetched within 5 s passes)";
+
     private static readonly Dictionary<string, string[]> Known = new()
     {
         [""] = ["uuid", "name", "type", "remote", "local", "ike-proposal", "esp-proposal", "dns-servers", "mtu", "nat-keepalive",
@@ -56,7 +61,7 @@ public static class SswanImporter
         {
             if (LenientJson.Bool(rev, "crl", "remote.revocation.") == false || LenientJson.Bool(rev, "ocsp", "remote.revocation.") == false
                 || LenientJson.Bool(rev, "strict", "remote.revocation.") == true)
-                notes.Add(new(ImportNoteKind.Unsupported, "remote.revocation", "revocation settings are not supported; revocation is not checked"));
+                notes.Add(new(ImportNoteKind.Unsupported, "remote.revocation", RevocationNote));
         }
 
         MapType(type, b, notes);

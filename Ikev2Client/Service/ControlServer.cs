@@ -31,6 +31,9 @@ public sealed partial class ControlServer : IAsyncDisposable
     /// <summary>The socket file.</summary>
     public string SocketPath { get; }
 
+    /// <summary>How long a start waits for its client to answer a credential question (docs/service.md, "Credentials").</summary>
+    public TimeSpan CredentialTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     /// <summary>Binds and starts accepting. Throws <see cref="VpnManagerException"/> (Conflict) when another service answers there.</summary>
     public void Start()
     {
@@ -144,7 +147,7 @@ public sealed partial class ControlServer : IAsyncDisposable
                     await StreamAsync(conn, request["id"]?.DeepClone(), name, ct).ConfigureAwait(false);
                     return;
                 }
-                var answer = rejected ?? await AnswerAsync(request!, ct).ConfigureAwait(false);
+                var answer = rejected ?? await AnswerAsync(request!, ct, conn).ConfigureAwait(false);
                 await conn.WriteAsync(answer, ct).ConfigureAwait(false);
             }
         }
@@ -179,7 +182,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         }
     }
 
-    private async Task<JsonObject> AnswerAsync(JsonObject request, CancellationToken ct)
+    private async Task<JsonObject> AnswerAsync(JsonObject request, CancellationToken ct, LineConnection? connection = null)
     {
         var id = request["id"]?.DeepClone();
         string? method = null;
@@ -188,7 +191,7 @@ public sealed partial class ControlServer : IAsyncDisposable
             method = request["method"] is null
                 ? throw new VpnManagerException(VpnManagerErrors.BadRequest, "'method' is required")
                 : Text(request, "method");
-            return Ok(id, await DispatchAsync(method, request, ct).ConfigureAwait(false));
+            return Ok(id, await DispatchAsync(method, request, ct, connection).ConfigureAwait(false));
         }
         catch (VpnManagerException e) { return Error(id, e.Code, e.Message); }
         catch (Exception e) when (e is ProfileImportException or ProfileValidationException)
@@ -203,13 +206,15 @@ public sealed partial class ControlServer : IAsyncDisposable
         }
     }
 
-    private async Task<JsonNode?> DispatchAsync(string method, JsonObject request, CancellationToken ct)
+    private async Task<JsonNode?> DispatchAsync(string method, JsonObject request, CancellationToken ct, LineConnection? connection)
     {
         var name = Name(request);
-        var wait = request["wait"] is null ? false
-            : request["wait"] is JsonValue w && w.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
-                ? w.GetValueKind() == System.Text.Json.JsonValueKind.True
-                : throw new VpnManagerException(VpnManagerErrors.BadRequest, $"'wait' must be a boolean, found {JsonInput.KindName(request["wait"])}");
+        var wait = Flag(request, "wait");
+        // A client that offers to answer ("credentials": true) is asked on this connection for what a profile lacks;
+        // any other gets CredentialsRequired at once instead of a connection attempt bound to fail.
+        ICredentialPrompt prompt = Flag(request, "credentials") && connection is not null
+            ? new ClientCredentialPrompt(connection, request["id"]?.DeepClone(), CredentialTimeout)
+            : NoCredentialPrompt.Instance;
         switch (method)
         {
             case ControlProtocol.Ping:
@@ -218,9 +223,9 @@ public sealed partial class ControlServer : IAsyncDisposable
                 await _manager.ProvisionVpnProfileAsync(ProfileOf(request), ct).ConfigureAwait(false);
                 return null;
             case ControlProtocol.StartProvisioned:
-                return StateJson.ToJson(await _manager.StartProvisionedVpnProfileAsync(Required(name), wait, ct).ConfigureAwait(false));
+                return StateJson.ToJson(await _manager.StartProvisionedVpnProfileAsync(Required(name), wait, prompt, ct).ConfigureAwait(false));
             case ControlProtocol.StartProfile:
-                return StateJson.ToJson(await _manager.StartVpnProfileAsync(ProfileOf(request), wait, ct).ConfigureAwait(false));
+                return StateJson.ToJson(await _manager.StartVpnProfileAsync(ProfileOf(request), wait, prompt, ct).ConfigureAwait(false));
             case ControlProtocol.Stop:
                 return States(await _manager.StopProvisionedVpnProfileAsync(name, ct).ConfigureAwait(false));
             case ControlProtocol.Delete:
@@ -259,6 +264,73 @@ public sealed partial class ControlServer : IAsyncDisposable
         {
             cts.Cancel();
             await closed.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A boolean field (absent: false); BadRequest naming the field and the type found otherwise.</summary>
+    private static bool Flag(JsonObject request, string field) =>
+        request[field] is null ? false
+            : request[field] is JsonValue v && v.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
+                ? v.GetValueKind() == System.Text.Json.JsonValueKind.True
+                : throw new VpnManagerException(VpnManagerErrors.BadRequest, $"'{field}' must be a boolean, found {JsonInput.KindName(request[field])}");
+
+    /// <summary>A client that did not offer to answer questions.</summary>
+    private sealed class NoCredentialPrompt : ICredentialPrompt
+    {
+        public static readonly NoCredentialPrompt Instance = new();
+
+        public Task<CredentialAnswer> AskAsync(CredentialRequest request, CancellationToken cancellationToken) =>
+            Task.FromException<CredentialAnswer>(new CredentialPromptException("the client that started it does not answer questions; 'ikev2 connect' does"));
+    }
+
+    /// <summary>
+    /// Asks the client that sent the start request, on its connection: a <c>credentials</c> event (the fields, no
+    /// secret), then one line back — <c>{"id":N,"answer":{KEY:VALUE…},"save":false}</c> or <c>{"id":N,"cancel":"why"}</c> —
+    /// within <see cref="CredentialTimeout"/>. The answer is never logged.
+    /// </summary>
+    private sealed class ClientCredentialPrompt(LineConnection connection, JsonNode? id, TimeSpan timeout) : ICredentialPrompt
+    {
+        public async Task<CredentialAnswer> AskAsync(CredentialRequest request, CancellationToken cancellationToken)
+        {
+            var fields = new JsonArray(request.Fields.Select(f => (JsonNode?)new JsonObject
+                { ["key"] = f.Key, ["secret"] = f.Secret, ["label"] = f.Label }).ToArray());
+            var question = new JsonObject
+            {
+                ["event"] = "credentials", ["id"] = id?.DeepClone(), ["profile"] = request.Profile, ["fields"] = fields,
+                ["attempt"] = request.Attempt, ["error"] = request.Error, ["timeoutSeconds"] = (int)timeout.TotalSeconds,
+            };
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout);
+            JsonObject? reply;
+            try
+            {
+                await connection.WriteAsync(question, cts.Token).ConfigureAwait(false);
+                reply = await connection.ReadAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new CredentialPromptException($"no answer within {timeout.TotalSeconds:0} s");
+            }
+            catch (Exception e) when (e is BadMessageException or InvalidDataException)
+            {
+                throw new CredentialPromptException("the answer was not a valid message");
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                throw new CredentialPromptException("the client went away");
+            }
+            if (reply is null) throw new CredentialPromptException("the client closed the connection");
+            if (!JsonNode.DeepEquals(reply["id"], id)) throw new CredentialPromptException("the client sent another request instead of the answer");
+            if (reply["cancel"] is { } cancel)
+                throw new CredentialPromptException(cancel is JsonValue c && c.TryGetValue<string>(out var why) ? why : "the client cancelled");
+            if (reply["answer"] is not JsonObject answer) throw new CredentialPromptException("the client's answer has no 'answer' object");
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in answer)
+            {
+                if (value is JsonValue v && v.TryGetValue<string>(out var text)) values[key] = text;
+                else throw new CredentialPromptException($"the answer's {SafeText.Quote(key)} must be a string");
+            }
+            return new CredentialAnswer(values, reply["save"] is JsonValue s && s.GetValueKind() == System.Text.Json.JsonValueKind.True);
         }
     }
 

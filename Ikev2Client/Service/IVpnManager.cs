@@ -22,6 +22,18 @@ public interface IVpnManager
     /// <summary>Connects a profile that is not stored (e.g. <c>ikev2 connect FILE</c>); otherwise like <see cref="StartProvisionedVpnProfileAsync"/>.</summary>
     Task<VpnProfileState> StartVpnProfileAsync(Ikev2VpnProfile profile, bool waitForResult = false, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="StartProvisionedVpnProfileAsync(string, bool, CancellationToken)"/> that asks <paramref name="credentials"/>
+    /// for what the profile lacks (a password it was imported without: <see cref="ProfileCredentials.Missing"/>) instead
+    /// of failing; the answers serve this run only unless the user asks to store them. A null prompt: nobody to ask.
+    /// </summary>
+    Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult, ICredentialPrompt? credentials, CancellationToken cancellationToken) =>
+        StartProvisionedVpnProfileAsync(name, waitForResult, cancellationToken);
+
+    /// <summary><see cref="StartVpnProfileAsync(Ikev2VpnProfile, bool, CancellationToken)"/> that asks for what the profile lacks (never stored).</summary>
+    Task<VpnProfileState> StartVpnProfileAsync(Ikev2VpnProfile profile, bool waitForResult, ICredentialPrompt? credentials, CancellationToken cancellationToken) =>
+        StartVpnProfileAsync(profile, waitForResult, cancellationToken);
+
     /// <summary>Stops a profile (null: every profile) and waits until it is DISCONNECTED. Returns the final states.</summary>
     Task<IReadOnlyList<VpnProfileState>> StopProvisionedVpnProfileAsync(string? name, CancellationToken cancellationToken = default);
 
@@ -73,6 +85,11 @@ public static class VpnManagerErrors
     public const string Managed = "Managed";
     /// <summary>The service is not running or not reachable.</summary>
     public const string Unavailable = "Unavailable";
+    /// <summary>
+    /// The profile lacks a credential (a password it was imported without) and the client that started it could not
+    /// answer the question (no terminal, no answer in time); the message names the field and how to supply it.
+    /// </summary>
+    public const string CredentialsRequired = "CredentialsRequired";
     /// <summary>Anything else.</summary>
     public const string Internal = "Internal";
 }

@@ -149,4 +149,13 @@ internal static partial class ServiceLog
 
     [LoggerMessage(3411, LogLevel.Warning, "{Profile}: {Message}")]
     public static partial void ProfileProblem(ILogger logger, string profile, string message);
+
+    [LoggerMessage(3412, LogLevel.Information, "{Profile}: {Fields} not stored, and nobody answered ({Reason})")]
+    public static partial void CredentialsUnanswered(ILogger logger, string profile, string fields, string reason);
+
+    [LoggerMessage(3413, LogLevel.Warning, "{Profile}: managed by the device policy; the answered credentials serve this run only (not stored)")]
+    public static partial void CredentialsNotStoredManaged(ILogger logger, string profile);
+
+    [LoggerMessage(3414, LogLevel.Information, "{Profile}: the credentials asked when connecting are stored with it")]
+    public static partial void CredentialsStored(ILogger logger, string profile);
 }

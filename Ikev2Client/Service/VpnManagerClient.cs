@@ -55,6 +55,21 @@ public sealed class VpnManagerClient : IVpnManager
         }, cancellationToken, waitForResult ? null : RequestTimeout).ConfigureAwait(false));
 
     /// <inheritdoc/>
+    public async Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult, ICredentialPrompt? credentials, CancellationToken cancellationToken) =>
+        State(await CallAsync(new JsonObject
+        {
+            ["method"] = ControlProtocol.StartProvisioned, ["name"] = name, ["wait"] = waitForResult, ["credentials"] = credentials is not null,
+        }, cancellationToken, waitForResult || credentials is not null ? null : RequestTimeout, credentials).ConfigureAwait(false));
+
+    /// <inheritdoc/>
+    public async Task<VpnProfileState> StartVpnProfileAsync(Ikev2VpnProfile profile, bool waitForResult, ICredentialPrompt? credentials, CancellationToken cancellationToken) =>
+        State(await CallAsync(new JsonObject
+        {
+            ["method"] = ControlProtocol.StartProfile, ["profile"] = NativeProfileJson.ToJson(profile, includeSecrets: true), ["wait"] = waitForResult,
+            ["credentials"] = credentials is not null,
+        }, cancellationToken, waitForResult || credentials is not null ? null : RequestTimeout, credentials).ConfigureAwait(false));
+
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<VpnProfileState>> StopProvisionedVpnProfileAsync(string? name, CancellationToken cancellationToken = default) =>
         States(await CallAsync(new JsonObject { ["method"] = ControlProtocol.Stop, ["name"] = name }, cancellationToken, RequestTimeout).ConfigureAwait(false));
 
@@ -87,20 +102,52 @@ public sealed class VpnManagerClient : IVpnManager
         }
     }
 
-    private async Task<JsonNode?> CallAsync(JsonObject request, CancellationToken ct, TimeSpan? timeout)
+    private async Task<JsonNode?> CallAsync(JsonObject request, CancellationToken ct, TimeSpan? timeout, ICredentialPrompt? credentials = null)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (timeout is { } t) cts.CancelAfter(t);
         await using var conn = await OpenAsync(cts.Token).ConfigureAwait(false);
-        request["id"] = Interlocked.Increment(ref _id);
+        var id = Interlocked.Increment(ref _id);
+        request["id"] = id;
         try
         {
             await conn.WriteAsync(request, cts.Token).ConfigureAwait(false);
-            return ResultOf(await ReadOrUnavailable(conn, cts.Token).ConfigureAwait(false));
+            while (true)
+            {
+                var message = await ReadOrUnavailable(conn, cts.Token).ConfigureAwait(false);
+                if (StateJson.Str(message, "event") != "credentials") return ResultOf(message);
+                // The service asks for what the profile lacks; the answer goes back on this connection.
+                await conn.WriteAsync(await AnswerAsync(message, id, credentials, cts.Token).ConfigureAwait(false), cts.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             throw new VpnManagerException(VpnManagerErrors.Unavailable, $"the service on {SocketPath} did not answer in time");
+        }
+    }
+
+    /// <summary>The line that answers a <c>credentials</c> event: the prompt's answer, or a cancel saying why there is none.</summary>
+    private static async Task<JsonObject> AnswerAsync(JsonObject question, long id, ICredentialPrompt? prompt, CancellationToken ct)
+    {
+        if (prompt is null) return new JsonObject { ["id"] = id, ["cancel"] = "this client answers no questions" };
+        var fields = new List<MissingCredential>();
+        if (question["fields"] is JsonArray array)
+            foreach (var f in array.OfType<JsonObject>())
+                if (StateJson.Str(f, "key") is { } key)
+                    fields.Add(new MissingCredential(key, f["secret"] is JsonValue v && v.TryGetValue<bool>(out var secret) && secret, StateJson.Str(f, "label") ?? key));
+        var timeout = question["timeoutSeconds"] is JsonValue tv && tv.TryGetValue<int>(out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        var request = new CredentialRequest(StateJson.Str(question, "profile") ?? "", fields,
+            question["attempt"] is JsonValue av && av.TryGetValue<int>(out var attempt) ? attempt : 1, StateJson.Str(question, "error"), timeout);
+        try
+        {
+            var answer = await prompt.AskAsync(request, ct).ConfigureAwait(false);
+            var values = new JsonObject();
+            foreach (var (key, value) in answer.Values) values[key] = value;
+            return new JsonObject { ["id"] = id, ["answer"] = values, ["save"] = answer.Save };
+        }
+        catch (CredentialPromptException e)
+        {
+            return new JsonObject { ["id"] = id, ["cancel"] = e.Message };
         }
     }
 

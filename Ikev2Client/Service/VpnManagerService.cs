@@ -63,7 +63,24 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult = false, CancellationToken cancellationToken = default)
+    public Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult = false, CancellationToken cancellationToken = default) =>
+        StartStoredAsync(name, null, waitForResult, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<VpnProfileState> StartProvisionedVpnProfileAsync(string name, bool waitForResult, ICredentialPrompt? credentials, CancellationToken cancellationToken)
+    {
+        if (credentials is null || IsRunning(name)) return await StartStoredAsync(name, null, waitForResult, cancellationToken).ConfigureAwait(false);
+        Ikev2VpnProfile stored;
+        await _mutate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try { stored = LoadStored(name); }
+        finally { _mutate.Release(); }
+        // Asked without holding the store: the user may take a while to type.
+        var answer = await AskForMissingAsync(stored, credentials, cancellationToken).ConfigureAwait(false);
+        return await StartStoredAsync(name, answer, waitForResult, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a stored profile, completed with <paramref name="answer"/> (stored with it when the user asked).</summary>
+    private async Task<VpnProfileState> StartStoredAsync(string name, CredentialAnswer? answer, bool waitForResult, CancellationToken cancellationToken)
     {
         ProfileRunner runner;
         Task<VpnProfileState> first;
@@ -74,10 +91,93 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             runner = Runner(name);
             if (runner.Ephemeral && runner.IsActive)
                 throw new VpnManagerException(VpnManagerErrors.Conflict, $"'{name}' is connected from a file; disconnect it first");
+            if (answer is not null && !runner.IsActive)
+            {
+                // Applied to the copy stored now (it may have changed while the user typed).
+                profile = CompleteOrThrow(profile, answer);
+                if (answer.Save) StoreAnswers(profile);
+            }
             first = runner.Start(profile, ephemeral: false);
         }
         finally { _mutate.Release(); }
         return await Outcome(runner, first, waitForResult, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<VpnProfileState> StartVpnProfileAsync(Ikev2VpnProfile profile, bool waitForResult, ICredentialPrompt? credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (credentials is not null && !IsRunning(profile.Name) && !_managedBy.ContainsKey(profile.Name))
+        {
+            // A file profile is never stored, so neither are its answers.
+            if (await AskForMissingAsync(profile, credentials, cancellationToken).ConfigureAwait(false) is { } answer)
+                profile = CompleteOrThrow(profile, answer);
+        }
+        return await StartVpnProfileAsync(profile, waitForResult, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Most questions a start asks before it gives up (a refused answer: an empty one, a wrong PKCS#12 password).</summary>
+    private const int MaxCredentialAttempts = 3;
+
+    /// <summary>
+    /// Asks <paramref name="prompt"/> for what <paramref name="profile"/> lacks and checks the answer (up to
+    /// <see cref="MaxCredentialAttempts"/> questions); null when it lacks nothing. The answers are never logged.
+    /// </summary>
+    private async Task<CredentialAnswer?> AskForMissingAsync(Ikev2VpnProfile profile, ICredentialPrompt prompt, CancellationToken ct)
+    {
+        var missing = ProfileCredentials.Missing(profile);
+        if (missing.Count == 0) return null;
+        string? error = null;
+        for (int attempt = 1; ; attempt++)
+        {
+            CredentialAnswer answer;
+            try { answer = await prompt.AskAsync(new CredentialRequest(profile.Name, missing, attempt, error), ct).ConfigureAwait(false); }
+            catch (CredentialPromptException e)
+            {
+                ServiceLog.CredentialsUnanswered(_log, profile.Name, string.Join(", ", missing.Select(m => m.Key)), e.Message);
+                throw new VpnManagerException(VpnManagerErrors.CredentialsRequired, ProfileCredentials.HowToSupply(profile.Name, missing, e.Message));
+            }
+            var unanswered = missing.Where(m => !answer.Values.ContainsKey(m.Key)).Select(m => new ProfileProblem(m.Key, "was asked for and not answered")).ToList();
+            try
+            {
+                if (unanswered.Count > 0) throw new ProfileValidationException(unanswered);
+                ProfileCredentials.Complete(profile, answer.Values);
+                return answer;
+            }
+            catch (ProfileValidationException e)
+            {
+                error = string.Join("; ", e.Problems);
+                if (attempt >= MaxCredentialAttempts)
+                    throw new VpnManagerException(VpnManagerErrors.CredentialsRequired, $"'{profile.Name}': {error} ({attempt} attempts)");
+            }
+        }
+    }
+
+    private static Ikev2VpnProfile CompleteOrThrow(Ikev2VpnProfile profile, CredentialAnswer answer)
+    {
+        try { return ProfileCredentials.Complete(profile, answer.Values); }
+        catch (ProfileValidationException e) { throw new VpnManagerException(VpnManagerErrors.CredentialsRequired, $"'{profile.Name}': {e.Message}"); }
+    }
+
+    /// <summary>Stores answered credentials with the profile (secrets 0600); a managed profile's are used, never stored.</summary>
+    private void StoreAnswers(Ikev2VpnProfile completed)
+    {
+        if (_managedBy.ContainsKey(completed.Name) || _options.Store.IsManaged(completed.Name))
+        {
+            ServiceLog.CredentialsNotStoredManaged(_log, completed.Name);
+            return;
+        }
+        try { _options.Store.Save(completed); }
+        catch (Exception e) when (e is ProfileStoreException or ManagedProfileException)
+        {
+            throw new VpnManagerException(VpnManagerErrors.Internal, $"the credentials could not be stored: {e.Message}");
+        }
+        ServiceLog.CredentialsStored(_log, completed.Name);
+    }
+
+    private bool IsRunning(string name)
+    {
+        lock (_runners) return _runners.TryGetValue(name, out var r) && r.IsActive;
     }
 
     /// <inheritdoc/>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Traffic;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
@@ -37,7 +38,7 @@ internal sealed class ChildCreateTask : IkeTask
         request.Payloads.Add(new SaPayload(proposals));
         request.Payloads.Add(new TsPayload(true, Sa.Options.LocalTrafficSelectors));
         request.Payloads.Add(new TsPayload(false, Sa.Options.RemoteTrafficSelectors));
-        if (Sa.Options.Mode == ChildSaMode.Transport) request.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
+        if (Sa.Options.Mode == EspMode.Transport) request.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
     }
 
     public override TaskResult ProcessResponse(IkeMessage response)
@@ -58,7 +59,7 @@ internal sealed class ChildCreateTask : IkeTask
         if (tsi == null || tsr == null) return Fail(IkeErrorKind.InvalidMessage, "The gateway's IKE_AUTH response lacks TSi or TSr.");
         if (!Narrowed(tsi, Sa.Options.LocalTrafficSelectors) || !Narrowed(tsr, Sa.Options.RemoteTrafficSelectors))
             return Fail(IkeErrorKind.TrafficSelectorsUnacceptable, "The gateway answered with traffic selectors wider than the ones we proposed.");
-        bool transport = Sa.Options.Mode == ChildSaMode.Transport && response.HasNotify(NotifyType.UseTransportMode);
+        bool transport = Sa.Options.Mode == EspMode.Transport && response.HasNotify(NotifyType.UseTransportMode);
         uint spiOut = BinaryPrimitives.ReadUInt32BigEndian(sa.Proposals[0].Spi);
         Install(algorithms!, spiOut, tsi, tsr, transport);
         return TaskResult.Done;
@@ -82,7 +83,7 @@ internal sealed class ChildCreateTask : IkeTask
         }
         _chosen.Spi = sa.Proposals.First(p => p.Number == _chosen.Number && p.ProtocolId == ProtocolId.Esp).Spi;
         var allowedI = Sa.AssignedAddresses.Count > 0
-            ? Sa.AssignedAddresses.Select(TrafficSelectorMath.FromNetwork).ToList()
+            ? Sa.AssignedAddresses.Select(TrafficSelector.FromNetwork).ToList()
             : Sa.Options.RemoteTrafficSelectors.ToList();
         _tsi = TrafficSelectorMath.Narrow(request.TsI?.Selectors ?? new(), allowedI);
         _tsr = TrafficSelectorMath.Narrow(request.TsR?.Selectors ?? new(), Sa.Options.LocalTrafficSelectors);
@@ -122,7 +123,7 @@ internal sealed class ChildCreateTask : IkeTask
     private void Install(NegotiatedAlgorithms algorithms, uint spiOut, List<TrafficSelector> tsi, List<TrafficSelector> tsr, bool transport)
     {
         var keys = KeyDerivation.DeriveChildSaKeys(Sa.Prf, Sa.SkD, ReadOnlySpan<byte>.Empty, Sa.NonceI, Sa.NonceR,
-            algorithms.Encryption.KeyMaterialLength, algorithms.Integrity?.KeyLength ?? 0);
+            algorithms.EncryptionKeyLength, algorithms.IntegrityKeyLength);
         bool i = Sa.IsInitiator;
         var material = new ChildSaKeyMaterial
         {
@@ -131,7 +132,7 @@ internal sealed class ChildCreateTask : IkeTask
             InboundEncryptionKey = i ? keys.EncrKeyR : keys.EncrKeyI,
             InboundIntegrityKey = i ? keys.IntegKeyR : keys.IntegKeyI,
         };
-        var child = new ChildSaInfo(_spiIn, spiOut, algorithms, transport ? ChildSaMode.Transport : ChildSaMode.Tunnel,
+        var child = new ChildSaInfo(_spiIn, spiOut, algorithms, transport ? EspMode.Transport : EspMode.Tunnel,
             i ? tsi : tsr, i ? tsr : tsi, Sa.UdpEncapsulation, Sa.LocalEndPoint, Sa.RemoteEndPoint, material);
         Sa.ChildSas.Add(child);
         Sa.Emit(new IkeEvent.ChildSaEstablished(child));

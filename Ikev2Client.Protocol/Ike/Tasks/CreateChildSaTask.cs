@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Traffic;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;
@@ -37,7 +38,7 @@ internal sealed class CreateChildSaTask : IkeTask
     private ChildSaInfo? _oldFound;
     private List<TrafficSelector>? _tsi;
     private List<TrafficSelector>? _tsr;
-    private ChildSaMode _mode;
+    private EspMode _mode;
 
     private CreateChildSaTask(IkeSa sa, ChildSaInfo? old, ChildSaTemplate? template, KeGroup? group) : base(sa) =>
         (_old, _template, _groupOverride) = (old, template, group);
@@ -91,7 +92,7 @@ internal sealed class CreateChildSaTask : IkeTask
         return b;
     }
 
-    private KeGroup PfsGroup => _groupOverride ?? Sa.Options.EspProposals.SelectMany(p => p.Groups).FirstOrDefault();
+    private KeGroup PfsGroup => _groupOverride ?? Sa.Options.EspProposals.SelectMany(p => p.KeGroups).FirstOrDefault();
 
     // ---------------- initiator ----------------
 
@@ -103,7 +104,7 @@ internal sealed class CreateChildSaTask : IkeTask
             ? (old.LocalTrafficSelectors, old.RemoteTrafficSelectors, old.Mode)
             : (_template!.Local, _template.Remote, _template.Mode);
         if (_old != null) request.Payloads.Add(new NotifyPayload(NotifyType.RekeySa, null, ProtocolId.Esp, SpiBytes(_old.InboundSpi)));
-        if (mode == ChildSaMode.Transport) request.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
+        if (mode == EspMode.Transport) request.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
         var proposals = Sa.Options.EspProposals.Select((p, i) => p.ToWire((byte)(i + 1), ProtocolId.Esp, SpiBytes(_spiIn)));
         request.Payloads.Add(new SaPayload(proposals));
         request.Payloads.Add(new NoncePayload(_nonceI));
@@ -123,7 +124,7 @@ internal sealed class CreateChildSaTask : IkeTask
         if (response.ErrorNotify is { } error)
         {
             if (error.NotifyType == NotifyType.InvalidKePayload && error.TryGetAcceptedGroup(out var wanted) && _groupOverride == null
-                && wanted != PfsGroup && Sa.Options.EspProposals.Any(p => p.Groups.Contains(wanted)))
+                && wanted != PfsGroup && Sa.Options.EspProposals.Any(p => p.KeGroups.Contains(wanted)))
                 RetryGroup = wanted; // RFC 7296 §1.3: repeated with the group the responder selected
             // TEMPORARY_FAILURE, CHILD_SA_NOT_FOUND, NO_PROPOSAL_CHOSEN...: the old SA stays (RFC 7296 §2.25); the
             // session decides what a refused new CHILD SA means.
@@ -159,7 +160,7 @@ internal sealed class CreateChildSaTask : IkeTask
             if (tsi == null || tsr == null) return Fail(IkeErrorKind.InvalidMessage, "The peer's CREATE_CHILD_SA response lacks TSi or TSr.");
             if (!Narrowed(tsi, template.Local) || !Narrowed(tsr, template.Remote))
                 return Fail(IkeErrorKind.TrafficSelectorsUnacceptable, "The peer answered CREATE_CHILD_SA with traffic selectors wider than the ones we proposed.");
-            var mode = template.Mode == ChildSaMode.Transport && response.HasNotify(NotifyType.UseTransportMode) ? ChildSaMode.Transport : ChildSaMode.Tunnel;
+            var mode = template.Mode == EspMode.Transport && response.HasNotify(NotifyType.UseTransportMode) ? EspMode.Transport : EspMode.Tunnel;
             var created = Derive(algorithms!, spiOut, shared, exchangeInitiator: true, tsi, tsr, mode);
             Sa.ChildSas.Add(created);
             Sa.Emit(new IkeEvent.ChildSaEstablished(created));
@@ -223,9 +224,9 @@ internal sealed class CreateChildSaTask : IkeTask
         _tsr = TrafficSelectorMath.Narrow(request.TsR?.Selectors ?? new(), local);
         if (_tsi.Count == 0 || _tsr.Count == 0) { _error = NotifyType.TsUnacceptable; return false; }
         bool transportWanted = request.HasNotify(NotifyType.UseTransportMode);
-        bool transportUsed = Sa.ChildTemplate?.Mode == ChildSaMode.Transport
+        bool transportUsed = Sa.ChildTemplate?.Mode == EspMode.Transport
             || (!Sa.IsInitiator && Sa.Options.Responder.AllowTransportMode);
-        _mode = transportWanted && transportUsed ? ChildSaMode.Transport : ChildSaMode.Tunnel;
+        _mode = transportWanted && transportUsed ? EspMode.Transport : EspMode.Tunnel;
         return true;
     }
 
@@ -262,7 +263,7 @@ internal sealed class CreateChildSaTask : IkeTask
         var tsr = _tsr ?? _request!.TsR?.Selectors ?? _oldFound!.LocalTrafficSelectors.ToList();
         response.Payloads.Add(new TsPayload(true, tsi));
         response.Payloads.Add(new TsPayload(false, tsr));
-        if (_mode == ChildSaMode.Transport) response.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
+        if (_mode == EspMode.Transport) response.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
         var fresh = Derive(algorithms!, BinaryPrimitives.ReadUInt32BigEndian(_chosen.Spi), shared, exchangeInitiator: false, tsi, tsr, _mode);
         Sa.ChildSas.Add(fresh);
         if (_oldFound is { } old)
@@ -281,10 +282,10 @@ internal sealed class CreateChildSaTask : IkeTask
     }
 
     private ChildSaInfo Derive(NegotiatedAlgorithms algorithms, uint spiOut, byte[] shared, bool exchangeInitiator,
-        List<TrafficSelector> tsi, List<TrafficSelector> tsr, ChildSaMode mode)
+        List<TrafficSelector> tsi, List<TrafficSelector> tsr, EspMode mode)
     {
         var keys = KeyDerivation.DeriveChildSaKeys(Sa.Prf, Sa.SkD, shared, _nonceI, _nonceR,
-            algorithms.Encryption.KeyMaterialLength, algorithms.Integrity?.KeyLength ?? 0);
+            algorithms.EncryptionKeyLength, algorithms.IntegrityKeyLength);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(shared);
         bool i = exchangeInitiator;
         var material = new ChildSaKeyMaterial

@@ -1,3 +1,4 @@
+using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Eap;
 using Ikev2Client.Protocol.Wire;
 using Ikev2Client.Protocol.Wire.Payloads;

@@ -22,7 +22,7 @@ internal sealed class IkeInitTask : IkeTask
 
     public IkeInitTask(IkeSa sa) : base(sa)
     {
-        _group = sa.Options.IkeProposals.SelectMany(p => p.Groups).FirstOrDefault();
+        _group = sa.Options.IkeProposals.SelectMany(p => p.KeGroups).FirstOrDefault();
     }
 
     /// <summary>The group of our KE payload (changes after INVALID_KE_PAYLOAD).</summary>
@@ -54,7 +54,7 @@ internal sealed class IkeInitTask : IkeTask
         {
             if (!invalidKe.TryGetAcceptedGroup(out var wanted))
                 return Fail(IkeErrorKind.InvalidMessage, "INVALID_KE_PAYLOAD without a group", NotifyType.InvalidKePayload);
-            bool offered = Sa.Options.IkeProposals.Any(p => p.Groups.Contains(wanted));
+            bool offered = Sa.Options.IkeProposals.Any(p => p.KeGroups.Contains(wanted));
             if (!offered || wanted == _group || ++_retries > MaxRetries)
                 return Fail(IkeErrorKind.InvalidKeGroup,
                     $"The gateway requires key exchange group {CryptoRegistry.NameOf(TransformType.KeyExchange, (ushort)wanted)}, which we did not offer. Add it to the profile's IKE proposals.",

@@ -68,7 +68,7 @@ internal sealed class IkeRekeyTask : IkeTask
         if (response.ErrorNotify is { } error)
         {
             if (error.NotifyType == NotifyType.InvalidKePayload && error.TryGetAcceptedGroup(out var wanted)
-                && Sa.Options.IkeProposals.Any(p => p.Groups.Contains(wanted)))
+                && Sa.Options.IkeProposals.Any(p => p.KeGroups.Contains(wanted)))
                 RequestedGroup = wanted;
             Refused = error.NotifyType;
             return TaskResult.Done;

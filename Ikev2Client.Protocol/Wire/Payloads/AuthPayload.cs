@@ -9,16 +9,21 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 /// </summary>
 public sealed class AuthPayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.Authentication;
-    public AuthMethod Method { get; set; }
+    /// <summary>The authentication method: how <see cref="Data"/> was computed.</summary>
+    public IkeAuthMethod Method { get; set; }
+    /// <summary>The authentication data: a PSK/EAP MAC or a signature (for method 14, preceded by its AlgorithmIdentifier).</summary>
     public byte[] Data { get; set; } = Array.Empty<byte>();
 
+    /// <summary>An empty AUTH payload (fill in <see cref="Method"/> and <see cref="Data"/>).</summary>
     public AuthPayload() { }
-    public AuthPayload(AuthMethod method, byte[] data) { Method = method; Data = data; }
+    /// <summary>An AUTH payload with the given method and data.</summary>
+    public AuthPayload(IkeAuthMethod method, byte[] data) { Method = method; Data = data; }
 
-    public override int BodyLength => 4 + Data.Length;
+    internal override int BodyLength => 4 + Data.Length;
 
-    public override void WriteBody(Span<byte> d)
+    internal override void WriteBody(Span<byte> d)
     {
         var w = new SpanWriter(d);
         w.U8((byte)Method);
@@ -26,10 +31,10 @@ public sealed class AuthPayload : Payload
         w.Bytes(Data);
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, out AuthPayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, out AuthPayload? payload, out string? error)
     {
         var r = new SpanReader(body);
-        var method = (AuthMethod)r.U8();
+        var method = (IkeAuthMethod)r.U8();
         r.Bytes(3);
         var data = r.Rest();
         if (r.Failed) { (payload, error) = (null, "AUTH payload shorter than 4 bytes"); return false; }

@@ -12,16 +12,21 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 /// </summary>
 public sealed class ConfigPayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.Configuration;
+    /// <summary>CFG_REQUEST, CFG_REPLY, CFG_SET or CFG_ACK.</summary>
     public ConfigType ConfigType { get; set; }
+    /// <summary>The configuration attributes, in order.</summary>
     public List<ConfigAttribute> Attributes { get; } = new();
 
+    /// <summary>An empty CP payload.</summary>
     public ConfigPayload() { }
+    /// <summary>A CP payload of the given type with the given attributes.</summary>
     public ConfigPayload(ConfigType type, IEnumerable<ConfigAttribute> attributes) { ConfigType = type; Attributes.AddRange(attributes); }
 
-    public override int BodyLength => 4 + Attributes.Sum(a => a.Length);
+    internal override int BodyLength => 4 + Attributes.Sum(a => a.Length);
 
-    public override void WriteBody(Span<byte> d)
+    internal override void WriteBody(Span<byte> d)
     {
         var w = new SpanWriter(d);
         w.U8((byte)ConfigType);
@@ -34,7 +39,7 @@ public sealed class ConfigPayload : Payload
         }
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, out ConfigPayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, out ConfigPayload? payload, out string? error)
     {
         payload = null;
         var r = new SpanReader(body);
@@ -59,10 +64,12 @@ public sealed class ConfigPayload : Payload
 /// <summary>One configuration attribute (RFC 7296 §3.15.1); an empty value is a request.</summary>
 public sealed record ConfigAttribute(ConfigAttributeType Type, byte[] Value)
 {
-    public int Length => 4 + Value.Length;
+    internal int Length => 4 + Value.Length;
 
+    /// <summary>A request for an attribute: its type with an empty value.</summary>
     public static ConfigAttribute Request(ConfigAttributeType type) => new(type, Array.Empty<byte>());
 
+    /// <summary>An address attribute (INTERNAL_IP4_ADDRESS, INTERNAL_IP6_DNS, ...); IPv6 addresses take a prefix length where the attribute has one.</summary>
     public static ConfigAttribute Address(ConfigAttributeType type, IPAddress address, int? ipv6Prefix = null)
     {
         var bytes = address.GetAddressBytes();
@@ -98,6 +105,7 @@ public sealed record ConfigAttribute(ConfigAttributeType Type, byte[] Value)
         _ => null,
     };
 
+    /// <inheritdoc />
     public override string ToString()
     {
         if (Value.Length == 0) return $"{Type} (request)";

@@ -10,15 +10,22 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 /// </summary>
 public sealed class DeletePayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.Delete;
+    /// <summary>IKE (the IKE SA itself) or ESP/AH (CHILD SAs named by SPI).</summary>
     public ProtocolId ProtocolId { get; set; }
+    /// <summary>Bytes per SPI: 0 for IKE, 4 for ESP and AH.</summary>
     public byte SpiSize { get; set; }
+    /// <summary>The SPIs of the SAs deleted (empty for IKE).</summary>
     public List<byte[]> Spis { get; } = new();
 
+    /// <summary>An empty Delete payload.</summary>
     public DeletePayload() { }
 
+    /// <summary>Deletes the IKE SA the message is sent on.</summary>
     public static DeletePayload ForIkeSa() => new() { ProtocolId = ProtocolId.Ike, SpiSize = 0 };
 
+    /// <summary>Deletes CHILD SAs named by the SPIs their sender's peer chose (the SPIs in the sender's inbound packets).</summary>
     public static DeletePayload ForChildSas(ProtocolId protocol, IEnumerable<uint> spis)
     {
         var d = new DeletePayload { ProtocolId = protocol, SpiSize = 4 };
@@ -31,11 +38,12 @@ public sealed class DeletePayload : Payload
         return d;
     }
 
+    /// <summary>The 4-byte SPIs as numbers.</summary>
     public IEnumerable<uint> SpiValues => Spis.Where(s => s.Length == 4).Select(s => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(s));
 
-    public override int BodyLength => 4 + Spis.Count * SpiSize;
+    internal override int BodyLength => 4 + Spis.Count * SpiSize;
 
-    public override void WriteBody(Span<byte> d)
+    internal override void WriteBody(Span<byte> d)
     {
         var w = new SpanWriter(d);
         w.U8((byte)ProtocolId);
@@ -44,7 +52,7 @@ public sealed class DeletePayload : Payload
         foreach (var s in Spis) w.Bytes(s);
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, out DeletePayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, out DeletePayload? payload, out string? error)
     {
         var r = new SpanReader(body);
         var p = new DeletePayload { ProtocolId = (ProtocolId)r.U8(), SpiSize = r.U8() };

@@ -3,9 +3,13 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 /// <summary>EAP codes (RFC 3748 §4).</summary>
 public enum EapCode : byte
 {
+    /// <summary>An EAP Request (from the authenticator).</summary>
     Request = 1,
+    /// <summary>An EAP Response (from the peer).</summary>
     Response = 2,
+    /// <summary>EAP Success.</summary>
     Success = 3,
+    /// <summary>EAP Failure.</summary>
     Failure = 4,
 }
 
@@ -18,23 +22,28 @@ public enum EapCode : byte
 /// </summary>
 public sealed class EapPayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.Eap;
 
     /// <summary>The whole EAP message.</summary>
     public byte[] Message { get; set; } = Array.Empty<byte>();
 
+    /// <summary>An empty EAP payload.</summary>
     public EapPayload() { }
+    /// <summary>An EAP payload carrying one EAP message.</summary>
     public EapPayload(byte[] message) => Message = message;
 
+    /// <summary>The EAP message's Code (its first octet).</summary>
     public EapCode Code => (EapCode)Message[0];
+    /// <summary>The EAP message's Identifier (its second octet).</summary>
     public byte Identifier => Message[1];
     /// <summary>The EAP method type for requests and responses (0 for success and failure).</summary>
     public byte EapType => Message.Length > 4 && Code is EapCode.Request or EapCode.Response ? Message[4] : (byte)0;
 
-    public override int BodyLength => Message.Length;
-    public override void WriteBody(Span<byte> d) => Message.CopyTo(d);
+    internal override int BodyLength => Message.Length;
+    internal override void WriteBody(Span<byte> d) => Message.CopyTo(d);
 
-    public static bool TryRead(ReadOnlySpan<byte> body, out EapPayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, out EapPayload? payload, out string? error)
     {
         payload = null;
         var r = new SpanReader(body);

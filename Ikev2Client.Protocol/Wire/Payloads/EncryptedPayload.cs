@@ -6,6 +6,7 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 /// </summary>
 public sealed class EncryptedPayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.Encrypted;
 
     /// <summary>Type of the first inner payload (carried in this payload's Next Payload field).</summary>
@@ -14,8 +15,8 @@ public sealed class EncryptedPayload : Payload
     /// <summary>IV | ciphertext | ICV.</summary>
     public byte[] Body { get; set; } = Array.Empty<byte>();
 
-    public override int BodyLength => Body.Length;
-    public override void WriteBody(Span<byte> d) => Body.CopyTo(d);
+    internal override int BodyLength => Body.Length;
+    internal override void WriteBody(Span<byte> d) => Body.CopyTo(d);
 }
 
 /// <summary>
@@ -29,19 +30,22 @@ public sealed class EncryptedPayload : Payload
 /// </summary>
 public sealed class EncryptedFragmentPayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.EncryptedFragment;
 
     /// <summary>Type of the first inner payload; only meaningful in fragment 1 (0 in the others).</summary>
     public PayloadType FirstInnerPayload { get; set; }
+    /// <summary>This fragment's number, from 1.</summary>
     public ushort FragmentNumber { get; set; }
+    /// <summary>How many fragments the message was split into.</summary>
     public ushort TotalFragments { get; set; }
 
     /// <summary>IV | ciphertext | ICV.</summary>
     public byte[] Body { get; set; } = Array.Empty<byte>();
 
-    public override int BodyLength => 4 + Body.Length;
+    internal override int BodyLength => 4 + Body.Length;
 
-    public override void WriteBody(Span<byte> d)
+    internal override void WriteBody(Span<byte> d)
     {
         var w = new SpanWriter(d);
         w.U16(FragmentNumber);
@@ -49,7 +53,7 @@ public sealed class EncryptedFragmentPayload : Payload
         w.Bytes(Body);
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, PayloadType next, out EncryptedFragmentPayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, PayloadType next, out EncryptedFragmentPayload? payload, out string? error)
     {
         payload = null;
         var r = new SpanReader(body);

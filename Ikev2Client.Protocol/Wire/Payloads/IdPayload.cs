@@ -14,6 +14,7 @@ public sealed class IdPayload : Payload
 {
     private readonly bool _initiator;
 
+    /// <summary>An IDi (<paramref name="initiator"/> true) or IDr payload.</summary>
     public IdPayload(bool initiator, IdType idType, byte[] data)
     {
         _initiator = initiator;
@@ -21,21 +22,24 @@ public sealed class IdPayload : Payload
         Data = data;
     }
 
+    /// <inheritdoc />
     public override PayloadType Type => _initiator ? PayloadType.IdInitiator : PayloadType.IdResponder;
+    /// <summary>The identification type.</summary>
     public IdType IdType { get; set; }
+    /// <summary>The identification data.</summary>
     public byte[] Data { get; set; }
 
-    public override int BodyLength => 4 + Data.Length;
+    internal override int BodyLength => 4 + Data.Length;
 
     /// <summary>The body as RFC 7296 §2.15 signs it (RestOfInitIDPayload / RestOfRespIDPayload).</summary>
-    public byte[] GetBody()
+    internal byte[] GetBody()
     {
         var b = new byte[BodyLength];
         WriteBody(b);
         return b;
     }
 
-    public override void WriteBody(Span<byte> d)
+    internal override void WriteBody(Span<byte> d)
     {
         var w = new SpanWriter(d);
         w.U8((byte)IdType);
@@ -43,7 +47,7 @@ public sealed class IdPayload : Payload
         w.Bytes(Data);
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, bool initiator, out IdPayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, bool initiator, out IdPayload? payload, out string? error)
     {
         var r = new SpanReader(body);
         var type = (IdType)r.U8();
@@ -59,7 +63,7 @@ public sealed class IdPayload : Payload
     /// <summary>A printable form: the address, the name, or the DN / key id in hex.</summary>
     public string DisplayValue => IdType switch
     {
-        IdType.Ipv4Addr or IdType.Ipv6Addr => new IPAddress(Data).ToString(),
+        IdType.Ipv4Addr or IdType.Ipv6Addr when Data.Length is 4 or 16 => new IPAddress(Data).ToString(),
         IdType.Fqdn or IdType.Rfc822Addr => Encoding.ASCII.GetString(Data),
         IdType.DerAsn1Dn => TryFormatDn(Data),
         _ => Convert.ToHexString(Data),

@@ -11,16 +11,21 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 /// </summary>
 public sealed class KePayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.KeyExchange;
+    /// <summary>The key exchange method (Diffie-Hellman group) of <see cref="Data"/>.</summary>
     public KeGroup Group { get; set; }
+    /// <summary>The sender's public key exchange value.</summary>
     public byte[] Data { get; set; } = Array.Empty<byte>();
 
+    /// <summary>An empty KE payload.</summary>
     public KePayload() { }
+    /// <summary>A KE payload with the given group and public value.</summary>
     public KePayload(KeGroup group, byte[] data) { Group = group; Data = data; }
 
-    public override int BodyLength => 4 + Data.Length;
+    internal override int BodyLength => 4 + Data.Length;
 
-    public override void WriteBody(Span<byte> d)
+    internal override void WriteBody(Span<byte> d)
     {
         var w = new SpanWriter(d);
         w.U16((ushort)Group);
@@ -28,7 +33,7 @@ public sealed class KePayload : Payload
         w.Bytes(Data);
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, out KePayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, out KePayload? payload, out string? error)
     {
         var r = new SpanReader(body);
         var group = (KeGroup)r.U16();

@@ -12,14 +12,21 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 /// </summary>
 public sealed class NotifyPayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.Notify;
+    /// <summary>The protocol of the SA named by <see cref="Spi"/>; none when the notification concerns no SA.</summary>
     public ProtocolId ProtocolId { get; set; }
+    /// <summary>The notify message type.</summary>
     public NotifyType NotifyType { get; set; }
+    /// <summary>The SPI of the SA the notification concerns (empty for most notifications).</summary>
     public byte[] Spi { get; set; } = Array.Empty<byte>();
+    /// <summary>The notification data.</summary>
     public byte[] Data { get; set; } = Array.Empty<byte>();
 
+    /// <summary>An empty Notify payload.</summary>
     public NotifyPayload() { }
 
+    /// <summary>A Notify payload of <paramref name="type"/> with optional data, protocol and SPI.</summary>
     public NotifyPayload(NotifyType type, byte[]? data = null, ProtocolId protocolId = ProtocolId.None, byte[]? spi = null)
     {
         NotifyType = type;
@@ -31,9 +38,9 @@ public sealed class NotifyPayload : Payload
     /// <summary>Error notifies are those below 16384 (RFC 7296 §3.10.1).</summary>
     public bool IsError => (ushort)NotifyType < 16384;
 
-    public override int BodyLength => 4 + Spi.Length + Data.Length;
+    internal override int BodyLength => 4 + Spi.Length + Data.Length;
 
-    public override void WriteBody(Span<byte> d)
+    internal override void WriteBody(Span<byte> d)
     {
         var w = new SpanWriter(d);
         w.U8((byte)ProtocolId);
@@ -43,7 +50,7 @@ public sealed class NotifyPayload : Payload
         w.Bytes(Data);
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, out NotifyPayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, out NotifyPayload? payload, out string? error)
     {
         var r = new SpanReader(body);
         var protocol = (ProtocolId)r.U8();
@@ -67,6 +74,7 @@ public sealed class NotifyPayload : Payload
         return new NotifyPayload(NotifyType.SignatureHashAlgorithms, data);
     }
 
+    /// <summary>The hash algorithm identifiers of a SIGNATURE_HASH_ALGORITHMS notification (RFC 7427).</summary>
     public IReadOnlyList<ushort> GetHashAlgorithms()
     {
         var result = new List<ushort>(Data.Length / 2);
@@ -91,5 +99,6 @@ public sealed class NotifyPayload : Payload
     /// <summary>The SPI as a number (4-byte CHILD SA SPI in REKEY_SA, for example).</summary>
     public uint SpiValue => Spi.Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(Spi) : 0;
 
+    /// <inheritdoc />
     public override string ToString() => $"N({NotifyType})";
 }

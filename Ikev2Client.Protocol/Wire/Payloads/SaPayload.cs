@@ -5,17 +5,21 @@ namespace Ikev2Client.Protocol.Wire.Payloads;
 /// </summary>
 public sealed class SaPayload : Payload
 {
+    /// <inheritdoc />
     public override PayloadType Type => PayloadType.SecurityAssociation;
 
+    /// <summary>The proposals, in the sender's order of preference.</summary>
     public List<Proposal> Proposals { get; } = new();
 
+    /// <summary>An empty SA payload.</summary>
     public SaPayload() { }
 
+    /// <summary>An SA payload with the given proposals.</summary>
     public SaPayload(IEnumerable<Proposal> proposals) => Proposals.AddRange(proposals);
 
-    public override int BodyLength => Proposals.Sum(p => p.Length);
+    internal override int BodyLength => Proposals.Sum(p => p.Length);
 
-    public override void WriteBody(Span<byte> destination)
+    internal override void WriteBody(Span<byte> destination)
     {
         int offset = 0;
         for (int i = 0; i < Proposals.Count; i++)
@@ -26,7 +30,7 @@ public sealed class SaPayload : Payload
         }
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, out SaPayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, out SaPayload? payload, out string? error)
     {
         payload = new SaPayload();
         error = null;
@@ -70,13 +74,19 @@ public sealed class SaPayload : Payload
 /// </summary>
 public sealed class Proposal
 {
+    /// <summary>The proposal number (1 for the first; a responder answers with the number it chose).</summary>
     public byte Number { get; set; } = 1;
+    /// <summary>IKE, ESP or AH.</summary>
     public ProtocolId ProtocolId { get; set; }
+    /// <summary>The sender's SPI for the SA (8 bytes for an IKE SA rekey, 4 for ESP; empty in IKE_SA_INIT).</summary>
     public byte[] Spi { get; set; } = Array.Empty<byte>();
+    /// <summary>The transforms offered (or chosen).</summary>
     public List<Transform> Transforms { get; } = new();
 
+    /// <summary>An empty proposal.</summary>
     public Proposal() { }
 
+    /// <summary>A proposal with the given number, protocol, SPI and transforms.</summary>
     public Proposal(byte number, ProtocolId protocolId, byte[] spi, IEnumerable<Transform> transforms)
     {
         Number = number;
@@ -85,11 +95,12 @@ public sealed class Proposal
         Transforms.AddRange(transforms);
     }
 
-    public int Length => 8 + Spi.Length + Transforms.Sum(t => t.Length);
+    internal int Length => 8 + Spi.Length + Transforms.Sum(t => t.Length);
 
     /// <summary>The SPI as a number (8-byte IKE SPI or 4-byte ESP/AH SPI); 0 when absent.</summary>
     public ulong SpiValue => Spi.Aggregate(0UL, (acc, b) => (acc << 8) | b);
 
+    /// <summary>The transforms of one type.</summary>
     public IEnumerable<Transform> OfType(TransformType type) => Transforms.Where(t => t.Type == type);
 
     internal void Write(Span<byte> d, bool last)
@@ -147,6 +158,7 @@ public sealed class Proposal
         return true;
     }
 
+    /// <inheritdoc />
     public override string ToString() => $"#{Number} {ProtocolId} spi={Convert.ToHexString(Spi)} [{string.Join(", ", Transforms)}]";
 }
 
@@ -160,12 +172,17 @@ public sealed class Proposal
 /// </summary>
 public sealed class Transform
 {
+    /// <summary>The transform type.</summary>
     public TransformType Type { get; set; }
+    /// <summary>The transform ID, e.g. an <see cref="Crypto.EncrId"/> for encryption.</summary>
     public ushort Id { get; set; }
+    /// <summary>The transform attributes (the Key Length for variable-length ciphers).</summary>
     public List<TransformAttribute> Attributes { get; } = new();
 
+    /// <summary>An empty transform.</summary>
     public Transform() { }
 
+    /// <summary>A transform with a Key Length attribute when <paramref name="keyLength"/> is not 0.</summary>
     public Transform(TransformType type, ushort id, int keyLength = 0)
     {
         Type = type;
@@ -176,7 +193,7 @@ public sealed class Transform
     /// <summary>The Key Length attribute in bits, or 0 when absent.</summary>
     public int KeyLength => Attributes.FirstOrDefault(a => a.Type == (ushort)TransformAttributeType.KeyLength && a.IsShort)?.ShortValue ?? 0;
 
-    public int Length => 8 + Attributes.Sum(a => a.Length);
+    internal int Length => 8 + Attributes.Sum(a => a.Length);
 
     internal void Write(Span<byte> d, bool last)
     {
@@ -220,20 +237,26 @@ public sealed class Transform
         return true;
     }
 
+    /// <inheritdoc />
     public override string ToString() => KeyLength > 0 ? $"{Type}:{Id}/{KeyLength}" : $"{Type}:{Id}";
 }
 
 /// <summary>A transform attribute: TV (AF=1, 2-byte value) or TLV (AF=0, variable value).</summary>
 public sealed class TransformAttribute
 {
+    /// <summary>The attribute type (<see cref="TransformAttributeType.KeyLength"/> is the only one defined).</summary>
     public ushort Type { get; init; }
+    /// <summary>True for the TV format (a 2-byte value in <see cref="ShortValue"/>), false for TLV (<see cref="Value"/>).</summary>
     public bool IsShort { get; init; }
+    /// <summary>The value of a TV attribute.</summary>
     public ushort ShortValue { get; init; }
+    /// <summary>The value of a TLV attribute.</summary>
     public byte[] Value { get; init; } = Array.Empty<byte>();
 
+    /// <summary>A Key Length attribute of <paramref name="bits"/> bits.</summary>
     public static TransformAttribute KeyLength(ushort bits) => new() { Type = (ushort)TransformAttributeType.KeyLength, IsShort = true, ShortValue = bits };
 
-    public int Length => IsShort ? 4 : 4 + Value.Length;
+    internal int Length => IsShort ? 4 : 4 + Value.Length;
 
     internal void Write(ref SpanWriter w)
     {

@@ -14,16 +14,20 @@ public sealed class TsPayload : Payload
 {
     private readonly bool _initiator;
 
+    /// <summary>An empty TSi (<paramref name="initiator"/> true) or TSr payload.</summary>
     public TsPayload(bool initiator) => _initiator = initiator;
 
+    /// <summary>A TSi or TSr payload with the given selectors.</summary>
     public TsPayload(bool initiator, IEnumerable<TrafficSelector> selectors) : this(initiator) => Selectors.AddRange(selectors);
 
+    /// <inheritdoc />
     public override PayloadType Type => _initiator ? PayloadType.TrafficSelectorInitiator : PayloadType.TrafficSelectorResponder;
+    /// <summary>The traffic selectors.</summary>
     public List<TrafficSelector> Selectors { get; } = new();
 
-    public override int BodyLength => 4 + Selectors.Sum(s => s.Length);
+    internal override int BodyLength => 4 + Selectors.Sum(s => s.Length);
 
-    public override void WriteBody(Span<byte> d)
+    internal override void WriteBody(Span<byte> d)
     {
         var w = new SpanWriter(d);
         w.U8((byte)Selectors.Count);
@@ -31,7 +35,7 @@ public sealed class TsPayload : Payload
         foreach (var s in Selectors) s.Write(ref w);
     }
 
-    public static bool TryRead(ReadOnlySpan<byte> body, bool initiator, out TsPayload? payload, out string? error)
+    internal static bool TryRead(ReadOnlySpan<byte> body, bool initiator, out TsPayload? payload, out string? error)
     {
         payload = null;
         var r = new SpanReader(body);
@@ -62,8 +66,8 @@ public sealed class TsPayload : Payload
 /// </summary>
 public sealed record TrafficSelector(TrafficSelectorType TsType, byte IpProtocol, ushort StartPort, ushort EndPort, IPAddress StartAddress, IPAddress EndAddress)
 {
-    public int AddressLength => TsType == TrafficSelectorType.Ipv4AddrRange ? 4 : 16;
-    public int Length => 8 + 2 * AddressLength;
+    internal int AddressLength => TsType == TrafficSelectorType.Ipv4AddrRange ? 4 : 16;
+    internal int Length => 8 + 2 * AddressLength;
 
     /// <summary>All addresses, ports and protocols of one family.</summary>
     public static TrafficSelector Any(AddressFamily family) => family == AddressFamily.InterNetwork
@@ -74,6 +78,16 @@ public sealed record TrafficSelector(TrafficSelectorType TsType, byte IpProtocol
     public static TrafficSelector Host(IPAddress address) => new(
         address.AddressFamily == AddressFamily.InterNetwork ? TrafficSelectorType.Ipv4AddrRange : TrafficSelectorType.Ipv6AddrRange,
         0, 0, 65535, address, address);
+
+    /// <summary>Every address of <paramref name="network"/>, any port and protocol.</summary>
+    public static TrafficSelector FromNetwork(IPNetwork network)
+    {
+        var bytes = network.BaseAddress.GetAddressBytes();
+        var last = (byte[])bytes.Clone();
+        for (int bit = network.PrefixLength; bit < bytes.Length * 8; bit++) last[bit / 8] |= (byte)(0x80 >> (bit % 8));
+        var type = bytes.Length == 4 ? TrafficSelectorType.Ipv4AddrRange : TrafficSelectorType.Ipv6AddrRange;
+        return new TrafficSelector(type, 0, 0, 65535, network.BaseAddress, new IPAddress(last));
+    }
 
     internal void Write(ref SpanWriter w)
     {
@@ -106,6 +120,7 @@ public sealed record TrafficSelector(TrafficSelectorType TsType, byte IpProtocol
         return true;
     }
 
+    /// <inheritdoc />
     public override string ToString()
     {
         var range = StartAddress.Equals(EndAddress) ? StartAddress.ToString() : $"{StartAddress}-{EndAddress}";

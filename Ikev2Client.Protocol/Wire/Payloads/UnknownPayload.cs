@@ -5,14 +5,17 @@ public sealed class UnknownPayload : Payload
 {
     private readonly PayloadType _type;
 
+    /// <summary>A payload of a type this library does not know, kept as its raw body.</summary>
     public UnknownPayload(PayloadType type, byte[] body)
     {
         _type = type;
         Body = body;
     }
 
+    /// <inheritdoc />
     public override PayloadType Type => _type;
+    /// <summary>The body as received (re-encoded byte for byte).</summary>
     public byte[] Body { get; }
-    public override int BodyLength => Body.Length;
-    public override void WriteBody(Span<byte> d) => Body.CopyTo(d);
+    internal override int BodyLength => Body.Length;
+    internal override void WriteBody(Span<byte> d) => Body.CopyTo(d);
 }

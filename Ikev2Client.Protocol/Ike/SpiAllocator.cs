@@ -1,21 +1,4 @@
-using System.Diagnostics;
-
 namespace Ikev2Client.Protocol.Ike;
-
-/// <summary>A monotonic clock injected into the session (tests use a fake one).</summary>
-public interface IIkeClock
-{
-    /// <summary>Time since an arbitrary fixed origin; never goes backwards.</summary>
-    TimeSpan Now { get; }
-}
-
-/// <summary>The real monotonic clock (Stopwatch).</summary>
-public sealed class SystemIkeClock : IIkeClock
-{
-    public static readonly SystemIkeClock Instance = new();
-    private static readonly long Origin = Stopwatch.GetTimestamp();
-    public TimeSpan Now => Stopwatch.GetElapsedTime(Origin);
-}
 
 /// <summary>Allocates SPIs for IKE SAs and CHILD SAs (injected so tests are deterministic and so the data plane can reserve ESP SPIs).</summary>
 public interface ISpiAllocator
@@ -29,6 +12,7 @@ public interface ISpiAllocator
 /// <summary>SPIs drawn from an <see cref="IRandomSource"/>.</summary>
 public sealed class RandomSpiAllocator(IRandomSource random) : ISpiAllocator
 {
+    /// <inheritdoc />
     public ulong AllocateIkeSpi()
     {
         Span<byte> b = stackalloc byte[8];
@@ -37,6 +21,7 @@ public sealed class RandomSpiAllocator(IRandomSource random) : ISpiAllocator
         return v;
     }
 
+    /// <inheritdoc />
     public uint AllocateChildSpi()
     {
         Span<byte> b = stackalloc byte[4];
