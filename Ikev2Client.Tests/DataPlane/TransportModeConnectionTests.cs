@@ -80,7 +80,7 @@ public sealed class TransportModeConnectionTests
     {
         using var s = new Setup();
         s.Connection.Connect();
-        s.Connection.State.Should().Be(VpnConnectionState.Connected);
+        s.Connection.State.Should().Be(VpnState.Connected);
         s.Connection.Info!.DataPath.Should().Be(DataPath.TransportMode);
         s.Connection.Info.InterfaceName.Should().BeNull();
         s.InterfaceBuilderCalls.Should().Be(0, "no TUN on the transport-mode path");
@@ -317,7 +317,7 @@ public sealed class TransportModeConnectionTests
 
         s.Connection.Disconnect();
 
-        s.Connection.State.Should().Be(VpnConnectionState.Disconnected);
+        s.Connection.State.Should().Be(VpnState.Disconnected);
         mine.Outbound.Should().BeNull();
         mine.Inbound.Should().BeEmpty();
         applied.Outbound.Should().BeNull();

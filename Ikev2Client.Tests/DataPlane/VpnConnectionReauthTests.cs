@@ -131,7 +131,7 @@ public sealed class VpnConnectionReauthTests
             var lines = string.Join("\n", progress);
             lines.Should().Contain("reauthenticated");
         }
-        connection.State.Should().Be(VpnConnectionState.Connected);
+        connection.State.Should().Be(VpnState.Connected);
 
         // Make-before-break: every datagram came back, both directions moved to the new CHILD SA.
         var now = connection.ChildSas.Should().ContainSingle().Subject.Child;

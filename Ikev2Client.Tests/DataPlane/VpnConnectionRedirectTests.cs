@@ -49,7 +49,7 @@ public sealed class VpnConnectionRedirectTests
         var thrown = act.Should().Throw<VpnConnectionException>().Which;
         thrown.IkeError!.Kind.Should().Be(IkeErrorKind.TooManyRedirects);
         thrown.Message.Should().Contain("redirects in a row");
-        connection.State.Should().Be(VpnConnectionState.Failed);
+        connection.State.Should().Be(VpnState.Failed);
         connection.Error!.Kind.Should().Be(IkeErrorKind.TooManyRedirects);
         connection.IsRecoverableFailure.Should().BeFalse();
         Volatile.Read(ref initsSeen).Should().Be(4, "the first attempt and three redirects");

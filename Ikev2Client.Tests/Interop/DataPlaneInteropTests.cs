@@ -33,7 +33,7 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
             var info = connection.Info!;
             info.DataPath.Should().Be(DataPath.TunnelInterface);
             info.VirtualAddresses.Should().ContainSingle().Which.BaseAddress.ToString().Should().StartWith("10.3.0.");
@@ -59,7 +59,7 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
             connection.Disconnect();
         }
 
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         var ns = gw.ClientNamespace.Name;
         Shell.ShOk($"ip -n {ns} link show").Should().NotContain("ikvt");
         Shell.ShOk($"ip -n {ns} rule show").Should().NotContain("2300").And.NotContain("0x2300");
@@ -103,7 +103,9 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
     internal static double RunIperf(StrongSwanGateway gw, int seconds)
     {
         gw.ServerNamespace.Exec("iperf3 -s -1 -D");
-        Thread.Sleep(300);
+        // -D returns before the server listens: wait until its port is open.
+        var listening = DualStackInterop.WaitFor(() => gw.ServerNamespace.Exec("ss -Hltn sport = :5201").Contains("5201"), TimeSpan.FromSeconds(10));
+        if (!listening) throw new TimeoutException("iperf3 -s did not listen on 5201 within 10 s");
         var json = gw.ClientNamespace.Exec($"iperf3 -c {gw.ServerAddress} -t {seconds} -J", TimeSpan.FromSeconds(seconds + 30));
         using var doc = JsonDocument.Parse(json);
         return doc.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble() / 1e6;

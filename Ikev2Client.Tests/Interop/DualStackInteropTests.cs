@@ -42,7 +42,7 @@ public sealed class DualStackInteropTests(ITestOutputHelper output)
 
     private void AssertNothingLeft(StrongSwanGateway gw, VpnConnection connection)
     {
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         var ns = gw.ClientNamespace.Name;
         Shell.ShOk($"ip -n {ns} link show").Should().NotContain("ikvd");
         Shell.ShOk($"ip -n {ns} rule show").Should().NotContain("lookup 2300");

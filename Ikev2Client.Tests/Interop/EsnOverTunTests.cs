@@ -97,6 +97,6 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
             host.Dispose();
         }
 
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
     }
 }

@@ -90,7 +90,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
             var child = connection.Info!.ChildSa;
             ProposalSyntax.TryParse(esp, isEsp: true, out var expected, out _);
             child.Algorithms.Encryption.Id.Should().Be(expected[0].Encryption[0].Id);
@@ -114,7 +114,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
             connection.Disconnect();
         }
 
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         Shell.ShOk($"ip -n {gw.ClientNamespace.Name} link show").Should().NotContain("ikva");
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }

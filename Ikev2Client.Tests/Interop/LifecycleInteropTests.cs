@@ -89,7 +89,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
             output.WriteLine($"pings lost: {lost}; CHILD SA rekeys {rekeys.Count}, IKE SA rekeys {ikeRekeys.Count}; {connection.Statistics}");
             var trace = string.Join("\n", seen.Select(e => e.ToString()));
             lost.Should().Be(0, $"{connection.Statistics}\n{trace}\n--- gateway ---\n{gw.Gateway.LogTail(80)}");
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             rekeys.Count.Should().BeGreaterThanOrEqualTo(5, trace);
             ikeRekeys.Count.Should().BeGreaterThanOrEqualTo(2, trace);
             connection.Driver.Session.SpiI.Should().NotBe(firstSpiI);
@@ -106,7 +106,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
         {
             connection.Disconnect();
         }
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }
 
@@ -156,7 +156,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
             gw.ClientNamespace.Run(() => connection.Connect());
             // Two liveness rounds while the gateway is alive keep the connection up.
             await Task.Delay(liveness * 2 + TimeSpan.FromSeconds(0.5));
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
 
             Shell.ShOk($"kill -KILL {gw.Gateway.Pid}");
             var clock = Stopwatch.StartNew();
@@ -164,7 +164,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
             var ended = await Task.WhenAny(connection.Closed, Task.Delay(limit));
             ended.Should().Be(connection.Closed, $"the connection must end within {limit}");
             output.WriteLine($"failure detected after {clock.Elapsed.TotalSeconds:0.0} s: {connection.EndReason}");
-            connection.State.Should().Be(VpnConnectionState.Failed);
+            connection.State.Should().Be(VpnState.Failed);
             connection.Error.Should().NotBeNull();
             connection.Error!.Kind.Should().Be(IkeErrorKind.ProtocolTimeout);
             connection.Error.Recoverable.Should().BeTrue();

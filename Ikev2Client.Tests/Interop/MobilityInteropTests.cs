@@ -39,9 +39,9 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
 
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
             while (DateTime.UtcNow < deadline &&
-                   !(connection.State == VpnConnectionState.Connected && connection.Info?.RemoteEndPoint.Address.ToString() == SecondGatewayAddress))
+                   !(connection.State == VpnState.Connected && connection.Info?.RemoteEndPoint.Address.ToString() == SecondGatewayAddress))
                 Thread.Sleep(100);
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             connection.Info!.RemoteEndPoint.Address.ToString().Should().Be(SecondGatewayAddress);
             var sas = gw.Gateway.WaitForSas(s => s.IkeSaCount == 1 && s.EstablishedCount == 1);
             output.WriteLine(sas.Raw);
@@ -54,7 +54,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
         {
             connection.Disconnect();
         }
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }
 
@@ -102,7 +102,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             // strongSwan rekeys it right after the update (RFC 4555 allows either); both must be seamless for us.
             if (!Spis(after).SequenceEqual(spisBefore))
                 gw.LogText.Should().Contain("CREATE_CHILD_SA", "a changed CHILD SA SPI can only come from a rekey");
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
             connection.Info!.LocalEndPoint.Address.ToString().Should().Be(SecondClientAddress);
             lost.Should().BeInRange(0, 10, "a short gap at most");
             Ping(gw, 20).Should().Be(0, connection.Statistics.ToString());
@@ -160,7 +160,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             Spis(moved)[0].Should().Be(Spis(first)[0], "the same IKE SA");
             Ping(gw, 20).Should().BeLessThanOrEqualTo(1, connection.Statistics.ToString());
             Ping(gw, 10).Should().Be(0, connection.Statistics.ToString());
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
         }
         finally
         {

@@ -51,7 +51,7 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
 
             var lost = gw.ClientNamespace.Run(() => DataPlaneInteropTests.PingMany(IPAddress.Parse(gw.ServerAddress), 150, TimeSpan.FromMilliseconds(200)));
             output.WriteLine($"pings lost: {lost}; reauthentications {connection.Reauthentications}; {connection.Statistics}");
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             lock (reauths) reauths.Should().NotBeEmpty(gw.Gateway.LogTail(80));
             connection.Driver!.Session.SpiI.Should().NotBe(firstSpiI);
             lost.Should().BeLessThanOrEqualTo(1, $"{connection.Statistics}\n{gw.Gateway.LogTail(80)}");
@@ -62,7 +62,7 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
         {
             connection.Disconnect();
         }
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }
 }

@@ -61,7 +61,7 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
             lost.Should().Be(0, $"{connection.Statistics}\n{trace}\n{gw.Gateway.LogTail(60)}");
             var stats = connection.Statistics;
             (stats.ReplayDrops + stats.AuthenticationDrops + stats.MalformedDrops).Should().Be(0, stats.ToString());
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
             return (ours, byPeer, trace);
         }
         finally

@@ -1,5 +1,6 @@
 using System.Net;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Protocol.Ike;

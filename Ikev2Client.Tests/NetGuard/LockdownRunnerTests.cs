@@ -1,5 +1,6 @@
 using System.Net;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.InMemory;
 using Ikev2Client.Profiles;
@@ -26,7 +27,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     {
         _manager = new VpnManagerService(new VpnManagerOptions
         {
-            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Clock = _clock, Random = () => 0.5, Lockdown = _firewall,
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Time = _clock, Random = () => 0.5, Lockdown = _firewall,
         });
     }
 
@@ -60,14 +61,14 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     {
         public event Action<VpnConnectionEvent>? EventRaised;
         public VpnState State { get; private set; }
-        public VpnConnectionStatistics Statistics => VpnConnectionStatistics.Empty;
+        public Ikev2Client.Platform.DataPlaneStatistics Statistics => Ikev2Client.Platform.DataPlaneStatistics.Empty;
 
         public Task<Ikev2Client.Service.VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
         {
             EventRaised?.Invoke(new VpnConnectionEvent.Contacting(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 500)));
             EventRaised?.Invoke(new VpnConnectionEvent.Contacting(new IPEndPoint(IPAddress.Parse("198.51.100.9"), 500))); // redirected
             owner.DuringConnect?.Invoke(attempt);
-            if (!owner.Succeeds(attempt)) throw new Ikev2Client.Service.VpnConnectionException(owner.Error);
+            if (!owner.Succeeds(attempt)) throw new Ikev2Client.Service.VpnErrorException(owner.Error);
             State = VpnState.Connected;
             return Task.FromResult(ServiceTestData.Info("198.51.100.9:4500") with { InterfaceName = "ikev2tun3" });
         }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;
@@ -58,8 +59,8 @@ public sealed class ControlSocketTests : IAsyncDisposable
         _factory.Created.Single().Profile!.Psk.Should().Equal(Encoding.UTF8.GetBytes(ServiceTestData.Psk));
 
         var state = await _client.GetProvisionedVpnProfileStateAsync("office");
-        state.Statistics!.BytesIn.Should().Be(5600);
-        state.Statistics.NextRekeyAt.Should().NotBeNull();
+        state.Statistics!.BytesReceived.Should().Be(5600);
+        state.Connection!.NextRekeyAt.Should().NotBeNull();
         (await _client.GetAllVpnProfileStatesAsync()).Select(s => s.Name).Should().Equal("office");
 
         var stopped = await _client.StopProvisionedVpnProfileAsync("office");

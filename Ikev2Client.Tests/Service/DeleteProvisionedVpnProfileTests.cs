@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using Ikev2Client.Cli;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;
@@ -24,7 +25,7 @@ public sealed class DeleteProvisionedVpnProfileTests : IAsyncDisposable
     {
         _manager = new VpnManagerService(new VpnManagerOptions
         {
-            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Clock = _clock, Random = () => 0.5,
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Time = _clock, Random = () => 0.5,
         });
     }
 

@@ -26,7 +26,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     {
         _store = new ProfileStore(_dir);
         ManagedFiles.CreateDirectory(_store);
-        _manager = new VpnManagerService(new VpnManagerOptions { Store = _store, ConnectionFactory = _factory, Clock = new ManualClock(), LoggerFactory = _log });
+        _manager = new VpnManagerService(new VpnManagerOptions { Store = _store, ConnectionFactory = _factory, Time = new ManualClock(), LoggerFactory = _log });
         _sync = new ManagedDirectorySync(_manager, _store, new ManagedDirectoryOptions { SettleTime = Settle }, _log);
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using Ikev2Client.Cli;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;

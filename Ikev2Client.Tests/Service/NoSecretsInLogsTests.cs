@@ -22,8 +22,9 @@ namespace Ikev2Client.Tests.Service;
 /// <summary>
 /// No secret reaches a log: profiles with a known PSK, EAP password and private key are provisioned, connected through
 /// the service and the real connection engine (in-memory TUN, no root) to an in-process gateway and disconnected, with
-/// every category at trace level through Microsoft.Extensions.Logging's pipeline. Every message, every structured value
-/// and every exception text is captured; none may hold a secret, in clear, hex or base64.
+/// every category at trace level through Microsoft.Extensions.Logging's pipeline; and the error paths: a gateway with
+/// another PSK, and one that knows another EAP password. Every message, every structured value and every exception text
+/// is captured; none may hold a secret, in clear, hex or base64.
 /// </summary>
 public sealed class NoSecretsInLogsTests : IDisposable
 {
@@ -52,9 +53,11 @@ public sealed class NoSecretsInLogsTests : IDisposable
 
         var profiles = new[]
         {
-            (Base("psk").SetAuthPsk(Encoding.UTF8.GetBytes(Psk)).Build(), Gateway.Psk),
-            (Base("eap").SetAuthUsernamePassword(EapUser, EapPassword, IkeAuthSessionSetup.Ca).Build(), Gateway.Eap),
-            (Base("cert").SetAuthDigitalSignature(clientCert, keyPem, IkeAuthSessionSetup.Ca).Build(), Gateway.Certificate),
+            (Base("psk").SetAuthPsk(Encoding.UTF8.GetBytes(Psk)).Build(), Gateway.Psk, VpnState.Connected),
+            (Base("eap").SetAuthUsernamePassword(EapUser, EapPassword, IkeAuthSessionSetup.Ca).Build(), Gateway.Eap, VpnState.Connected),
+            (Base("cert").SetAuthDigitalSignature(clientCert, keyPem, IkeAuthSessionSetup.Ca).Build(), Gateway.Certificate, VpnState.Connected),
+            (Base("wrong-psk").SetAuthPsk(Encoding.UTF8.GetBytes(Psk)).Build(), Gateway.OtherPsk, VpnState.Failed),
+            (Base("wrong-eap").SetAuthUsernamePassword(EapUser, EapPassword, IkeAuthSessionSetup.Ca).Build(), Gateway.OtherEapPassword, VpnState.Failed),
         };
         var settings = Microsoft.Extensions.Options.Options.Create(new ProfileConnectionSettings());
         var platform = new ConnectionPlatform(new UserspaceIpSecManager(), new VpnInterfaceBuilderFactory(() => new InMemoryVpnInterfaceBuilder()));
@@ -63,19 +66,22 @@ public sealed class NoSecretsInLogsTests : IDisposable
             Store = new ProfileStore(_dir), ConnectionFactory = new VpnConnectionAdapterFactory(platform, settings, _loggers), LoggerFactory = _loggers,
         });
 
-        foreach (var (template, kind) in profiles)
+        foreach (var (template, kind, expected) in profiles)
         {
             using var gateway = new Gateway(kind);
             var profile = template.ToBuilder().SetServer(gateway.Address.ToString(), gateway.IkePort).Build();
             await manager.ProvisionVpnProfileAsync(profile);
             var state = await manager.StartProvisionedVpnProfileAsync(profile.Name, waitForResult: true);
-            state.State.Should().Be(VpnState.Connected, $"{profile.Name}: {state.Error}\n{_capture.Text}");
+            state.State.Should().Be(expected, $"{profile.Name}: {state.Error}\n{_capture.Text}");
+            if (expected == VpnState.Failed)
+                state.Error!.CodeName.Should().Be("ERROR_CODE_IKE_AUTHENTICATION_FAILED", $"{profile.Name}: {state.Error}");
             await manager.StopProvisionedVpnProfileAsync(profile.Name);
         }
 
         var log = _capture.Text;
         log.Should().Contain("IKE SA established").And.Contain("sent IkeAuth request", "IKE message traces are logged at debug level")
-            .And.Contain("CHILD SA established").And.Contain("deleting the IKE SA");
+            .And.Contain("CHILD SA established").And.Contain("deleting the IKE SA")
+            .And.Contain("wrong-psk: ERROR_CODE_IKE_AUTHENTICATION_FAILED").And.Contain("wrong-eap: ERROR_CODE_IKE_AUTHENTICATION_FAILED", "failures are logged too");
         foreach (var (name, form) in SecretForms(pkcs8, keyPem))
             log.Should().NotContain(form, $"the {name} must not reach the log");
     }
@@ -111,7 +117,7 @@ public sealed class NoSecretsInLogsTests : IDisposable
     /// </summary>
     private sealed class Gateway : IDisposable
     {
-        public const int Psk = 0, Eap = 1, Certificate = 2;
+        public const int Psk = 0, Eap = 1, Certificate = 2, OtherPsk = 3, OtherEapPassword = 4;
         private readonly IkeSession _session;
         private readonly IkeUdpDriver _driver;
 
@@ -123,9 +129,10 @@ public sealed class NoSecretsInLogsTests : IDisposable
             (IIkeAuthenticator local, IIkeAuthenticator? peer) = kind switch
             {
                 Psk => ((IIkeAuthenticator)new PskAuthenticator(NoSecretsInLogsTests.Psk), (IIkeAuthenticator?)null),
-                Eap => ((IIkeAuthenticator)CertificateAuthenticator.Signer(credential), (IIkeAuthenticator?)new EapServerAuthenticator(new EapServerOptions
+                OtherPsk => (new PskAuthenticator("the-gateway-has-another-PSK"), null),
+                Eap or OtherEapPassword => (CertificateAuthenticator.Signer(credential), new EapServerAuthenticator(new EapServerOptions
                 {
-                    Method = EapMethodType.MsChapV2, PasswordLookup = u => u == EapUser ? EapPassword : null,
+                    Method = EapMethodType.MsChapV2, PasswordLookup = u => u == EapUser ? (kind == Eap ? EapPassword : "another-password") : null,
                 })),
                 _ => ((IIkeAuthenticator)new CertificateAuthenticator(credential, validation), (IIkeAuthenticator?)new CertificateAuthenticator(credential, validation)),
             };

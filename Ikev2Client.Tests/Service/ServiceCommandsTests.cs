@@ -38,14 +38,17 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     };
 
     /// <summary>One CLI invocation: a fresh command tree each time, as separate processes would have.</summary>
-    private async Task<(int Code, string Out, string Err)> Run(ServiceCliOptions options, CancellationToken ct, params string[] args)
+    private Task<(int Code, string Out, string Err)> Run(ServiceCliOptions options, CancellationToken ct, params string[] args) =>
+        Run(options, ct, new StringWriter(), args);
+
+    /// <summary>Runs a command writing its output to <paramref name="output"/> (a synchronized writer can be read while it runs).</summary>
+    private async Task<(int Code, string Out, string Err)> Run(ServiceCliOptions options, CancellationToken ct, TextWriter output, params string[] args)
     {
         var root = new RootCommand("test");
         foreach (var c in ServiceCommands.Create(options)) root.Subcommands.Add(c);
-        var output = new StringWriter();
         var error = new StringWriter();
         var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
-        return (code, output.ToString(), error.ToString());
+        return (code, output.ToString() ?? "", error.ToString());
     }
 
     private Task<(int Code, string Out, string Err)> Run(params string[] args) => Run(Options(), CancellationToken.None, args);
@@ -171,10 +174,10 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
         c["ikeAlgorithms"]!.GetValue<string>().Should().Contain("AES_GCM_16_256");
         c["ikeSpiInitiator"]!.GetValue<string>().Should().Be("0123456789abcdef");
         c["espSpiIn"]!.GetValue<string>().Should().Be("c1a2b3c4");
+        DateTimeOffset.Parse(c["nextRekeyAt"]!.GetValue<string>()).Should().BeAfter(DateTimeOffset.UtcNow);
         var st = office["statistics"]!;
         (st["packetsIn"]!.GetValue<long>(), st["packetsOut"]!.GetValue<long>(), st["bytesIn"]!.GetValue<long>(), st["bytesOut"]!.GetValue<long>())
             .Should().Be((12L, 34L, 5600L, 7800L));
-        DateTimeOffset.Parse(st["nextRekeyAt"]!.GetValue<string>()).Should().BeAfter(DateTimeOffset.UtcNow);
         office.ToJsonString().Should().NotContain(ServiceTestData.Psk);
 
         var table = await Run("status", "office");
@@ -205,16 +208,18 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     public async Task StatusWatchPrintsEachChange()
     {
         using var cts = new CancellationTokenSource();
-        var watch = Run(Options(), cts.Token, "status", "office", "--watch", "--json");
-        await Task.Delay(300);
+        var output = new StringWriter();
+        var shown = TextWriter.Synchronized(output);
+        List<string> States() { lock (shown) return output.ToString().Split('\n').SkipLast(1).Select(l => JsonNode.Parse(l)!["state"]!.GetValue<string>()).ToList(); }
+        var watch = Run(Options(), cts.Token, shown, "status", "office", "--watch", "--json");
+        await VpnManagerServiceTests.WaitFor(() => States().Count > 0); // subscribed: the current state came first
         await Run("connect", "office");
         await Run("disconnect", "office");
-        await Task.Delay(300);
+        await VpnManagerServiceTests.WaitFor(() => States() is var s && s.IndexOf("DISCONNECTING") is >= 0 and var i && s.Skip(i).Contains("DISCONNECTED"));
         cts.Cancel();
         var r = await watch.WaitAsync(TimeSpan.FromSeconds(10));
         r.Code.Should().Be(0);
-        var states = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!["state"]!.GetValue<string>()).ToList();
-        states.Should().ContainInOrder("DISCONNECTED", "CONNECTING", "CONNECTED", "DISCONNECTING", "DISCONNECTED");
+        States().Should().ContainInOrder("DISCONNECTED", "CONNECTING", "CONNECTED", "DISCONNECTING", "DISCONNECTED");
     }
 
     [Fact]

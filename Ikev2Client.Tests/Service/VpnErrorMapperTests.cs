@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
@@ -90,7 +91,7 @@ public sealed class VpnErrorMapperTests
         e.Category.Should().Be(VpnErrorCategory.Profile);
         e.IsRecoverable.Should().BeFalse();
         VpnErrorMapper.FromException(new IOException("disk")).CodeName.Should().Be("ERROR_CODE_NETWORK_IO");
-        VpnErrorMapper.FromException(new VpnConnectionException(ServiceTestData.AuthFailed())).ErrorCode.Should().Be(24);
+        VpnErrorMapper.FromException(new VpnErrorException(ServiceTestData.AuthFailed())).ErrorCode.Should().Be(24);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;
@@ -18,7 +19,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     {
         _manager = new VpnManagerService(new VpnManagerOptions
         {
-            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Clock = _clock, Random = () => 0.5, Lockdown = _firewall,
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Time = _clock, Random = () => 0.5, Lockdown = _firewall,
         });
         _manager.StateChanged += s => { lock (_changes) _changes.Add(s); };
     }
@@ -42,7 +43,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
         up.Connection!.VirtualAddresses.Should().Equal("10.10.0.2/32");
         up.SessionKey.Should().NotBeNullOrEmpty();
         var live = await _manager.GetProvisionedVpnProfileStateAsync("office");
-        live.Statistics!.PacketsOut.Should().Be(34);
+        live.Statistics!.PacketsSent.Should().Be(34);
 
         var again = await _manager.StartProvisionedVpnProfileAsync("office", waitForResult: true);
         again.SessionKey.Should().Be(up.SessionKey, "one connection per profile: a second start is a no-op");

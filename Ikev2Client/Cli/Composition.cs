@@ -61,6 +61,7 @@ internal static class Composition
             Store = sp.GetRequiredService<ProfileStore>(),
             ConnectionFactory = sp.GetRequiredService<IVpnConnectionFactory>(),
             LoggerFactory = logging,
+            Time = sp.GetRequiredService<TimeProvider>(),
             Lockdown = sp.GetRequiredService<LockdownChoice>().Firewall,
             Recovery = sp.GetService<INetworkStateRecovery>(),
             NetworkStateDirectory = sp.GetRequiredService<IOptions<VpnServiceSettings>>().Value.NetworkStateDirectory,

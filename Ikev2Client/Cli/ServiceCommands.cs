@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Microsoft.Extensions.DependencyInjection;
@@ -390,7 +391,7 @@ public static class ServiceCommands
             using var reg = ct.Register(() => signal.TrySetResult());
             var done = await Task.WhenAny(signal.Task, ended.Task);
             if (printStats && !json && (await manager.GetProvisionedVpnProfileStateAsync(name, CancellationToken.None)).Statistics is { } st)
-                pr.InvocationConfiguration.Output.WriteLine($"  out {st.PacketsOut} pkts/{st.BytesOut} B, in {st.PacketsIn} pkts/{st.BytesIn} B");
+                pr.InvocationConfiguration.Output.WriteLine($"  out {st.PacketsSent} pkts/{st.BytesSent} B, in {st.PacketsReceived} pkts/{st.BytesReceived} B");
             if (done == ended.Task)
             {
                 var last = await ended.Task;

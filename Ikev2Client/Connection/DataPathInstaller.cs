@@ -28,7 +28,7 @@ internal sealed class DataPathInstaller
     private PacketPump? _pump;
     private TransportModeDataPath? _transport;
     private IVpnInterface? _tun;
-    private volatile VpnConnectionInfo? _info;
+    private volatile TunnelInfo? _info;
 
     /// <param name="saLimit">Called (on a data-plane thread) when an installed SA reaches a limit; must only post.</param>
     public DataPathInstaller(VpnConnectionOptions options, IIpSecManager manager, SocketProtector protector, ILogger log,
@@ -42,7 +42,7 @@ internal sealed class DataPathInstaller
     }
 
     /// <summary>What was negotiated and installed (null before the first CHILD SA).</summary>
-    public VpnConnectionInfo? Info => _info;
+    public TunnelInfo? Info => _info;
 
     /// <summary>The CHILD SAs installed now (after a rekey, briefly the old one too until it is deleted).</summary>
     public IReadOnlyList<ChildSaTransforms> Children { get { lock (_children) return _children.ToArray(); } }
@@ -71,7 +71,7 @@ internal sealed class DataPathInstaller
             transport.Install(sa);
             attempt.Socket.KeepalivePeer = child.RemoteEndPoint;
             var dns = _options.DnsServers is { Count: > 0 } own ? own : config?.DnsServers ?? [];
-            _info = new VpnConnectionInfo(path, null, virtualAddresses, dns, [], false, child, child.LocalEndPoint, child.RemoteEndPoint);
+            _info = new TunnelInfo(path, null, virtualAddresses, dns, [], false, child, child.LocalEndPoint, child.RemoteEndPoint);
             ConnectionLog.TransportMode(_log, sa.Local.ToString(), sa.Remote.ToString(), child.RemoteEndPoint.ToString());
             return;
         }
@@ -95,7 +95,7 @@ internal sealed class DataPathInstaller
         pump.AttachInterface(tun);
         pump.AddInbound(transforms.Inbound, transforms.Local, transforms.Remote);
         pump.SetOutbound(transforms.Outbound, transforms.Local, transforms.Remote, child.RemoteEndPoint);
-        _info = new VpnConnectionInfo(path, tun.Name, virtualAddresses, plan.DnsServers, plan.Routes, plan.FullTunnel, child, child.LocalEndPoint, child.RemoteEndPoint)
+        _info = new TunnelInfo(path, tun.Name, virtualAddresses, plan.DnsServers, plan.Routes, plan.FullTunnel, child, child.LocalEndPoint, child.RemoteEndPoint)
         {
             BlockedFamilies = plan.BlockedFamilies,
         };

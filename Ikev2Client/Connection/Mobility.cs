@@ -17,7 +17,7 @@ internal sealed class Mobility(VpnConnectionOptions options, SocketProtector pro
     private long _nextCheck = Environment.TickCount64 + (long)(options.AddressCheckInterval ?? TimeSpan.Zero).TotalMilliseconds;
 
     /// <summary>On the monitor tick: checks the address when the interval has passed.</summary>
-    public void Tick(Attempt attempt, VpnConnectionInfo? info)
+    public void Tick(Attempt attempt, TunnelInfo? info)
     {
         if (options.AddressCheckInterval is not { } every || Environment.TickCount64 < _nextCheck) return;
         _nextCheck = Environment.TickCount64 + (long)every.TotalMilliseconds;
@@ -25,7 +25,7 @@ internal sealed class Mobility(VpnConnectionOptions options, SocketProtector pro
     }
 
     /// <summary>Checks the source address; <paramref name="force"/> announces it even when unchanged.</summary>
-    public void Check(Attempt attempt, VpnConnectionInfo? info, bool force)
+    public void Check(Attempt attempt, TunnelInfo? info, bool force)
     {
         if (!(options.LocalAddress.Equals(IPAddress.Any) || options.LocalAddress.Equals(IPAddress.IPv6Any))) return;
         IPAddress now;

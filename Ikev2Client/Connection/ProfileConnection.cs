@@ -167,16 +167,22 @@ public static class GatewayAddress
     /// <exception cref="VpnConnectionException">the name does not resolve ("unknown host").</exception>
     public static IPEndPoint Resolve(string host, int port)
     {
-        if (IPAddress.TryParse(host, out var address)) return new IPEndPoint(address, port);
-        try
-        {
-            var addresses = Dns.GetHostAddresses(host);
-            var pick = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
-            return pick != null ? new IPEndPoint(pick, port) : throw new VpnConnectionException($"unknown host '{host}'");
-        }
-        catch (SocketException e)
-        {
-            throw new VpnConnectionException($"unknown host '{host}': {e.Message}");
-        }
+        var addresses = Lookup(host);
+        var pick = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+        return pick != null ? new IPEndPoint(pick, port) : throw new VpnConnectionException($"unknown host '{host}'");
+    }
+
+    /// <summary>
+    /// Every address of <paramref name="host"/> (a literal is its own only address), as DNS gives them; waits at most
+    /// <paramref name="timeout"/> (default: as long as the system resolver takes).
+    /// </summary>
+    /// <exception cref="VpnConnectionException">the name does not resolve, or not in time ("unknown host").</exception>
+    public static IPAddress[] Lookup(string host, TimeSpan? timeout = null)
+    {
+        if (IPAddress.TryParse(host, out var address)) return [address];
+        using var cts = new CancellationTokenSource(timeout ?? Timeout.InfiniteTimeSpan);
+        try { return Dns.GetHostAddressesAsync(host, cts.Token).GetAwaiter().GetResult(); }
+        catch (SocketException e) { throw new VpnConnectionException($"unknown host '{host}': {e.Message}"); }
+        catch (OperationCanceledException) { throw new VpnConnectionException($"unknown host '{host}': no answer within {timeout!.Value.TotalSeconds:0} s"); }
     }
 }

@@ -41,8 +41,8 @@ public sealed class VpnConnection : IDisposable
     private LivenessMonitor? _liveness;
     private Attempt? _livenessFor;
     private LoopTimer? _attemptTimeout, _endTimeout, _tick;
-    private volatile VpnConnectionState _state = VpnConnectionState.Disconnected;
-    private VpnConnectionState _finalState;
+    private volatile VpnState _state = VpnState.Disconnected;
+    private VpnState _finalState;
     private bool _started, _ending, _tornDown;
     private int _redirects;
     private Exception? _failure;
@@ -58,15 +58,15 @@ public sealed class VpnConnection : IDisposable
     }
 
     /// <summary>Raised on every state change (on the loop, or on the thread that called <see cref="Connect"/> for Connecting).</summary>
-    public event Action<VpnConnectionState>? StateChanged;
+    public event Action<VpnState>? StateChanged;
 
     /// <summary>The steps of connecting, typed, with a line for people (on the loop); the full story is in the log.</summary>
     public event Action<ConnectionProgress>? Progressed;
 
     /// <summary>Current state.</summary>
-    public VpnConnectionState State => _state;
+    public VpnState State => _state;
 
-    /// <summary>While <see cref="VpnConnectionState.Connected"/>: does the tunnel carry traffic now (see <see cref="ConnectionHealth"/>).</summary>
+    /// <summary>While <see cref="VpnState.Connected"/>: does the tunnel carry traffic now (see <see cref="ConnectionHealth"/>).</summary>
     public ConnectionHealth Health => _health.Health;
 
     /// <summary>Why <see cref="Health"/> is not <see cref="ConnectionHealth.Up"/>, for people.</summary>
@@ -79,7 +79,7 @@ public sealed class VpnConnection : IDisposable
     public event Action<IkeSaInfo>? Reauthenticated;
 
     /// <summary>What was negotiated and installed, once connected.</summary>
-    public VpnConnectionInfo? Info => _installer?.Info;
+    public TunnelInfo? Info => _installer?.Info;
 
     /// <summary>The IKE error that ended the connection, if any.</summary>
     public IkeError? Error { get; private set; }
@@ -88,7 +88,7 @@ public sealed class VpnConnection : IDisposable
     /// True when the connection failed in a way that retrying later may fix (dead peer detection or a retransmission
     /// timeout, TEMPORARY_FAILURE, an IKE SA that outlived its hard lifetime): the signal for always-on reconnects.
     /// </summary>
-    public bool IsRecoverableFailure => State == VpnConnectionState.Failed && Error is { Recoverable: true };
+    public bool IsRecoverableFailure => State == VpnState.Failed && Error is { Recoverable: true };
 
     /// <summary>A one-line reason why the connection ended (null while it runs or after a local disconnect).</summary>
     public string? EndReason { get; private set; }
@@ -133,13 +133,13 @@ public sealed class VpnConnection : IDisposable
     public void ApplyTransportMode(Socket socket) => RequireTransport().Apply(socket);
 
     private TransportModeDataPath RequireTransport() =>
-        _installer?.Transport is { } transport && !_tornDown && _state == VpnConnectionState.Connected
+        _installer?.Transport is { } transport && !_tornDown && _state == VpnState.Connected
             ? transport
             : throw new InvalidOperationException("the connection is not up on the transport-mode path");
 
     // ---- commands (any thread) ----
 
-    /// <summary>Connects and installs the data path; returns when <see cref="VpnConnectionState.Connected"/>.</summary>
+    /// <summary>Connects and installs the data path; returns when <see cref="VpnState.Connected"/>.</summary>
     /// <exception cref="VpnConnectionException">the connection failed (everything created so far is removed).</exception>
     /// <exception cref="OperationCanceledException">cancelled (everything created so far is removed).</exception>
     public void Connect(CancellationToken cancellationToken = default)
@@ -149,7 +149,7 @@ public sealed class VpnConnection : IDisposable
             if (_started) throw new InvalidOperationException("a VpnConnection connects once; create a new one");
             _started = true;
         }
-        SetState(VpnConnectionState.Connecting);
+        SetState(VpnState.Connecting);
         _manager = _options.IpSecManager ?? throw new InvalidOperationException("VpnConnectionOptions.IpSecManager is required (the composition root provides it)");
         // Created on this thread: the loop's thread inherits its network namespace (Linux), so every socket and the TUN
         // the loop creates (this attempt's, a redirect's, a reauthentication's) live in the caller's network.
@@ -166,12 +166,12 @@ public sealed class VpnConnection : IDisposable
             (t, limit) => loop.Post(() => OnSaLimit(t, limit)));
         _mobility = new Mobility(_options, _protector, _loggers.CreateLogger<Mobility>());
         _reauth = new Reauthentication(_options, _manager, _protector, loop, _installer,
-            () => _state == VpnConnectionState.Connected && !_ending ? _attempt : null, OnEvent, _loggers.CreateLogger<Reauthentication>(),
+            () => _state == VpnState.Connected && !_ending ? _attempt : null, OnEvent, _loggers.CreateLogger<Reauthentication>(),
             sa => Reauthenticated?.Invoke(sa));
         loop.Post(() => BeginAttempt(_options.Server, null));
         using (cancellationToken.Register(() => loop.Post(() => Abort(new OperationCanceledException(cancellationToken)))))
             _settled.Wait(CancellationToken.None);
-        if (_state == VpnConnectionState.Connected) return;
+        if (_state == VpnState.Connected) return;
         _closed.Task.Wait(CancellationToken.None); // everything created so far is removed before we throw
         cancellationToken.ThrowIfCancellationRequested();
         throw _failure ?? new VpnConnectionException(EndReason ?? "the connection ended before it was up");
@@ -192,7 +192,7 @@ public sealed class VpnConnection : IDisposable
     /// </summary>
     public void NetworkChanged() => _loop?.Post(() =>
     {
-        if (_state == VpnConnectionState.Connected && !_ending && _attempt is { } attempt) _mobility!.Check(attempt, Info, force: true);
+        if (_state == VpnState.Connected && !_ending && _attempt is { } attempt) _mobility!.Check(attempt, Info, force: true);
     });
 
     // ---- the loop ----
@@ -217,7 +217,7 @@ public sealed class VpnConnection : IDisposable
         _attemptTimeout?.Cancel();
         _attemptTimeout = _loop!.Schedule(_options.ConnectTimeout, () =>
         {
-            if (_state == VpnConnectionState.Connecting && !_ending)
+            if (_state == VpnState.Connecting && !_ending)
                 Fail(new VpnConnectionException($"no answer from {server} within {_options.ConnectTimeout.TotalSeconds:0} s"));
         });
     }
@@ -230,7 +230,7 @@ public sealed class VpnConnection : IDisposable
         {
             ConnectionLog.IkeMessage(_log, m.ToString());
             // While connecting, each new request is a step people see ("IkeSaInit", "IkeAuth"...).
-            if (m is { Sent: true, IsResponse: false, Retransmission: false } && _state == VpnConnectionState.Connecting && !_ending
+            if (m is { Sent: true, IsResponse: false, Retransmission: false } && _state == VpnState.Connecting && !_ending
                 && _attempt is { } current && ReferenceEquals(from, current.Current.Driver))
                 Step(ConnectionStep.Exchanging, m.Exchange.ToString());
             return;
@@ -264,7 +264,7 @@ public sealed class VpnConnection : IDisposable
                 ConnectionLog.ChildSaEstablished(_log, c.ChildSa.ToString());
                 Step(ConnectionStep.ChildSaEstablished, "CHILD SA established");
                 attempt.FirstChild = c.ChildSa;
-                if (_state == VpnConnectionState.Connecting && !_ending) Up(attempt);
+                if (_state == VpnState.Connecting && !_ending) Up(attempt);
                 break;
             case IkeEvent.ChildSaEstablished c when Running:
                 _installer!.Added(attempt.Current.Spis, attempt.Socket, c.ChildSa);
@@ -284,7 +284,7 @@ public sealed class VpnConnection : IDisposable
         }
     }
 
-    private bool Running => _state == VpnConnectionState.Connected && !_ending;
+    private bool Running => _state == VpnState.Connected && !_ending;
 
     /// <summary>The first CHILD SA: install the data path; connected.</summary>
     private void Up(Attempt attempt)
@@ -298,7 +298,7 @@ public sealed class VpnConnection : IDisposable
         _attemptTimeout?.Cancel();
         _redirects = 0;
         Step(ConnectionStep.DataPathUp, Info?.InterfaceName is { } tun ? $"interface {tun} up" : "transport mode");
-        SetState(VpnConnectionState.Connected);
+        SetState(VpnState.Connected);
         _tick ??= _loop!.Schedule(_options.MonitorInterval, Tick);
     }
 
@@ -312,20 +312,20 @@ public sealed class VpnConnection : IDisposable
             Teardown(_finalState); // our DELETE was answered (or the session gave up)
             return;
         }
-        if (attempt.Redirect is { } target && _state is VpnConnectionState.Connecting or VpnConnectionState.Connected)
+        if (attempt.Redirect is { } target && _state is VpnState.Connecting or VpnState.Connected)
         {
             FollowRedirect(attempt, target);
             return;
         }
         var ended = Ended(e);
-        if (_state == VpnConnectionState.Connecting)
+        if (_state == VpnState.Connecting)
         {
             Fail(ended);
             return;
         }
         EndReason ??= ended.Message;
         ConnectionLog.Ended(_log, EndReason);
-        Teardown(e is IkeEvent.Failed ? VpnConnectionState.Failed : VpnConnectionState.Disconnected);
+        Teardown(e is IkeEvent.Failed ? VpnState.Failed : VpnState.Disconnected);
     }
 
     /// <summary>
@@ -345,7 +345,7 @@ public sealed class VpnConnection : IDisposable
             return;
         }
         _redirects++;
-        if (_state == VpnConnectionState.Connected) SetState(VpnConnectionState.Connecting);
+        if (_state == VpnState.Connected) SetState(VpnState.Connecting);
         _installer!.StopTraffic();
         _installer.Release();
         _attempt = null;
@@ -433,20 +433,20 @@ public sealed class VpnConnection : IDisposable
     private void BeginDisconnect()
     {
         if (_tornDown || _ending) return;
-        SetState(VpnConnectionState.Disconnecting);
+        SetState(VpnState.Disconnecting);
         ConnectionLog.Disconnecting(_log);
         Step(ConnectionStep.Disconnecting, "deleting the IKE SA");
         _reauth!.CloseAll();
-        End(VpnConnectionState.Disconnected);
+        End(VpnState.Disconnected);
     }
 
     /// <summary>Cancelled while connecting: as a disconnect, ending Disconnected.</summary>
     private void Abort(OperationCanceledException cancelled)
     {
-        if (_tornDown || _ending || _state == VpnConnectionState.Connected) return;
+        if (_tornDown || _ending || _state == VpnState.Connected) return;
         _failure ??= cancelled;
         EndReason ??= "cancelled";
-        End(VpnConnectionState.Disconnected);
+        End(VpnState.Disconnected);
     }
 
     /// <summary>A failure: the reason is kept, the IKE SA deleted if the gateway holds it, then everything removed.</summary>
@@ -458,12 +458,12 @@ public sealed class VpnConnection : IDisposable
         EndReason ??= failure.Message;
         if (failure is VpnConnectionException { IkeError: { } ike }) Error ??= ike;
         if (_ending) return;
-        if (_state == VpnConnectionState.Connected) ConnectionLog.Ended(_log, failure.Message);
-        End(VpnConnectionState.Failed);
+        if (_state == VpnState.Connected) ConnectionLog.Ended(_log, failure.Message);
+        End(VpnState.Failed);
     }
 
     /// <summary>Deletes the carrying IKE SA when it is up (bounded by the disconnect timeout), then <see cref="Teardown"/>.</summary>
-    private void End(VpnConnectionState final)
+    private void End(VpnState final)
     {
         _ending = true;
         _finalState = final;
@@ -482,7 +482,7 @@ public sealed class VpnConnection : IDisposable
     /// The one teardown: stops the data plane, releases the attempt (driver, NAT-T socket, session), the reauthentication,
     /// the TUN with its routes, rules and DNS, the transport-mode transforms and every CHILD SA, then ends the loop.
     /// </summary>
-    private void Teardown(VpnConnectionState final)
+    private void Teardown(VpnState final)
     {
         if (_tornDown) return;
         _tornDown = true;
@@ -504,7 +504,7 @@ public sealed class VpnConnection : IDisposable
         if (errors.Count > 0)
         {
             EndReason ??= $"cleanup was incomplete: {errors[0].Message}";
-            final = VpnConnectionState.Failed;
+            final = VpnState.Failed;
         }
         if (tunName != null) ConnectionLog.InterfaceRemoved(_log, tunName);
         else ConnectionLog.Disconnected(_log);
@@ -530,10 +530,10 @@ public sealed class VpnConnection : IDisposable
         _ => new VpnConnectionException("the IKE session ended"),
     };
 
-    private void SetState(VpnConnectionState state)
+    private void SetState(VpnState state)
     {
         _state = state;
-        if (state is VpnConnectionState.Connected) _settled.Set();
+        if (state is VpnState.Connected) _settled.Set();
         StateChanged?.Invoke(state);
     }
 

@@ -21,6 +21,9 @@ public sealed record DataPlaneStatistics(
     long ReplayDrops, long AuthenticationDrops, long MalformedDrops, long NoSaDrops, long TrafficSelectorDrops,
     long SendErrors, long KeepalivesSent, long KeepalivesReceived, long IkeMessagesReceived)
 {
+    /// <summary>All zero.</summary>
+    public static DataPlaneStatistics Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
     /// <summary>Sum of all drop counters.</summary>
     public long TotalDrops => ReplayDrops + AuthenticationDrops + MalformedDrops + NoSaDrops + TrafficSelectorDrops;
 

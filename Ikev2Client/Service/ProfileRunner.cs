@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
 using Microsoft.Extensions.Logging;
@@ -34,7 +35,7 @@ internal sealed class ProfileRunner
         _log = options.LoggerFactory.CreateLogger<ProfileRunner>();
         _publish = publish;
         _nextSequence = nextSequence;
-        _state = new VpnProfileState { Name = name, State = VpnState.Disconnected, Since = options.Clock.UtcNow };
+        _state = new VpnProfileState { Name = name, State = VpnState.Disconnected, Since = options.Time.GetUtcNow() };
     }
 
     public string Name => _state.Name;
@@ -207,14 +208,14 @@ internal sealed class ProfileRunner
                     return;
                 }
                 var delay = backoff.Next();
-                var retryAt = _options.Clock.UtcNow + delay;
+                var retryAt = _options.Time.GetUtcNow() + delay;
                 Set(s => s with
                 {
                     State = peerClosed ? VpnState.Disconnected : VpnState.Failed, Error = error, Connection = null, Statistics = null,
                     NextRetryAt = retryAt, Detail = $"always-on: reconnecting in {delay.TotalSeconds:0} s" + (IsLockdownEngaged ? "; lockdown: traffic is blocked" : ""),
                 });
                 _firstResult!.TrySetResult(Snapshot());
-                await _options.Clock.Delay(delay, ct).ConfigureAwait(false);
+                await Task.Delay(delay, _options.Time, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -312,13 +313,8 @@ internal sealed class ProfileRunner
     /// <summary>The server's addresses as of now (a literal, or what DNS says before anything is blocked); empty when unknown.</summary>
     private static IPAddress[] GatewayAddresses(string server)
     {
-        if (IPAddress.TryParse(server, out var literal)) return [Plain(literal)];
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            return Dns.GetHostAddressesAsync(server, timeout.Token).GetAwaiter().GetResult().Select(Plain).Distinct().ToArray();
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException) { return []; } // each attempt adds the address it contacts
+        try { return GatewayAddress.Lookup(server, TimeSpan.FromSeconds(5)).Select(Plain).Distinct().ToArray(); }
+        catch (VpnConnectionException) { return []; } // each attempt adds the address it contacts
     }
 
     private static IPAddress Plain(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
@@ -336,7 +332,7 @@ internal sealed class ProfileRunner
 
     private void SetLocked(VpnProfileState next)
     {
-        if (next.State != _state.State) next = next with { Since = _options.Clock.UtcNow };
+        if (next.State != _state.State) next = next with { Since = _options.Time.GetUtcNow() };
         _state = next with { Sequence = _nextSequence() };
         if (next.State != VpnState.Connecting || next.Detail is not null)
             ServiceLog.StateChanged(_log, _state.Name, _state.State.ToWire(), _state.Detail is { } d ? " (" + d + ")" : "");

@@ -4,7 +4,7 @@ using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ConnectionInfo = Ikev2Client.Connection.VpnConnectionInfo;
+using ConnectionInfo = Ikev2Client.Connection.TunnelInfo;
 using EngineException = Ikev2Client.Connection.VpnConnectionException;
 
 namespace Ikev2Client.Service;
@@ -35,26 +35,13 @@ public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileCon
     public event Action<VpnConnectionEvent>? EventRaised;
 
     /// <inheritdoc/>
-    public VpnState State => _connection?.State switch
-    {
-        VpnConnectionState.Connecting => VpnState.Connecting,
-        VpnConnectionState.Connected => VpnState.Connected,
-        VpnConnectionState.Disconnecting => VpnState.Disconnecting,
-        VpnConnectionState.Failed => VpnState.Failed,
-        _ => VpnState.Disconnected,
-    };
+    public VpnState State => _connection?.State ?? VpnState.Disconnected;
 
     /// <inheritdoc/>
-    public VpnConnectionStatistics Statistics => _connection is { } c
-        ? new VpnConnectionStatistics
-        {
-            PacketsIn = c.Statistics.PacketsReceived, PacketsOut = c.Statistics.PacketsSent,
-            BytesIn = c.Statistics.BytesReceived, BytesOut = c.Statistics.BytesSent,
-        }
-        : VpnConnectionStatistics.Empty;
+    public DataPlaneStatistics Statistics => _connection?.Statistics ?? DataPlaneStatistics.Empty;
 
     /// <inheritdoc/>
-    public Task<Service.VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
+    public Task<VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
     {
         VpnConnectionOptions options;
         try { options = ProfileConnection.CreateOptions(profile, settings, platform, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
@@ -90,17 +77,17 @@ public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileCon
         return ValueTask.CompletedTask;
     }
 
-    private static Task<Service.VpnConnectionInfo> Failed(VpnError error) =>
-        Task.FromException<Service.VpnConnectionInfo>(new Service.VpnConnectionException(error));
+    private static Task<VpnConnectionInfo> Failed(VpnError error) =>
+        Task.FromException<VpnConnectionInfo>(new VpnErrorException(error));
 
     private void OnClosed(VpnConnection c)
     {
         if (Interlocked.Exchange(ref _reported, 1) != 0) return;
-        if (_closing && c.State == VpnConnectionState.Disconnected)
+        if (_closing && c.State == VpnState.Disconnected)
             EventRaised?.Invoke(new VpnConnectionEvent.Disconnected(false, "closed"));
         else if (c.Error is { } ike)
             EventRaised?.Invoke(new VpnConnectionEvent.Failed(VpnErrorMapper.FromIkeError(ike)));
-        else if (c.State == VpnConnectionState.Failed)
+        else if (c.State == VpnState.Failed)
             EventRaised?.Invoke(new VpnConnectionEvent.Failed(VpnError.Network(VpnErrorCodes.ErrorCodeNetworkLost, c.EndReason ?? "the connection failed")));
         else
             EventRaised?.Invoke(new VpnConnectionEvent.Disconnected(true, c.EndReason ?? "deleted by the gateway"));
@@ -121,11 +108,11 @@ public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileCon
         return VpnError.Internal(m);
     }
 
-    private static Service.VpnConnectionInfo Describe(VpnConnection c)
+    private static VpnConnectionInfo Describe(VpnConnection c)
     {
         ConnectionInfo info = c.Info!;
         var session = c.Driver?.Session;
-        return new Service.VpnConnectionInfo
+        return new VpnConnectionInfo
         {
             Gateway = info.RemoteEndPoint.ToString(),
             LocalEndpoint = info.LocalEndPoint.ToString(),

@@ -12,7 +12,7 @@ public sealed class VpnManagerOptions
     /// <summary>Creates connections.</summary>
     public required IVpnConnectionFactory ConnectionFactory { get; init; }
     /// <summary>Time and delays (back-off).</summary>
-    public IServiceClock Clock { get; init; } = SystemServiceClock.Instance;
+    public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>Jitter source for back-off, values in [0, 1).</summary>
     public Func<double>? Random { get; init; }
     /// <summary>How long a clean disconnect may take before the connection is dropped.</summary>
