@@ -23,7 +23,7 @@ namespace Ikev2Client.Tests.Interop;
 public sealed class EsnOverTunTests(ITestOutputHelper output)
 {
     [Fact]
-    public void PingAndIperfCrossTheSequenceHighWord_BothWays_ThroughTheResponderOverTun()
+    public void PingAndIperfCrossTheSequenceHighWord_both_ways_through_the_responder_over_tun()
     {
         using var topo = InteropTopology.Create();
         var config = new ResponderConfig

@@ -17,7 +17,7 @@ namespace Ikev2Client.Tests.Interop;
 /// proposal, our client connects with a profile naming it (profile → <see cref="ProfileConnection"/> →
 /// <see cref="VpnConnection"/>, as <c>ikev2 connect</c> does), pings the server 200 times with no loss, runs a short
 /// iperf3, and leaves nothing behind. A new supported algorithm without an entry in <see cref="InteropProposals"/> or
-/// <see cref="LibipsecExclusions"/> makes <see cref="EverySupportedAlgorithm_IsInteropTestedOrExplicitlyExcluded"/> fail.
+/// <see cref="LibipsecExclusions"/> makes <see cref="EverySupportedAlgorithm_is_interop_tested_or_explicitly_excluded"/> fail.
 /// </summary>
 public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
 {
@@ -54,7 +54,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
             .Distinct().Select(p => new object[] { p });
 
     [Fact]
-    public void EverySupportedAlgorithm_IsInteropTestedOrExplicitlyExcluded()
+    public void EverySupportedAlgorithm_is_interop_tested_or_explicitly_excluded()
     {
         foreach (var algorithm in IpSecAlgorithm.GetSupportedAlgorithms())
         {
@@ -78,7 +78,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
     [Trait("Requires", "root")]
     [Trait("Requires", "strongswan")]
     [MemberData(nameof(Proposals))]
-    public void AGatewayAllowingOnlyOneEspProposal_IsReachedWithAProfileNamingIt_PingAndIperfPass(string esp)
+    public void AGatewayAllowingOnlyOneEspProposal_is_reached_with_a_profile_naming_it_ping_and_iperf_pass(string esp)
     {
         esp.Should().NotStartWith("(", "every supported algorithm needs an interop proposal or a documented exclusion");
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway(espProposals: esp));

@@ -22,7 +22,7 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
     private const int PingPayload = 1300;
 
     [Fact]
-    public void AGatewayRekeyingEveryFewHundredKilobytes_IsFollowed_WithoutLosingAPing()
+    public void AGatewayRekeyingEveryFewHundredKilobytes_is_followed_without_losing_a_ping()
     {
         var conf = SwanctlConfigs.PskGateway(espProposals: "aes128ctr-aesxcbc",
             childOptions: "rekey_bytes = 400000\n                        life_bytes = 50000000\n                        rand_bytes = 0");
@@ -32,7 +32,7 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void OurProfilesChildRekeyBytes_RekeysAgainstStrongSwan_WithoutLosingAPing()
+    public void OurProfilesChildRekeyBytes_rekeys_against_StrongSwan_without_losing_a_ping()
     {
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway(espProposals: "aes256-sha256"));
         var result = Run(gw, "aes256-sha256", rekeyBytes: 1_000_000, pings: 1600);

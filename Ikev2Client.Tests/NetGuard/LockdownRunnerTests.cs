@@ -79,7 +79,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Lockdown_IsInPlaceBeforeTheFirstPacket_FollowsTheGateway_AndStaysWhileReconnecting_UntilDisconnect()
+    public async Task Lockdown_is_in_place_before_the_first_packet_follows_the_gateway_and_stays_while_reconnecting_until_disconnect()
     {
         LockdownPolicy? duringFirstConnect = null;
         _factory.DuringConnect = n => { if (n == 1) duringFirstConnect = _firewall.Current; };
@@ -120,7 +120,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Lockdown_KeepsBlockingAfterAFailureThatEndsTheLoop_UntilTheUserDisconnects()
+    public async Task Lockdown_keeps_blocking_after_a_failure_that_ends_the_loop_until_the_user_disconnects()
     {
         _factory.Succeeds = _ => false;
         _factory.Error = ServiceTestData.AuthFailed(); // not recoverable: always-on gives up
@@ -136,7 +136,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Lockdown_ThatCannotBeEnforced_NeverConnects()
+    public async Task Lockdown_that_cannot_be_enforced_never_connects()
     {
         _firewall.FailWith = new LockdownFirewallException("lockdown needs nftables, and 'nft' could not be run", missing: true);
         await _manager.ProvisionVpnProfileAsync(Profile());
@@ -157,7 +157,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task WithoutLockdown_TheFirewallIsNeverTouched()
+    public async Task WithoutLockdown_the_firewall_is_never_touched()
     {
         await _manager.ProvisionVpnProfileAsync(Profile(lockdown: false));
         (await _manager.StartProvisionedVpnProfileAsync("office", waitForResult: true)).State.Should().Be(VpnState.Connected);

@@ -60,7 +60,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
         await _factory.Connected.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
     [Fact]
-    public async Task AManagedAlwaysOnProfileStartsOnItsOwnAndIsShownAsManaged()
+    public async Task A_managed_always_on_profile_starts_on_its_own_and_is_shown_as_managed()
     {
         _store.Save(ManagedFiles.Profile("home"));
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", alwaysOn: true)));
@@ -89,7 +89,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task RemoveImportAndProvisionOverAManagedProfileAreRefusedNamingTheMdmFile()
+    public async Task Remove_import_and_provision_over_a_managed_profile_are_refused_naming_the_mdm_file()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp")));
         await ManagedDirectoryTests.WaitUntil(() => _store.IsManaged("corp"), TimeSpan.FromSeconds(5));
@@ -134,7 +134,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task DeletingTheFileStopsTheProfileAndRemovesItAndItsSecrets()
+    public async Task Deleting_the_file_stops_the_profile_and_removes_it_and_its_secrets()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", alwaysOn: true)));
         var connection = await NextConnectionAsync();
@@ -152,7 +152,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AChangedFileReconnectsARunningProfileAndAnIdenticalRewriteDoesNot()
+    public async Task A_changed_file_reconnects_a_running_profile_and_an_identical_rewrite_does_not()
     {
         ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", "gw1.example.com", alwaysOn: true)));
         var first = await NextConnectionAsync();
@@ -177,7 +177,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AnInvalidChangeIsLoggedListedAndTheRunningVersionStays()
+    public async Task An_invalid_change_is_logged_listed_and_the_running_version_stays()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", alwaysOn: true)));
         var connection = await NextConnectionAsync();
@@ -195,7 +195,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AManagedProfileShadowsARunningUserProfileOfTheSameName()
+    public async Task A_managed_profile_shadows_a_running_user_profile_of_the_same_name()
     {
         _store.Save(ManagedFiles.Profile("corp", "user.example.com"));
         (await Cli("connect", "corp")).Code.Should().Be(ServiceExitCodes.Ok);

@@ -54,7 +54,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     private Task<(int Code, string Out, string Err)> Run(params string[] args) => Run(Options(), CancellationToken.None, args);
 
     [Fact]
-    public async Task ConnectReturnsZeroOnceConnected()
+    public async Task Connect_returns_zero_once_connected()
     {
         var r = await Run("connect", "office");
         r.Code.Should().Be(ServiceExitCodes.Ok, r.Err);
@@ -64,7 +64,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ExitCodesFollowTheErrorClass()
+    public async Task Exit_codes_follow_the_error_class()
     {
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.AuthFailed());
         var auth = await Run("connect", "office");
@@ -89,7 +89,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task WithoutAServiceTheExitCodeIsFour()
+    public async Task Without_a_service_the_exit_code_is_four()
     {
         var none = Options(Path.Combine(_dir, "none.sock"));
         var connect = await Run(none, CancellationToken.None, "connect", "office");
@@ -101,7 +101,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task StatusWithoutAServiceAnswersNoConnections()
+    public async Task Status_without_a_service_answers_no_connections()
     {
         var none = Options(Path.Combine(_dir, "none.sock"));
         var text = await Run(none, CancellationToken.None, "status");
@@ -123,7 +123,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AStaleSocketFileMeansNoService()
+    public async Task A_stale_socket_file_means_no_service()
     {
         // A socket file nobody accepts on (as a service that died leaves it): connecting is refused, which is
         // "not running". A bound socket that does not listen refuses connections the same way.
@@ -140,7 +140,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ConnectAFileWithoutStoringIt()
+    public async Task Connect_a_file_without_storing_it()
     {
         var file = Path.Combine(_dir, "travel.json");
         File.WriteAllText(file, NativeProfileJson.Serialize(ServiceTestData.Profile("travel"), includeSecrets: true));
@@ -155,7 +155,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task StatusJsonShape()
+    public async Task Status_json_shape()
     {
         await Run("connect", "office");
         var all = await Run("status", "--json");
@@ -185,7 +185,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task TwoInvocationsShareOneServiceAndToggleFlips()
+    public async Task Two_invocations_share_one_service_and_toggle_flips()
     {
         var otherCli = Options();
         (await Run(otherCli, CancellationToken.None, "toggle", "office")).Code.Should().Be(0);
@@ -205,7 +205,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task StatusWatchPrintsEachChange()
+    public async Task Status_watch_prints_each_change()
     {
         using var cts = new CancellationTokenSource();
         var output = new StringWriter();
@@ -223,7 +223,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ForegroundConnectHoldsTheTunnelUntilCancelledAndServesStatus()
+    public async Task Foreground_connect_holds_the_tunnel_until_cancelled_and_serves_status()
     {
         var socket = Path.Combine(_dir, "fg.sock");
         using var cts = new CancellationTokenSource();
@@ -240,7 +240,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ForegroundConnectFailureReturnsTheClassExitCode()
+    public async Task Foreground_connect_failure_returns_the_class_exit_code()
     {
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.AuthFailed());
         var r = await Run(Options(Path.Combine(_dir, "fg2.sock")), CancellationToken.None, "connect", "office", "--foreground");

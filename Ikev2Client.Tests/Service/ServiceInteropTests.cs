@@ -38,7 +38,7 @@ public sealed class ServiceInteropTests
     }
 
     [Fact]
-    public async Task ConnectToggleStatusAndAlwaysOnSurvivesAGatewayRestart()
+    public async Task Connect_toggle_status_and_always_on_survives_a_gateway_restart()
     {
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway());
         var dir = ServiceTestData.NewTempDir();
