@@ -82,7 +82,7 @@ public sealed partial class ParityTableTests
         var rows = Rows();
         rows.Should().HaveCountGreaterThan(60);
         var missing = rows.SelectMany(r => r.Tests).Distinct().Where(t => !tests.Contains(t)).ToList();
-        missing.Should().BeEmpty("every test named in docs/android-parity.md must exist ([Fact] or [Theory])");
+        string.Join(", ", missing).Should().BeEmpty("every test named in docs/android-parity.md must exist ([Fact] or [Theory])");
     }
 
     [Fact]

@@ -23,8 +23,7 @@ public sealed class AndroidSettingsInteropTests(ITestOutputHelper output)
         using var gw = StrongSwanGateway.Start(Gateway("0.0.0.0/0,::/0", "pool4, pool6"));
         var profile = Profile().ToBuilder().SetLocalRoutesExcluded(true).SetMaxMtu(9000).Build();
         // The options read the network they will run on (path MTU, connected subnets): made inside the client's namespace.
-        var connection = new VpnConnection(gw.ClientNamespace.Run(() => Options(profile, "ikva%d")));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(gw.ClientNamespace.Run(() => Options(profile, "ikva%d")), new TestLog(line => output.WriteLine(line)));
         gw.ClientNamespace.Run(() => connection.Connect());
         try
         {

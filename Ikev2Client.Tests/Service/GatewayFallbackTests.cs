@@ -13,7 +13,7 @@ public sealed class GatewayFallbackTests
 {
     private static readonly IPEndPoint V6 = new(IPAddress.Parse("2001:db8::1"), 500), V4 = new(IPAddress.Parse("192.0.2.1"), 500);
 
-    private static Task<string> Fail(VpnError error) => Task.FromException<string>(new VpnConnectionException(error));
+    private static Task<string> Fail(VpnError error) => Task.FromException<string>(new VpnErrorException(error));
 
     [Fact]
     public async Task No_answer_on_the_first_family_tries_the_other_and_reports_why()
@@ -41,7 +41,7 @@ public sealed class GatewayFallbackTests
             tried.Add(g);
             return Fail(VpnError.Profile("authentication failed"));
         }, _ => { }, CancellationToken.None);
-        await act.Should().ThrowAsync<VpnConnectionException>();
+        await act.Should().ThrowAsync<VpnErrorException>();
         tried.Should().Equal(V6);
     }
 
@@ -50,6 +50,6 @@ public sealed class GatewayFallbackTests
     {
         var act = () => VpnConnectionAdapter.FirstThatAnswers([V6, V4],
             _ => Fail(VpnError.Network(VpnErrorCodes.ErrorCodeNetworkIo, "unreachable")), _ => { }, CancellationToken.None);
-        (await act.Should().ThrowAsync<VpnConnectionException>()).Which.Error.ErrorCode.Should().Be(VpnErrorCodes.ErrorCodeNetworkIo);
+        (await act.Should().ThrowAsync<VpnErrorException>()).Which.Error.ErrorCode.Should().Be(VpnErrorCodes.ErrorCodeNetworkIo);
     }
 }

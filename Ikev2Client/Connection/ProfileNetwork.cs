@@ -73,13 +73,7 @@ public static class ProfileNetwork
     public static IReadOnlyList<IPEndPoint> GatewayCandidates(Ikev2VpnProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        IPAddress[] addresses;
-        if (IPAddress.TryParse(profile.ServerAddr, out var literal)) addresses = [literal];
-        else
-        {
-            try { addresses = Dns.GetHostAddresses(profile.ServerAddr); }
-            catch (SocketException e) { throw new VpnConnectionException($"unknown host '{profile.ServerAddr}': {e.Message}"); }
-        }
+        var addresses = GatewayAddress.Lookup(profile.ServerAddr);
         var order = OrderGatewayAddresses(addresses, profile.AutomaticIpVersionSelectionEnabled, HasRoute);
         if (order.Count == 0) throw new VpnConnectionException($"unknown host '{profile.ServerAddr}'");
         return [.. order.Select(a => new IPEndPoint(a, profile.ServerPort))];
