@@ -178,6 +178,46 @@ public sealed class PacketPumpTests : IDisposable
         WaitUntil(() => pump.Counters.Snapshot().KeepalivesSent > 0, TimeSpan.FromSeconds(2)).Should().BeTrue();
     }
 
+    [Fact]
+    public async Task An_adaptive_keepalive_lengthens_while_the_gateway_is_heard_during_silence_and_keeps_sending()
+    {
+        using var peerSocket = LoopbackSocket();
+        var pumpSocket = LoopbackSocket();
+        var adaptive = new AdaptiveNatKeepalive(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400));
+        using var socket = new NatTSocket(pumpSocket, new NatTSocketOptions { AdaptiveKeepalive = adaptive });
+        using var pump = new PacketPump(socket);
+        pump.SetOutbound(Transform(_manager, 0x0D0D0D0D), Set("10.3.0.2/32"), Set("0.0.0.0/0"), EndPoint(peerSocket));
+        pump.Start();
+        // The "gateway" keeps talking (NAT-T keepalives towards us) while we send no ESP: the binding is seen to survive.
+        using var stop = new CancellationTokenSource();
+        var talker = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                peerSocket.SendTo([0xFF], pumpSocket.LocalEndPoint!);
+                await Task.Delay(30);
+            }
+        });
+        WaitUntil(() => adaptive.Interval == adaptive.Maximum, TimeSpan.FromSeconds(20)).Should().BeTrue("each confirmed period lengthens the interval");
+        stop.Cancel();
+        await talker.WaitAsync(TimeSpan.FromSeconds(5));
+        pump.Counters.Snapshot().KeepalivesSent.Should().BeGreaterThan(0, "keepalives still go out while idle");
+        adaptive.BindingLost().Should().BeLessThan(adaptive.Maximum);
+    }
+
+    [Fact]
+    public void An_adaptive_keepalive_stays_short_when_the_gateway_is_never_heard()
+    {
+        using var peerSocket = LoopbackSocket();
+        var adaptive = new AdaptiveNatKeepalive(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400));
+        using var socket = new NatTSocket(LoopbackSocket(), new NatTSocketOptions { AdaptiveKeepalive = adaptive });
+        using var pump = new PacketPump(socket);
+        pump.SetOutbound(Transform(_manager, 0x0E0E0E0E), Set("10.3.0.2/32"), Set("0.0.0.0/0"), EndPoint(peerSocket));
+        pump.Start();
+        WaitUntil(() => pump.Counters.Snapshot().KeepalivesSent >= 5, TimeSpan.FromSeconds(10)).Should().BeTrue();
+        adaptive.Interval.Should().Be(adaptive.Initial, "silence from the gateway proves nothing about the binding");
+    }
+
     public void Dispose()
     {
         _a.Dispose();

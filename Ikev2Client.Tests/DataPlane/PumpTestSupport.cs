@@ -76,7 +76,7 @@ internal static class PumpTestSupport
     public static InMemoryVpnInterface Tun(string address)
     {
         var builder = new InMemoryVpnInterfaceBuilder();
-        builder.AddAddress(IPAddress.Parse(address), 32);
+        builder.AddAddress(IPAddress.Parse(address), 32).SetBlocking(true);
         builder.Establish();
         return builder.Established!;
     }

@@ -67,6 +67,7 @@ public sealed class TunnelPlanTests
         var builder = new InMemoryVpnInterfaceBuilder();
         using var tun = plan.Apply(builder).Establish();
         tun.Configuration.BlockedFamilies.Should().Equal(AddressFamily.InterNetworkV6);
+        tun.Configuration.Blocking.Should().BeTrue("the packet pump waits in ReadPackets; Android's (and the builder's) default is non-blocking");
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class LinuxTunInterfaceTests
     private static IVpnInterface EstablishBasic(NetworkNamespace ns, string? session = null) => ns.Run(() =>
     {
         var b = new LinuxVpnInterfaceBuilder();
-        b.AddAddress(IPAddress.Parse("10.99.0.2"), 24).AddRoute(IPAddress.Parse("10.98.0.0"), 16).SetMtu(1400);
+        b.AddAddress(IPAddress.Parse("10.99.0.2"), 24).AddRoute(IPAddress.Parse("10.98.0.0"), 16).SetMtu(1400).SetBlocking(true);
         if (session != null) b.SetSession(session);
         return b.Establish();
     });

@@ -139,6 +139,7 @@ public static class ProfileCommands
                 table.AddRow(Markup.Escape(k), "(stored, hidden)");
             Ansi(output).Write(table);
             foreach (var line in managed.ShowNotes(profile.Name)) output.WriteLine(line);
+            foreach (var u in LinuxProfileSupport.Unsupported(profile)) output.WriteLine(SafeText.Line(u.ToString(), 1024));
         }));
         return cmd;
     }

@@ -54,15 +54,17 @@ public static class ProfileConnection
     /// <summary>
     /// Builds the options; throws <see cref="VpnConnectionException"/> with a one-line reason when the profile cannot be used.
     /// <paramref name="platform"/> gives the IpSecManager and the interface builders (the composition root's); without one
-    /// the options are for inspection only (they cannot connect).
+    /// the options are for inspection only (they cannot connect). <paramref name="gateway"/>: the gateway address to use (one
+    /// of <see cref="ProfileNetwork.GatewayCandidates"/>; null: the first). Reads the network of the calling thread (gateway
+    /// name, source address, path MTU, connected subnets): call it where the connection will run (its network namespace).
     /// </summary>
     public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings = null,
-        ConnectionPlatform? platform = null, Action<IPEndPoint>? beforeContact = null)
+        ConnectionPlatform? platform = null, Action<IPEndPoint>? beforeContact = null, IPEndPoint? gateway = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         settings ??= new ProfileConnectionSettings();
         var auth = ProfileAuthentication.Create(profile);
-        var server = GatewayAddress.Resolve(profile.ServerAddr, profile.ServerPort);
+        var server = gateway ?? ProfileNetwork.GatewayCandidates(profile)[0];
         IReadOnlyList<ProposalSpec> ike, esp;
         try { ike = ProposalConversion.ForProfile(profile.IkeProposal, isEsp: false, profile.AllowedAlgorithms); }
         catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e.Message}"); }
@@ -94,9 +96,9 @@ public static class ProfileConnection
         {
             Server = server,
             Session = session,
-            Mtu = Math.Clamp(profile.MaxMtu, Ikev2VpnProfile.MinimumMtu, 1400),
+            Mtu = ProfileNetwork.TunnelMtu(profile, server),
             ForceFullTunnel = settings.ForceFullTunnel,
-            ExcludedRoutes = profile.SplitTunneling.Exclude.SelectMany(e => Prefixes(profile, e)).Distinct().ToArray(),
+            ExcludedRoutes = profile.SplitTunneling.Exclude.SelectMany(e => Prefixes(profile, e)).Concat(ProfileNetwork.LocalExclusions(profile)).Distinct().ToArray(),
             BlockFamilies = [.. profile.SplitTunneling.BlockIpv4 ? [AddressFamily.InterNetwork] : Array.Empty<AddressFamily>(),
                 .. profile.SplitTunneling.BlockIpv6 ? [AddressFamily.InterNetworkV6] : Array.Empty<AddressFamily>()],
             SessionName = profile.Name,
@@ -108,6 +110,7 @@ public static class ProfileConnection
             NatT = new Platform.Userspace.NatTSocketOptions
             {
                 KeepaliveInterval = TimeSpan.FromSeconds(profile.NatKeepaliveSeconds ?? 20),
+                AdaptiveKeepalive = profile.AutomaticNattKeepaliveTimerEnabled ? new AdaptiveNatKeepalive() : null,
             },
         };
     }

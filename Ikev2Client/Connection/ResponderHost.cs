@@ -96,7 +96,8 @@ public sealed class ResponderHost : IDisposable
             .AllowFamily(AddressFamily.InterNetwork) // a gateway blocks nothing: only its pools go to the tunnel
             .AllowFamily(AddressFamily.InterNetworkV6)
             .SetMtu(_config.Mtu)
-            .SetSession("ikev2 responder");
+            .SetSession("ikev2 responder")
+            .SetBlocking(true);
         if (_pool6 != null) builder.AddAddress(_ownAddress6!, 128).AddRoute(_pool6.Network.BaseAddress, _pool6.Network.PrefixLength);
         _tun = builder.Establish();
         _socket.Protect(_tun.Protect);

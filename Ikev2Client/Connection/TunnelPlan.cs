@@ -136,6 +136,7 @@ public sealed class TunnelPlan
         foreach (var domain in SearchDomains) builder.AddSearchDomain(domain);
         foreach (var family in AllowedFamilies) builder.AllowFamily(family);
         builder.SetMtu(Mtu);
+        builder.SetBlocking(true); // the packet pump waits in ReadPackets (Android's default is non-blocking)
         return builder;
     }
 

@@ -5,9 +5,10 @@ namespace Ikev2Client.Platform;
 
 /// <summary>
 /// Builds a VPN interface, shaped after Android's <c>VpnService.Builder</c>: collect addresses, routes, DNS
-/// and MTU, then <see cref="Establish"/>. Every method returns the builder for chaining. Settings that a
-/// platform cannot honour either throw <see cref="VpnFeatureNotSupportedException"/> at the call (per-app
-/// rules on Linux) or are recorded without effect (documented on each implementation).
+/// and MTU, then <see cref="Establish"/>. Every method returns the builder for chaining. A setting a platform cannot
+/// honour throws <see cref="VpnFeatureNotSupportedException"/> at the call, naming the reason (per-application rules,
+/// bypass, metered and the HTTP proxy on Linux); none is recorded without effect. docs/android-parity.md lists what each
+/// method does on Linux.
 /// </summary>
 public interface IVpnInterfaceBuilder
 {
@@ -39,7 +40,10 @@ public interface IVpnInterfaceBuilder
     /// <exception cref="ArgumentException"><paramref name="family"/> is not IPv4 or IPv6.</exception>
     IVpnInterfaceBuilder AllowFamily(AddressFamily family);
 
-    /// <summary>Lets applications bypass the VPN (Android <c>allowBypass</c>).</summary>
+    /// <summary>
+    /// Lets applications bypass the VPN (Android <c>allowBypass</c>). Linux: refused (no per-process network selection to
+    /// open up).
+    /// </summary>
     IVpnInterfaceBuilder AllowBypass();
 
     /// <summary>Restricts the VPN to the named application (Android <c>addAllowedApplication</c>).</summary>
@@ -49,16 +53,37 @@ public interface IVpnInterfaceBuilder
     IVpnInterfaceBuilder AddDisallowedApplication(string packageName);
 
     /// <summary>
-    /// Android <c>setBlocking</c>: when true (the default) <see cref="IVpnInterface.ReadPackets"/> waits for at least
-    /// one packet; when false it returns 0 at once if none is queued.
+    /// Android <c>setBlocking</c>: when true <see cref="IVpnInterface.ReadPackets"/> waits for at least one packet; when
+    /// false (the default, as on Android: "by default, the file descriptor returned by establish() is non-blocking") it
+    /// returns 0 at once if none is queued.
     /// </summary>
     IVpnInterfaceBuilder SetBlocking(bool blocking);
 
     /// <summary>A human-readable session name (Android <c>setSession</c>).</summary>
     IVpnInterfaceBuilder SetSession(string session);
 
-    /// <summary>Marks the VPN network metered or not (Android <c>setMetered</c>).</summary>
+    /// <summary>Marks the VPN network metered or not (Android <c>setMetered</c>). Linux: refused (no metered flag).</summary>
     IVpnInterfaceBuilder SetMetered(bool metered);
+
+    /// <summary>
+    /// The networks the VPN's own traffic uses (Android <c>setUnderlyingNetworks</c>), as interface names in order of
+    /// preference; null (the default): whatever the system routes to. On Linux a protected socket is then bound to the
+    /// first one (SO_BINDTODEVICE) as well as marked, so the tunnel's traffic leaves only through it.
+    /// </summary>
+    /// <exception cref="ArgumentException">a name is not a possible interface name.</exception>
+    /// <exception cref="VpnFeatureNotSupportedException">an empty list (Android: no underlying network).</exception>
+    IVpnInterfaceBuilder SetUnderlyingNetworks(IReadOnlyList<string>? interfaces);
+
+    /// <summary>The HTTP proxy of the VPN network (Android <c>setHttpProxy</c>). Linux: refused (no system-wide proxy).</summary>
+    IVpnInterfaceBuilder SetHttpProxy(VpnHttpProxy proxy);
+
+    /// <summary>
+    /// Keeps the socket's traffic out of the tunnel this builder will establish (Android <c>VpnService.protect</c>), usable
+    /// <b>before</b> <see cref="Establish"/>: Android's order is protect → connect to the gateway → establish. The same
+    /// protection as <see cref="IVpnInterface.Protect"/> (Linux: the routing mark, and the first underlying network).
+    /// </summary>
+    /// <returns>True when the socket is now protected.</returns>
+    bool Protect(Socket socket);
 
     /// <summary>Creates the interface with the collected settings (Android <c>establish</c>).</summary>
     /// <exception cref="VpnPlatformException">the platform refused a setting (typed errno on Linux).</exception>

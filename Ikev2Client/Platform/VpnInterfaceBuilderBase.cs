@@ -35,7 +35,7 @@ public abstract class VpnInterfaceBuilderBase : IVpnInterfaceBuilder
     public IVpnInterfaceBuilder AllowFamily(AddressFamily family) { Configuration.AllowFamily(family); return this; }
 
     /// <inheritdoc />
-    public IVpnInterfaceBuilder AllowBypass() { Configuration.AllowBypass(); return this; }
+    public virtual IVpnInterfaceBuilder AllowBypass() { Configuration.AllowBypass(); return this; }
 
     /// <inheritdoc />
     public virtual IVpnInterfaceBuilder AddAllowedApplication(string packageName) { Configuration.AddAllowedApplication(packageName); return this; }
@@ -50,7 +50,16 @@ public abstract class VpnInterfaceBuilderBase : IVpnInterfaceBuilder
     public IVpnInterfaceBuilder SetSession(string session) { Configuration.SetSession(session); return this; }
 
     /// <inheritdoc />
-    public IVpnInterfaceBuilder SetMetered(bool metered) { Configuration.SetMetered(metered); return this; }
+    public virtual IVpnInterfaceBuilder SetMetered(bool metered) { Configuration.SetMetered(metered); return this; }
+
+    /// <inheritdoc />
+    public IVpnInterfaceBuilder SetUnderlyingNetworks(IReadOnlyList<string>? interfaces) { Configuration.SetUnderlyingNetworks(interfaces); return this; }
+
+    /// <inheritdoc />
+    public virtual IVpnInterfaceBuilder SetHttpProxy(VpnHttpProxy proxy) { Configuration.SetHttpProxy(proxy); return this; }
+
+    /// <inheritdoc />
+    public abstract bool Protect(Socket socket);
 
     /// <inheritdoc />
     public abstract IVpnInterface Establish();

@@ -61,14 +61,20 @@ public sealed class VpnInterfaceConfiguration
     /// <summary>Whether applications may bypass the VPN.</summary>
     public bool BypassAllowed { get; private set; }
 
-    /// <summary>Whether reads wait for a packet.</summary>
-    public bool Blocking { get; private set; } = true;
+    /// <summary>Whether reads wait for a packet (false by default, as Android's establish() descriptor).</summary>
+    public bool Blocking { get; private set; }
 
     /// <summary>Session name, if any.</summary>
     public string? Session { get; private set; }
 
     /// <summary>Whether the network is metered (Android's default for VPNs is metered).</summary>
     public bool Metered { get; private set; } = true;
+
+    /// <summary>Interfaces the VPN's own traffic uses, in order of preference; null: whatever the system routes to.</summary>
+    public IReadOnlyList<string>? UnderlyingNetworks { get; private set; }
+
+    /// <summary>The VPN network's HTTP proxy, if any (a platform that has none refuses it).</summary>
+    public VpnHttpProxy? HttpProxy { get; private set; }
 
     internal void AddAddress(IPAddress address, int prefixLength)
     {
@@ -145,6 +151,30 @@ public sealed class VpnInterfaceConfiguration
 
     internal void SetMetered(bool metered) => Mutate(() => Metered = metered);
 
+    internal void SetUnderlyingNetworks(IReadOnlyList<string>? interfaces)
+    {
+        if (interfaces is null) { Mutate(() => UnderlyingNetworks = null); return; }
+        if (interfaces.Count == 0)
+            throw new VpnFeatureNotSupportedException("SetUnderlyingNetworks",
+                "an empty list (no underlying network) would leave protected sockets no way out; pass null for the system's choice");
+        foreach (var name in interfaces)
+        {
+            if (string.IsNullOrEmpty(name) || System.Text.Encoding.UTF8.GetByteCount(name) > 15 || name is "." or ".."
+                || name.Any(c => c == '/' || c == ':' || char.IsWhiteSpace(c) || char.IsControl(c)))
+                throw new ArgumentException($"'{name}' is not an interface name (1..15 bytes, no '/', ':' or whitespace)", nameof(interfaces));
+        }
+        var copy = interfaces.ToArray();
+        Mutate(() => UnderlyingNetworks = copy);
+    }
+
+    internal void SetHttpProxy(VpnHttpProxy proxy)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        ArgumentException.ThrowIfNullOrWhiteSpace(proxy.Host);
+        if (proxy.Port is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(proxy), proxy.Port, "proxy port must be 1..65535");
+        Mutate(() => HttpProxy = proxy);
+    }
+
     /// <summary>Validates the whole set (as Android's establish does) and makes it immutable.</summary>
     internal void Freeze()
     {
@@ -162,3 +192,9 @@ public sealed class VpnInterfaceConfiguration
         change();
     }
 }
+
+/// <summary>An HTTP proxy for the VPN network (Android <c>ProxyInfo</c> as given to <c>VpnService.Builder.setHttpProxy</c>).</summary>
+/// <param name="Host">Proxy host name or address.</param>
+/// <param name="Port">Proxy port.</param>
+/// <param name="Exclusions">Hosts that bypass the proxy.</param>
+public sealed record VpnHttpProxy(string Host, int Port, IReadOnlyList<string> Exclusions);

@@ -57,7 +57,7 @@ public static class ProfileImporter
             throw new ProfileImportException($"{fileName ?? "profile"}: {content.Length} bytes is larger than the {MaxFileBytes / 1024 / 1024} MiB limit");
         try
         {
-            return Detect(content, fileName) switch
+            var result = Detect(content, fileName) switch
             {
                 ProfileFormat.Sswan => SswanImporter.Import(content, options),
                 ProfileFormat.AndroidManagedConfiguration => ManagedConfigImporter.Import(content, options),
@@ -65,6 +65,8 @@ public static class ProfileImporter
                 ProfileFormat.Mobileconfig => MobileconfigImporter.Import(content, options),
                 _ => WindowsProfileXmlImporter.Import(Text(content, fileName), options),
             };
+            // Settings Linux cannot honour are reported, never stored silently (docs/android-parity.md).
+            return result with { Notes = [.. result.Notes, .. LinuxProfileSupport.ImportNotes(result.Profile)] };
         }
         catch (ProfileImportException) { throw; }
         catch (Exception e) when (e is CryptographicException or FormatException or ArgumentException or InvalidOperationException

@@ -43,13 +43,53 @@ public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileCon
     /// <inheritdoc/>
     public Task<VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
     {
+        IReadOnlyList<System.Net.IPEndPoint> gateways;
+        try { gateways = ProfileNetwork.GatewayCandidates(profile); }
+        catch (EngineException e) { return Failed(Map(e)); }
+        // automaticIpVersionSelectionEnabled: the other family's address is tried when the first gets no answer.
+        return FirstThatAnswers(gateways, gateway => ConnectTo(profile, gateway, cancellationToken), line =>
+        {
+            EventRaised?.Invoke(new VpnConnectionEvent.Connecting(line));
+            _connection?.Dispose();
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Tries <paramref name="gateways"/> in order with <paramref name="attempt"/> (which completes synchronously) until one
+    /// does not fail with "no answer" (a network protocol timeout or I/O error); <paramref name="fallingBack"/> hears why
+    /// the next one is tried. Other failures, the last gateway's failure and cancellation end the search.
+    /// </summary>
+    internal static Task<T> FirstThatAnswers<T>(IReadOnlyList<System.Net.IPEndPoint> gateways, Func<System.Net.IPEndPoint, Task<T>> attempt,
+        Action<string> fallingBack, CancellationToken cancellationToken)
+    {
+        for (var i = 0; ; i++)
+        {
+            var result = attempt(gateways[i]);
+            if (i + 1 < gateways.Count && result.IsFaulted && result.Exception?.InnerException is VpnErrorException
+                { Error: { Category: VpnErrorCategory.Network, ErrorCode: VpnErrorCodes.ErrorCodeNetworkProtocolTimeout or VpnErrorCodes.ErrorCodeNetworkIo } }
+                && !cancellationToken.IsCancellationRequested)
+            {
+                fallingBack($"no answer from {gateways[i]}; trying {gateways[i + 1]}");
+                continue;
+            }
+            return result;
+        }
+    }
+
+    private Task<Service.VpnConnectionInfo> ConnectTo(Ikev2VpnProfile profile, System.Net.IPEndPoint gateway, CancellationToken cancellationToken)
+    {
         VpnConnectionOptions options;
-        try { options = ProfileConnection.CreateOptions(profile, settings, platform, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
+        try { options = ProfileConnection.CreateOptions(profile, settings, platform, g => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(g)), gateway); }
         catch (EngineException e) { return Failed(Map(e)); }
         catch (Exception e) when (e is FormatException or ArgumentException or SocketException) { return Failed(VpnErrorMapper.FromException(e)); }
         var connection = new VpnConnection(options, loggers);
         _connection = connection;
         connection.Progressed += p => EventRaised?.Invoke(new VpnConnectionEvent.Connecting(p.Detail));
+        connection.HealthChanged += (health, _) =>
+        {
+            // The gateway went silent: with an adaptive keepalive, the NAT binding may have expired; shorten and keep it.
+            if (health != ConnectionHealth.Up) options.NatT.AdaptiveKeepalive?.BindingLost();
+        };
         connection.HealthChanged += (health, reason) => EventRaised?.Invoke(health == ConnectionHealth.Up
             ? new VpnConnectionEvent.Restored()
             : new VpnConnectionEvent.Degraded(reason ?? health.ToString()));

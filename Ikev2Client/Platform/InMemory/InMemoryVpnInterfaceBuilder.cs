@@ -14,10 +14,26 @@ public sealed class InMemoryVpnInterfaceBuilder : VpnInterfaceBuilderBase
     /// <summary>The last interface established, for the test's side of the channel.</summary>
     public InMemoryVpnInterface? Established { get; private set; }
 
+    /// <summary>Sockets passed to <see cref="Protect"/> before the interface existed (they are handed to it at establish).</summary>
+    public IReadOnlyList<System.Net.Sockets.Socket> ProtectedSockets => _protected;
+
+    private readonly List<System.Net.Sockets.Socket> _protected = [];
+
+    /// <inheritdoc />
+    public override bool Protect(System.Net.Sockets.Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (Established is { } tun) return tun.Protect(socket);
+        _protected.Add(socket);
+        return true;
+    }
+
     /// <inheritdoc />
     public override IVpnInterface Establish()
     {
         Configuration.Freeze();
-        return Established = new InMemoryVpnInterface(Configuration, _name);
+        Established = new InMemoryVpnInterface(Configuration, _name);
+        foreach (var socket in _protected) Established.Protect(socket);
+        return Established;
     }
 }

@@ -266,24 +266,10 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
 
     /// <summary>
     /// Puts <see cref="LinuxVpnOptions.FwMark"/> on the socket (SO_MARK). The policy rule sends only unmarked
-    /// traffic to the tunnel table, so the socket keeps using the main table whatever the tunnel routes.
-    /// Returns false when the kernel refuses (no CAP_NET_ADMIN).
+    /// traffic to the tunnel table, so the socket keeps using the main table whatever the tunnel routes; with underlying
+    /// networks set it is also bound to the first (SO_BINDTODEVICE). Returns false when the kernel refuses (no CAP_NET_ADMIN).
     /// </summary>
-    public bool Protect(Socket socket)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        Span<byte> mark = stackalloc byte[4];
-        BitConverter.TryWriteBytes(mark, _options.FwMark);
-        try
-        {
-            socket.SetRawSocketOption(Libc.SOL_SOCKET, Libc.SO_MARK, mark);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    public bool Protect(Socket socket) => LinuxSocketProtection.Protect(socket, _options.FwMark, Configuration.UnderlyingNetworks);
 
     /// <summary>Reverts DNS, removes rules and routes, closes the device and deletes the state file.</summary>
     public void Dispose()

@@ -24,11 +24,14 @@ namespace Ikev2Client.Platform.Linux;
 /// <c>unreachable ::/0</c> route in the same table behind the same rule: applications fail at once with
 /// EHOSTUNREACH (and fall back to the other family) instead of leaking outside the tunnel or timing out; protected
 /// sockets are not affected. See docs/dataplane.md, "Family blocking".</para>
-/// <para><b>Android-only settings.</b> <c>AddAllowedApplication</c>/<c>AddDisallowedApplication</c> throw
-/// <see cref="VpnFeatureNotSupportedException"/> (Linux has no per-application routing without cgroup setup);
-/// <c>AllowBypass</c> and <c>SetMetered</c> are recorded in the configuration and have no effect (any process
-/// with CAP_NET_ADMIN can bypass with the mark; Linux has no metered flag); <c>SetSession</c> becomes the
-/// interface alias (<c>ip link</c> shows it).</para>
+/// <para><b>Android-only settings.</b> <c>AddAllowedApplication</c>/<c>AddDisallowedApplication</c>, <c>AllowBypass</c>,
+/// <c>SetMetered</c> and <c>SetHttpProxy</c> throw <see cref="VpnFeatureNotSupportedException"/> with the reason (Linux
+/// has no per-application routing without cgroup setup, no per-process network selection to open up, no metered flag
+/// and no system-wide proxy); nothing is recorded without effect. <c>SetSession</c> becomes the interface alias
+/// (<c>ip link</c> shows it); <c>SetUnderlyingNetworks</c> binds protected sockets to the first interface named.</para>
+/// <para><b>Protect before establish.</b> <see cref="Protect"/> works on the builder too (Android's order: protect the
+/// IKE socket, reach the gateway, then establish): the mark is fixed by <see cref="LinuxVpnOptions.FwMark"/>, so a
+/// socket marked before the rule exists is already outside the tunnel when it appears.</para>
 /// </remarks>
 public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
 {
@@ -53,6 +56,26 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
     /// <summary>Not supported on Linux: throws <see cref="VpnFeatureNotSupportedException"/>.</summary>
     public override IVpnInterfaceBuilder AddDisallowedApplication(string packageName) =>
         throw new VpnFeatureNotSupportedException(nameof(AddDisallowedApplication), "Linux has no per-application VPN routing");
+
+    /// <summary>Not supported on Linux: throws <see cref="VpnFeatureNotSupportedException"/>.</summary>
+    public override IVpnInterfaceBuilder AllowBypass() =>
+        throw new VpnFeatureNotSupportedException(nameof(AllowBypass), LinuxSocketProtection.BypassReason);
+
+    /// <summary>Not supported on Linux: throws <see cref="VpnFeatureNotSupportedException"/>.</summary>
+    public override IVpnInterfaceBuilder SetMetered(bool metered) =>
+        throw new VpnFeatureNotSupportedException(nameof(SetMetered), "Linux has no metered flag for a network outside NetworkManager");
+
+    /// <summary>Not supported on Linux: throws <see cref="VpnFeatureNotSupportedException"/>.</summary>
+    public override IVpnInterfaceBuilder SetHttpProxy(VpnHttpProxy proxy) =>
+        throw new VpnFeatureNotSupportedException(nameof(SetHttpProxy),
+            "Linux has no system-wide HTTP proxy a VPN can set; each process reads http_proxy from its own environment");
+
+    /// <summary>
+    /// Marks the socket with <see cref="LinuxVpnOptions.FwMark"/> (SO_MARK) and, with underlying networks set, binds it to
+    /// the first (SO_BINDTODEVICE): before or after <see cref="Establish"/>. False when the kernel refuses (no CAP_NET_ADMIN).
+    /// </summary>
+    public override bool Protect(Socket socket) =>
+        LinuxSocketProtection.Protect(socket, _options.FwMark, Configuration.UnderlyingNetworks);
 
     /// <summary>
     /// Cleans up a stale state file, creates the TUN, sets MTU/alias/up, adds addresses, routes and rules, applies

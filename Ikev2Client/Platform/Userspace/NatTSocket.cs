@@ -24,6 +24,12 @@ public sealed class NatTSocketOptions
 
     /// <summary>NAT-T keepalive (one 0xFF byte, RFC 3948 §2.3) to <see cref="NatTSocket.KeepalivePeer"/> after this long without sending; null disables.</summary>
     public TimeSpan? KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// When set, the keepalive interval adapts to the NAT binding (profile <c>automaticNattKeepaliveTimerEnabled</c>) and
+    /// <see cref="KeepaliveInterval"/> is not used.
+    /// </summary>
+    public AdaptiveNatKeepalive? AdaptiveKeepalive { get; init; }
 }
 
 /// <summary>An IKE message received on a <see cref="NatTSocket"/> (non-ESP marker stripped), with its sender.</summary>
@@ -165,7 +171,9 @@ public sealed class NatTSocket : UdpEncapsulationSocket
             if (_receiver != null) return;
             _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "nat-t-receive" };
             _receiver.Start();
-            if (_options.KeepaliveInterval is { } k) _keepaliveTimer = new Timer(_ => SendKeepaliveIfIdle(k), null, k, k);
+            if (_options.AdaptiveKeepalive is { } adaptive)
+                _keepaliveTimer = new Timer(_ => AdaptiveKeepaliveTick(adaptive), null, adaptive.Interval, Timeout.InfiniteTimeSpan);
+            else if (_options.KeepaliveInterval is { } k) _keepaliveTimer = new Timer(_ => SendKeepaliveIfIdle(k), null, k, k);
         }
     }
 
@@ -377,6 +385,27 @@ public sealed class NatTSocket : UdpEncapsulationSocket
         }
         if (_defaultIke is { } handler) handler(message, remote);
         else _unrouted.Writer.TryWrite(new ReceivedIkeDatagram(message, remote));
+    }
+
+    private DataPlaneStatistics? _lastKeepalivePeriod;
+
+    /// <summary>One period of an adaptive keepalive: keepalive if idle, then tell the policy whether the gateway was heard while we were silent.</summary>
+    private void AdaptiveKeepaliveTick(AdaptiveNatKeepalive adaptive)
+    {
+        if (_disposed != 0) return;
+        var interval = adaptive.Interval;
+        var silent = Environment.TickCount64 - Volatile.Read(ref _lastSend) >= (long)interval.TotalMilliseconds - 50;
+        SendKeepaliveIfIdle(interval);
+        var now = Counters.Snapshot();
+        var before = _lastKeepalivePeriod;
+        _lastKeepalivePeriod = now;
+        // Heard from the gateway in a period we were silent through (the keepalive was due): the binding outlived our silence.
+        var heardWhileSilent = silent && before is not null
+            && now.PacketsReceived + now.KeepalivesReceived + now.IkeMessagesReceived
+               > before.PacketsReceived + before.KeepalivesReceived + before.IkeMessagesReceived;
+        var next = adaptive.PeriodEnded(heardWhileSilent);
+        try { _keepaliveTimer?.Change(next, Timeout.InfiniteTimeSpan); }
+        catch (ObjectDisposedException) { }
     }
 
     private void SendKeepaliveIfIdle(TimeSpan interval)
