@@ -1,0 +1,57 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Ikev2Client.Profiles;
+
+namespace Ikev2Client.NetworkManager;
+
+/// <summary>
+/// What NetworkManager hands the plugin in Connect/NeedSecrets (<c>a{sa{sv}}</c>), reduced to what we use: the
+/// connection's id and uuid, <c>vpn.data</c> (our profile as native JSON without secrets, key <see cref="ProfileKey"/>)
+/// and <c>vpn.secrets</c> (the profile's secret keys, from NetworkManager's secret agents).
+/// </summary>
+public sealed record NmVpnConnectionSettings(
+    string Id, string Uuid, IReadOnlyDictionary<string, string> Data, IReadOnlyDictionary<string, string> Secrets)
+{
+    /// <summary>The D-Bus service (and <c>vpn.service-type</c>) of this plugin.</summary>
+    public const string ServiceType = "org.freedesktop.NetworkManager.ikev2client";
+
+    /// <summary>The <c>vpn.data</c> key holding the profile (native JSON, no secrets).</summary>
+    public const string ProfileKey = "profile";
+
+    /// <summary>The <c>vpn.data</c> key listing the secret keys the profile needs (comma-separated, e.g. "password").</summary>
+    public const string SecretsKey = "secrets";
+
+    /// <summary>The secret keys NetworkManager may carry for us: the native profile's secret keys.</summary>
+    public static IReadOnlyList<string> SecretKeys => NativeProfileJson.SecretKeys;
+
+    /// <summary>The secret keys the profile needs (from <see cref="SecretsKey"/>), each one we know.</summary>
+    public IReadOnlyList<string> RequiredSecrets =>
+        Data.TryGetValue(SecretsKey, out var list)
+            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(k => SecretKeys.Contains(k)).Distinct().ToList()
+            : [];
+
+    /// <summary>The required secrets NetworkManager did not supply (empty or missing values).</summary>
+    public IReadOnlyList<string> MissingSecrets =>
+        RequiredSecrets.Where(k => !Secrets.TryGetValue(k, out var v) || v.Length == 0).ToList();
+
+    /// <summary>
+    /// The profile with the secrets from <c>vpn.secrets</c>. Throws <see cref="ProfileImportException"/> or
+    /// <see cref="ProfileValidationException"/> (messages without secrets) when <c>vpn.data</c> holds no usable profile.
+    /// </summary>
+    public Ikev2VpnProfile ToProfile()
+    {
+        if (!Data.TryGetValue(ProfileKey, out var json) || json.Length == 0)
+            throw new ProfileImportException($"the NetworkManager connection '{Id}' has no vpn.data key '{ProfileKey}' (export it with: ikev2 nm-export NAME)");
+        JsonObject o;
+        try { o = JsonNode.Parse(json) as JsonObject ?? throw new ProfileImportException($"vpn.data '{ProfileKey}' of '{Id}' is not a JSON object"); }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ProfileImportException($"vpn.data '{ProfileKey}' of '{Id}' is not valid JSON ({e.Message})");
+        }
+        // Secrets never come from vpn.data (it is readable by every user): only from vpn.secrets.
+        foreach (var key in SecretKeys) o.Remove(key);
+        foreach (var key in SecretKeys)
+            if (Secrets.TryGetValue(key, out var value) && value.Length > 0) o[key] = value;
+        return NativeProfileJson.Import(Encoding.UTF8.GetBytes(o.ToJsonString())).Profile;
+    }
+}
