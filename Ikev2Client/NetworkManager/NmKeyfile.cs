@@ -16,7 +16,7 @@ public enum NmSecretFlags
 /// <summary>
 /// A profile as a NetworkManager keyfile (<c>/etc/NetworkManager/system-connections/NAME.nmconnection</c>, mode 0600):
 /// <c>vpn.service-type</c> is ours, <c>vpn.data</c> holds the profile as native JSON without its secrets and the list of
-/// secret keys it needs, each with flags that keep it out of the file (agent-owned or not-saved). Secrets are never written.
+/// secret keys it needs as NetworkManager's <c>KEY-flags</c> items, flags that keep it out of the file (agent-owned or not-saved). Secrets are never written.
 /// </summary>
 public static class NmKeyfile
 {
@@ -37,7 +37,6 @@ public static class NmKeyfile
         sb.Append("service-type=").Append(NmVpnConnectionSettings.ServiceType).Append('\n');
         if (profile.AlwaysOn) sb.Append("persistent=true\n");
         sb.Append(NmVpnConnectionSettings.ProfileKey).Append('=').Append(Escape(json)).Append('\n');
-        sb.Append(NmVpnConnectionSettings.SecretsKey).Append('=').Append(string.Join(",", secrets)).Append('\n');
         foreach (var key in secrets) sb.Append(key).Append("-flags=").Append((int)flags).Append('\n');
         sb.Append('\n');
         sb.Append("[ipv4]\nmethod=auto\n\n[ipv6]\naddr-gen-mode=stable-privacy\nmethod=auto\n");

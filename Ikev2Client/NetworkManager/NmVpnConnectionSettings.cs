@@ -6,8 +6,8 @@ namespace Ikev2Client.NetworkManager;
 
 /// <summary>
 /// What NetworkManager hands the plugin in Connect/NeedSecrets (<c>a{sa{sv}}</c>), reduced to what we use: the
-/// connection's id and uuid, <c>vpn.data</c> (our profile as native JSON without secrets, key <see cref="ProfileKey"/>)
-/// and <c>vpn.secrets</c> (the profile's secret keys, from NetworkManager's secret agents).
+/// connection's id and uuid, <c>vpn.data</c> (our profile as native JSON without secrets, key <see cref="ProfileKey"/>,
+/// and a <c>KEY-flags</c> item for each secret it needs) and <c>vpn.secrets</c> (the profile's secret keys, from NetworkManager's secret agents).
 /// </summary>
 public sealed record NmVpnConnectionSettings(
     string Id, string Uuid, IReadOnlyDictionary<string, string> Data, IReadOnlyDictionary<string, string> Secrets)
@@ -18,17 +18,15 @@ public sealed record NmVpnConnectionSettings(
     /// <summary>The <c>vpn.data</c> key holding the profile (native JSON, no secrets).</summary>
     public const string ProfileKey = "profile";
 
-    /// <summary>The <c>vpn.data</c> key listing the secret keys the profile needs (comma-separated, e.g. "password").</summary>
-    public const string SecretsKey = "secrets";
-
     /// <summary>The secret keys NetworkManager may carry for us: the native profile's secret keys.</summary>
     public static IReadOnlyList<string> SecretKeys => NativeProfileJson.SecretKeys;
 
-    /// <summary>The secret keys the profile needs (from <see cref="SecretsKey"/>), each one we know.</summary>
+    /// <summary>
+    /// The secret keys the profile needs: each one with a <c>KEY-flags</c> item in <c>vpn.data</c> (how NetworkManager
+    /// itself learns which secrets a VPN connection has), unless its flags say not-required (4).
+    /// </summary>
     public IReadOnlyList<string> RequiredSecrets =>
-        Data.TryGetValue(SecretsKey, out var list)
-            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(k => SecretKeys.Contains(k)).Distinct().ToList()
-            : [];
+        SecretKeys.Where(k => Data.TryGetValue(k + "-flags", out var f) && (!uint.TryParse(f, out var flags) || (flags & 4) == 0)).ToList();
 
     /// <summary>The required secrets NetworkManager did not supply (empty or missing values).</summary>
     public IReadOnlyList<string> MissingSecrets =>

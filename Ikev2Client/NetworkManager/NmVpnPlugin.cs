@@ -58,6 +58,7 @@ public sealed class NmVpnPlugin : IPathMethodHandler
     private DBusConnection? _bus;
     private IVpnConnection? _connection;
     private CancellationTokenSource? _connectCancel;
+    private NmVpnConnectionSettings? _pending;
     private NmVpnServiceState _state = NmVpnServiceState.Init;
     private int _generation;
 
@@ -110,22 +111,25 @@ public sealed class NmVpnPlugin : IPathMethodHandler
             switch (member)
             {
                 case "Connect" when request.SignatureAsString == "a{sa{sv}}":
+                    Connect(context, ReadConnection(request), interactive: false);
+                    break;
                 case "ConnectInteractive" when request.SignatureAsString == "a{sa{sv}}a{sv}":
-                    Connect(context, ReadConnection(request));
+                    Connect(context, ReadConnection(request), interactive: true);
                     break;
                 case "NeedSecrets" when request.SignatureAsString == "a{sa{sv}}":
                     {
+                        // Always "none now": missing secrets are asked for during ConnectInteractive with SecretsRequired,
+                        // whose hints name each one (nmcli's agent and passwd-file serve named VPN secrets only).
                         var settings = ReadConnection(request);
                         var missing = settings.MissingSecrets;
-                        _log(missing.Count > 0 ? $"'{settings.Id}' needs secrets: {string.Join(", ", missing)}" : $"'{settings.Id}' has the secrets it needs");
+                        _log(missing.Count > 0 ? $"'{settings.Id}' will ask for: {string.Join(", ", missing)}" : $"'{settings.Id}' has the secrets it needs");
                         using var w = context.CreateReplyWriter("s");
-                        w.WriteString(missing.Count > 0 ? "vpn" : "");
+                        w.WriteString("");
                         context.Reply(w.CreateMessage());
                         break;
                     }
-                case "NewSecrets":
-                    // Only sent after SecretsRequired, which this plugin never emits (NeedSecrets asks for everything first).
-                    ReplyEmpty(context);
+                case "NewSecrets" when request.SignatureAsString == "a{sa{sv}}":
+                    NewSecrets(context, ReadConnection(request));
                     break;
                 case "Disconnect":
                     await DisconnectAsync().ConfigureAwait(false);
@@ -161,32 +165,92 @@ public sealed class NmVpnPlugin : IPathMethodHandler
         }
     }
 
-    /// <summary>Starts a connection (the reply goes out at once; the outcome comes as signals).</summary>
-    private void Connect(MethodContext context, NmVpnConnectionSettings settings)
+    /// <summary>
+    /// Starts a connection (the reply goes out at once; the outcome comes as signals). Interactively, missing secrets are
+    /// asked for with SecretsRequired (hints: their names) and the connection starts on NewSecrets.
+    /// </summary>
+    private void Connect(MethodContext context, NmVpnConnectionSettings settings, bool interactive)
     {
         var missing = settings.MissingSecrets;
-        if (missing.Count > 0)
+        if (missing.Count > 0 && !interactive)
             throw new NmPluginException("BadArguments", $"'{settings.Id}' is missing the secret(s) {string.Join(", ", missing)}");
-        Ikev2VpnProfile profile;
-        try { profile = settings.ToProfile(); }
-        catch (Exception e) when (e is ProfileImportException or ProfileValidationException)
-        {
-            throw new NmPluginException("BadArguments", SafeText.Line(e.Message, 400));
-        }
+        var profile = missing.Count > 0 ? null : ProfileOf(settings);
         int generation;
-        CancellationTokenSource cancel;
         lock (_gate)
         {
             if (_state is NmVpnServiceState.Starting or NmVpnServiceState.Started or NmVpnServiceState.Stopping)
                 throw new NmPluginException(_state == NmVpnServiceState.Stopping ? "StoppingInProgress" : "AlreadyStarted", $"the plugin is {_state}");
             generation = ++_generation;
-            cancel = _connectCancel = new CancellationTokenSource();
+            _connectCancel = new CancellationTokenSource();
+            _pending = missing.Count > 0 ? settings : null;
         }
-        _log($"connecting '{settings.Id}' (profile '{profile.Name}', gateway {profile.ServerAddr}:{profile.ServerPort})");
         SetState(NmVpnServiceState.Starting, generation);
         ReplyEmpty(context);
+        if (profile is null)
+        {
+            _log($"'{settings.Id}' asks for: {string.Join(", ", missing)}");
+            Signal("SecretsRequired", "sas", (ref MessageWriter w) =>
+            {
+                w.WriteString($"The VPN connection '{settings.Id}' needs: {string.Join(", ", missing)}");
+                w.WriteArray(missing.ToArray());
+            });
+            return;
+        }
+        Start(settings, profile, generation);
+    }
+
+    /// <summary>The secrets asked for with SecretsRequired: merged into the pending connection, which then starts.</summary>
+    private void NewSecrets(MethodContext context, NmVpnConnectionSettings update)
+    {
+        NmVpnConnectionSettings pending;
+        int generation;
+        lock (_gate)
+        {
+            pending = _pending ?? throw new NmPluginException("WrongState", "no secrets were asked for");
+            _pending = null;
+            generation = _generation;
+        }
+        var secrets = new Dictionary<string, string>(pending.Secrets);
+        foreach (var (k, v) in update.Secrets) secrets[k] = v;
+        var settings = pending with { Secrets = secrets };
+        ReplyEmpty(context);
+        if (settings.MissingSecrets is { Count: > 0 } still)
+        {
+            _log($"'{settings.Id}': still missing {string.Join(", ", still)}");
+            Fail(NmVpnPluginFailure.LoginFailed, generation);
+            return;
+        }
+        Ikev2VpnProfile profile;
+        try { profile = ProfileOf(settings); }
+        catch (NmPluginException e)
+        {
+            _log(e.Message);
+            Fail(NmVpnPluginFailure.ConnectFailed, generation);
+            return;
+        }
+        Start(settings, profile, generation);
+    }
+
+    private static Ikev2VpnProfile ProfileOf(NmVpnConnectionSettings settings)
+    {
+        try { return settings.ToProfile(); }
+        catch (Exception e) when (e is ProfileImportException or ProfileValidationException)
+        {
+            throw new NmPluginException("BadArguments", SafeText.Line(e.Message, 400));
+        }
+    }
+
+    private void Start(NmVpnConnectionSettings settings, Ikev2VpnProfile profile, int generation)
+    {
+        CancellationToken cancel;
+        lock (_gate)
+        {
+            if (generation != _generation || _connectCancel is null) return;
+            cancel = _connectCancel.Token;
+        }
+        _log($"connecting '{settings.Id}' (profile '{profile.Name}', gateway {profile.ServerAddr}:{profile.ServerPort})");
         // The engine connects on the calling thread (and keeps its sockets and TUN in this thread's namespace): a thread of its own.
-        var thread = new Thread(() => RunConnection(profile, generation, cancel.Token)) { IsBackground = true, Name = "nm-connect" };
+        var thread = new Thread(() => RunConnection(profile, generation, cancel)) { IsBackground = true, Name = "nm-connect" };
         thread.Start();
     }
 
@@ -252,7 +316,7 @@ public sealed class NmVpnPlugin : IPathMethodHandler
     private void Fail(NmVpnPluginFailure failure, int generation)
     {
         lock (_gate) if (generation != _generation || _state is NmVpnServiceState.Stopped or NmVpnServiceState.Init) return;
-        Signal("Failure", "u", w => w.WriteUInt32((uint)failure));
+        Signal("Failure", "u", (ref MessageWriter w) => w.WriteUInt32((uint)failure));
         _ = Task.Run(async () =>
         {
             await TearDownAsync(generation, graceful: false).ConfigureAwait(false);
@@ -283,6 +347,7 @@ public sealed class NmVpnPlugin : IPathMethodHandler
             if (generation != _generation) return;
             connection = _connection;
             _connection = null;
+            _pending = null;
             _connectCancel?.Cancel();
         }
         if (connection is null) return;
@@ -313,7 +378,7 @@ public sealed class NmVpnPlugin : IPathMethodHandler
             _state = state;
         }
         _log("state: " + state);
-        Signal("StateChanged", "u", w => w.WriteUInt32((uint)state));
+        Signal("StateChanged", "u", (ref MessageWriter w) => w.WriteUInt32((uint)state));
         StateChanged?.Invoke(state);
     }
 
@@ -391,23 +456,23 @@ public sealed class NmVpnPlugin : IPathMethodHandler
         context.Reply(w.CreateMessage());
     }
 
-    private void Emit(string signal, IReadOnlyDictionary<string, NmValue> values) => Signal(signal, "a{sv}", w =>
+    private void Emit(string signal, IReadOnlyDictionary<string, NmValue> values) => Signal(signal, "a{sv}", (ref MessageWriter w) =>
     {
         var dict = w.WriteDictionaryStart();
         foreach (var (key, value) in values)
         {
             w.WriteDictionaryEntryStart();
             w.WriteString(key);
-            WriteVariant(w, value);
+            WriteVariant(ref w, value);
         }
         w.WriteDictionaryEnd(dict);
     });
 
     private void EmitDictionary(string signal, Dictionary<string, VariantValue> values) =>
-        Signal(signal, "a{sv}", w => w.WriteDictionary(values));
+        Signal(signal, "a{sv}", (ref MessageWriter w) => w.WriteDictionary(values));
 
     /// <summary>Writes one NetworkManager value as a D-Bus variant (signature, then the value).</summary>
-    internal static void WriteVariant(MessageWriter w, NmValue value)
+    internal static void WriteVariant(ref MessageWriter w, NmValue value)
     {
         switch (value)
         {
@@ -429,13 +494,20 @@ public sealed class NmVpnPlugin : IPathMethodHandler
         }
     }
 
-    private void Signal(string member, string signature, Action<MessageWriter> body)
+    private void Signal(string member, string signature, BodyWriter body)
     {
         if (_bus is not { } bus) return;
-        using var w = bus.GetMessageWriter();
-        w.WriteSignalHeader(null, ObjectPath, Interface, member, signature);
-        body(w);
-        bus.TrySendMessage(w.CreateMessage());
+        var w = bus.GetMessageWriter();
+        try
+        {
+            w.WriteSignalHeader(null, ObjectPath, Interface, member, signature);
+            body(ref w);
+            bus.TrySendMessage(w.CreateMessage());
+        }
+        finally
+        {
+            w.Dispose();
+        }
     }
 
     private static readonly ReadOnlyMemory<byte> IntrospectionXml = Encoding.UTF8.GetBytes("""
@@ -460,6 +532,9 @@ public sealed class NmVpnPlugin : IPathMethodHandler
         </interface>
         """);
 }
+
+/// <summary>Writes a message body (by reference: <see cref="MessageWriter"/> is a struct that tracks its position).</summary>
+internal delegate void BodyWriter(ref MessageWriter writer);
 
 /// <summary>A request the plugin refuses: the D-Bus error <c>org.freedesktop.NetworkManager.VPN.Error.NAME</c>.</summary>
 public sealed class NmPluginException(string errorName, string message) : Exception(message)
