@@ -1,0 +1,178 @@
+using System.Net;
+using System.Text;
+using FluentAssertions;
+using Ikev2Client.NetworkManager;
+using Ikev2Client.Profiles;
+using Ikev2Client.Service;
+using Ikev2Client.Tests.Profiles;
+using Xunit;
+
+namespace Ikev2Client.Tests.NetworkManager;
+
+/// <summary>
+/// <c>ikev2 nm-export</c>'s keyfile and what the plugin reads back: secrets never in the file, NetworkManager's
+/// <c>KEY-flags</c> items for each secret, GKeyFile escaping, and the profile surviving the trip through
+/// <c>vpn.data</c> + <c>vpn.secrets</c> unchanged.
+/// </summary>
+public sealed class NetworkManagerKeyfileTests
+{
+    private static Ikev2VpnProfile Eap(string? password = "s3cret-pass") =>
+        new Ikev2VpnProfile.Builder().SetName("office").SetServer("vpn.example.org", 500)
+            .SetUserIdentity("alice@example.org").SetRemoteIdentity("vpn.example.org")
+            .SetAuthUsernamePassword("alice", password, ProfileTestData.Ca).Build();
+
+    /// <summary>The [vpn] data items of a keyfile, unescaped as GKeyFile does (enough for the keys we write).</summary>
+    private static Dictionary<string, string> VpnData(string keyfile)
+    {
+        var data = new Dictionary<string, string>();
+        var inVpn = false;
+        foreach (var line in keyfile.Split('\n'))
+        {
+            if (line.StartsWith('[')) { inVpn = line == "[vpn]"; continue; }
+            if (!inVpn || line.Length == 0) continue;
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            var value = line[(eq + 1)..];
+            var sb = new StringBuilder();
+            for (var i = 0; i < value.Length; i++)
+            {
+                if (value[i] == '\\' && i + 1 < value.Length)
+                {
+                    var c = value[++i];
+                    sb.Append(c switch { 'n' => '\n', 't' => '\t', 'r' => '\r', 's' => ' ', _ => c });
+                }
+                else sb.Append(value[i]);
+            }
+            data[line[..eq]] = sb.ToString();
+        }
+        return data;
+    }
+
+    [Fact]
+    public void Keyfile_HasOurServiceType_TheProfileWithoutSecrets_AndAgentOwnedFlagsForTheSecret()
+    {
+        var profile = Eap();
+        var text = NmKeyfile.Create(profile);
+
+        text.Should().NotContain("s3cret-pass", "secrets never go into NetworkManager's connection file");
+        text.Should().Contain("[connection]\nid=office\n").And.Contain("type=vpn\n").And.Contain("autoconnect=false\n");
+        var data = VpnData(text);
+        data["service-type"].Should().Be(NmVpnConnectionSettings.ServiceType);
+        data["password-flags"].Should().Be("1", "agent-owned: the user's secret agent keeps the password");
+        data.Should().NotContainKey("password");
+        data.Keys.Where(k => k.EndsWith("-flags", StringComparison.Ordinal)).Should().Equal(["password-flags"]);
+        NmKeyfile.Create(profile, NmSecretFlags.NotSaved).Should().Contain("password-flags=2\n");
+    }
+
+    [Fact]
+    public void ProfileSurvivesVpnDataAndVpnSecrets_CertificateNewlinesEscaped()
+    {
+        var profile = Eap();
+        var data = VpnData(NmKeyfile.Create(profile));
+        data[NmVpnConnectionSettings.ProfileKey].Should().Contain("-----BEGIN CERTIFICATE-----");
+
+        var settings = new NmVpnConnectionSettings("office", NmKeyfile.UuidFor("office"), data,
+            new Dictionary<string, string> { ["password"] = "s3cret-pass" });
+        settings.RequiredSecrets.Should().Equal(["password"]);
+        settings.MissingSecrets.Should().BeEmpty();
+        var back = settings.ToProfile();
+        NativeProfileJson.Serialize(back, includeSecrets: true).Should().Be(NativeProfileJson.Serialize(profile, includeSecrets: true));
+    }
+
+    [Fact]
+    public void MissingSecret_IsNamed_AndASecretSmuggledIntoVpnData_IsIgnored()
+    {
+        var data = VpnData(NmKeyfile.Create(Eap()));
+        var noSecret = new NmVpnConnectionSettings("office", "u", data, new Dictionary<string, string>());
+        noSecret.MissingSecrets.Should().Equal(["password"]);
+
+        // vpn.data is readable by every local user: a password put there must not be used.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(data[NmVpnConnectionSettings.ProfileKey])!.AsObject();
+        json["password"] = "from-vpn-data";
+        var smuggled = new Dictionary<string, string>(data) { [NmVpnConnectionSettings.ProfileKey] = json.ToJsonString() };
+        new NmVpnConnectionSettings("office", "u", smuggled, new Dictionary<string, string>())
+            .ToProfile().Password.Should().BeNull("only vpn.secrets supplies secrets");
+        new NmVpnConnectionSettings("office", "u", smuggled, new Dictionary<string, string> { ["password"] = "real" })
+            .ToProfile().Password.Should().Be("real");
+    }
+
+    [Fact]
+    public void ProfileThatAsksForItsPassword_StillDeclaresIt_AndPskProfilesDeclareThePsk()
+    {
+        VpnData(NmKeyfile.Create(Eap(password: null)))["password-flags"].Should().Be("1", "a password left to be asked for is still a secret NetworkManager must supply");
+        var psk = new Ikev2VpnProfile.Builder().SetName("lab").SetServer("192.0.2.1", 500).SetUserIdentity("client.test")
+            .SetRemoteIdentity("gw.test").SetAuthPsk("the-psk"u8.ToArray()).Build();
+        var text = NmKeyfile.Create(psk);
+        text.Should().Contain("psk-flags=1\n").And.NotContain("the-psk");
+        NmKeyfile.PasswdFile(psk).Should().Be("vpn.secrets.psk:the-psk\n");
+    }
+
+    [Fact]
+    public void BrokenVpnData_IsAClearError_NotACrash()
+    {
+        var empty = new NmVpnConnectionSettings("x", "u", new Dictionary<string, string>(), new Dictionary<string, string>());
+        empty.Invoking(s => s.ToProfile()).Should().Throw<ProfileImportException>().WithMessage("*no vpn.data key 'profile'*nm-export*");
+        var garbage = new NmVpnConnectionSettings("x", "u", new Dictionary<string, string> { ["profile"] = "{not json" }, new Dictionary<string, string>());
+        garbage.Invoking(s => s.ToProfile()).Should().Throw<ProfileImportException>().WithMessage("*not valid JSON*");
+    }
+
+    [Fact]
+    public void Uuid_IsStablePerName_AndAValidRfc4122Uuid()
+    {
+        NmKeyfile.UuidFor("office").Should().Be(NmKeyfile.UuidFor("office"));
+        NmKeyfile.UuidFor("office").Should().NotBe(NmKeyfile.UuidFor("lab"));
+        var g = Guid.Parse(NmKeyfile.UuidFor("office"));
+        g.ToString()[14].Should().Be('5');
+        "89ab".Should().Contain(g.ToString()[19].ToString());
+    }
+
+    [Fact]
+    public void Escape_FollowsGKeyFile()
+    {
+        NmKeyfile.Escape(" a\\b\nc\td").Should().Be(@"\sa\\b\nc\td");
+        NmKeyfile.Escape("x y").Should().Be("x y", "only a leading space is escaped");
+    }
+}
+
+/// <summary>The Config/Ip4Config/Ip6Config dictionaries: NetworkManager's keys and byte orders.</summary>
+public sealed class NetworkManagerIpConfigTests
+{
+    private static VpnConnectionInfo Info(params string[] addresses) => new()
+    {
+        Gateway = "192.0.2.1:4500", InterfaceName = "ikev2tun0", VirtualAddresses = addresses,
+        DnsServers = ["10.1.0.53", "2001:db8:1::53"], DnsDomains = ["corp.example"], Routes = ["0.0.0.0/0"],
+    };
+
+    [Fact]
+    public void Ipv4_AddressesAreNetworkOrderUInt32_NeverDefault_NoRoutes()
+    {
+        var c = NmIpConfig.From(Info("10.3.0.1/32"));
+        c.Config["tundev"].Should().Be(new NmValue.Text("ikev2tun0"));
+        c.Config["gateway"].Should().Be(new NmValue.UInt32(NmIpConfig.ToUInt32(IPAddress.Parse("192.0.2.1"))));
+        c.Config["has-ip4"].Should().Be(new NmValue.Bool(true));
+        c.Config["has-ip6"].Should().Be(new NmValue.Bool(false));
+        c.Ip6.Should().BeNull();
+        c.Ip4!["address"].Should().Be(new NmValue.UInt32(NmIpConfig.ToUInt32(IPAddress.Parse("10.3.0.1"))));
+        c.Ip4["prefix"].Should().Be(new NmValue.UInt32(32));
+        c.Ip4["never-default"].Should().Be(new NmValue.Bool(true), "our own table carries the tunnel routes; NetworkManager adds none");
+        c.Ip4.Should().NotContainKey("routes");
+        ((NmValue.UInt32Array)c.Ip4["dns"]).Value.Should().Equal([NmIpConfig.ToUInt32(IPAddress.Parse("10.1.0.53"))]);
+        ((NmValue.TextArray)c.Ip4["domains"]).Value.Should().Equal(["corp.example"]);
+    }
+
+    [Fact]
+    public void ToUInt32_KeepsTheAddressBytesInMemoryOrder()
+    {
+        var u = NmIpConfig.ToUInt32(IPAddress.Parse("10.3.0.1"));
+        BitConverter.GetBytes(u).Should().Equal([10, 3, 0, 1], "NetworkManager reads the u as an in_addr_t (network byte order)");
+    }
+
+    [Fact]
+    public void DualStack_Ip6HasByteArrays()
+    {
+        var c = NmIpConfig.From(Info("10.3.0.1/32", "2001:db8:3::1/128"));
+        c.Config["has-ip6"].Should().Be(new NmValue.Bool(true));
+        ((NmValue.Bytes)c.Ip6!["address"]).Value.Should().Equal(IPAddress.Parse("2001:db8:3::1").GetAddressBytes());
+        c.Ip6["prefix"].Should().Be(new NmValue.UInt32(128));
+        ((NmValue.BytesArray)c.Ip6["dns"]).Value.Should().ContainSingle().Which.Should().Equal(IPAddress.Parse("2001:db8:1::53").GetAddressBytes());
+    }
+}
