@@ -3,6 +3,8 @@ using Ikev2Client.NetworkManager;
 using Ikev2Client.Profiles;
 using Ikev2Client.Tests.Infrastructure;
 using Ikev2Client.Tests.Interop;
+using Ikev2Client.Tests.NetGuard;
+using System.Text.Json.Nodes;
 using Xunit;
 using static Ikev2Client.Tests.NetGuard.NetGuardInteropTests;
 
@@ -83,31 +85,60 @@ public sealed class NetworkManagerInteropTests
     }
 
     [Fact]
-    public void WrongPreSharedKey_NmcliUpFails_WithNetworkManagersLoginFailedReason_AndLeavesNothing()
+    public void SswanImported_NmExported_WrongPasswordIsNetworkManagersLoginFailure_RightPasswordConnects()
     {
-        using var gw = StrongSwanGateway.Start(FullTunnelGateway());
+        var pki = AuthInteropPki.Create("rsa");
+        using var gw = StrongSwanGateway.Start(AuthSwanctlConfigs.Gateway("eap-mschapv2", extraRemote: "eap_id = %any"), files: pki.GatewayFiles);
         var ns = gw.ClientNamespace;
+        var home = ServiceHome();
         PrivateNetworkManager? nm = null;
         try
         {
+            // A .sswan without its password, imported and exported with the real CLI, as a user does.
+            var cli = new NamespacedIkev2(ns, home);
+            var sswan = Path.Combine(home, "lab.sswan");
+            File.WriteAllText(sswan, new JsonObject
+            {
+                ["uuid"] = "5f3a2b1c-0d4e-4f6a-8b7c-9d0e1f2a3b4c", ["name"] = "lab", ["type"] = "ikev2-eap",
+                ["remote"] = new JsonObject { ["addr"] = gw.GatewayAddress, ["id"] = SwanctlConfigs.GatewayId, ["cert"] = Convert.ToBase64String(pki.Ca.RawData) },
+                ["local"] = new JsonObject { ["eap_id"] = AuthSwanctlConfigs.EapUser },
+            }.ToJsonString());
+            var import = cli.Cli("profile", "import", sswan);
+            import.Code.Should().Be(0, import.Err);
+            var keyfilePath = Path.Combine(home, "lab.nmconnection");
+            var export = cli.Cli("nm-export", "lab", "-o", keyfilePath);
+            export.Code.Should().Be(0, export.Err);
+            File.GetUnixFileMode(keyfilePath).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var keyfile = File.ReadAllText(keyfilePath);
+            keyfile.Should().Contain("password-flags=1").And.NotContain(AuthSwanctlConfigs.EapPassword);
+
             nm = PrivateNetworkManager.Start(ns);
             nm.ActivateUplink(gw.Topology.ClientDevice);
-            var wrong = Profile().ToBuilder().SetAuthPsk("not-the-gateways-key"u8.ToArray()).Build();
-            nm.AddConnection("lab", NmKeyfile.Create(wrong));
-            var passwd = Path.Combine(nm.PluginHome, "lab.passwd");
-            File.WriteAllText(passwd, NmKeyfile.PasswdFile(wrong));
+            nm.AddConnection("lab", keyfile);
+            var passwd = Path.Combine(home, "lab.passwd");
 
-            var up = nm.Nmcli($"--wait 60 connection up lab passwd-file {passwd}", TimeSpan.FromSeconds(90));
-            up.ExitCode.Should().NotBe(0, up.Output);
-            up.Output.Should().MatchRegex("(?i)invalid secrets|login failed", $"NetworkManager's reason for our LOGIN_FAILED failure: {up.Output}\n{nm.LogText}");
-            up.Output.Should().NotContain("not-the-gateways-key");
-            nm.LogText.Should().Contain("AUTHENTICATION_FAILED", "the plugin logs the IKE reason").And.NotContain("not-the-gateways-key");
-            WaitUntil(() => ns.Exec("ip -o link show type tun").Trim().Length == 0, "no TUN device");
+            File.WriteAllText(passwd, "vpn.secrets.password:not-alices-password\n");
+            var wrong = nm.Nmcli($"--wait 60 connection up lab passwd-file {passwd}", TimeSpan.FromSeconds(90));
+            wrong.ExitCode.Should().NotBe(0, wrong.Output);
+            wrong.Output.Should().MatchRegex("(?i)invalid secrets|login failed", $"NetworkManager's reason for our LOGIN_FAILED failure: {wrong.Output}\n{nm.LogText}");
+            nm.LogText.Should().Contain("AUTHENTICATION_FAILED", "the plugin logs the IKE reason").And.NotContain("not-alices-password");
+            WaitUntil(() => ns.Exec("ip -o link show type tun").Trim().Length == 0, "no TUN device after the failure");
             RuleCount(ns).Should().Be(0);
+
+            File.WriteAllText(passwd, $"vpn.secrets.password:{AuthSwanctlConfigs.EapPassword}\n");
+            var right = nm.Nmcli($"--wait 60 connection up lab passwd-file {passwd}", TimeSpan.FromSeconds(90));
+            right.ExitCode.Should().Be(0, $"{right.Output}\n{nm.LogText}\n{gw.LogText}");
+            var sas = gw.Gateway.WaitForSas(s => s.EstablishedCount == 1);
+            sas.Raw.Should().Contain(AuthSwanctlConfigs.EapUser, "the gateway authenticated alice with EAP-MSCHAPv2");
+            ns.Exec($"ping -c 2 -W 2 {InteropTopology.ServerAddress}").Should().Contain("2 received");
+            nm.Nmcli("--wait 30 connection down lab", TimeSpan.FromSeconds(60)).ExitCode.Should().Be(0);
+            WaitUntil(() => ns.Exec("ip -o link show type tun").Trim().Length == 0, "the TUN device to go");
+            nm.LogText.Should().NotContain(AuthSwanctlConfigs.EapPassword, "secrets never reach the log");
         }
         finally
         {
             nm?.Dispose();
+            Directory.Delete(home, recursive: true);
         }
     }
 }
