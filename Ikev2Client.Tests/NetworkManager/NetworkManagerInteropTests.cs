@@ -141,4 +141,38 @@ public sealed class NetworkManagerInteropTests
             Directory.Delete(home, recursive: true);
         }
     }
+
+    [Fact]
+    public void GatewayCrashesWithoutDelete_LivenessEndsTheVpn_NetworkManagerDeactivatesIt_NothingLeft()
+    {
+        using var gw = StrongSwanGateway.Start(FullTunnelGateway());
+        var ns = gw.ClientNamespace;
+        PrivateNetworkManager? nm = null;
+        string? pingPid = null;
+        try
+        {
+            nm = PrivateNetworkManager.Start(ns);
+            nm.ActivateUplink(gw.Topology.ClientDevice);
+            var profile = Profile(); // default liveness: no dpdSeconds
+            nm.AddConnection("lab", NmKeyfile.Create(profile));
+            var passwd = Path.Combine(nm.PluginHome, "lab.passwd");
+            File.WriteAllText(passwd, NmKeyfile.PasswdFile(profile));
+            var up = nm.Nmcli($"--wait 60 connection up lab passwd-file {passwd}", TimeSpan.FromSeconds(90));
+            up.ExitCode.Should().Be(0, $"{up.Output}\n{nm.LogText}");
+
+            Shell.ShOk($"kill -KILL {gw.Gateway.Pid}"); // no DELETE: only liveness can tell
+            // The user's traffic goes unanswered: the traffic-driven check (5 s + retransmissions) finds the gateway dead.
+            pingPid = Shell.ShOk($"ip netns exec {ns.Name} ping -w 60 -i 0.5 {InteropTopology.ServerAddress} >/dev/null 2>&1 & echo $!", TimeSpan.FromSeconds(5)).Trim();
+            WaitUntil(() => !nm.Nmcli("-t -f NAME connection show --active").StdOut.Split('\n').Contains("lab"),
+                "NetworkManager to deactivate the VPN after the plugin's Failure", TimeSpan.FromSeconds(90));
+            nm.LogText.Should().Contain("ikev2-nm: connection lost").And.Contain("ikev2-nm: state: Stopped");
+            WaitUntil(() => ns.Exec("ip -o link show type tun").Trim().Length == 0, "the TUN device to go");
+            RuleCount(ns).Should().Be(0, "no policy rule of ours is left");
+        }
+        finally
+        {
+            if (pingPid is { Length: > 0 }) Shell.Sh($"kill {pingPid} 2>/dev/null", TimeSpan.FromSeconds(5));
+            nm?.Dispose();
+        }
+    }
 }
