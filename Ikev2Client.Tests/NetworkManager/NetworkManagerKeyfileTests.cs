@@ -5,6 +5,8 @@ using Ikev2Client.NetworkManager;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Ikev2Client.Tests.Profiles;
+using Ikev2Client.Protocol.Ike;
+using Ikev2Client.Protocol.Wire;
 using Xunit;
 
 namespace Ikev2Client.Tests.NetworkManager;
@@ -175,4 +177,73 @@ public sealed class NetworkManagerIpConfigTests
         c.Ip6["prefix"].Should().Be(new NmValue.UInt32(128));
         ((NmValue.BytesArray)c.Ip6["dns"]).Value.Should().ContainSingle().Which.Should().Equal(IPAddress.Parse("2001:db8:1::53").GetAddressBytes());
     }
+}
+
+/// <summary>Which NetworkManager failure each of our errors becomes (nmcli shows NetworkManager's text for it).</summary>
+public sealed class NetworkManagerFailureTests
+{
+    public static TheoryData<string, IkeError, NmVpnPluginFailure> Cases() => new()
+    {
+        { "the gateway rejected our credentials", IkeError.FromPeerNotify(NotifyType.AuthenticationFailed, "IKE_AUTH"), NmVpnPluginFailure.LoginFailed },
+        { "the gateway's AUTH did not verify", new IkeError(IkeErrorKind.AuthenticationFailed, "AUTH payload mismatch"), NmVpnPluginFailure.LoginFailed },
+        { "no proposal chosen", IkeError.FromPeerNotify(NotifyType.NoProposalChosen, "IKE_SA_INIT"), NmVpnPluginFailure.ConnectFailed },
+        { "untrusted gateway certificate", new IkeError(IkeErrorKind.CertificateInvalid, "the gateway's certificate is not trusted"), NmVpnPluginFailure.ConnectFailed },
+        { "no answer", new IkeError(IkeErrorKind.ProtocolTimeout, "no answer"), NmVpnPluginFailure.ConnectFailed },
+        { "no virtual address", IkeError.FromPeerNotify(NotifyType.InternalAddressFailure, "IKE_AUTH"), NmVpnPluginFailure.BadIpConfig },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void IkeErrors(string what, IkeError error, NmVpnPluginFailure expected) =>
+        NmVpnPlugin.FailureOf(VpnErrorMapper.FromIkeError(error)).Should().Be(expected, what);
+
+    [Fact]
+    public void MissingCredentials_AreALoginFailure() =>
+        NmVpnPlugin.FailureOf(VpnError.Profile("'lab' has no password stored")).Should().Be(NmVpnPluginFailure.LoginFailed);
+}
+
+/// <summary><c>ikev2 nm-export</c> as a user runs it (the real program, its own IKEV2_HOME).</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class NetworkManagerExportCliTests : IDisposable
+{
+    private readonly string _home = ProfileTestData.NewTempDir();
+
+    private (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ikev2"))
+        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["IKEV2_HOME"] = _home;
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        p.WaitForExit(60_000).Should().BeTrue();
+        return (p.ExitCode, o.Result, e.Result);
+    }
+
+    [Fact]
+    public void Export_WritesA0600KeyfileWithoutSecrets_AndAPasswdFile_UnknownProfileIsAClearError()
+    {
+        new ProfileStore(_home).Save(new Ikev2VpnProfile.Builder().SetName("lab").SetServer("192.0.2.1", 500).SetUserIdentity("client.test")
+            .SetRemoteIdentity("gw.test").SetAuthPsk("cli-psk-value"u8.ToArray()).Build());
+        var keyfile = Path.Combine(_home, "lab.nmconnection");
+        var passwd = Path.Combine(_home, "lab.passwd");
+        var r = Run("nm-export", "lab", "-o", keyfile, "--passwd-file", passwd);
+        r.Code.Should().Be(0, r.Err);
+        r.Out.Should().BeEmpty();
+        File.GetUnixFileMode(keyfile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.GetUnixFileMode(passwd).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.ReadAllText(keyfile).Should().Contain($"service-type={NmVpnConnectionSettings.ServiceType}").And.Contain("psk-flags=1").And.NotContain("cli-psk-value");
+        File.ReadAllText(passwd).Should().Be("vpn.secrets.psk:cli-psk-value\n");
+
+        var stdout = Run("nm-export", "lab", "--not-saved");
+        stdout.Code.Should().Be(0);
+        stdout.Out.Should().StartWith("[connection]\nid=lab\n").And.Contain("psk-flags=2");
+
+        var missing = Run("nm-export", "nope");
+        missing.Code.Should().Be(2);
+        missing.Err.Should().StartWith("error: ").And.Contain("nope").And.NotContain("   at ");
+    }
+
+    public void Dispose() => Directory.Delete(_home, recursive: true);
 }
