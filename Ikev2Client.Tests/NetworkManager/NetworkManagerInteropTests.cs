@@ -175,4 +175,43 @@ public sealed class NetworkManagerInteropTests
             nm?.Dispose();
         }
     }
+
+    [Fact]
+    public void NetworkManagerMovesTheUplinkAddress_MobikeMovesTheSas_TheVpnStaysUp()
+    {
+        const string newAddress = "192.0.2.3";
+        using var gw = StrongSwanGateway.Start(FullTunnelGateway());
+        var ns = gw.ClientNamespace;
+        PrivateNetworkManager? nm = null;
+        try
+        {
+            nm = PrivateNetworkManager.Start(ns);
+            nm.ActivateUplink(gw.Topology.ClientDevice);
+            var profile = Profile();
+            nm.AddConnection("lab", NmKeyfile.Create(profile));
+            var passwd = Path.Combine(nm.PluginHome, "lab.passwd");
+            File.WriteAllText(passwd, NmKeyfile.PasswdFile(profile));
+            var up = nm.Nmcli($"--wait 60 connection up lab passwd-file {passwd}", TimeSpan.FromSeconds(90));
+            up.ExitCode.Should().Be(0, $"{up.Output}\n{nm.LogText}");
+            var spiBefore = gw.ListSas().Raw;
+            spiBefore.Should().Contain($"@ {InteropTopology.ClientAddress}[");
+
+            // NetworkManager changes the uplink's address (as on a new DHCP lease), without taking the link down.
+            var modify = nm.Nmcli($"connection modify uplink ipv4.addresses {newAddress}/24 ipv4.gateway {InteropTopology.GatewayAddress}");
+            modify.ExitCode.Should().Be(0, modify.Output);
+            var reapply = nm.Nmcli($"device reapply {gw.Topology.ClientDevice}");
+            reapply.ExitCode.Should().Be(0, reapply.Output);
+
+            var after = gw.Gateway.WaitForSas(x => x.Raw.Contains($"@ {newAddress}[", StringComparison.Ordinal), TimeSpan.FromSeconds(30)).Raw;
+            after.Should().Contain($"@ {newAddress}[", $"MOBIKE moved the IKE SA to the new address\n{nm.LogText}");
+            gw.ListSas().IkeSaCount.Should().Be(1, "the same IKE SA, not a new one");
+            nm.Nmcli("-t -f NAME connection show --active").StdOut.Split('\n').Should().Contain("lab", "the VPN stays up in NetworkManager");
+            ns.Exec($"ping -c 3 -W 2 {InteropTopology.ServerAddress}").Should().Contain("3 received", "traffic flows after the move");
+            nm.Nmcli("--wait 30 connection down lab", TimeSpan.FromSeconds(60)).ExitCode.Should().Be(0);
+        }
+        finally
+        {
+            nm?.Dispose();
+        }
+    }
 }
