@@ -216,4 +216,34 @@ public sealed class NetworkManagerInteropTests
             nm?.Dispose();
         }
     }
+
+    [Fact]
+    public void StoreBackedExport_NmcliUpWithoutAnySecretAgent_Connects()
+    {
+        using var gw = StrongSwanGateway.Start(FullTunnelGateway());
+        var ns = gw.ClientNamespace;
+        PrivateNetworkManager? nm = null;
+        try
+        {
+            nm = PrivateNetworkManager.Start(ns);
+            nm.ActivateUplink(gw.Topology.ClientDevice);
+            // The plugin's store (its IKEV2_HOME, as /etc/ikev2 is for the installed plugin) holds the profile and its PSK.
+            new ProfileStore(nm.PluginHome).Save(Profile());
+            var export = new NamespacedIkev2(ns, nm.PluginHome).Cli("nm-export", "lab", "--secrets", "store");
+            export.Code.Should().Be(0, export.Err);
+            export.Out.Should().Contain("store-profile=lab").And.NotContain("psk-flags").And.NotContain(SwanctlConfigs.DefaultPsk);
+            nm.AddConnection("lab", export.Out);
+
+            // No passwd-file, no --ask: what the desktop VPN switch does.
+            var up = nm.Nmcli("--wait 60 connection up lab", TimeSpan.FromSeconds(90));
+            up.ExitCode.Should().Be(0, $"{up.Output}\n{nm.LogText}");
+            ns.Exec($"ping -c 2 -W 2 {InteropTopology.ServerAddress}").Should().Contain("2 received");
+            nm.Nmcli("--wait 30 connection down lab", TimeSpan.FromSeconds(60)).ExitCode.Should().Be(0);
+            WaitUntil(() => ns.Exec("ip -o link show type tun").Trim().Length == 0, "the TUN device to go");
+        }
+        finally
+        {
+            nm?.Dispose();
+        }
+    }
 }

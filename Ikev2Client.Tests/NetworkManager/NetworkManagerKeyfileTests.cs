@@ -109,6 +109,27 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
+    public void StoreBacked_RunsTheStoredProfile_NotVpnDatasCopy_AndAsksOnlyForWhatTheStoreLacks()
+    {
+        var stored = Eap();
+        var data = VpnData(NmKeyfile.Create(stored, storeBacked: true));
+        data[NmVpnConnectionSettings.StoreProfileKey].Should().Be("office");
+        data.Should().NotContainKey("password-flags", "the store holds the password: NetworkManager asks for nothing");
+        VpnData(NmKeyfile.Create(Eap(password: null), storeBacked: true))["password-flags"].Should().Be("1", "what the store lacks is still asked for");
+
+        // Someone who can add NetworkManager connections points vpn.data at their own gateway: the stored profile wins.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(data[NmVpnConnectionSettings.ProfileKey])!.AsObject();
+        json["serverAddr"] = "attacker.example";
+        var tampered = new Dictionary<string, string>(data) { [NmVpnConnectionSettings.ProfileKey] = json.ToJsonString() };
+        var settings = new NmVpnConnectionSettings("office", "u", tampered, new Dictionary<string, string>());
+        settings.MissingSecrets.Should().BeEmpty();
+        var profile = settings.ToProfile(name => name == "office" ? stored : throw new ProfileStoreException($"no profile '{name}'"));
+        profile.ServerAddr.Should().Be("vpn.example.org");
+        profile.Password.Should().Be("s3cret-pass");
+        settings.Invoking(s => s.ToProfile()).Should().Throw<ProfileImportException>("without a store a store-backed connection cannot run");
+    }
+
+    [Fact]
     public void BrokenVpnData_IsAClearError_NotACrash()
     {
         var empty = new NmVpnConnectionSettings("x", "u", new Dictionary<string, string>(), new Dictionary<string, string>());

@@ -47,7 +47,9 @@ internal static class NetworkManagerCommands
             var settings = new ProfileConnectionSettings { Dns = DnsMode.Off, StateDirectory = stateDir };
             var idleExit = pr.GetValue(persist) ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idle)));
             if (idleExit == Timeout.InfiniteTimeSpan) idleExit = TimeSpan.MaxValue;
-            return NmVpnService.RunAsync(pr.GetValue(busName)!, null, VpnConnectionFactories.CreateDefault(settings), Log, idleExit, stop.Token)
+            var store = new ProfileStore(); // root's (/etc/ikev2) for store-profile connections (nm-export --secrets store)
+            return NmVpnService.RunAsync(pr.GetValue(busName)!, null, VpnConnectionFactories.CreateDefault(settings), Log, idleExit, stop.Token,
+                    store.Load)
                 .GetAwaiter().GetResult();
         });
         return cmd;
@@ -59,13 +61,20 @@ internal static class NetworkManagerCommands
         var output = new Option<string?>("--output", "-o") { Description = "Write the keyfile here (mode 0600), e.g. /etc/NetworkManager/system-connections/NAME.nmconnection" };
         var notSaved = new Option<bool>("--not-saved") { Description = "Secrets are asked for at every connect (not-saved) instead of kept by the user's secret agent (agent-owned)" };
         var passwd = new Option<string?>("--passwd-file") { Description = "Also write the profile's secrets as an nmcli passwd-file (mode 0600) for 'nmcli connection up NAME passwd-file FILE'" };
-        var cmd = new Command("nm-export", "Export a stored profile as a NetworkManager connection (keyfile); secrets stay out of it") { name, output, notSaved, passwd };
+        var secretsFrom = new Option<string>("--secrets") { Description = "Where the plugin gets the secrets: 'agent' (NetworkManager's secret agents) or 'store' (this store, which must be the plugin's: root's /etc/ikev2)", DefaultValueFactory = _ => "agent" };
+        secretsFrom.AcceptOnlyFromAmong("agent", "store");
+        var cmd = new Command("nm-export", "Export a stored profile as a NetworkManager connection (keyfile); secrets stay out of it") { name, output, notSaved, passwd, secretsFrom };
         cmd.SetAction(pr =>
         {
             try
             {
-                var profile = store().Load(pr.GetValue(name)!);
-                var text = NmKeyfile.Create(profile, pr.GetValue(notSaved) ? NmSecretFlags.NotSaved : NmSecretFlags.AgentOwned);
+                var s = store();
+                var profile = s.Load(pr.GetValue(name)!);
+                var fromStore = pr.GetValue(secretsFrom) == "store";
+                if (fromStore && !Environment.IsPrivilegedProcess && Environment.GetEnvironmentVariable("IKEV2_HOME") is not { Length: > 0 })
+                    throw new ProfileStoreException("--secrets store needs the profile in the plugin's store, root's /etc/ikev2: " +
+                        $"run it as root (sudo ikev2 profile import ..., then sudo ikev2 nm-export {profile.Name} --secrets store)");
+                var text = NmKeyfile.Create(profile, pr.GetValue(notSaved) ? NmSecretFlags.NotSaved : NmSecretFlags.AgentOwned, storeBacked: fromStore);
                 if (pr.GetValue(output) is { } path) PrivateFile.Write(path, text);
                 else pr.InvocationConfiguration.Output.Write(text);
                 if (pr.GetValue(passwd) is { } secretsPath) PrivateFile.Write(secretsPath, NmKeyfile.PasswdFile(profile));

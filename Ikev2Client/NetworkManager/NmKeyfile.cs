@@ -21,11 +21,19 @@ public enum NmSecretFlags
 public static class NmKeyfile
 {
     /// <summary>The keyfile text for <paramref name="profile"/>.</summary>
-    public static string Create(Ikev2VpnProfile profile, NmSecretFlags flags = NmSecretFlags.AgentOwned, string? uuid = null)
+    /// <param name="profile">The profile.</param>
+    /// <param name="flags">How NetworkManager keeps each secret the connection asks for.</param>
+    /// <param name="uuid">The connection UUID (default: <see cref="UuidFor"/> the name).</param>
+    /// <param name="storeBacked">
+    /// The connection runs the stored profile of that name in the plugin's store (<c>store-profile</c>), whose secrets
+    /// stay there: NetworkManager asks only for the secrets the store lacks (a password left to be asked for).
+    /// </param>
+    public static string Create(Ikev2VpnProfile profile, NmSecretFlags flags = NmSecretFlags.AgentOwned, string? uuid = null, bool storeBacked = false)
     {
         ArgumentNullException.ThrowIfNull(profile);
         var json = NativeProfileJson.ToJson(profile.WithoutSecrets(), includeSecrets: false).ToJsonString();
-        var secrets = RequiredSecrets(profile);
+        var held = NativeProfileJson.SecretsToJson(profile).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        var secrets = RequiredSecrets(profile).Where(k => !storeBacked || !held.Contains(k)).ToList();
         var sb = new StringBuilder();
         sb.Append("[connection]\n");
         sb.Append("id=").Append(Escape(profile.Name)).Append('\n');
@@ -37,6 +45,7 @@ public static class NmKeyfile
         sb.Append("service-type=").Append(NmVpnConnectionSettings.ServiceType).Append('\n');
         if (profile.AlwaysOn) sb.Append("persistent=true\n");
         sb.Append(NmVpnConnectionSettings.ProfileKey).Append('=').Append(Escape(json)).Append('\n');
+        if (storeBacked) sb.Append(NmVpnConnectionSettings.StoreProfileKey).Append('=').Append(Escape(profile.Name)).Append('\n');
         foreach (var key in secrets) sb.Append(key).Append("-flags=").Append((int)flags).Append('\n');
         sb.Append('\n');
         sb.Append("[ipv4]\nmethod=auto\n\n[ipv6]\naddr-gen-mode=stable-privacy\nmethod=auto\n");

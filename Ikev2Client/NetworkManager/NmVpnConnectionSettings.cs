@@ -18,6 +18,16 @@ public sealed record NmVpnConnectionSettings(
     /// <summary>The <c>vpn.data</c> key holding the profile (native JSON, no secrets).</summary>
     public const string ProfileKey = "profile";
 
+    /// <summary>
+    /// The <c>vpn.data</c> key naming a profile in the plugin's own store (<c>nm-export --secrets store</c>): the
+    /// connection is that stored profile, with the secrets kept there (0600, root's store); <see cref="ProfileKey"/> is
+    /// then only what NetworkManager shows.
+    /// </summary>
+    public const string StoreProfileKey = "store-profile";
+
+    /// <summary>The stored profile this connection runs, or null (the profile is in <c>vpn.data</c>).</summary>
+    public string? StoreProfile => Data.TryGetValue(StoreProfileKey, out var n) && n.Length > 0 ? n : null;
+
     /// <summary>The secret keys NetworkManager may carry for us: the native profile's secret keys.</summary>
     public static IReadOnlyList<string> SecretKeys => NativeProfileJson.SecretKeys;
 
@@ -36,8 +46,21 @@ public sealed record NmVpnConnectionSettings(
     /// The profile with the secrets from <c>vpn.secrets</c>. Throws <see cref="ProfileImportException"/> or
     /// <see cref="ProfileValidationException"/> (messages without secrets) when <c>vpn.data</c> holds no usable profile.
     /// </summary>
-    public Ikev2VpnProfile ToProfile()
+    /// <remarks>
+    /// With <see cref="StoreProfile"/>, the profile is the one stored under that name (<paramref name="loadStored"/>),
+    /// never <c>vpn.data</c>'s copy: a user who can add NetworkManager connections must not be able to send the stored
+    /// secrets to a gateway of their choosing. vpn.secrets then only fills in what the store lacks.
+    /// </remarks>
+    public Ikev2VpnProfile ToProfile(Func<string, Ikev2VpnProfile>? loadStored = null)
     {
+        if (StoreProfile is { } stored)
+        {
+            if (loadStored is null) throw new ProfileImportException($"'{Id}' names the stored profile '{stored}', but no store is available");
+            var full = NativeProfileJson.ToJson(loadStored(stored), includeSecrets: true);
+            foreach (var key in SecretKeys)
+                if (full[key] is null && Secrets.TryGetValue(key, out var value) && value.Length > 0) full[key] = value;
+            return NativeProfileJson.Import(Encoding.UTF8.GetBytes(full.ToJsonString())).Profile;
+        }
         if (!Data.TryGetValue(ProfileKey, out var json) || json.Length == 0)
             throw new ProfileImportException($"the NetworkManager connection '{Id}' has no vpn.data key '{ProfileKey}' (export it with: ikev2 nm-export NAME)");
         JsonObject o;

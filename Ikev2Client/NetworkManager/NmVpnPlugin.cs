@@ -62,11 +62,17 @@ public sealed class NmVpnPlugin : IPathMethodHandler
     private NmVpnServiceState _state = NmVpnServiceState.Init;
     private int _generation;
 
-    /// <summary>Creates the plugin; <paramref name="log"/> gets one line per event (never a secret).</summary>
-    public NmVpnPlugin(IVpnConnectionFactory factory, Action<string> log)
+    private readonly Func<string, Ikev2VpnProfile>? _loadStored;
+
+    /// <summary>
+    /// Creates the plugin; <paramref name="log"/> gets one line per event (never a secret); <paramref name="loadStored"/>
+    /// loads a profile (with its secrets) from the plugin's store for <c>store-profile</c> connections.
+    /// </summary>
+    public NmVpnPlugin(IVpnConnectionFactory factory, Action<string> log, Func<string, Ikev2VpnProfile>? loadStored = null)
     {
         _factory = factory;
         _log = log;
+        _loadStored = loadStored;
     }
 
     /// <summary>Raised (outside any lock) whenever the state changes.</summary>
@@ -231,10 +237,10 @@ public sealed class NmVpnPlugin : IPathMethodHandler
         Start(settings, profile, generation);
     }
 
-    private static Ikev2VpnProfile ProfileOf(NmVpnConnectionSettings settings)
+    private Ikev2VpnProfile ProfileOf(NmVpnConnectionSettings settings)
     {
-        try { return settings.ToProfile(); }
-        catch (Exception e) when (e is ProfileImportException or ProfileValidationException)
+        try { return settings.ToProfile(_loadStored); }
+        catch (Exception e) when (e is ProfileImportException or ProfileValidationException or ProfileStoreException)
         {
             throw new NmPluginException("BadArguments", SafeText.Line(e.Message, 400));
         }

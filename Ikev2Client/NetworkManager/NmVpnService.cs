@@ -12,7 +12,7 @@ public static class NmVpnService
 {
     /// <summary>Runs until idle, the bus closes, or <paramref name="cancellationToken"/>; returns the exit code.</summary>
     public static async Task<int> RunAsync(string busName, string? busAddress, IVpnConnectionFactory factory, Action<string> log,
-        TimeSpan idleExit, CancellationToken cancellationToken)
+        TimeSpan idleExit, CancellationToken cancellationToken, Func<string, Profiles.Ikev2VpnProfile>? loadStored = null)
     {
         var address = busAddress ?? DBusAddress.System ?? "unix:path=/run/dbus/system_bus_socket";
         using var bus = new DBusConnection(address);
@@ -26,7 +26,7 @@ public static class NmVpnService
             log($"cannot connect to the system bus at {address}: {e.Message}");
             return 1;
         }
-        var plugin = new NmVpnPlugin(factory, log);
+        var plugin = new NmVpnPlugin(factory, log, loadStored);
         var lastActive = DateTime.UtcNow;
         plugin.StateChanged += _ => lastActive = DateTime.UtcNow;
         plugin.Attach(bus);
