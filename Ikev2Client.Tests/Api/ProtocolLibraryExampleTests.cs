@@ -123,7 +123,7 @@ public sealed class ProtocolLibraryExampleTests
         private InProcessGateway(ResponderConfig config)
         {
             Config = config;
-            _host = new ResponderHost(config, () => _builder = new InMemoryVpnInterfaceBuilder("rsp0"));
+            _host = new ResponderHost(config, () => _builder = new InMemoryVpnInterfaceBuilder("rsp0"), new Ikev2Client.Platform.Userspace.UserspaceIpSecManager());
             _host.Start();
             _thread = new Thread(() => _host.Run(_stop.Token)) { IsBackground = true, Name = "example-gateway" };
             _thread.Start();

@@ -13,16 +13,6 @@ namespace Ikev2Client.Tests.Api;
 /// </summary>
 public sealed class TypeNameTests
 {
-    /// <summary>
-    /// Duplicates another branch is removing (issue 13, the Connection/Service restructure). Each must still be a
-    /// duplicate (so the list only shrinks); delete the entry when its types are merged or renamed.
-    /// </summary>
-    private static readonly HashSet<string> KnownDuplicates = new(StringComparer.Ordinal)
-    {
-        "VpnConnectionInfo", // Connection and Service
-        "VpnConnectionException", // Connection and Service
-    };
-
     internal static IEnumerable<Type> ProductTypes() =>
         new[] { typeof(IkeSession).Assembly, typeof(Ikev2Client.Connection.VpnConnection).Assembly }
             .SelectMany(a => a.GetTypes())
@@ -43,13 +33,9 @@ public sealed class TypeNameTests
             .Where(g => g.Count() > 1)
             .ToDictionary(g => g.Key, g => g.Select(t => $"{t.Assembly.GetName().Name}: {t.FullName}").Order().ToList());
 
-        var unexpected = duplicates.Where(d => !KnownDuplicates.Contains(d.Key))
-            .Select(d => $"{d.Key}:\n    {string.Join("\n    ", d.Value)}").ToList();
-        Assert.True(unexpected.Count == 0,
-            "One concept, one name: these product types share a simple name; merge them or rename one:\n" + string.Join("\n", unexpected));
-
-        var stale = KnownDuplicates.Except(duplicates.Keys).ToList();
-        Assert.True(stale.Count == 0, $"No longer duplicated, so remove from TypeNameTests.KnownDuplicates: {string.Join(", ", stale)}");
+        var listed = duplicates.Select(d => $"{d.Key}:\n    {string.Join("\n    ", d.Value)}").ToList();
+        Assert.True(listed.Count == 0,
+            "One concept, one name: these product types share a simple name; merge them or rename one:\n" + string.Join("\n", listed));
     }
 
     [Fact]

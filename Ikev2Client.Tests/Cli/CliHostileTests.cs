@@ -22,7 +22,7 @@ public sealed class CliHostileTests
     [InlineData("--esp", "bogus", "--esp: unknown algorithm keyword 'bogus'")]
     [InlineData("--ike", "aes128-sha256", "--ike: IKE proposal")]
     [InlineData("--esp", "aes128-\u001b]0;pwned\u0007", @"\u001b]0;pwned\u0007")]
-    public void ABadDemoProposalIsAOneLineUsageError(string option, string value, string expected)
+    public void A_bad_demo_proposal_is_a_one_line_usage_error(string option, string value, string expected)
     {
         var (code, _, err) = Run("demo", option, value);
         code.Should().Be(2);
@@ -32,7 +32,7 @@ public sealed class CliHostileTests
     }
 
     [Fact]
-    public async Task TheDemoAlwaysShowsTheVirtualIp()
+    public async Task The_demo_always_shows_the_virtual_ip()
     {
         for (int run = 0; run < 8; run++)
         {
@@ -51,7 +51,7 @@ public sealed class CliHostileTests
     }
 
     [Fact]
-    public void UsageErrorsExit2AndUnexpectedExceptionsAreOneLine()
+    public void Usage_errors_exit2_and_unexpected_exceptions_are_one_line()
     {
         Run("demo", "--no-such-option").Code.Should().Be(2);
         Run("no-such-command").Code.Should().Be(2);
@@ -61,7 +61,7 @@ public sealed class CliHostileTests
     }
 
     [Fact]
-    public void InspectOnHostilePathsIsOneLine()
+    public void Inspect_on_hostile_paths_is_one_line()
     {
         var dir = Directory.CreateTempSubdirectory("ikev2-cli").FullName;
         try

@@ -34,7 +34,7 @@ public sealed class CompletionTests : IDisposable
     [InlineData("profile s", "set", "show")]
     [InlineData("status --w", "--watch")]
     [InlineData("completion ", "--help", "-h", "bash", "fish", "zsh")]
-    public void TheSuggestDirectiveCompletesCommandsOptionsAndStoredProfiles(string line, params string[] expected)
+    public void The_suggest_directive_completes_commands_options_and_stored_profiles(string line, params string[] expected)
     {
         var r = Run(null, $"[suggest:{line.Length}]", line);
         r.Code.Should().Be(0, r.Err);
@@ -44,7 +44,7 @@ public sealed class CompletionTests : IDisposable
     }
 
     [Fact]
-    public void ProfileNamesComeFromTheStoreOfTheCaller()
+    public void Profile_names_come_from_the_store_of_the_caller()
     {
         var other = ServiceTestData.NewTempDir();
         try
@@ -58,7 +58,7 @@ public sealed class CompletionTests : IDisposable
     }
 
     [Fact]
-    public void ConnectOffersOptionsAndEveryStoredProfile()
+    public void Connect_offers_options_and_every_stored_profile()
     {
         var suggestions = Lines(Run(null, "[suggest:8]", "connect ").Out);
         suggestions.Should().Contain(["office", "Office Paris", "home", "--foreground", "--json"]);
@@ -66,7 +66,7 @@ public sealed class CompletionTests : IDisposable
     }
 
     [Fact]
-    public void HelpNamesTheArgumentInsteadOfListingProfiles()
+    public void Help_names_the_argument_instead_of_listing_profiles()
     {
         var help = Run(null, "--help").Out;
         help.Should().Contain("connect <NAME|FILE>").And.Contain("status [<NAME>]").And.NotContain("office");
@@ -74,7 +74,7 @@ public sealed class CompletionTests : IDisposable
     }
 
     [Fact]
-    public void TheBashScriptCompletesThroughTheProgramAndEscapesSpaces()
+    public void The_bash_script_completes_through_the_program_and_escapes_spaces()
     {
         var script = Run(null, "completion", "bash").Out;
         script.Should().Contain("complete -o bashdefault -o default -F _ikev2_complete ikev2");
@@ -85,7 +85,7 @@ public sealed class CompletionTests : IDisposable
     }
 
     [Fact]
-    public void ZshAndFishScriptsAskTheProgramAndFallBackToFiles()
+    public void Zsh_and_fish_scripts_ask_the_program_and_fall_back_to_files()
     {
         var zsh = Run(null, "completion", "zsh");
         zsh.Code.Should().Be(0);

@@ -13,7 +13,7 @@ namespace Ikev2Client.Tests.Cli;
 /// standard input (validated like an import, stored 0600, never echoed, refused for managed profiles); <c>connect</c>
 /// asks on a terminal without echo (a pseudo-terminal from <c>script</c>), stores the answer only with
 /// <c>--save-password</c>, puts the terminal back on Ctrl-C, and never asks when standard input is not a terminal.
-/// No root: the connection that follows an answer goes nowhere (<c>IKEV2_DATAPLANE=none</c>, a closed local port).
+/// No root: the connection that follows an answer goes nowhere (a closed local port: IKE_SA_INIT gets no answer, so no data path is ever installed).
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class CredentialsCliTests : IDisposable
@@ -40,7 +40,7 @@ public sealed class CredentialsCliTests : IDisposable
 
     private Dictionary<string, string?> Environment => new()
     {
-        ["IKEV2_HOME"] = _home, ["IKEV2_SOCKET"] = null, ["IKEV2_NO_AUTOSTART"] = "1", ["IKEV2_DATAPLANE"] = "none",
+        ["IKEV2_HOME"] = _home, ["IKEV2_SOCKET"] = null, ["IKEV2_NO_AUTOSTART"] = "1",
         ["NO_COLOR"] = null, ["TERM"] = "xterm-256color",
     };
 
@@ -153,7 +153,7 @@ public sealed class CredentialsCliTests : IDisposable
             await tty.WaitForAsync("Password (EAP-MSCHAPv2) of 'alice' for 'lab': ", TimeSpan.FromSeconds(60));
             tty.Shown.Should().Contain("the answer will be stored with the profile");
             tty.Type(Typed + "\n");
-            // The answer is taken: the connection starts (IKE only: IKEV2_DATAPLANE=none); nothing answers on port 9, so Ctrl-C stops it.
+            // The answer is taken: the connection starts (its first request shows); nothing answers on port 9, so Ctrl-C stops it.
             await tty.WaitForAsync("Connecting 'lab': IkeSaInit", TimeSpan.FromSeconds(30));
             tty.Type("\x03");
             var (code, echo, shown) = await tty.WaitForExitAsync(TimeSpan.FromSeconds(30));

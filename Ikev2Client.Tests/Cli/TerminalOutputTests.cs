@@ -31,7 +31,7 @@ public sealed class TerminalOutputTests : IDisposable
     [InlineData("profile", "list")]
     [InlineData("inspect", "@strongswan/psk-gcm/capture.pcap", "--keys", "@strongswan/psk-gcm/keys.json")]
     [InlineData("--no-such-option")]
-    public void PipedOutputHasNoEscapeBytes(params string[] args)
+    public void Piped_output_has_no_escape_bytes(params string[] args)
     {
         var r = Run(args.Select(a => a.StartsWith('@') ? Fixture(a[1..]) : a).ToArray());
         r.Out.Length.Should().BeGreaterThan(0, "every one of these commands prints something");
@@ -40,7 +40,7 @@ public sealed class TerminalOutputTests : IDisposable
     }
 
     [Fact]
-    public void ThePipedDemoIsCompleteWithItsVirtualIpAndItsTableIsNotWrappedAtEightyColumns()
+    public void The_piped_demo_is_complete_with_its_virtual_ip_and_its_table_is_not_wrapped_at_eighty_columns()
     {
         var r = Run("demo");
         r.Code.Should().Be(0, r.Err);
@@ -52,7 +52,7 @@ public sealed class TerminalOutputTests : IDisposable
     }
 
     [Fact]
-    public void TheDemoIsColouredOnATerminalUnlessNoColorOrADumbTerminal()
+    public void The_demo_is_coloured_on_a_terminal_unless_no_color_or_a_dumb_terminal()
     {
         ColourCodes(OnTerminal("demo")).Should().NotBeEmpty("a terminal gets colour");
         var noColor = OnTerminal("demo", ("NO_COLOR", "1"));

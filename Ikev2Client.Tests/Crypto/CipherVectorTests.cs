@@ -21,7 +21,7 @@ public sealed class CipherVectorTests
     [InlineData("c286696d887c9aa0611bbb3e2025a45a", "562e17996d093d28ddb3ba695a2e6f58",
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
         "d296cd94c2cccf8a3a863028b5e1dc0a7586602d253cfff91b8266bea6d61ab1")]
-    public void AesCbc_Rfc3602(string key, string iv, string plaintext, string ciphertext)
+    public void AesCbc_rfc3602(string key, string iv, string plaintext, string ciphertext)
     {
         using var engine = new AesCbcEngine(Hex.Parse(key));
         byte[] ct = Encrypt(engine, Hex.Parse(iv), Hex.Parse(plaintext), [], 0, out _);
@@ -39,7 +39,7 @@ public sealed class CipherVectorTests
         "5104A106168A72D9790D41EE8EDAD388EB2E1EFC46DA57C8FCE630DF9141BE28")]
     [InlineData("776BEFF2851DB06F4C8A0542C8696F6C6A81AF1EEC96B4D37FC1D689E6C1C104" + "00000060", "DB5672C97AA8F0B2",
         "53696E676C6520626C6F636B206D7367", "145AD01DBF824EC7560863DC71E3E0C0")]
-    public void AesCtr_Rfc3686(string keyMaterial, string iv, string plaintext, string ciphertext)
+    public void AesCtr_rfc3686(string keyMaterial, string iv, string plaintext, string ciphertext)
     {
         using var engine = new AesCtrEngine(Hex.Parse(keyMaterial));
         Encrypt(engine, Hex.Parse(iv), Hex.Parse(plaintext), [], 0, out _).Should().Equal(Hex.Parse(ciphertext));
@@ -79,7 +79,7 @@ public sealed class CipherVectorTests
     }
 
     [Fact] // RFC 8439 §2.8.2 (RFC 7634 uses the same construction: nonce = salt(4) | IV(8))
-    public void ChaCha20Poly1305_Rfc8439()
+    public void ChaCha20Poly1305_rfc8439()
     {
         byte[] keyMaterial = [.. Hex.Parse("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"), .. Hex.Parse("07000000")];
         byte[] iv = Hex.Parse("4041424344454647");

@@ -22,11 +22,11 @@ public sealed class CryptoRegistryTests
     [InlineData(TransformType.Prf, 77, 0, "UNKNOWN_PRF_77")]
     [InlineData(TransformType.Integrity, 77, 0, "UNKNOWN_INTEG_77")]
     [InlineData(TransformType.KeyExchange, 1234, 0, "UNKNOWN_KE_1234")]
-    public void NameOf_GivesIanaNames(TransformType type, ushort id, int bits, string expected) =>
+    public void NameOf_gives_iana_names(TransformType type, ushort id, int bits, string expected) =>
         CryptoRegistry.NameOf(type, id, bits).Should().Be(expected);
 
     [Fact]
-    public void Encryption_Parameters()
+    public void Encryption_parameters()
     {
         CryptoRegistry.TryGetEncryption(EncrId.AesGcm16, 256, out IIkeEncryption? gcm).Should().BeTrue();
         gcm!.Name.Should().Be("ENCR_AES_GCM_16 (256)");
@@ -50,7 +50,7 @@ public sealed class CryptoRegistryTests
     }
 
     [Fact]
-    public void Prf_And_Integrity_Parameters()
+    public void Prf_and_integrity_parameters()
     {
         CryptoRegistry.TryGetPrf(PrfId.HmacSha2_384, out IIkePrf? prf).Should().BeTrue();
         (prf!.OutputLength, prf.KeyLength, prf.HasFixedKeyLength, prf.Name).Should().Be((48, 48, false, "PRF_HMAC_SHA2_384"));

@@ -37,17 +37,17 @@ public sealed class KeyDerivationTests
     private static IIkePrf Sha1Prf => CryptoRegistry.TryGetPrf(PrfId.HmacSha1, out IIkePrf? prf) ? prf : throw new InvalidOperationException();
 
     [Fact]
-    public void Cavp_Skeyseed() => KeyDerivation.ComputeSkeyseed(Sha1Prf, Ni, Nr, Gir).Should().Equal(Skeyseed);
+    public void Cavp_skeyseed() => KeyDerivation.ComputeSkeyseed(Sha1Prf, Ni, Nr, Gir).Should().Equal(Skeyseed);
 
     [Fact]
-    public void Cavp_Dkm_AsPrfPlus()
+    public void Cavp_dkm_as_prf_plus()
     {
         byte[] seed = [.. Ni, .. Nr, .. Hex.Parse("34c9e7c188868785"), .. Hex.Parse("3ff77d760d2b2199")];
         KeyDerivation.PrfPlus(Sha1Prf, Skeyseed, seed, Dkm.Length).Should().Equal(Dkm);
     }
 
     [Fact]
-    public void Cavp_Dkm_SplitIntoIkeSaKeys()
+    public void Cavp_dkm_split_into_ike_sa_keys()
     {
         // PRF-HMAC-SHA1 (20) + HMAC-SHA1-96 (20) x2 + AES-CBC-128 (16) x2 + SK_p (20) x2 = 132 bytes = the DKM length.
         CryptoRegistry.TryGetEncryption(EncrId.AesCbc, 128, out IIkeEncryption? encr).Should().BeTrue();
@@ -61,7 +61,7 @@ public sealed class KeyDerivationTests
     }
 
     [Fact]
-    public void Cavp_ChildSaKeys_WithoutAndWithPfs()
+    public void Cavp_child_sa_keys_without_and_with_pfs()
     {
         byte[] skD = Dkm[..20];
         ChildSaKeys child = KeyDerivation.DeriveChildSaKeys(Sha1Prf, skD, [], Ni, Nr, 36, 30);
@@ -76,11 +76,11 @@ public sealed class KeyDerivationTests
     }
 
     [Fact]
-    public void Cavp_RekeySkeyseed() =>
+    public void Cavp_rekey_skeyseed() =>
         KeyDerivation.ComputeRekeySkeyseed(Sha1Prf, Dkm[..20], GirNew, Ni, Nr).Should().Equal(SkeyseedRekey);
 
     [Fact]
-    public void Skeyseed_FixedKeyPrf_UsesFirst64BitsOfEachNonce()
+    public void Skeyseed_fixed_key_prf_uses_first64_bits_of_each_nonce()
     {
         // RFC 7296 §2.14: for AES-XCBC/CMAC PRFs the key is Ni[0..8] | Nr[0..8].
         byte[] ni = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
@@ -95,7 +95,7 @@ public sealed class KeyDerivationTests
     }
 
     [Fact]
-    public void PrfPlus_BlocksChainAsSpecified()
+    public void PrfPlus_blocks_chain_as_specified()
     {
         // T1 = prf(K, S | 0x01), T2 = prf(K, T1 | S | 0x02)
         IIkePrf prf = Sha1Prf;
@@ -107,7 +107,7 @@ public sealed class KeyDerivationTests
     }
 
     [Fact]
-    public void IkeSaKeys_AeadHasNoIntegrityKeysAndSaltedEncryptionKeys()
+    public void IkeSaKeys_aead_has_no_integrity_keys_and_salted_encryption_keys()
     {
         CryptoRegistry.TryGetEncryption(EncrId.AesGcm16, 256, out IIkeEncryption? gcm).Should().BeTrue();
         CryptoRegistry.TryGetPrf(PrfId.HmacSha2_256, out IIkePrf? prf).Should().BeTrue();

@@ -34,7 +34,7 @@ public sealed class KeyExchangeTests
 
     [Theory]
     [MemberData(nameof(EcpVectors))]
-    public void Ecp_Rfc5903(KeGroup group, string i, string gi, string grx, string gry, string girx)
+    public void Ecp_rfc5903(KeGroup group, string i, string gi, string grx, string gry, string girx)
     {
         using IKeyExchange ke = CryptoRegistry.CreateKeyExchange(group, new FixedRandomSource(Hex.Parse(i)));
         ke.PublicValue.ToArray().Should().Equal(Hex.Parse(gi));
@@ -47,7 +47,7 @@ public sealed class KeyExchangeTests
     [InlineData(KeGroup.Ecp256, 64)]
     [InlineData(KeGroup.Ecp384, 96)]
     [InlineData(KeGroup.Ecp521, 132)]
-    public void Ecp_RejectsInvalidPeerValues(KeGroup group, int length)
+    public void Ecp_rejects_invalid_peer_values(KeGroup group, int length)
     {
         using IKeyExchange ke = CryptoRegistry.CreateKeyExchange(group, new SeededRandomSource(1));
         using IKeyExchange peer = CryptoRegistry.CreateKeyExchange(group, new SeededRandomSource(2));
@@ -69,7 +69,7 @@ public sealed class KeyExchangeTests
     }
 
     [Fact] // RFC 7748 §6.1
-    public void X25519_Rfc7748_6_1()
+    public void X25519_rfc7748_6_1()
     {
         using IKeyExchange alice = CryptoRegistry.CreateKeyExchange(KeGroup.Curve25519,
             new FixedRandomSource(Hex.Parse("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")));
@@ -92,7 +92,7 @@ public sealed class KeyExchangeTests
     [InlineData("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
         "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
         "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957")]
-    public void X25519_Rfc7748_5_2(string scalar, string u, string expected)
+    public void X25519_rfc7748_5_2(string scalar, string u, string expected)
     {
         using IKeyExchange ke = CryptoRegistry.CreateKeyExchange(KeGroup.Curve25519, new FixedRandomSource(Hex.Parse(scalar)));
         ke.TryDeriveSharedSecret(Hex.Parse(u), out byte[] secret, out _).Should().BeTrue();
@@ -100,7 +100,7 @@ public sealed class KeyExchangeTests
     }
 
     [Fact] // RFC 7748 §6.2
-    public void X448_Rfc7748_6_2()
+    public void X448_rfc7748_6_2()
     {
         using IKeyExchange alice = CryptoRegistry.CreateKeyExchange(KeGroup.Curve448, new FixedRandomSource(Hex.Parse(
             "9a8f4925d1519f5775cf46b04b5800d4ee9ee8bae8bc5565d498c28dd9c9baf574a9419744897391006382a6f127ab1d9ac2d8c0a598726b")));
@@ -116,7 +116,7 @@ public sealed class KeyExchangeTests
     [Theory]
     [InlineData(KeGroup.Curve25519, 32)]
     [InlineData(KeGroup.Curve448, 56)]
-    public void Montgomery_RejectsWrongLengthAndLowOrderPoints(KeGroup group, int length)
+    public void Montgomery_rejects_wrong_length_and_low_order_points(KeGroup group, int length)
     {
         using IKeyExchange ke = CryptoRegistry.CreateKeyExchange(group, new SeededRandomSource(3));
         ke.PublicValue.Length.Should().Be(length);
@@ -137,7 +137,7 @@ public sealed class KeyExchangeTests
     [InlineData(KeGroup.Modp4096, 4096)]
     [InlineData(KeGroup.Modp6144, 6144)]
     [InlineData(KeGroup.Modp8192, 8192)]
-    public void Modp_PrimesAgreementAndValidation(KeGroup group, int bits)
+    public void Modp_primes_agreement_and_validation(KeGroup group, int bits)
     {
         (BigInteger p, _) = ModpGroups.Get(group);
         p.GetBitLength().Should().Be(bits);
@@ -169,7 +169,7 @@ public sealed class KeyExchangeTests
     }
 
     [Fact]
-    public void SharedSecret_IsPaddedToTheLengthOfP()
+    public void SharedSecret_is_padded_to_the_length_of_p()
     {
         // Find a peer value whose shared secret has a leading zero byte: roughly 1 in 256 tries.
         using IKeyExchange a = CryptoRegistry.CreateKeyExchange(KeGroup.Modp2048, new SeededRandomSource(20));
@@ -185,7 +185,7 @@ public sealed class KeyExchangeTests
     }
 
     [Fact]
-    public void Registry_SupportsTheRequiredGroups()
+    public void Registry_supports_the_required_groups()
     {
         foreach (KeGroup g in new[] { KeGroup.Modp2048, KeGroup.Modp3072, KeGroup.Modp4096, KeGroup.Modp6144, KeGroup.Modp8192,
                      KeGroup.Ecp256, KeGroup.Ecp384, KeGroup.Ecp521, KeGroup.Curve25519, KeGroup.Curve448 })

@@ -25,7 +25,7 @@ public sealed class MacVectorTests
     private static byte[] Range(int count) => Enumerable.Range(0, count).Select(i => (byte)i).ToArray();
 
     [Fact] // RFC 2202 §3 test cases 1, 2 and 6 (PRF_HMAC_SHA1), and HMAC-SHA1-96 (RFC 2404) as the first 96 bits
-    public void HmacSha1_Rfc2202()
+    public void HmacSha1_rfc2202()
     {
         Prf(PrfId.HmacSha1, Repeat(0x0b, 20), "Hi There"u8.ToArray()).Should().Equal(Hex.Parse("b617318655057264e28bc0b6fb378c8ef146be00"));
         Prf(PrfId.HmacSha1, "Jefe"u8.ToArray(), "what do ya want for nothing?"u8.ToArray())
@@ -39,14 +39,14 @@ public sealed class MacVectorTests
     [InlineData(PrfId.HmacSha2_256, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")]
     [InlineData(PrfId.HmacSha2_384, "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59cfaea9ea9076ede7f4af152e8b2fa9cb6")]
     [InlineData(PrfId.HmacSha2_512, "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854")]
-    public void HmacSha2Prf_Rfc4868(PrfId id, string expected) =>
+    public void HmacSha2Prf_rfc4868(PrfId id, string expected) =>
         Prf(id, Repeat(0x0b, 20), "Hi There"u8.ToArray()).Should().Equal(Hex.Parse(expected));
 
     [Theory] // RFC 4868 §2.7.2 authenticator test case 1 (key 0x0b of the full length, "Hi There"), truncated
     [InlineData(IntegId.HmacSha2_256_128, 32, "198a607eb44bfbc69903a0f1cf2bbdc5")]
     [InlineData(IntegId.HmacSha2_384_192, 48, "b6a8d5636f5c6a7224f9977dcf7ee6c7fb6d0c48cbdee973")]
     [InlineData(IntegId.HmacSha2_512_256, 64, "637edc6e01dce7e6742a99451aae82df23da3e92439e590e43e761b33e910fb8")]
-    public void HmacSha2Integrity_Rfc4868(IntegId id, int keyLength, string expected)
+    public void HmacSha2Integrity_rfc4868(IntegId id, int keyLength, string expected)
     {
         CryptoRegistry.TryGetIntegrity(id, out IIkeIntegrity? integ).Should().BeTrue();
         integ!.KeyLength.Should().Be(keyLength);
@@ -61,7 +61,7 @@ public sealed class MacVectorTests
     [InlineData(32, "f54f0ec8d2b9f3d36807734bd5283fd4")]
     [InlineData(34, "becbb3bccdb518a30677d5481fb6b4d8")]
     [InlineData(-1000, "f0dafee895db30253761103b5d84528f")]
-    public void AesXcbcMac_Rfc3566(int messageLength, string expected)
+    public void AesXcbcMac_rfc3566(int messageLength, string expected)
     {
         byte[] message = messageLength < 0 ? new byte[-messageLength] : Range(messageLength);
         Integ(IntegId.AesXcbc96, Range(16), message).Should().Equal(Hex.Parse(expected)[..12]);
@@ -72,7 +72,7 @@ public sealed class MacVectorTests
     [InlineData("000102030405060708090a0b0c0d0e0f", "47f51b4564966215b8985c63055ed308")]
     [InlineData("00010203040506070809", "0fa087af7d866e7653434e602fdde835")]
     [InlineData("000102030405060708090a0b0c0d0e0fedcb", "8cd3c93ae598a9803006ffb67c40e9e4")]
-    public void PrfAesXcbc_Rfc4434(string key, string expected) =>
+    public void PrfAesXcbc_rfc4434(string key, string expected) =>
         Prf(PrfId.AesXcbc128, Hex.Parse(key), Range(20)).Should().Equal(Hex.Parse(expected));
 
     private const string CmacKey = "2b7e151628aed2a6abf7158809cf4f3c";
@@ -84,7 +84,7 @@ public sealed class MacVectorTests
     [InlineData(16, "070a16b46b4d4144f79bdd9dd04a287c")]
     [InlineData(40, "dfa66747de9ae63030ca32611497c827")]
     [InlineData(64, "51f0bebf7e3b9d92fc49741779363cfe")]
-    public void AesCmac_Rfc4493_Rfc4494(int length, string expected)
+    public void AesCmac_rfc4493_rfc4494(int length, string expected)
     {
         byte[] message = Hex.Parse(CmacMessage)[..length];
         Integ(IntegId.AesCmac96, Hex.Parse(CmacKey), message).Should().Equal(Hex.Parse(expected)[..12]);
@@ -95,6 +95,6 @@ public sealed class MacVectorTests
     [InlineData("000102030405060708090a0b0c0d0e0fedcb", "84a348a4a45d235babfffc0d2b4da09a")]
     [InlineData("000102030405060708090a0b0c0d0e0f", "980ae87b5f4c9c5214f5b6a8455e4c2d")]
     [InlineData("00010203040506070809", "290d9e112edb09ee141fcf64c0b72f3d")]
-    public void PrfAesCmac_Rfc4615(string key, string expected) =>
+    public void PrfAesCmac_rfc4615(string key, string expected) =>
         Prf(PrfId.AesCmac128, Hex.Parse(key), Range(20)).Should().Equal(Hex.Parse(expected));
 }

@@ -60,7 +60,7 @@ public sealed class SkCipherTests
 
     [Theory]
     [MemberData(nameof(Suites))]
-    public void RoundTrip(EncrId id, int bits, IntegId integ)
+    public void Round_trip(EncrId id, int bits, IntegId integ)
     {
         Setup setup = MakeSetup(id, bits, integ, 1);
         using SkCipher sender = setup.Create();
@@ -80,7 +80,7 @@ public sealed class SkCipherTests
 
     [Theory]
     [MemberData(nameof(Suites))]
-    public void Tampering_AnywhereIsDetected(EncrId id, int bits, IntegId integ)
+    public void Tampering_anywhere_is_detected(EncrId id, int bits, IntegId integ)
     {
         Setup setup = MakeSetup(id, bits, integ, 2);
         using SkCipher cipher = setup.Create();
@@ -97,7 +97,7 @@ public sealed class SkCipherTests
 
     [Theory]
     [MemberData(nameof(Suites))]
-    public void WrongKey_IsRejected(EncrId id, int bits, IntegId integ)
+    public void WrongKey_is_rejected(EncrId id, int bits, IntegId integ)
     {
         Setup setup = MakeSetup(id, bits, integ, 3);
         Setup other = MakeSetup(id, bits, integ, 4);
@@ -117,7 +117,7 @@ public sealed class SkCipherTests
 
     [Theory]
     [MemberData(nameof(Suites))]
-    public void BadPadLength_IsRejected(EncrId id, int bits, IntegId integ)
+    public void BadPadLength_is_rejected(EncrId id, int bits, IntegId integ)
     {
         // Build a valid message by hand whose pad-length byte claims more padding than there is ciphertext.
         Setup setup = MakeSetup(id, bits, integ, 5);
@@ -158,7 +158,7 @@ public sealed class SkCipherTests
 
     [Theory]
     [MemberData(nameof(Suites))]
-    public void MalformedInput_ReturnsFalseWithoutThrowing(EncrId id, int bits, IntegId integ)
+    public void MalformedInput_returns_false_without_throwing(EncrId id, int bits, IntegId integ)
     {
         Setup setup = MakeSetup(id, bits, integ, 6);
         using SkCipher cipher = setup.Create();
@@ -172,7 +172,7 @@ public sealed class SkCipherTests
     }
 
     [Fact]
-    public void Seal_UsesRandomIvAndZeroPadding()
+    public void Seal_uses_random_iv_and_zero_padding()
     {
         Setup setup = MakeSetup(EncrId.AesCbc, 128, IntegId.HmacSha2_256_128, 8);
         using SkCipher cipher = setup.Create();
@@ -196,7 +196,7 @@ public sealed class SkCipherTests
     }
 
     [Fact]
-    public void Gcm_SealMatchesManualAesGcmWithSaltAndHeaderAsAad()
+    public void Gcm_seal_matches_manual_aes_gcm_with_salt_and_header_as_aad()
     {
         Setup setup = MakeSetup(EncrId.AesGcm16, 256, IntegId.None, 9);
         using SkCipher cipher = setup.Create();
@@ -210,7 +210,7 @@ public sealed class SkCipherTests
     }
 
     [Fact]
-    public void Create_ValidatesArguments()
+    public void Create_validates_arguments()
     {
         Setup cbc = MakeSetup(EncrId.AesCbc, 128, IntegId.HmacSha2_256_128, 10);
         FluentActions.Invoking(() => SkCipher.Create(cbc.Encryption, null, cbc.EncrKey, [])).Should().Throw<ArgumentException>();
@@ -220,7 +220,7 @@ public sealed class SkCipherTests
     }
 
     [Fact]
-    public void Disposed_TryOpenReturnsFalse()
+    public void Disposed_try_open_returns_false()
     {
         Setup setup = MakeSetup(EncrId.ChaCha20Poly1305, 256, IntegId.None, 12);
         SkCipher cipher = setup.Create();

@@ -39,13 +39,14 @@ public sealed class DualStackConnectionTests(ITestOutputHelper output)
                 ListenAddress = "127.0.0.1", ListenPort = ikePort, NatTPort = natTPort, Psk = "dual stack test key",
                 LocalId = "@gw.test", AddressPool = pool, AddressPool6 = pool6, LocalSubnets = [.. localSubnets],
                 Dns = ["10.77.0.53", "fd00:77::53"],
-            }, () => GatewayBuilder = new InMemoryVpnInterfaceBuilder("gw0"));
-            Gateway.Progress += line => output.WriteLine($"gateway: {line}");
+            }, () => GatewayBuilder = new InMemoryVpnInterfaceBuilder("gw0"), new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
+                new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine($"gateway: {line}")));
             Gateway.Start();
             _thread = new Thread(() => Gateway.Run(_stop.Token)) { IsBackground = true, Name = "dual-stack-gateway" };
             _thread.Start();
             Connection = new VpnConnection(new VpnConnectionOptions
             {
+                IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
                 Server = new IPEndPoint(IPAddress.Loopback, ikePort),
                 LocalAddress = IPAddress.Loopback,
                 ConnectTimeout = Wait,
@@ -58,9 +59,8 @@ public sealed class DualStackConnectionTests(ITestOutputHelper output)
                     RemoteNatTPort = natTPort,
                 },
                 InterfaceBuilderFactory = () => ClientBuilder = new InMemoryVpnInterfaceBuilder("vpn0"),
-                Pump = new PacketPumpOptions { KeepaliveInterval = null },
-            });
-            Connection.Progress += line => { lock (Progress) Progress.Add(line); output.WriteLine($"client: {line}"); };
+                NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = null },
+            }, new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (Progress) Progress.Add(line); output.WriteLine($"client: {line}"); }));
         }
 
         public InMemoryVpnInterface ClientTun => ClientBuilder!.Established!;

@@ -19,7 +19,7 @@ public sealed class EsnEndToEndTests(ITestOutputHelper output)
     [InlineData("aes128ctr-aescmac-esn", EsnId.Esn)]     // both name ESN
     [InlineData("aes256gcm16-esn-noesn", EsnId.Esn)]
     [InlineData("aes256gcm16", EsnId.NoEsn)]             // without the esn keyword a proposal means noesn
-    public void EsnIsNegotiatedExactlyWhenBothOfferIt(string? esp, EsnId expected)
+    public void Esn_is_negotiated_exactly_when_both_offer_it(string? esp, EsnId expected)
     {
         using var t = InProcessTunnel.Create(esp: esp);
         t.Start();
@@ -33,7 +33,7 @@ public sealed class EsnEndToEndTests(ITestOutputHelper output)
     [InlineData("aes128ctr-aesxcbc-esn")]
     [InlineData("aes192gcm8-esn")]
     [InlineData("aes256-sha1-esn")]
-    public void TrafficCrossesTheSequenceHighWordBoundaryBothWays_WithEsn_AndNothingIsLost(string? esp)
+    public void TrafficCrossesTheSequenceHighWordBoundaryBothWays_with_esn_and_nothing_is_lost(string? esp)
     {
         using var t = InProcessTunnel.Create(esp: esp);
         t.Start();

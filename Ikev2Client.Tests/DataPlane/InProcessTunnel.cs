@@ -29,14 +29,13 @@ internal sealed class InProcessTunnel : IDisposable
 
     private InProcessTunnel(ResponderConfig config, Func<ResponderConfig, Func<IVpnInterfaceBuilder>, VpnConnectionOptions> client)
     {
-        Responder = new ResponderHost(config, () => _responderBuilder = new InMemoryVpnInterfaceBuilder("rsp0"));
-        Responder.Progress += line => Log.Enqueue("responder: " + line);
+        Responder = new ResponderHost(config, () => _responderBuilder = new InMemoryVpnInterfaceBuilder("rsp0"), new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
+            new Ikev2Client.Tests.Infrastructure.TestLog(line => Log.Enqueue("responder: " + line)));
         Responder.Start();
         _responderThread = new Thread(() => Responder.Run(_stop.Token)) { IsBackground = true, Name = "in-process-responder" };
         _responderThread.Start();
         var options = client(config, () => _clientBuilder = new InMemoryVpnInterfaceBuilder("cli0"));
-        Client = new VpnConnection(options);
-        Client.Progress += line => Log.Enqueue("client: " + line);
+        Client = new VpnConnection(options, new Ikev2Client.Tests.Infrastructure.TestLog(line => Log.Enqueue("client: " + line)));
     }
 
     public ResponderHost Responder { get; }
@@ -76,6 +75,7 @@ internal sealed class InProcessTunnel : IDisposable
             };
             return new VpnConnectionOptions
             {
+                IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
                 Server = new IPEndPoint(IPAddress.Parse(c.ListenAddress), c.ListenPort),
                 LocalAddress = IPAddress.Loopback,
                 Session = s,
@@ -83,7 +83,8 @@ internal sealed class InProcessTunnel : IDisposable
                 DisconnectTimeout = TimeSpan.FromSeconds(3),
                 AddressCheckInterval = null,
                 InterfaceBuilderFactory = builder,
-                Pump = new PacketPumpOptions { KeepaliveInterval = null, SaLimitRetryInterval = TimeSpan.FromSeconds(1) },
+                Pump = new PacketPumpOptions { SaLimitRetryInterval = TimeSpan.FromSeconds(1) },
+                NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = null },
             };
         });
         return tunnel;

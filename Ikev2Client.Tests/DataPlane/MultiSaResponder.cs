@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Connection;
+using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Esp;
@@ -13,7 +14,7 @@ namespace Ikev2Client.Tests.DataPlane;
 /// A transport-mode responder over loopback that serves several IKE SAs of one initiator at once (what
 /// reauthentication needs): IKE_SA_INIT with SPIr = 0 starts a new <see cref="IkeSession"/>, everything else goes to the
 /// session with that SPIi. Sans-I/O sessions driven under one lock (no timers: the responder never retransmits); one
-/// NAT-T socket shared by IKE and ESP through a <see cref="PacketPump"/> and a <see cref="TransportModeDataPath"/>.
+/// <see cref="NatTSocket"/> shared by IKE and ESP, with a <see cref="TransportModeDataPath"/>.
 /// </summary>
 internal sealed class MultiSaResponder : IDisposable
 {
@@ -21,10 +22,9 @@ internal sealed class MultiSaResponder : IDisposable
     private readonly List<IkeSession> _sessions = new();
     private readonly Dictionary<uint, ChildSaTransforms> _children = new();
     private readonly Socket _ike;
-    private readonly Socket _natT;
+    private readonly NatTSocket _natT;
     private readonly PskAuthenticator _psk = new(TransportModeResponder.Psk);
     private readonly IpSecSpiAllocator _spis;
-    private readonly PacketPump _pump;
     private readonly TransportModeDataPath _path;
     private readonly Thread _ikeThread;
     private readonly TimeSpan? _authLifetime;
@@ -35,14 +35,11 @@ internal sealed class MultiSaResponder : IDisposable
         _authLifetime = authLifetime;
         _ike = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _ike.Bind(new IPEndPoint(address, 0));
-        _natT = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        _natT.Bind(new IPEndPoint(address, 0));
+        _natT = NatTSocket.Open(new IPEndPoint(address, 0), new NatTSocketOptions { KeepaliveInterval = null });
         _spis = new IpSecSpiAllocator(Manager, address);
-        var natTLocal = (IPEndPoint)_natT.LocalEndPoint!;
-        _pump = new PacketPump(_natT, new PacketPumpOptions { KeepaliveInterval = null },
-            (message, remote) => Handle(message, remote, natTLocal, nonEspMarker: true));
-        _path = new TransportModeDataPath(Manager, _natT, _pump, address);
-        _pump.Start();
+        var natTLocal = _natT.LocalEndPoint;
+        _natT.DefaultIkeHandler = (message, remote) => Handle(message, remote, natTLocal, nonEspMarker: true);
+        _path = new TransportModeDataPath(Manager, _natT, address);
         _ikeThread = new Thread(IkeLoop) { IsBackground = true, Name = "multi-sa-responder" };
         _ikeThread.Start();
     }
@@ -50,8 +47,8 @@ internal sealed class MultiSaResponder : IDisposable
     public IPAddress Address { get; }
     public UserspaceIpSecManager Manager { get; } = new();
     public IPEndPoint IkeEndPoint => (IPEndPoint)_ike.LocalEndPoint!;
-    public int NatTPort => ((IPEndPoint)_natT.LocalEndPoint!).Port;
-    public DataPlaneStatistics Statistics => _pump.Counters.Snapshot();
+    public int NatTPort => _natT.Port;
+    public DataPlaneStatistics Statistics => _natT.Counters.Snapshot();
 
     /// <summary>Every IKE SA ever established: (SPIi, SPIr, state now).</summary>
     public IReadOnlyList<(ulong SpiI, ulong SpiR, IkeSessionState State)> Sessions
@@ -108,12 +105,7 @@ internal sealed class MultiSaResponder : IDisposable
         foreach (var e in output.Events) OnEvent(e);
         foreach (var d in output.Datagrams)
         {
-            if (d.NonEspMarker)
-            {
-                var framed = new byte[d.Data.Length + 4];
-                d.Data.CopyTo(framed, 4);
-                _natT.SendTo(framed, d.Destination);
-            }
+            if (d.NonEspMarker) _natT.SendIke(d.Data, d.Destination);
             else _ike.SendTo(d.Data, d.Destination);
         }
     }
@@ -158,7 +150,7 @@ internal sealed class MultiSaResponder : IDisposable
                 if (_children.Count == 0) _path.Install(t);
                 else _path.AddInbound(t);
                 _children[c.ChildSa.InboundSpi] = t;
-                _pump.KeepalivePeer = c.ChildSa.RemoteEndPoint;
+                _natT.KeepalivePeer = c.ChildSa.RemoteEndPoint;
                 break;
             }
             case IkeEvent.ChildSaDeleted d:
@@ -175,7 +167,6 @@ internal sealed class MultiSaResponder : IDisposable
     {
         _ike.Dispose();
         _ikeThread.Join(TimeSpan.FromSeconds(5));
-        _pump.Dispose();
         _path.Dispose();
         lock (_gate)
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using FluentAssertions;
 using Ikev2Client.Connection;
+using Ikev2Client.Platform;
 using Ikev2Client.Platform.InMemory;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Esp;
@@ -24,6 +25,7 @@ public sealed class PacketPumpIpv6Tests : IDisposable
     private readonly UserspaceIpSecManager _manager = new();
     private readonly Socket _socketA = LoopbackSocket(), _socketB = LoopbackSocket();
     private readonly InMemoryVpnInterface _tunA = Tun("10.3.0.2"), _tunB = Tun("10.3.0.1");
+    private readonly NatTSocket _natA, _natB;
     private readonly PacketPump _a, _b;
 
     // Client side: its virtual IPs; gateway side: an IPv4 subnet and, for IPv6, only UDP to port 53 of one prefix
@@ -37,8 +39,10 @@ public sealed class PacketPumpIpv6Tests : IDisposable
 
     public PacketPumpIpv6Tests()
     {
-        _a = new PacketPump(_socketA, new PacketPumpOptions { KeepaliveInterval = null });
-        _b = new PacketPump(_socketB, new PacketPumpOptions { KeepaliveInterval = null });
+        _natA = new NatTSocket(_socketA, NoKeepalives, ownsSocket: false);
+        _natB = new NatTSocket(_socketB, NoKeepalives, ownsSocket: false);
+        _a = new PacketPump(_natA);
+        _b = new PacketPump(_natB);
         _a.SetOutbound(Transform(_manager, SpiAtoB), Client, Gateway, EndPoint(_socketB));
         _b.AddInbound(Transform(_manager, SpiAtoB), Gateway, Client);
         _b.SetOutbound(Transform(_manager, SpiBtoA, KeyBtoA), Gateway, Client, EndPoint(_socketA));
@@ -78,7 +82,8 @@ public sealed class PacketPumpIpv6Tests : IDisposable
     public void Esp_carries_ipv6_with_next_header_41_and_ipv4_with_4()
     {
         using var wire = LoopbackSocket();
-        using var pump = new PacketPump(LoopbackSocket(), new PacketPumpOptions { KeepaliveInterval = null });
+        using var socket = new NatTSocket(LoopbackSocket(), NoKeepalives);
+        using var pump = new PacketPump(socket);
         using var tun = Tun("10.3.0.2");
         pump.SetOutbound(Transform(_manager, 0x0C0C0C61), Client, Gateway, EndPoint(wire));
         pump.Start();
@@ -167,6 +172,8 @@ public sealed class PacketPumpIpv6Tests : IDisposable
     {
         _a.Dispose();
         _b.Dispose();
+        _natA.Dispose();
+        _natB.Dispose();
         _tunA.Dispose();
         _tunB.Dispose();
         _socketA.Dispose();

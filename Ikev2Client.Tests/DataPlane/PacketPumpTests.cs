@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using FluentAssertions;
 using Ikev2Client.Connection;
+using Ikev2Client.Platform;
 using Ikev2Client.Platform.InMemory;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Esp;
@@ -21,13 +22,17 @@ public sealed class PacketPumpTests : IDisposable
     private readonly UserspaceIpSecManager _manager = new();
     private readonly Socket _socketA = LoopbackSocket(), _socketB = LoopbackSocket();
     private readonly InMemoryVpnInterface _tunA = Tun("10.3.0.2"), _tunB = Tun("10.3.0.1");
+    private readonly NatTSocket _natA, _natB;
     private readonly PacketPump _a, _b;
     private readonly List<(byte[] Message, IPEndPoint From)> _ikeAtB = new();
 
     public PacketPumpTests()
     {
-        _a = new PacketPump(_socketA, new PacketPumpOptions { KeepaliveInterval = null });
-        _b = new PacketPump(_socketB, new PacketPumpOptions { KeepaliveInterval = null }, (m, from) => { lock (_ikeAtB) _ikeAtB.Add((m, from)); });
+        _natA = new NatTSocket(_socketA, NoKeepalives, ownsSocket: false);
+        _natB = new NatTSocket(_socketB, NoKeepalives, ownsSocket: false);
+        _natB.DefaultIkeHandler = (m, from) => { lock (_ikeAtB) _ikeAtB.Add((m, from)); };
+        _a = new PacketPump(_natA);
+        _b = new PacketPump(_natB);
         var clientSide = Set("10.3.0.2/32");
         var serverSide = Set("10.1.0.0/24");
         _a.SetOutbound(Transform(_manager, SpiAtoB), clientSide, serverSide, EndPoint(_socketB));
@@ -115,7 +120,7 @@ public sealed class PacketPumpTests : IDisposable
     }
 
     [Fact]
-    public void Ike_messages_behind_the_non_esp_marker_go_to_the_ike_callback()
+    public void Ike_messages_behind_the_non_esp_marker_go_to_the_ike_handler()
     {
         using var peer = LoopbackSocket();
         var ike = new byte[4 + 40];
@@ -161,7 +166,8 @@ public sealed class PacketPumpTests : IDisposable
     public void Keepalives_are_sent_when_idle()
     {
         using var peerSocket = LoopbackSocket();
-        using var pump = new PacketPump(LoopbackSocket(), new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromMilliseconds(100) });
+        using var socket = new NatTSocket(LoopbackSocket(), new NatTSocketOptions { KeepaliveInterval = TimeSpan.FromMilliseconds(100) });
+        using var pump = new PacketPump(socket);
         pump.SetOutbound(Transform(_manager, 0x0C0C0C0C), Set("10.3.0.2/32"), Set("0.0.0.0/0"), EndPoint(peerSocket));
         pump.Start();
         var buffer = new byte[16];
@@ -176,6 +182,8 @@ public sealed class PacketPumpTests : IDisposable
     {
         _a.Dispose();
         _b.Dispose();
+        _natA.Dispose();
+        _natB.Dispose();
         _tunA.Dispose();
         _tunB.Dispose();
         _socketA.Dispose();

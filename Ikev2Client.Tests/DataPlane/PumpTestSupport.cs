@@ -19,6 +19,9 @@ internal static class PumpTestSupport
 {
     public static readonly byte[] GcmKey = Enumerable.Range(1, 36).Select(i => (byte)i).ToArray();
 
+    /// <summary>NAT-T socket settings for tests that count every datagram: no keepalives.</summary>
+    public static readonly NatTSocketOptions NoKeepalives = new() { KeepaliveInterval = null };
+
     public static Socket LoopbackSocket()
     {
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

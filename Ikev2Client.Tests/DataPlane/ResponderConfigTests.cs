@@ -11,7 +11,7 @@ namespace Ikev2Client.Tests.DataPlane;
 public sealed class ResponderConfigTests
 {
     [Fact]
-    public void OmittedKeysKeepTheirDefaults()
+    public void Omitted_keys_keep_their_defaults()
     {
         ResponderConfig.TryParse("""{ "psk": "secret", "localId": "@gw.test" }""", out var config, out var error).Should().BeTrue(error);
         config!.ListenAddress.Should().Be("0.0.0.0");
@@ -27,7 +27,7 @@ public sealed class ResponderConfigTests
     }
 
     [Fact]
-    public void EveryKeyIsReadInCamelCaseWithCommentsAndTrailingCommas()
+    public void Every_key_is_read_in_camel_case_with_comments_and_trailing_commas()
     {
         const string json = """
             {
@@ -56,7 +56,7 @@ public sealed class ResponderConfigTests
     [InlineData("""{ "psk": "s", "localId": "gw", "mtu": "big" }""", "invalid responder config")]
     [InlineData("""{ "psk": "s", """, "invalid responder config")]
     [InlineData("null", "empty")]
-    public void BadConfigsAreOneLineErrors(string json, string expected)
+    public void Bad_configs_are_one_line_errors(string json, string expected)
     {
         ResponderConfig.TryParse(json, out var config, out var error).Should().BeFalse();
         config.Should().BeNull();

@@ -16,7 +16,7 @@ public sealed class SequenceAndVolumeRekeyTests(ITestOutputHelper output)
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task ClientSaNearSequenceExhaustion_IsRekeyedBeforeItRunsOut_AndNoPacketIsLost()
+    public async Task ClientSaNearSequenceExhaustion_is_rekeyed_before_it_runs_out_and_no_packet_is_lost()
     {
         using var t = InProcessTunnel.Create(esp: "aes256gcm16");
         t.Start();
@@ -44,7 +44,7 @@ public sealed class SequenceAndVolumeRekeyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ResponderSaNearSequenceExhaustion_IsRekeyedByTheResponder_AndTheClientSwitchesOnlyAfterTheDelete()
+    public async Task ResponderSaNearSequenceExhaustion_is_rekeyed_by_the_responder_and_the_client_switches_only_after_the_delete()
     {
         using var t = InProcessTunnel.Create(esp: "aes128-sha256");
         t.Start();
@@ -68,7 +68,7 @@ public sealed class SequenceAndVolumeRekeyTests(ITestOutputHelper output)
     [Theory]
     [InlineData(0L, 150L)]
     [InlineData(25_000L, 0L)]
-    public async Task ClientVolumeLimits_RekeyEveryFewHundredPackets_WithNoPacketLost(long rekeyBytes, long rekeyPackets)
+    public async Task ClientVolumeLimits_rekey_every_few_hundred_packets_with_no_packet_lost(long rekeyBytes, long rekeyPackets)
     {
         var lifetime = SaLifetime.DefaultChild with { RekeyBytes = rekeyBytes, LifeBytes = 100_000_000, RekeyPackets = rekeyPackets, LifePackets = 100_000_000 };
         using var t = InProcessTunnel.Create(esp: "aes128ctr-aesxcbc", clientLifetime: lifetime);
@@ -88,7 +88,7 @@ public sealed class SequenceAndVolumeRekeyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ResponderConfigPacketLimit_MakesTheResponderRekey_WithNoPacketLost()
+    public async Task ResponderConfigPacketLimit_makes_the_responder_rekey_with_no_packet_lost()
     {
         using var t = InProcessTunnel.Create(esp: "aes192gcm12", responderRekeyPackets: 200, responderLifePackets: 100_000);
         t.Start();
@@ -107,7 +107,7 @@ public sealed class SequenceAndVolumeRekeyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task AHardPacketLimitWithoutRekey_StopsTheSa_AndDeletesTheChildSa_ButNotTheIkeSa()
+    public async Task AHardPacketLimitWithoutRekey_stops_the_sa_and_deletes_the_child_sa_but_not_the_ike_sa()
     {
         var lifetime = SaLifetime.DefaultChild with { LifePackets = 50 };
         using var t = InProcessTunnel.Create(esp: "aes256-sha1", clientLifetime: lifetime);

@@ -27,6 +27,7 @@ public sealed class TransportModeConnectionTests
     {
         public readonly TransportModeResponder Peer;
         public readonly VpnConnection Connection;
+        public readonly Ikev2Client.Tests.Infrastructure.TestLog Log = new();
         public readonly UserspaceIpSecManager Manager = new();
         private readonly PskAuthenticator _psk = new(TransportModeResponder.Psk);
         public int InterfaceBuilderCalls;
@@ -62,7 +63,7 @@ public sealed class TransportModeConnectionTests
                     IkeLifetime = null,
                     EspProposals = esp == null ? ProposalSpec.DefaultEsp : [ProposalSpec.Parse(esp, esp: true)],
                 },
-            });
+            }, Log);
         }
 
         public void Dispose()
@@ -79,7 +80,7 @@ public sealed class TransportModeConnectionTests
     {
         using var s = new Setup();
         s.Connection.Connect();
-        s.Connection.State.Should().Be(VpnConnectionState.Connected);
+        s.Connection.State.Should().Be(VpnState.Connected);
         s.Connection.Info!.DataPath.Should().Be(DataPath.TransportMode);
         s.Connection.Info.InterfaceName.Should().BeNull();
         s.InterfaceBuilderCalls.Should().Be(0, "no TUN on the transport-mode path");
@@ -265,7 +266,7 @@ public sealed class TransportModeConnectionTests
         const int Count = 300;
         var received = new HashSet<int>();
         var progress = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        s.Connection.Progress += progress.Enqueue;
+        s.Log.Line += progress.Enqueue;
         var collect = Task.Run(async () =>
         {
             try
@@ -316,7 +317,7 @@ public sealed class TransportModeConnectionTests
 
         s.Connection.Disconnect();
 
-        s.Connection.State.Should().Be(VpnConnectionState.Disconnected);
+        s.Connection.State.Should().Be(VpnState.Disconnected);
         mine.Outbound.Should().BeNull();
         mine.Inbound.Should().BeEmpty();
         applied.Outbound.Should().BeNull();

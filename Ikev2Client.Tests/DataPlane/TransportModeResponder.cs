@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Connection;
+using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Esp;
@@ -12,20 +13,18 @@ namespace Ikev2Client.Tests.DataPlane;
 
 /// <summary>
 /// The peer for transport-mode tests: an <see cref="IkeSession"/> responder allowing transport mode with host-to-host
-/// selectors, over loopback, with the same pieces as <see cref="VpnConnection"/> (one NAT-T socket shared by IKE and
-/// ESP, a <see cref="PacketPump"/> demultiplexing it, a <see cref="TransportModeDataPath"/> over a userspace
-/// IpSecManager). As the rekey responder it adds the new IN SA at once and switches OUT when the old SA is deleted.
+/// selectors, over loopback, with the same pieces as <see cref="VpnConnection"/> (one <see cref="NatTSocket"/> shared by
+/// IKE and ESP, demultiplexing them, a <see cref="TransportModeDataPath"/> over a userspace IpSecManager). As the rekey responder it adds the new IN SA at once and switches OUT when the old SA is deleted.
 /// </summary>
 internal sealed class TransportModeResponder : IDisposable
 {
     public const string Psk = "transport mode test key";
     private readonly object _gate = new();
     private readonly List<ChildSaTransforms> _children = new();
-    private readonly Socket _socket;
+    private readonly NatTSocket _socket;
     private readonly PskAuthenticator _psk = new(Psk);
     private readonly IkeSession _session;
     private readonly IkeUdpDriver _driver;
-    private readonly PacketPump _pump;
     private readonly IpSecSpiAllocator _spis;
     private readonly TransportModeDataPath _path;
     private readonly TaskCompletionSource<ChildSaInfo> _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,9 +32,7 @@ internal sealed class TransportModeResponder : IDisposable
     public TransportModeResponder(IPAddress address)
     {
         Address = address;
-        _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(new IPEndPoint(address, 0));
-        var natTLocal = (IPEndPoint)_socket.LocalEndPoint!;
+        _socket = NatTSocket.Open(new IPEndPoint(address, 0), new NatTSocketOptions { KeepaliveInterval = null });
         _spis = new IpSecSpiAllocator(Manager, address);
         _session = new IkeSession(new IkeSessionOptions
         {
@@ -53,11 +50,9 @@ internal sealed class TransportModeResponder : IDisposable
             NatTSocket = _socket,
             NatKeepaliveInterval = null,
         });
-        _pump = new PacketPump(_socket, new PacketPumpOptions { KeepaliveInterval = null },
-            (message, remote) => _driver.ReceiveNatT(message, remote, natTLocal));
-        _path = new TransportModeDataPath(Manager, _socket, _pump, address);
+        _socket.DefaultIkeHandler = _driver.ReceiveNatT;
+        _path = new TransportModeDataPath(Manager, _socket, address);
         _driver.EventRaised += OnEvent;
-        _pump.Start();
         _driver.Start();
     }
 
@@ -67,9 +62,9 @@ internal sealed class TransportModeResponder : IDisposable
     public IPAddress Address { get; }
     public UserspaceIpSecManager Manager { get; } = new();
     public IPEndPoint IkeEndPoint => _driver.IkeLocalEndPoint;
-    public int NatTPort => ((IPEndPoint)_socket.LocalEndPoint!).Port;
+    public int NatTPort => _socket.Port;
     public Task<ChildSaInfo> Established => _established.Task;
-    public DataPlaneStatistics Statistics => _pump.Counters.Snapshot();
+    public DataPlaneStatistics Statistics => _socket.Counters.Snapshot();
     public IReadOnlyList<ChildSaInfo> ChildSas { get { lock (_gate) return _children.Select(c => c.Child).ToArray(); } }
     public IkeSessionState SessionState => _session.State;
     public Task<IkeEvent> Completion => _driver.Completion;
@@ -87,7 +82,7 @@ internal sealed class TransportModeResponder : IDisposable
                     var t = ChildSaTransforms.Create(c.ChildSa, Manager, _spis, EspMode.Transport, _path.EncapsulationSocket);
                     _children.Add(t);
                     _path.Install(t);
-                    _pump.KeepalivePeer = c.ChildSa.RemoteEndPoint;
+                    _socket.KeepalivePeer = c.ChildSa.RemoteEndPoint;
                     _established.TrySetResult(c.ChildSa);
                     break;
                 }
@@ -113,7 +108,6 @@ internal sealed class TransportModeResponder : IDisposable
 
     public void Dispose()
     {
-        _pump.Dispose();
         _path.Dispose();
         lock (_gate)
         {

@@ -1,4 +1,5 @@
 using Ikev2Client.Connection;
+using Ikev2Client.Platform;
 
 namespace Ikev2Client.Tests.DataPlane;
 

@@ -61,8 +61,7 @@ public sealed class VpnConnectionChildSaTests
                     IkeLifetime = null,
                     RetransmitTimeouts = retransmits ?? new[] { 0.5, 1, 2, 4, 8 }.Select(TimeSpan.FromSeconds).ToArray(),
                 },
-            });
-            Connection.Progress += line => { lock (Progress) Progress.Add(line); };
+            }, new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (Progress) Progress.Add(line); }));
             Connection.HealthChanged += (h, r) => { lock (Health) Health.Add((h, r)); };
         }
 
@@ -148,7 +147,7 @@ public sealed class VpnConnectionChildSaTests
         (DateTime.UtcNow - deleted).Should().BeLessThan(TimeSpan.FromSeconds(2), "traffic is back within 2 s");
 
         rig.Connection.ChildSas.Should().ContainSingle();
-        rig.Connection.State.Should().Be(VpnConnectionState.Connected);
+        rig.Connection.State.Should().Be(VpnState.Connected);
         rig.Connection.Health.Should().Be(ConnectionHealth.Up);
         lock (rig.Health) rig.Health.Should().Contain(h => h.Health == ConnectionHealth.NoChildSa, "the gap is reported, not hidden");
         rig.Connection.Info!.ChildSa.InboundSpi.Should().NotBe(first.InboundSpi, "status shows the CHILD SA in use");
@@ -197,7 +196,7 @@ public sealed class VpnConnectionChildSaTests
         (await Task.WhenAny(rig.Connection.Closed, Task.Delay(Wait))).Should().Be(rig.Connection.Closed, rig.Log);
         var detected = DateTime.UtcNow - crashed;
         await sending;
-        rig.Connection.State.Should().Be(VpnConnectionState.Failed);
+        rig.Connection.State.Should().Be(VpnState.Failed);
         rig.Connection.IsRecoverableFailure.Should().BeTrue("always-on reconnects after this");
         rig.Connection.Error!.Kind.Should().Be(IkeErrorKind.ProtocolTimeout);
         detected.Should().BeLessThan(TimeSpan.FromSeconds(5), "1 s of one-way traffic + 4 × 0.2 s of retransmissions");
@@ -210,7 +209,7 @@ public sealed class VpnConnectionChildSaTests
         using var rig = new Rig(policy);
         rig.Start();
         await Task.Delay(3500);
-        rig.Connection.State.Should().Be(VpnConnectionState.Connected);
+        rig.Connection.State.Should().Be(VpnState.Connected);
         rig.Connection.Health.Should().Be(ConnectionHealth.Up);
         rig.Connection.Statistics.IkeMessagesReceived.Should().BeGreaterThanOrEqualTo(2, "idle liveness checks were answered");
         lock (rig.Health) rig.Health.Should().NotContain(h => h.Health == ConnectionHealth.Unresponsive);

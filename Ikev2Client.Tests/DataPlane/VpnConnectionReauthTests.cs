@@ -50,8 +50,7 @@ public sealed class VpnConnectionReauthTests
                 ChildLifetime = null,
                 IkeLifetime = null,
             },
-        });
-        connection.Progress += line => { lock (progress) progress.Add(line); };
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (progress) progress.Add(line); }));
         var reauthenticated = new TaskCompletionSource<IkeSaInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.Reauthenticated += sa => reauthenticated.TrySetResult(sa);
 
@@ -132,7 +131,7 @@ public sealed class VpnConnectionReauthTests
             var lines = string.Join("\n", progress);
             lines.Should().Contain("reauthenticated");
         }
-        connection.State.Should().Be(VpnConnectionState.Connected);
+        connection.State.Should().Be(VpnState.Connected);
 
         // Make-before-break: every datagram came back, both directions moved to the new CHILD SA.
         var now = connection.ChildSas.Should().ContainSingle().Subject.Child;

@@ -37,19 +37,19 @@ public sealed class VpnConnectionRedirectTests
         var progress = new List<string>();
         using var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = gateway.IkeLocalEndPoint,
             Session = IkeTestPair.InitiatorOptions(),
             LocalAddress = IPAddress.Loopback,
             MaxRedirects = 3,
             ConnectTimeout = TimeSpan.FromSeconds(20),
-        });
-        connection.Progress += line => { lock (progress) progress.Add(line); };
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (progress) progress.Add(line); }));
 
         var act = () => connection.Connect();
         var thrown = act.Should().Throw<VpnConnectionException>().Which;
         thrown.IkeError!.Kind.Should().Be(IkeErrorKind.TooManyRedirects);
         thrown.Message.Should().Contain("redirects in a row");
-        connection.State.Should().Be(VpnConnectionState.Failed);
+        connection.State.Should().Be(VpnState.Failed);
         connection.Error!.Kind.Should().Be(IkeErrorKind.TooManyRedirects);
         connection.IsRecoverableFailure.Should().BeFalse();
         Volatile.Read(ref initsSeen).Should().Be(4, "the first attempt and three redirects");

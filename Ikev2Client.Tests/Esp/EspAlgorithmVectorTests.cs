@@ -62,7 +62,7 @@ public sealed class EspAlgorithmVectorTests
 
     [Theory]
     [MemberData(nameof(GcmCasesAndIcvs))]
-    public void DraftMcGrewGcmTest_SealReproducesThePacket_WithEachIcvLength(GcmCase c, int icv)
+    public void DraftMcGrewGcmTest_seal_reproduces_the_packet_with_each_icv_length(GcmCase c, int icv)
     {
         using var sa = GcmSa(c, icv);
         sa.IcvLength.Should().Be(icv);
@@ -79,7 +79,7 @@ public sealed class EspAlgorithmVectorTests
 
     [Theory]
     [MemberData(nameof(GcmCasesAndIcvs))]
-    public void DraftMcGrewGcmTest_OpensToThePayload_AndRejectsAnyTagBitFlip(GcmCase c, int icv)
+    public void DraftMcGrewGcmTest_opens_to_the_payload_and_rejects_any_tag_bit_flip(GcmCase c, int icv)
     {
         using var sa = GcmSa(c, icv);
         sa.ReplayWindow.Mark(c.Sequence - 1);
@@ -98,7 +98,7 @@ public sealed class EspAlgorithmVectorTests
     }
 
     [Fact]
-    public void Gcm8_TruncatedTagIsTheLeftHalfOfWhatAesGcmComputes_ForManySizes()
+    public void Gcm8_truncated_tag_is_the_left_half_of_what_aes_gcm_computes_for_many_sizes()
     {
         byte[] keyMaterial = Hex("00112233445566778899aabbccddeeff0011223344556677" + "a1b2c3d4");
         using var gcm8 = new EspSa(0x99, EncrId.AesGcm8, 192, IntegId.None, keyMaterial, [], false, EspMode.Tunnel);
@@ -133,7 +133,7 @@ public sealed class EspAlgorithmVectorTests
 
     [Theory]
     [MemberData(nameof(Rfc3686Vectors))]
-    public void Rfc3686_AesCtrVectors_AreTheEspCiphertext_AndTheXcbcIcvCoversIt(string name, string keyMaterial, string iv, string plaintext, string ciphertext)
+    public void Rfc3686_aes_ctr_vectors_are_the_esp_ciphertext_and_the_xcbc_icv_covers_it(string name, string keyMaterial, string iv, string plaintext, string ciphertext)
     {
         byte[] km = Hex(keyMaterial);
         int keyBits = (km.Length - 4) * 8;
@@ -161,7 +161,7 @@ public sealed class EspAlgorithmVectorTests
     }
 
     [Fact]
-    public void AesCtr_IvIsTheSequenceNumber_AndDistinctPacketsGetDistinctKeystreams()
+    public void AesCtr_iv_is_the_sequence_number_and_distinct_packets_get_distinct_keystreams()
     {
         byte[] km = Hex("7691BE035E5020A8AC6E618529F9A0DC00E0017B");
         using var sa = new EspSa(0x1, EncrId.AesCtr, 128, IntegId.HmacSha2_256_128, km, new byte[32], false, EspMode.Tunnel);
@@ -194,7 +194,7 @@ public sealed class EspAlgorithmVectorTests
     }
 
     [Fact] // RFC 3566 §4.6 test cases 1-7; AES-XCBC-MAC-96 is the leftmost 96 bits
-    public void Rfc3566_AesXcbcMac96_OnTheEspIntegrity_RepeatedOnOneInstance()
+    public void Rfc3566_aes_xcbc_mac96_on_the_esp_integrity_repeated_on_one_instance()
     {
         (byte[] Message, string Mac)[] cases =
         [
@@ -219,7 +219,7 @@ public sealed class EspAlgorithmVectorTests
     }
 
     [Fact] // RFC 4493 §4 examples 1-4; RFC 4494 AES-CMAC-96 is the leftmost 96 bits
-    public void Rfc4493_Rfc4494_AesCmac96_OnTheEspIntegrity_RepeatedOnOneInstance()
+    public void Rfc4493_rfc4494_aes_cmac96_on_the_esp_integrity_repeated_on_one_instance()
     {
         byte[] message = Hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
         (int Length, string Mac)[] cases =
@@ -254,7 +254,7 @@ public sealed class EspAlgorithmVectorTests
 
     [Theory]
     [MemberData(nameof(Rfc2202))]
-    public void Rfc2202_HmacMd5_96_And_HmacSha1_96_OnTheEspIntegrity(string hash, int testCase, string full)
+    public void Rfc2202_hmac_md5_96_and_hmac_sha1_96_on_the_esp_integrity(string hash, int testCase, string full)
     {
         int keyLength = hash == "MD5" ? 16 : 20;
         (byte[] key, byte[] data) = testCase switch
@@ -277,7 +277,7 @@ public sealed class EspAlgorithmVectorTests
 
     [Theory]
     [MemberData(nameof(ClassicSuites))]
-    public void ClassicIcv_IsTheRfcMacOverHeaderIvCiphertext_PlusTheHighSequenceBitsWithEsn(Suite suite, bool esn)
+    public void ClassicIcv_is_the_rfc_mac_over_header_iv_ciphertext_plus_the_high_sequence_bits_with_esn(Suite suite, bool esn)
     {
         var (tx, rx) = Pair(suite, esn);
         using (tx)
@@ -314,7 +314,7 @@ public sealed class EspAlgorithmVectorTests
     [InlineData(IntegId.HmacSha1_96, 20, 20)]
     [InlineData(IntegId.HmacMd5_96, 16, 16)]
     [InlineData(IntegId.HmacSha2_512_256, 64, 64)]
-    public void HmacTruncationsAndroidAllows_RoundTripAndAreTheLeftmostBytes(IntegId integ, int keyLength, int icv)
+    public void HmacTruncationsAndroidAllows_round_trip_and_are_the_leftmost_bytes(IntegId integ, int keyLength, int icv)
     {
         byte[] key = Enumerable.Range(0, keyLength).Select(i => (byte)(i * 7)).ToArray();
         using var tx = new EspSa(0x77, EncrId.AesCbc, 128, integ, new byte[16], key, false, EspMode.Tunnel, icvLength: icv);

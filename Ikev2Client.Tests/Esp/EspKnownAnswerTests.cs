@@ -30,7 +30,7 @@ public sealed class EspKnownAnswerTests
         "b335f4eecfdbf831824b4c4915956c96");
 
     [Fact]
-    public void Rfc7634_AppendixA_SealReproducesPacketByteForByte()
+    public void Rfc7634_appendix_a_seal_reproduces_packet_byte_for_byte()
     {
         using var sa = new EspSa(0x01020304, EncrId.ChaCha20Poly1305, 256, IntegId.None, Rfc7634KeyMaterial, [], false, EspMode.Tunnel);
         sa.SetLastSentSequence(4);
@@ -46,7 +46,7 @@ public sealed class EspKnownAnswerTests
     }
 
     [Fact]
-    public void Rfc7634_AppendixA_OpensToTheInnerIpv4Packet_AndTheReplayIsRejected()
+    public void Rfc7634_appendix_a_opens_to_the_inner_ipv4_packet_and_the_replay_is_rejected()
     {
         using var sa = new EspSa(0x01020304, EncrId.ChaCha20Poly1305, 256, IntegId.None, Rfc7634KeyMaterial, [], false, EspMode.Tunnel);
         byte[] packet = (byte[])Rfc7634Packet.Clone();
@@ -62,7 +62,7 @@ public sealed class EspKnownAnswerTests
     }
 
     [Fact]
-    public void McGrewGcmEsp_Aes256_SealReproducesPacket_InTransportMode()
+    public void McGrewGcmEsp_aes256_seal_reproduces_packet_in_transport_mode()
     {
         using var sa = new EspSa(0x4a2cbfe3, EncrId.AesGcm16, 256, IntegId.None, GcmKeyMaterial, [], false, EspMode.Transport);
         sa.SetLastSentSequence(1);
@@ -76,7 +76,7 @@ public sealed class EspKnownAnswerTests
     }
 
     [Fact]
-    public void McGrewGcmEsp_Aes256_Opens_AndTunnelModeRejectsItsNextHeader()
+    public void McGrewGcmEsp_aes256_opens_and_tunnel_mode_rejects_its_next_header()
     {
         using var transport = new EspSa(0x4a2cbfe3, EncrId.AesGcm16, 256, IntegId.None, GcmKeyMaterial, [], false, EspMode.Transport);
         byte[] packet = (byte[])GcmPacket.Clone();
@@ -89,7 +89,7 @@ public sealed class EspKnownAnswerTests
     }
 
     [Fact]
-    public void AesGcmEspFraming_MatchesHandBuiltNonceAadAndTrailer()
+    public void AesGcmEspFraming_matches_hand_built_nonce_aad_and_trailer()
     {
         // McGrew/Viega GCM test case 15 key (AES-256), salt cafebabe, explicit IV = sequence number.
         byte[] key = Hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
@@ -114,7 +114,7 @@ public sealed class EspKnownAnswerTests
     }
 
     [Fact]
-    public void McGrewViegaTestCase15_AesGcm256_BuildingBlock()
+    public void McGrewViegaTestCase15_aes_gcm256_building_block()
     {
         // The GCM specification's test case 15 (AES-256, 96-bit IV, no AAD), run through the same AesGcm API.
         byte[] key = Hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
@@ -132,7 +132,7 @@ public sealed class EspKnownAnswerTests
     [InlineData(IntegId.HmacSha2_256_128, 32, "198a607eb44bfbc69903a0f1cf2bbdc5")]
     [InlineData(IntegId.HmacSha2_384_192, 48, "b6a8d5636f5c6a7224f9977dcf7ee6c7fb6d0c48cbdee973")]
     [InlineData(IntegId.HmacSha2_512_256, 64, "637edc6e01dce7e6742a99451aae82df23da3e92439e590e43e761b33e910fb8")]
-    public void CbcHmac_IcvIsTruncatedHmacOverHeaderIvAndCiphertext_Rfc4868(IntegId integ, int keyLength, string rfc4868Auth1)
+    public void CbcHmac_icv_is_truncated_hmac_over_header_iv_and_ciphertext_rfc4868(IntegId integ, int keyLength, string rfc4868Auth1)
     {
         // RFC 4868 §2.7.2 test case AUTH-1 (key 0x0b..., data "Hi There") fixes the truncation length.
         HashAlgorithmName hash = integ switch
@@ -155,7 +155,7 @@ public sealed class EspKnownAnswerTests
     }
 
     [Fact]
-    public void CbcHmac_WithEsn_IcvCoversTheHighSequenceBitsAppendedAfterThePacket()
+    public void CbcHmac_with_esn_icv_covers_the_high_sequence_bits_appended_after_the_packet()
     {
         byte[] integrityKey = Enumerable.Range(0, 32).Select(i => (byte)(i * 3)).ToArray();
         using var sa = new EspSa(0x1000, EncrId.AesCbc, 128, IntegId.HmacSha2_256_128, new byte[16], integrityKey, true, EspMode.Tunnel);
@@ -167,7 +167,7 @@ public sealed class EspKnownAnswerTests
     }
 
     [Fact]
-    public void CbcDecryption_MatchesTheOneShotAesCbc()
+    public void CbcDecryption_matches_the_one_shot_aes_cbc()
     {
         byte[] encKey = Enumerable.Range(0, 32).Select(i => (byte)(255 - i)).ToArray();
         using var sa = new EspSa(0x1000, EncrId.AesCbc, 256, IntegId.HmacSha2_256_128, encKey, new byte[32], false, EspMode.Tunnel);

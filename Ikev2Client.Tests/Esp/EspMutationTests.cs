@@ -10,7 +10,7 @@ public sealed class EspMutationTests
 {
     [Theory]
     [MemberData(nameof(SuiteAndEsnData), MemberType = typeof(EspTestSupport))]
-    public void EverySingleBitFlip_IsRejected_AndNothingThrows(Suite suite, bool esn)
+    public void EverySingleBitFlip_is_rejected_and_nothing_throws(Suite suite, bool esn)
     {
         var (tx, rx) = Pair(suite, esn);
         using (tx)
@@ -43,7 +43,7 @@ public sealed class EspMutationTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void EveryTruncationAndExtension_IsRejected(Suite suite)
+    public void EveryTruncationAndExtension_is_rejected(Suite suite)
     {
         var (tx, rx) = Pair(suite);
         using (tx)
@@ -65,7 +65,7 @@ public sealed class EspMutationTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void Replays_AreRejectedBeforeAnyCrypto(Suite suite)
+    public void Replays_are_rejected_before_any_crypto(Suite suite)
     {
         var (tx, rx) = Pair(suite);
         using (tx)
@@ -88,7 +88,7 @@ public sealed class EspMutationTests
     }
 
     [Fact]
-    public void RandomGarbage_NeverThrowsAndNeverOpens()
+    public void RandomGarbage_never_throws_and_never_opens()
     {
         var rng = new Random(42);
         foreach (Suite suite in Suites)
@@ -118,7 +118,7 @@ public sealed class EspMutationTests
 
     [Theory]
     [MemberData(nameof(AeadAndCbc))]
-    public void AuthenticatedButNonMonotonicPadding_IsBadPadding(Suite suite)
+    public void AuthenticatedButNonMonotonicPadding_is_bad_padding(Suite suite)
     {
         int align = suite.Encr == EncrId.AesCbc ? 16 : 4;
         foreach (byte[] badTrailer in new[]
@@ -146,7 +146,7 @@ public sealed class EspMutationTests
 
     [Theory]
     [MemberData(nameof(AeadAndCbc))]
-    public void AuthenticatedPadLengthBeyondTheData_IsBadPadding(Suite suite)
+    public void AuthenticatedPadLengthBeyondTheData_is_bad_padding(Suite suite)
     {
         var (tx, rx) = Pair(suite);
         using (tx)
@@ -166,7 +166,7 @@ public sealed class EspMutationTests
     [InlineData((byte)17, EspOpenResult.BadNextHeader)]
     [InlineData((byte)59, EspOpenResult.Ok)]
     [InlineData((byte)41, EspOpenResult.Ok)]
-    public void TunnelMode_ChecksTheNextHeader(byte nextHeader, EspOpenResult expected)
+    public void TunnelMode_checks_the_next_header(byte nextHeader, EspOpenResult expected)
     {
         var (tx, rx) = Pair(Suites[2]);
         using (tx)
@@ -182,7 +182,7 @@ public sealed class EspMutationTests
     }
 
     [Fact]
-    public void CbcCiphertextNotBlockAligned_IsMalformed()
+    public void CbcCiphertextNotBlockAligned_is_malformed()
     {
         var (tx, rx) = Pair(Suites[4]);
         using (tx)

@@ -11,7 +11,7 @@ public sealed class EspRoundTripTests
 {
     [Theory]
     [MemberData(nameof(SuiteAndEsnData), MemberType = typeof(EspTestSupport))]
-    public void SealThenOpen_RoundTripsEverySizeAndCountsTraffic(Suite suite, bool esn)
+    public void SealThenOpen_round_trips_every_size_and_counts_traffic(Suite suite, bool esn)
     {
         var (tx, rx) = Pair(suite, esn);
         using (tx)
@@ -39,7 +39,7 @@ public sealed class EspRoundTripTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void SequenceNumbersStartAtOneAndIncrement_AeadIvIsTheSequenceNumber(Suite suite)
+    public void SequenceNumbersStartAtOneAndIncrement_aead_iv_is_the_sequence_number(Suite suite)
     {
         var (tx, rx) = Pair(suite);
         using (tx)
@@ -61,7 +61,7 @@ public sealed class EspRoundTripTests
     }
 
     [Fact]
-    public void CbcIvsAreDistinctAndUnpredictableLooking()
+    public void Cbc_ivs_are_distinct_and_unpredictable_looking()
     {
         var (tx, rx) = Pair(Suites[4]);
         using (tx)
@@ -75,7 +75,7 @@ public sealed class EspRoundTripTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void TransportMode_CarriesTheInnerProtocol(Suite suite)
+    public void TransportMode_carries_the_inner_protocol(Suite suite)
     {
         var (tx, rx) = Pair(suite, mode: EspMode.Transport);
         using (tx)
@@ -90,7 +90,7 @@ public sealed class EspRoundTripTests
     }
 
     [Fact]
-    public void TunnelMode_DerivesNextHeaderFromTheIpVersion()
+    public void TunnelMode_derives_next_header_from_the_ip_version()
     {
         var (tx, rx) = Pair(Suites[2]);
         using (tx)
@@ -110,7 +110,7 @@ public sealed class EspRoundTripTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void Seal_RefusesMissingHeadroomOrTailroom(Suite suite)
+    public void Seal_refuses_missing_headroom_or_tailroom(Suite suite)
     {
         var (tx, rx) = Pair(suite);
         using (tx)
@@ -130,7 +130,7 @@ public sealed class EspRoundTripTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void WithoutEsn_TheSequenceNeverWraps_AndRekeyIsFlaggedEarly(Suite suite)
+    public void WithoutEsn_the_sequence_never_wraps_and_rekey_is_flagged_early(Suite suite)
     {
         var (tx, rx) = Pair(suite);
         using (tx)
@@ -157,7 +157,7 @@ public sealed class EspRoundTripTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void WithEsn_TheSequenceCrosses2To32_AndTheReceiverReconstructsTheHighBits(Suite suite)
+    public void WithEsn_the_sequence_crosses2_to32_and_the_receiver_reconstructs_the_high_bits(Suite suite)
     {
         var (tx, rx) = Pair(suite, esn: true);
         using (tx)
@@ -185,7 +185,7 @@ public sealed class EspRoundTripTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void WithEsn_TheHighBitsAreAuthenticated(Suite suite)
+    public void WithEsn_the_high_bits_are_authenticated(Suite suite)
     {
         var (tx, rx) = Pair(suite, esn: true);
         using (tx)
@@ -200,7 +200,7 @@ public sealed class EspRoundTripTests
 
     [Theory]
     [MemberData(nameof(SuiteData), MemberType = typeof(EspTestSupport))]
-    public void EsnAndNonEsnSasDoNotInteroperate(Suite suite)
+    public void Esn_and_non_esn_sas_do_not_interoperate(Suite suite)
     {
         var (tx, _) = Pair(suite, esn: true);
         var (_, rx) = Pair(suite, esn: false);
@@ -212,7 +212,7 @@ public sealed class EspRoundTripTests
     }
 
     [Fact]
-    public void WrongKeyOrWrongSpi_IsRejected()
+    public void WrongKeyOrWrongSpi_is_rejected()
     {
         var (tx, _) = Pair(Suites[1], seed: 1);
         var (_, other) = Pair(Suites[1], seed: 99);
@@ -228,7 +228,7 @@ public sealed class EspRoundTripTests
     }
 
     [Fact]
-    public void UnsupportedTransformsAndBadKeyLengthsAreRefusedAtConstruction()
+    public void Unsupported_transforms_and_bad_key_lengths_are_refused_at_construction()
     {
         var act1 = () => new EspSa(1000, EncrId.AesCtr, 128, IntegId.None, new byte[20], [], false, EspMode.Tunnel);
         var act2 = () => new EspSa(1000, EncrId.AesGcm16, 256, IntegId.None, new byte[32], [], false, EspMode.Tunnel);
@@ -259,7 +259,7 @@ public sealed class EspRoundTripTests
     }
 
     [Fact]
-    public void ToStringNeverShowsKeys()
+    public void To_string_never_shows_keys()
     {
         byte[] key = Enumerable.Repeat((byte)0xAB, 36).ToArray();
         using var sa = new EspSa(0x1234, EncrId.ChaCha20Poly1305, 256, IntegId.None, key, [], false, EspMode.Tunnel);

@@ -18,21 +18,21 @@ public sealed class ReplayWindowTests
     }
 
     [Fact]
-    public void DefaultWindowIsAtLeast1024()
+    public void Default_window_is_at_least1024()
     {
         new ReplayWindow().Size.Should().BeGreaterThanOrEqualTo(1024);
         new ReplayWindow(100).Size.Should().Be(128);
     }
 
     [Fact]
-    public void ZeroIsNeverAcceptable()
+    public void Zero_is_never_acceptable()
     {
         var w = new ReplayWindow();
         w.IsAcceptable(0).Should().BeFalse();
     }
 
     [Fact]
-    public void InOrder_ThenDuplicates()
+    public void InOrder_then_duplicates()
     {
         var w = new ReplayWindow();
         for (ulong s = 1; s <= 5000; s++)
@@ -49,7 +49,7 @@ public sealed class ReplayWindowTests
     }
 
     [Fact]
-    public void CheckDoesNotMark()
+    public void Check_does_not_mark()
     {
         var w = new ReplayWindow();
         w.IsAcceptable(7).Should().BeTrue();
@@ -60,7 +60,7 @@ public sealed class ReplayWindowTests
     }
 
     [Fact]
-    public void OutOfOrderWithinWindow_EachAcceptedOnce()
+    public void OutOfOrderWithinWindow_each_accepted_once()
     {
         var w = new ReplayWindow();
         var rng = new Random(3);
@@ -77,7 +77,7 @@ public sealed class ReplayWindowTests
     }
 
     [Fact]
-    public void TooOld_IsExactlyAtTheLeftEdge()
+    public void TooOld_is_exactly_at_the_left_edge()
     {
         var w = new ReplayWindow(1024);
         Accept(w, 10_000).Should().BeTrue();
@@ -91,7 +91,7 @@ public sealed class ReplayWindowTests
     }
 
     [Fact]
-    public void BigJump_ClearsTheWholeRing()
+    public void BigJump_clears_the_whole_ring()
     {
         var w = new ReplayWindow(1024);
         for (ulong s = 1; s <= 2048; s++)
@@ -110,7 +110,7 @@ public sealed class ReplayWindowTests
     }
 
     [Fact]
-    public void SmallJumpsAcrossBlocks_KeepBitsOfTheSurvivingBlocks()
+    public void SmallJumpsAcrossBlocks_keep_bits_of_the_surviving_blocks()
     {
         var w = new ReplayWindow(128);
         Accept(w, 60).Should().BeTrue();
@@ -129,7 +129,7 @@ public sealed class ReplayWindowTests
     }
 
     [Fact]
-    public void RingWrapsManyTimes_MatchesAReferenceSet()
+    public void RingWrapsManyTimes_matches_a_reference_set()
     {
         var w = new ReplayWindow(256);
         var seen = new HashSet<ulong>();
@@ -156,7 +156,7 @@ public sealed class ReplayWindowTests
     }
 
     [Fact]
-    public void EsnReconstruction_FollowsRfc4303AppendixA()
+    public void EsnReconstruction_follows_rfc4303_appendix_a()
     {
         var w = new ReplayWindow(1024);
         w.ReconstructEsn(5).Should().Be(5UL);

@@ -7,7 +7,7 @@ namespace Ikev2Client.Tests.Esp;
 public sealed class UdpEncapsulationTests
 {
     [Fact]
-    public void Keepalive_IsASingleFfByte()
+    public void Keepalive_is_a_single_ff_byte()
     {
         byte[] k = UdpEncapsulation.CreateKeepalive();
         k.Should().Equal(0xFF);
@@ -16,7 +16,7 @@ public sealed class UdpEncapsulationTests
     }
 
     [Fact]
-    public void Ike_IsBehindTheNonEspMarker()
+    public void Ike_is_behind_the_non_esp_marker()
     {
         byte[] ike = Enumerable.Range(1, 40).Select(i => (byte)i).ToArray();
         byte[] datagram = UdpEncapsulation.PrependNonEspMarker(ike);
@@ -26,7 +26,7 @@ public sealed class UdpEncapsulationTests
     }
 
     [Fact]
-    public void Esp_StartsWithANonZeroSpi()
+    public void Esp_starts_with_a_non_zero_spi()
     {
         byte[] esp = [0x00, 0x00, 0x01, 0x00, 0, 0, 0, 1, 9, 9, 9, 9];
         UdpEncapsulation.Classify(esp, out int offset).Should().Be(UdpEncapsulatedKind.Esp);
@@ -40,13 +40,13 @@ public sealed class UdpEncapsulationTests
     [InlineData("00000000AABBCC")]
     [InlineData("01020304")]
     [InlineData("FFFF")]
-    public void ShortOrTruncated_IsInvalid(string hex)
+    public void ShortOrTruncated_is_invalid(string hex)
     {
         UdpEncapsulation.Classify(Convert.FromHexString(hex), out _).Should().Be(UdpEncapsulatedKind.Invalid);
     }
 
     [Fact]
-    public void WriteIke_RefusesASmallDestination()
+    public void WriteIke_refuses_a_small_destination()
     {
         var act = () => UdpEncapsulation.WriteIke(new byte[30], new byte[33]);
         act.Should().Throw<ArgumentException>();

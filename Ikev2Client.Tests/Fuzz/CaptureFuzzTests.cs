@@ -22,7 +22,7 @@ public sealed class CaptureFuzzTests(ITestOutputHelper output)
     private static string Fixture(string scenario, string file) => Path.Combine(CapturedMessages.Root, scenario, file);
 
     [Fact]
-    public void CaptureReaderAndInspector()
+    public void Capture_reader_and_inspector()
     {
         var seeds = new List<(string, byte[])>();
         var keys = new List<IkeSaSecrets>();
@@ -71,7 +71,7 @@ public sealed class CaptureFuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void KeyTables()
+    public void Key_tables()
     {
         var seeds = new List<(string, byte[])>();
         var lines = new List<string>();

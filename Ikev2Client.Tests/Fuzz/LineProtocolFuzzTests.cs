@@ -75,7 +75,7 @@ public sealed class LineProtocolFuzzTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task EveryMutatedRequestGetsOneTypedAnswer()
+    public async Task Every_mutated_request_gets_one_typed_answer()
     {
         var stats = await Fuzzer.RunAsync("service line protocol", Seeds(withSubscribe: true), 4000, 1401, Mutations.Json, async (line, _) =>
         {
@@ -91,7 +91,7 @@ public sealed class LineProtocolFuzzTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task PipelinedMutatedLinesOverTheSocketAreEachAnswered()
+    public async Task Pipelined_mutated_lines_over_the_socket_are_each_answered()
     {
         var seeds = Seeds(withSubscribe: false);
         var rng = new Random(1402);

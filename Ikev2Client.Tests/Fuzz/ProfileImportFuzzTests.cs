@@ -99,14 +99,14 @@ public sealed class ProfileImportFuzzTests : IDisposable
     }
 
     [Fact]
-    public void ProfileXml()
+    public void Profile_xml()
     {
         var seeds = Seeds("windows-eap.xml", "windows-cert-syncml.xml", "windows-sstp.xml");
         Report(Fuzzer.Run("ProfileXML", seeds, 6000, 1203, Mutations.Xml, (b, i) => Import(b, i, "fuzz.xml")));
     }
 
     [Fact]
-    public void ManagedConfiguration()
+    public void Managed_configuration()
     {
         var seeds = Seeds("managed-policy.json");
         seeds.Add(("bare restrictions", Encoding.UTF8.GetBytes(
@@ -115,7 +115,7 @@ public sealed class ProfileImportFuzzTests : IDisposable
     }
 
     [Fact]
-    public void NativeJson()
+    public void Native_json()
     {
         // The native files are what the importers make of the fixtures, with their secrets.
         var seeds = new List<(string, byte[])>();

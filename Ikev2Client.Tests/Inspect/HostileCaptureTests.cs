@@ -87,7 +87,7 @@ public sealed class HostileCaptureTests : IDisposable
     }
 
     [Fact]
-    public void ATimestampHighWordOf0x10000000IsAClearErrorAfterWhatWasRead()
+    public void A_timestamp_high_word_of0x10000000_is_a_clear_error_after_what_was_read()
     {
         var capture = new PcapngBuilder().Shb().Idb(1).Epb(0, 0x0005f000, 0, IkeFrame(0)).Epb(0, 0x10000000, 0, IkeFrame(1)).ToArray();
         var (code, text, err) = Inspect(capture);
@@ -103,7 +103,7 @@ public sealed class HostileCaptureTests : IDisposable
     [InlineData((byte)0x80)] // 2^0 s
     [InlineData((byte)0xff)] // 2^-127 s
     [InlineData((byte)9)]    // nanoseconds
-    public void EveryTimestampResolutionAndValueIsHandledWithoutAnException(byte tsresol)
+    public void Every_timestamp_resolution_and_value_is_handled_without_an_exception(byte tsresol)
     {
         foreach (var (hi, lo) in new[] { (0u, 0u), (0xffffffffu, 0xffffffffu), (0x10000000u, 0u), (0x0005f000u, 0u) })
         {
@@ -118,7 +118,7 @@ public sealed class HostileCaptureTests : IDisposable
     }
 
     [Fact]
-    public void HostileInterfaceIndexesAndBlockLengthsAreFormatErrors()
+    public void Hostile_interface_indexes_and_block_lengths_are_format_errors()
     {
         var r = CaptureReader.Read(new PcapngBuilder().Shb().Idb(1).Epb(0xffffffff, 0, 0, IkeFrame(0)).ToArray());
         r.Error.Should().Contain("names interface 4294967295, which was not described");
@@ -130,7 +130,7 @@ public sealed class HostileCaptureTests : IDisposable
     }
 
     [Fact]
-    public async Task ACaptureOverTheSizeLimitIsRefusedOrStoppedNamingTheLimit()
+    public async Task A_capture_over_the_size_limit_is_refused_or_stopped_naming_the_limit()
     {
         var capture = new PcapngBuilder().Shb().Idb(1).Epb(0, 0, 0, IkeFrame(0)).Epb(0, 0, 1, IkeFrame(1)).ToArray();
         var (code, _, err) = Inspect(capture, limit: 100);
@@ -213,7 +213,7 @@ public sealed class HostileCaptureTests : IDisposable
     }
 
     [Fact]
-    public void MemoryStaysFlatWithCaptureSize()
+    public void Memory_stays_flat_with_capture_size()
     {
         long Peak(long size, out int packets)
         {

@@ -27,12 +27,8 @@ public sealed class ChildSaContinuityInteropTests(ITestOutputHelper output)
 
     internal static VpnConnection Connect(StrongSwanGateway gw, Ikev2VpnProfile profile, Action<string>? progress = null)
     {
-        var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings
-        {
-            InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvt%d" }),
-        });
-        var connection = new VpnConnection(options);
-        if (progress != null) connection.Progress += progress;
+        var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikvt%d"));
+        var connection = new VpnConnection(options, new Ikev2Client.Tests.Infrastructure.TestLog(progress));
         gw.ClientNamespace.Run(() => { connection.Connect(); return 0; });
         return connection;
     }
@@ -61,7 +57,7 @@ public sealed class ChildSaContinuityInteropTests(ITestOutputHelper output)
             output.WriteLine($"outage after the gateway deleted the CHILD SA: {outage.TotalMilliseconds:0} ms; {probe.LostSince(at)} echoes lost");
             outage.Should().BeLessThan(TimeSpan.FromSeconds(2), gw.Gateway.LogTail(60));
 
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             connection.Health.Should().Be(ConnectionHealth.Up);
             connection.ChildSas.Should().ContainSingle().Which.Child.InboundSpi.Should().NotBe(before.InboundSpi);
             var sas = gw.Gateway.WaitForSas(s => s.ChildSaCount == 1);
@@ -96,7 +92,7 @@ public sealed class ChildSaContinuityInteropTests(ITestOutputHelper output)
             output.WriteLine($"longest outage across the expiry: {outage.TotalMilliseconds:0} ms; {probe.Lost} of {probe.Sent} echoes lost");
             foreach (var t in seen.OfType<IkeEvent.MessageTraced>().Where(t => t.Exchange != Protocol.Wire.ExchangeType.IkeSaInit)) output.WriteLine(t.ToString());
             outage.Should().BeLessThan(TimeSpan.FromSeconds(2), trace + "\n" + gw.Gateway.LogTail(60));
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             probe.WaitForAnswerSince(probe.Now, TimeSpan.FromSeconds(3)).Should().BeTrue();
         }
         finally { connection.Dispose(); }
@@ -139,7 +135,7 @@ public sealed class ChildSaContinuityInteropTests(ITestOutputHelper output)
                 $"CHILD rekeys {childRekeys}, IKE rekeys {ikeRekeys}, CHILD SAs created later {created}, {connection.Statistics}";
             var detail = summary + "\n" + string.Join("\n", seen.Where(e => e is not IkeEvent.MessageTraced { Exchange: Protocol.Wire.ExchangeType.Informational, Payloads: "" }))
                 + "\n--- gateway ---\n" + gw.Gateway.LogTail(120);
-            return new RunResult(probe.Lost, probe.Sent, connection.State == VpnConnectionState.Connected, childRekeys, ikeRekeys, created, summary, detail);
+            return new RunResult(probe.Lost, probe.Sent, connection.State == VpnState.Connected, childRekeys, ikeRekeys, created, summary, detail);
         }
         finally { connection.Dispose(); }
     }

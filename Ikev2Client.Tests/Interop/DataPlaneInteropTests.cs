@@ -29,12 +29,11 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
     public void Client_gets_virtual_ip_pings_server_1000_times_runs_iperf_and_leaves_nothing_behind(string esp)
     {
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway(espProposals: esp));
-        var connection = new VpnConnection(ClientOptions(gw, esp));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(ClientOptions(gw, esp), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
             var info = connection.Info!;
             info.DataPath.Should().Be(DataPath.TunnelInterface);
             info.VirtualAddresses.Should().ContainSingle().Which.BaseAddress.ToString().Should().StartWith("10.3.0.");
@@ -60,7 +59,7 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
             connection.Disconnect();
         }
 
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         var ns = gw.ClientNamespace.Name;
         Shell.ShOk($"ip -n {ns} link show").Should().NotContain("ikvt");
         Shell.ShOk($"ip -n {ns} rule show").Should().NotContain("2300").And.NotContain("0x2300");
@@ -70,6 +69,7 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
 
     internal static VpnConnectionOptions ClientOptions(StrongSwanGateway gw, string esp) => new()
     {
+        IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
         Server = new IPEndPoint(IPAddress.Parse(gw.GatewayAddress), 500),
         Session = new IkeSessionOptions
         {
@@ -81,7 +81,7 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
             RequestedAddressFamilies = [AddressFamily.InterNetwork],
         },
         InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvt%d" }),
-        Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
+        NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
     };
 
     /// <summary>Sends <paramref name="count"/> echo requests one after the other; returns how many got no reply.</summary>
@@ -103,7 +103,9 @@ public sealed class DataPlaneInteropTests(ITestOutputHelper output)
     internal static double RunIperf(StrongSwanGateway gw, int seconds)
     {
         gw.ServerNamespace.Exec("iperf3 -s -1 -D");
-        Thread.Sleep(300);
+        // -D returns before the server listens: wait until its port is open.
+        var listening = DualStackInterop.WaitFor(() => gw.ServerNamespace.Exec("ss -Hltn sport = :5201").Contains("5201"), TimeSpan.FromSeconds(10));
+        if (!listening) throw new TimeoutException("iperf3 -s did not listen on 5201 within 10 s");
         var json = gw.ClientNamespace.Exec($"iperf3 -c {gw.ServerAddress} -t {seconds} -J", TimeSpan.FromSeconds(seconds + 30));
         using var doc = JsonDocument.Parse(json);
         return doc.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble() / 1e6;

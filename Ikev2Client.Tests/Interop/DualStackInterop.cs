@@ -42,10 +42,7 @@ internal static partial class DualStackInterop
 
     /// <summary>Connection options from <paramref name="profile"/>, with a TUN named <paramref name="tunName"/>.</summary>
     public static VpnConnectionOptions Options(Ikev2VpnProfile profile, string tunName = "ikvd%d") =>
-        ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings
-        {
-            InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = tunName }),
-        });
+        ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun(tunName));
 
     /// <summary>Pings <paramref name="target"/> (either family) <paramref name="count"/> times from <paramref name="ns"/>; replies received.</summary>
     public static int Ping(NetworkNamespace ns, string target, int count, double interval = 0.05)

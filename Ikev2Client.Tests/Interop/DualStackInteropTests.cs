@@ -28,8 +28,7 @@ public sealed class DualStackInteropTests(ITestOutputHelper output)
 
     private VpnConnection Connect(StrongSwanGateway gw, string server = InteropTopology.GatewayAddress)
     {
-        var connection = new VpnConnection(Options(Profile(server)));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(Options(Profile(server)), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try { gw.ClientNamespace.Run(() => connection.Connect()); }
         catch (Exception)
         {
@@ -43,7 +42,7 @@ public sealed class DualStackInteropTests(ITestOutputHelper output)
 
     private void AssertNothingLeft(StrongSwanGateway gw, VpnConnection connection)
     {
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         var ns = gw.ClientNamespace.Name;
         Shell.ShOk($"ip -n {ns} link show").Should().NotContain("ikvd");
         Shell.ShOk($"ip -n {ns} rule show").Should().NotContain("lookup 2300");

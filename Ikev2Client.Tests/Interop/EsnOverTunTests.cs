@@ -23,7 +23,7 @@ namespace Ikev2Client.Tests.Interop;
 public sealed class EsnOverTunTests(ITestOutputHelper output)
 {
     [Fact]
-    public void PingAndIperfCrossTheSequenceHighWord_BothWays_ThroughTheResponderOverTun()
+    public void PingAndIperfCrossTheSequenceHighWord_both_ways_through_the_responder_over_tun()
     {
         using var topo = InteropTopology.Create();
         var config = new ResponderConfig
@@ -35,17 +35,18 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
         };
         var host = topo.Gateway.Run(() =>
         {
-            var h = new ResponderHost(config);
+            var h = new ResponderHost(config, () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }),
+                new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine("responder: " + line)));
             h.Start();
             return h;
         });
-        host.Progress += line => output.WriteLine("responder: " + line);
         using var stop = new CancellationTokenSource();
         var serving = new Thread(() => topo.Gateway.Run(() => host.Run(stop.Token))) { IsBackground = true, Name = "esn-responder" };
         serving.Start();
         using var psk = new PskAuthenticator(SwanctlConfigs.DefaultPsk);
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = new IPEndPoint(IPAddress.Parse(InteropTopology.GatewayAddress), 500),
             Session = new IkeSessionOptions
             {
@@ -55,9 +56,8 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
                 RequestedAddressFamilies = [AddressFamily.InterNetwork],
             },
             InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikve%d" }),
-            Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
-        });
-        connection.Progress += line => output.WriteLine("client: " + line);
+            NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine("client: " + line)));
         try
         {
             topo.Client.Run(() => connection.Connect());
@@ -97,6 +97,6 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
             host.Dispose();
         }
 
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
     }
 }

@@ -17,7 +17,7 @@ namespace Ikev2Client.Tests.Interop;
 /// proposal, our client connects with a profile naming it (profile → <see cref="ProfileConnection"/> →
 /// <see cref="VpnConnection"/>, as <c>ikev2 connect</c> does), pings the server 200 times with no loss, runs a short
 /// iperf3, and leaves nothing behind. A new supported algorithm without an entry in <see cref="InteropProposals"/> or
-/// <see cref="LibipsecExclusions"/> makes <see cref="EverySupportedAlgorithm_IsInteropTestedOrExplicitlyExcluded"/> fail.
+/// <see cref="LibipsecExclusions"/> makes <see cref="EverySupportedAlgorithm_is_interop_tested_or_explicitly_excluded"/> fail.
 /// </summary>
 public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
 {
@@ -54,7 +54,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
             .Distinct().Select(p => new object[] { p });
 
     [Fact]
-    public void EverySupportedAlgorithm_IsInteropTestedOrExplicitlyExcluded()
+    public void EverySupportedAlgorithm_is_interop_tested_or_explicitly_excluded()
     {
         foreach (var algorithm in IpSecAlgorithm.GetSupportedAlgorithms())
         {
@@ -78,23 +78,19 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
     [Trait("Requires", "root")]
     [Trait("Requires", "strongswan")]
     [MemberData(nameof(Proposals))]
-    public void AGatewayAllowingOnlyOneEspProposal_IsReachedWithAProfileNamingIt_PingAndIperfPass(string esp)
+    public void AGatewayAllowingOnlyOneEspProposal_is_reached_with_a_profile_naming_it_ping_and_iperf_pass(string esp)
     {
         esp.Should().NotStartWith("(", "every supported algorithm needs an interop proposal or a documented exclusion");
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway(espProposals: esp));
         var profile = new Ikev2VpnProfile.Builder(gw.GatewayAddress, SwanctlConfigs.ClientId).SetName("interop-" + esp)
             .SetRemoteIdentity(SwanctlConfigs.GatewayId).SetAuthPsk(System.Text.Encoding.UTF8.GetBytes(SwanctlConfigs.DefaultPsk))
             .SetIkeProposal(SwanctlConfigs.DefaultIkeProposals).SetEspProposal(esp).Build();
-        var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings
-        {
-            InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikva%d" }),
-        });
-        var connection = new VpnConnection(options);
-        connection.Progress += line => output.WriteLine(line);
+        var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikva%d"));
+        var connection = new VpnConnection(options, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
             var child = connection.Info!.ChildSa;
             ProposalSyntax.TryParse(esp, isEsp: true, out var expected, out _);
             child.Algorithms.Encryption.Id.Should().Be(expected[0].Encryption[0].Id);
@@ -118,7 +114,7 @@ public sealed class EspAlgorithmInteropTests(ITestOutputHelper output)
             connection.Disconnect();
         }
 
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         Shell.ShOk($"ip -n {gw.ClientNamespace.Name} link show").Should().NotContain("ikva");
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }

@@ -24,12 +24,11 @@ public sealed partial class FullTunnelMobilityInteropTests(ITestOutputHelper out
 
     private VpnConnection Connect(StrongSwanGateway gw, List<string> progress)
     {
-        var connection = new VpnConnection(Options(Profile()));
-        connection.Progress += line =>
+        var connection = new VpnConnection(Options(Profile()), new Ikev2Client.Tests.Infrastructure.TestLog(line =>
         {
             lock (progress) progress.Add(line);
             output.WriteLine(line);
-        };
+        }));
         gw.ClientNamespace.Run(() => connection.Connect());
         connection.Info!.FullTunnel.Should().BeTrue();
         connection.Info.Routes.Select(r => r.ToString()).Should().Equal("0.0.0.0/0");
@@ -69,7 +68,7 @@ public sealed partial class FullTunnelMobilityInteropTests(ITestOutputHelper out
             var after = gw.Gateway.WaitForSas(s => s.Raw.Contains($"@ {SecondClientAddress}["), TimeSpan.FromSeconds(15)).Raw;
             output.WriteLine(after);
             after.Should().Contain($"@ {SecondClientAddress}[", "strongSwan moved the IKE SA to our new address");
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             connection.Info!.LocalEndPoint.Address.ToString().Should().Be(SecondClientAddress);
             lock (progress) progress.Should().Contain(l => l.Contains($"→ {SecondClientAddress}")).And.NotContain(l => l.Contains($"→ {vip}"));
             // The move is noticed by the next address check (every 2 s by default), then MOBIKE and strongSwan's CHILD SA
@@ -103,7 +102,7 @@ public sealed partial class FullTunnelMobilityInteropTests(ITestOutputHelper out
 
             var received = Ping(gw.ClientNamespace, InteropTopology.ServerAddress, 150, interval: 0.2);
             output.WriteLine($"pings answered: {received}/150; reauthentications {connection.Reauthentications}; {connection.Statistics}");
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             lock (reauths) reauths.Should().NotBeEmpty(gw.Gateway.LogTail(80));
             connection.Driver!.Session.SpiI.Should().NotBe(firstSpiI);
             received.Should().BeGreaterThanOrEqualTo(149, $"{connection.Statistics}\n{gw.Gateway.LogTail(80)}");

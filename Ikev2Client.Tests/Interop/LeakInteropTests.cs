@@ -37,8 +37,7 @@ public sealed class LeakInteropTests(ITestOutputHelper output)
 
     private VpnConnection Connect(StrongSwanGateway gw, string server = InteropTopology.GatewayAddress)
     {
-        var connection = new VpnConnection(Options(Profile(server)));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(Options(Profile(server)), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         gw.ClientNamespace.Run(() => connection.Connect());
         connection.Info!.FullTunnel.Should().BeTrue();
         return connection;

@@ -32,6 +32,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
         tune?.Invoke(seed);
         return new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = new IPEndPoint(IPAddress.Parse(gw.GatewayAddress), 500),
             Session = new IkeSessionOptions
             {
@@ -47,7 +48,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
                 RetransmitTimeouts = seed.Retransmits,
             },
             InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvt%d" }),
-            Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
+            NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
         };
     }
 
@@ -72,9 +73,8 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
             if (!oursToo) return;
             s.Child = new SaLifetime(TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(2));
             s.Ike = new SaLifetime(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(2));
-        }));
+        }), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         var events = new List<IkeEvent>();
-        connection.Progress += line => output.WriteLine(line);
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
@@ -89,7 +89,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
             output.WriteLine($"pings lost: {lost}; CHILD SA rekeys {rekeys.Count}, IKE SA rekeys {ikeRekeys.Count}; {connection.Statistics}");
             var trace = string.Join("\n", seen.Select(e => e.ToString()));
             lost.Should().Be(0, $"{connection.Statistics}\n{trace}\n--- gateway ---\n{gw.Gateway.LogTail(80)}");
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             rekeys.Count.Should().BeGreaterThanOrEqualTo(5, trace);
             ikeRekeys.Count.Should().BeGreaterThanOrEqualTo(2, trace);
             connection.Driver.Session.SpiI.Should().NotBe(firstSpiI);
@@ -106,7 +106,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
         {
             connection.Disconnect();
         }
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }
 
@@ -150,14 +150,13 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway());
         var liveness = TimeSpan.FromSeconds(3);
         var retransmits = new[] { 0.5, 1, 2 }.Select(TimeSpan.FromSeconds).ToArray();
-        var connection = new VpnConnection(Options(gw, SwanctlConfigs.DefaultEspProposals, s => { s.Liveness = liveness; s.Retransmits = retransmits; }));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(Options(gw, SwanctlConfigs.DefaultEspProposals, s => { s.Liveness = liveness; s.Retransmits = retransmits; }), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
             // Two liveness rounds while the gateway is alive keep the connection up.
             await Task.Delay(liveness * 2 + TimeSpan.FromSeconds(0.5));
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
 
             Shell.ShOk($"kill -KILL {gw.Gateway.Pid}");
             var clock = Stopwatch.StartNew();
@@ -165,7 +164,7 @@ public sealed class LifecycleInteropTests(ITestOutputHelper output)
             var ended = await Task.WhenAny(connection.Closed, Task.Delay(limit));
             ended.Should().Be(connection.Closed, $"the connection must end within {limit}");
             output.WriteLine($"failure detected after {clock.Elapsed.TotalSeconds:0.0} s: {connection.EndReason}");
-            connection.State.Should().Be(VpnConnectionState.Failed);
+            connection.State.Should().Be(VpnState.Failed);
             connection.Error.Should().NotBeNull();
             connection.Error!.Kind.Should().Be(IkeErrorKind.ProtocolTimeout);
             connection.Error.Recoverable.Should().BeTrue();

@@ -28,8 +28,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             $"local_addrs = {InteropTopology.GatewayAddress},{SecondGatewayAddress}", StringComparison.Ordinal);
         using var gw = StrongSwanGateway.Start(conf);
         Shell.ShOk($"ip -n {gw.GatewayNamespace.Name} addr add {SecondGatewayAddress}/24 dev {gw.Topology.GatewayDevice}");
-        var connection = new VpnConnection(DataPlaneInteropTests.ClientOptions(gw, SwanctlConfigs.DefaultEspProposals));
-        connection.Progress += line => output.WriteLine(line);
+        var connection = new VpnConnection(DataPlaneInteropTests.ClientOptions(gw, SwanctlConfigs.DefaultEspProposals), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
@@ -40,9 +39,9 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
 
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
             while (DateTime.UtcNow < deadline &&
-                   !(connection.State == VpnConnectionState.Connected && connection.Info?.RemoteEndPoint.Address.ToString() == SecondGatewayAddress))
+                   !(connection.State == VpnState.Connected && connection.Info?.RemoteEndPoint.Address.ToString() == SecondGatewayAddress))
                 Thread.Sleep(100);
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             connection.Info!.RemoteEndPoint.Address.ToString().Should().Be(SecondGatewayAddress);
             var sas = gw.Gateway.WaitForSas(s => s.IkeSaCount == 1 && s.EstablishedCount == 1);
             output.WriteLine(sas.Raw);
@@ -55,7 +54,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
         {
             connection.Disconnect();
         }
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }
 
@@ -69,10 +68,10 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
         var options = DataPlaneInteropTests.ClientOptions(gw, SwanctlConfigs.DefaultEspProposals);
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = options.Server, Session = options.Session, InterfaceBuilderFactory = options.InterfaceBuilderFactory,
             Pump = options.Pump, AddressCheckInterval = TimeSpan.FromMilliseconds(500),
-        });
-        connection.Progress += line => output.WriteLine(line);
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
@@ -103,7 +102,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             // strongSwan rekeys it right after the update (RFC 4555 allows either); both must be seamless for us.
             if (!Spis(after).SequenceEqual(spisBefore))
                 gw.LogText.Should().Contain("CREATE_CHILD_SA", "a changed CHILD SA SPI can only come from a rekey");
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
             connection.Info!.LocalEndPoint.Address.ToString().Should().Be(SecondClientAddress);
             lost.Should().BeInRange(0, 10, "a short gap at most");
             Ping(gw, 20).Should().Be(0, connection.Statistics.ToString());
@@ -134,10 +133,10 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
         };
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = options.Server, Session = session, InterfaceBuilderFactory = options.InterfaceBuilderFactory,
-            Pump = new PacketPumpOptions { KeepaliveInterval = TimeSpan.FromSeconds(1) },
-        });
-        connection.Progress += line => output.WriteLine(line);
+            NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(1) },
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         try
         {
             gw.ClientNamespace.Run(() => connection.Connect());
@@ -161,7 +160,7 @@ public sealed partial class MobilityInteropTests(ITestOutputHelper output)
             Spis(moved)[0].Should().Be(Spis(first)[0], "the same IKE SA");
             Ping(gw, 20).Should().BeLessThanOrEqualTo(1, connection.Statistics.ToString());
             Ping(gw, 10).Should().Be(0, connection.Statistics.ToString());
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
         }
         finally
         {

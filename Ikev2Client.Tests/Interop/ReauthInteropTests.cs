@@ -26,6 +26,7 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway(extraConnectionOptions: "reauth_time = 20s\n                rand_time = 0s\n                over_time = 10s"));
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = new IPEndPoint(IPAddress.Parse(gw.GatewayAddress), 500),
             Session = new IkeSessionOptions
             {
@@ -37,9 +38,8 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
                 RequestedAddressFamilies = [AddressFamily.InterNetwork],
             },
             InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvr%d" }),
-        });
+        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine(line)));
         var reauths = new List<IkeSaInfo>();
-        connection.Progress += line => output.WriteLine(line);
         connection.Reauthenticated += sa => { lock (reauths) reauths.Add(sa); };
         try
         {
@@ -51,7 +51,7 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
 
             var lost = gw.ClientNamespace.Run(() => DataPlaneInteropTests.PingMany(IPAddress.Parse(gw.ServerAddress), 150, TimeSpan.FromMilliseconds(200)));
             output.WriteLine($"pings lost: {lost}; reauthentications {connection.Reauthentications}; {connection.Statistics}");
-            connection.State.Should().Be(VpnConnectionState.Connected, connection.EndReason);
+            connection.State.Should().Be(VpnState.Connected, connection.EndReason);
             lock (reauths) reauths.Should().NotBeEmpty(gw.Gateway.LogTail(80));
             connection.Driver!.Session.SpiI.Should().NotBe(firstSpiI);
             lost.Should().BeLessThanOrEqualTo(1, $"{connection.Statistics}\n{gw.Gateway.LogTail(80)}");
@@ -62,7 +62,7 @@ public sealed class ReauthInteropTests(ITestOutputHelper output)
         {
             connection.Disconnect();
         }
-        connection.State.Should().Be(VpnConnectionState.Disconnected, connection.EndReason);
+        connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
         gw.Gateway.WaitForSas(s => s.IkeSaCount == 0).IkeSaCount.Should().Be(0);
     }
 }

@@ -22,7 +22,7 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
     private const int PingPayload = 1300;
 
     [Fact]
-    public void AGatewayRekeyingEveryFewHundredKilobytes_IsFollowed_WithoutLosingAPing()
+    public void AGatewayRekeyingEveryFewHundredKilobytes_is_followed_without_losing_a_ping()
     {
         var conf = SwanctlConfigs.PskGateway(espProposals: "aes128ctr-aesxcbc",
             childOptions: "rekey_bytes = 400000\n                        life_bytes = 50000000\n                        rand_bytes = 0");
@@ -32,7 +32,7 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void OurProfilesChildRekeyBytes_RekeysAgainstStrongSwan_WithoutLosingAPing()
+    public void OurProfilesChildRekeyBytes_rekeys_against_StrongSwan_without_losing_a_ping()
     {
         using var gw = StrongSwanGateway.Start(SwanctlConfigs.PskGateway(espProposals: "aes256-sha256"));
         var result = Run(gw, "aes256-sha256", rekeyBytes: 1_000_000, pings: 1600);
@@ -44,12 +44,8 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
         var profile = new Ikev2VpnProfile.Builder(gw.GatewayAddress, SwanctlConfigs.ClientId).SetName("volume")
             .SetRemoteIdentity(SwanctlConfigs.GatewayId).SetAuthPsk(System.Text.Encoding.UTF8.GetBytes(SwanctlConfigs.DefaultPsk))
             .SetIkeProposal(SwanctlConfigs.DefaultIkeProposals).SetEspProposal(esp).SetChildSaByteLimits(rekeyBytes).Build();
-        var connection = new VpnConnection(ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings
-        {
-            InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvv%d" }),
-        }));
         var lines = new List<string>();
-        connection.Progress += line => { lock (lines) lines.Add(line); output.WriteLine(line); };
+        var connection = new VpnConnection(ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings(), Ikev2Client.Tests.Infrastructure.TestPlatform.LinuxTun("ikvv%d")), new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (lines) lines.Add(line); output.WriteLine(line); }));
         int ours = 0, byPeer = 0;
         try
         {
@@ -65,7 +61,7 @@ public sealed class VolumeRekeyInteropTests(ITestOutputHelper output)
             lost.Should().Be(0, $"{connection.Statistics}\n{trace}\n{gw.Gateway.LogTail(60)}");
             var stats = connection.Statistics;
             (stats.ReplayDrops + stats.AuthenticationDrops + stats.MalformedDrops).Should().Be(0, stats.ToString());
-            connection.State.Should().Be(VpnConnectionState.Connected);
+            connection.State.Should().Be(VpnState.Connected);
             return (ours, byPeer, trace);
         }
         finally

@@ -1,5 +1,6 @@
 using System.Net;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Protocol.Ike;
@@ -42,7 +43,7 @@ public sealed class DnsAndLockdownUnitTests
     private static readonly IPAddress[] Servers = [IPAddress.Parse("10.1.0.53"), IPAddress.Parse("fd00:1::53")];
 
     [Fact]
-    public void Resolved_FullTunnel_RoutesEveryNameThroughTheTunnelLink()
+    public void Resolved_full_tunnel_routes_every_name_through_the_tunnel_link()
     {
         var api = new RecordingResolved();
         var dns = new ResolvedDnsConfigurator(() => api, TimeSpan.FromSeconds(1));
@@ -55,7 +56,7 @@ public sealed class DnsAndLockdownUnitTests
     }
 
     [Fact]
-    public void Resolved_SplitTunnelWithDomains_SendsOnlyThoseNamesToTheVpn()
+    public void Resolved_split_tunnel_with_domains_sends_only_those_names_to_the_vpn()
     {
         var api = new RecordingResolved();
         var dns = new ResolvedDnsConfigurator(() => api, TimeSpan.FromSeconds(1));
@@ -64,7 +65,7 @@ public sealed class DnsAndLockdownUnitTests
     }
 
     [Fact]
-    public void Resolved_WaitsForANewLink_AndReportsARefusalAsADnsError()
+    public void Resolved_waits_for_a_new_link_and_reports_a_refusal_as_a_dns_error()
     {
         var api = new RecordingResolved { NoSuchLinkAnswers = 3 };
         var dns = new ResolvedDnsConfigurator(() => api, TimeSpan.FromSeconds(5));
@@ -78,13 +79,13 @@ public sealed class DnsAndLockdownUnitTests
     }
 
     [Fact]
-    public void Resolved_NoBus_IsNotRunning()
+    public void Resolved_no_bus_is_not_running()
     {
         ResolvedDnsConfigurator.IsRunning("unix:path=/nonexistent/ikev2-test-bus").Should().BeFalse();
     }
 
     [Fact]
-    public void Lockdown_Ruleset_AllowsOnlyLoopbackTunnelAndIkeEspToTheGateways_InOneReplacingTransaction()
+    public void Lockdown_ruleset_allows_only_loopback_tunnel_and_ike_esp_to_the_gateways_in_one_replacing_transaction()
     {
         var policy = new LockdownPolicy([IPAddress.Parse("192.0.2.1"), IPAddress.Parse("2001:db8::1"), IPAddress.Parse("::ffff:192.0.2.1")], [500, 4500, 4500], "ikev2tun0");
         var script = NftablesLockdownFirewall.Ruleset("ikev2_lockdown", policy);
@@ -111,7 +112,7 @@ public sealed class DnsAndLockdownUnitTests
     }
 
     [Fact]
-    public void SplitDnsDomains_AreRequestedAndOnlyValidOnesKept()
+    public void SplitDnsDomains_are_requested_and_only_valid_ones_kept()
     {
         var cp = new ConfigPayload(ConfigType.Reply,
         [
@@ -137,7 +138,7 @@ public sealed class DnsAndLockdownUnitTests
     [InlineData(13, "root or CAP_NET_ADMIN", null)]
     [InlineData(19, "modprobe tun", "root")]
     [InlineData(16, "in use", "root")]
-    public void PlatformErrors_GetAdviceThatMatchesTheErrno(int errno, string expected, string? mustNotMention)
+    public void PlatformErrors_get_advice_that_matches_the_errno(int errno, string expected, string? mustNotMention)
     {
         var e = VpnErrorMapper.FromPlatform("netlink: add rule 32000: not fwmark 0x2300 lookup 2300 failed", new NetlinkException("add rule", errno));
         e.CodeName.Should().Be("ERROR_CODE_INTERNAL");
@@ -146,7 +147,7 @@ public sealed class DnsAndLockdownUnitTests
     }
 
     [Fact]
-    public void DnsAndFirewallFailures_SayWhatToCheck()
+    public void DnsAndFirewallFailures_say_what_to_check()
     {
         VpnErrorMapper.FromPlatform("x", new LockdownFirewallException("nft missing", missing: true)).Advice.Should().Contain("install").And.Contain("nftables");
         VpnErrorMapper.FromPlatform("x", new LockdownFirewallException("refused")).Advice.Should().Contain("nf_tables");
@@ -155,7 +156,7 @@ public sealed class DnsAndLockdownUnitTests
     }
 
     [Fact]
-    public void StateJson_CarriesLockdownActiveAndTheInterface_AndStatusSaysWhatIsBlocked()
+    public void StateJson_carries_lockdown_active_and_the_interface_and_status_says_what_is_blocked()
     {
         var state = new VpnProfileState
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.InMemory;
 using Ikev2Client.Profiles;
@@ -26,7 +27,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     {
         _manager = new VpnManagerService(new VpnManagerOptions
         {
-            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Clock = _clock, Random = () => 0.5, Lockdown = _firewall,
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Time = _clock, Random = () => 0.5, Lockdown = _firewall,
         });
     }
 
@@ -60,14 +61,14 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     {
         public event Action<VpnConnectionEvent>? EventRaised;
         public VpnState State { get; private set; }
-        public VpnConnectionStatistics Statistics => VpnConnectionStatistics.Empty;
+        public Ikev2Client.Platform.DataPlaneStatistics Statistics => Ikev2Client.Platform.DataPlaneStatistics.Empty;
 
         public Task<Ikev2Client.Service.VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
         {
             EventRaised?.Invoke(new VpnConnectionEvent.Contacting(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 500)));
             EventRaised?.Invoke(new VpnConnectionEvent.Contacting(new IPEndPoint(IPAddress.Parse("198.51.100.9"), 500))); // redirected
             owner.DuringConnect?.Invoke(attempt);
-            if (!owner.Succeeds(attempt)) throw new Ikev2Client.Service.VpnConnectionException(owner.Error);
+            if (!owner.Succeeds(attempt)) throw new Ikev2Client.Service.VpnErrorException(owner.Error);
             State = VpnState.Connected;
             return Task.FromResult(ServiceTestData.Info("198.51.100.9:4500") with { InterfaceName = "ikev2tun3" });
         }
@@ -78,7 +79,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Lockdown_IsInPlaceBeforeTheFirstPacket_FollowsTheGateway_AndStaysWhileReconnecting_UntilDisconnect()
+    public async Task Lockdown_is_in_place_before_the_first_packet_follows_the_gateway_and_stays_while_reconnecting_until_disconnect()
     {
         LockdownPolicy? duringFirstConnect = null;
         _factory.DuringConnect = n => { if (n == 1) duringFirstConnect = _firewall.Current; };
@@ -119,7 +120,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Lockdown_KeepsBlockingAfterAFailureThatEndsTheLoop_UntilTheUserDisconnects()
+    public async Task Lockdown_keeps_blocking_after_a_failure_that_ends_the_loop_until_the_user_disconnects()
     {
         _factory.Succeeds = _ => false;
         _factory.Error = ServiceTestData.AuthFailed(); // not recoverable: always-on gives up
@@ -135,7 +136,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Lockdown_ThatCannotBeEnforced_NeverConnects()
+    public async Task Lockdown_that_cannot_be_enforced_never_connects()
     {
         _firewall.FailWith = new LockdownFirewallException("lockdown needs nftables, and 'nft' could not be run", missing: true);
         await _manager.ProvisionVpnProfileAsync(Profile());
@@ -156,7 +157,7 @@ public sealed class LockdownRunnerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task WithoutLockdown_TheFirewallIsNeverTouched()
+    public async Task WithoutLockdown_the_firewall_is_never_touched()
     {
         await _manager.ProvisionVpnProfileAsync(Profile(lockdown: false));
         (await _manager.StartProvisionedVpnProfileAsync("office", waitForResult: true)).State.Should().Be(VpnState.Connected);

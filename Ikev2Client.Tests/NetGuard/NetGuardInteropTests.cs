@@ -40,7 +40,7 @@ public sealed class NetGuardInteropTests
     private const string OriginalResolvConf = "# the namespace's own resolver (test)\nnameserver 192.0.2.53\noptions timeout:1\n";
 
     [Fact]
-    public void Kill9WhileConnected_NextStartRestoresEverything_ConnectWorks_AndDisconnectLeavesNothing()
+    public void Kill9WhileConnected_next_start_restores_everything_connect_works_and_disconnect_leaves_nothing()
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
@@ -91,7 +91,7 @@ public sealed class NetGuardInteropTests
     }
 
     [Fact]
-    public void DnsIsAppliedByDefault_ConnectForeground_AndNoDnsLeavesResolvConfAlone()
+    public void DnsIsAppliedByDefault_connect_foreground_and_no_dns_leaves_resolv_conf_alone()
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
@@ -143,7 +143,7 @@ public sealed class NetGuardInteropTests
     }
 
     [Fact]
-    public void Lockdown_NoPlaintextPacketLeavesDuringAGatewayOutage_AndTheNetworkWorksAgainAfterDisconnect()
+    public void Lockdown_no_plaintext_packet_leaves_during_a_gateway_outage_and_the_network_works_again_after_disconnect()
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
@@ -225,7 +225,7 @@ public sealed class NetGuardInteropTests
     }
 
     [Fact]
-    public async Task Lockdown_SurvivesAKill9OfTheDaemon_TheRestartTakesItOver_AndDisconnectLiftsIt()
+    public async Task Lockdown_survives_a_kill9_of_the_daemon_the_restart_takes_it_over_and_disconnect_lifts_it()
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;

@@ -21,7 +21,7 @@ public sealed class NetGuardPlatformTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void Establish_TakesOverALeftoverRuleAndThrowRoute_AndDisposeLeavesNothing()
+    public void Establish_takes_over_a_leftover_rule_and_throw_route_and_dispose_leaves_nothing()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tgo");
@@ -43,7 +43,7 @@ public sealed class NetGuardPlatformTests : IDisposable
     }
 
     [Fact]
-    public void ARuleSharedWithAnotherLiveTunnel_StaysWhenOneLeaves()
+    public void ARuleSharedWithAnotherLiveTunnel_stays_when_one_leaves()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tsh");
@@ -60,7 +60,7 @@ public sealed class NetGuardPlatformTests : IDisposable
     }
 
     [Fact]
-    public async Task NftLockdown_BlocksEverythingButTheGatewayAndTunnel_ReplacesAtomically_AndIsCleanedUpAfterACrash()
+    public async Task NftLockdown_blocks_everything_but_the_gateway_and_tunnel_replaces_atomically_and_is_cleaned_up_after_a_crash()
     {
         RequireRoot();
         using var a = NetworkNamespace.Create("tla");
@@ -134,7 +134,7 @@ public sealed class NetGuardPlatformTests : IDisposable
     }
 
     [Fact]
-    public void NftMissing_IsAClearErrorNotASilentlyOpenNetwork()
+    public void NftMissing_is_a_clear_error_not_a_silently_open_network()
     {
         var firewall = new NftablesLockdownFirewall(null, ["/nonexistent/nft"]);
         var act = () => firewall.Apply(new LockdownPolicy([IPAddress.Parse("192.0.2.1")], [500, 4500], null));

@@ -22,7 +22,7 @@ public sealed class ResolvedInteropTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void TunnelDnsGoesOnTheTunLink_FullTunnelTakesEveryName_SplitTunnelOnlyItsDomains(bool fullTunnel)
+    public void TunnelDnsGoesOnTheTunLink_full_tunnel_takes_every_name_split_tunnel_only_its_domains(bool fullTunnel)
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway(fullTunnel ? "0.0.0.0/0" : InteropTopology.ServerSubnet, "25 = corp.example"));
         var ns = gw.ClientNamespace;

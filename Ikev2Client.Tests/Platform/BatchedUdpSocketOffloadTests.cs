@@ -30,7 +30,7 @@ public sealed class BatchedUdpSocketOffloadTests
     [InlineData("::1", true)]
     [InlineData("127.0.0.1", false)]
     [InlineData("::1", false)]
-    public void SegmentedSend_ArrivesAsTheSameDatagrams(string address, bool receiveOffload)
+    public void SegmentedSend_arrives_as_the_same_datagrams(string address, bool receiveOffload)
     {
         Assert.True(OperatingSystem.IsLinux(), "UDP GSO/GRO needs Linux");
         using var rxSocket = Bound(address);
@@ -69,7 +69,7 @@ public sealed class BatchedUdpSocketOffloadTests
     }
 
     [Fact]
-    public void WithoutOffload_TheOldOverloadStillWorks_AndIsRefusedOnceGroIsOn()
+    public void WithoutOffload_the_old_overload_still_works_and_is_refused_once_gro_is_on()
     {
         using var rxSocket = Bound("127.0.0.1");
         using var rx = new BatchedUdpSocket(rxSocket, 8);

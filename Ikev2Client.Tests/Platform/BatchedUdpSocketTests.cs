@@ -31,7 +31,7 @@ public sealed class BatchedUdpSocketTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void SixtyFourDatagrams_RoundTripInOneBatch(string address, bool fallback)
+    public void SixtyFourDatagrams_round_trip_in_one_batch(string address, bool fallback)
     {
         using var rxSocket = Bound(address);
         using var txSocket = Bound(address);
@@ -67,7 +67,7 @@ public sealed class BatchedUdpSocketTests
     }
 
     [Fact]
-    public void DualStackSocket_SendsToIPv4AsMappedAddress()
+    public void DualStackSocket_sends_to_IPv4_as_mapped_address()
     {
         using var rxSocket = Bound("127.0.0.1");
         using var txSocket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
@@ -88,7 +88,7 @@ public sealed class BatchedUdpSocketTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Receive_IsCancellable(bool fallback)
+    public void Receive_is_cancellable(bool fallback)
     {
         using var socket = Bound("127.0.0.1");
         using var rx = new BatchedUdpSocket(socket, 8, fallback);
@@ -102,7 +102,7 @@ public sealed class BatchedUdpSocketTests
     }
 
     [Fact]
-    public async Task Dispose_WakesABlockedReceiver()
+    public async Task Dispose_wakes_a_blocked_receiver()
     {
         using var socket = Bound("127.0.0.1");
         var rx = new BatchedUdpSocket(socket, 8);
@@ -116,7 +116,7 @@ public sealed class BatchedUdpSocketTests
     }
 
     [Fact]
-    public void NativeStructs_HaveTheLinuxLp64Layout()
+    public void NativeStructs_have_the_linux_lp64_layout()
     {
         Unsafe.SizeOf<Libc.IoVec>().Should().Be(16);
         Unsafe.SizeOf<Libc.MsgHdr>().Should().Be(56);
@@ -125,7 +125,7 @@ public sealed class BatchedUdpSocketTests
     }
 
     [Fact]
-    public void DatagramEndpoint_RoundTripsThroughSockAddr()
+    public void DatagramEndpoint_round_trips_through_sock_addr()
     {
         Span<byte> sa = stackalloc byte[32];
         var v4 = DatagramEndpoint.From(new IPEndPoint(IPAddress.Parse("192.0.2.7"), 4500));

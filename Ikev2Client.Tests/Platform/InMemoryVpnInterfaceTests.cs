@@ -19,7 +19,7 @@ public sealed class InMemoryVpnInterfaceTests
     }
 
     [Fact]
-    public void InjectedPackets_AreReadInOneBatchAtTheOffset()
+    public void InjectedPackets_are_read_in_one_batch_at_the_offset()
     {
         using var tun = Establish();
         for (var i = 0; i < 5; i++) tun.InjectPacket(Enumerable.Repeat((byte)i, 20 + i).ToArray()).Should().BeTrue();
@@ -30,7 +30,7 @@ public sealed class InMemoryVpnInterfaceTests
     }
 
     [Fact]
-    public void WrittenPackets_ReachTheOtherSide()
+    public void WrittenPackets_reach_the_other_side()
     {
         using var tun = Establish();
         tun.WritePackets(new ReadOnlyMemory<byte>[] { new byte[] { 0x45, 1 }, new byte[] { 0x45, 2 } }).Should().Be(2);
@@ -40,7 +40,7 @@ public sealed class InMemoryVpnInterfaceTests
     }
 
     [Fact]
-    public async Task BlockingRead_WaitsForInjection_CancelsAndClosesCleanly()
+    public async Task BlockingRead_waits_for_injection_cancels_and_closes_cleanly()
     {
         var tun = Establish();
         var batch = new PacketBatch(4, tun.Mtu);
@@ -63,7 +63,7 @@ public sealed class InMemoryVpnInterfaceTests
     }
 
     [Fact]
-    public void NonBlockingRead_ReturnsZeroWhenEmpty()
+    public void NonBlockingRead_returns_zero_when_empty()
     {
         using var tun = Establish(blocking: false);
         var batch = new PacketBatch(4, tun.Mtu);
@@ -71,7 +71,7 @@ public sealed class InMemoryVpnInterfaceTests
     }
 
     [Fact]
-    public void Builder_RecordsEverySetting_AndProtectIsRecorded()
+    public void Builder_records_every_setting_and_protect_is_recorded()
     {
         var b = new InMemoryVpnInterfaceBuilder("mem7");
         b.AddAddress(IPAddress.Parse("10.99.0.2"), 24)
@@ -98,7 +98,7 @@ public sealed class InMemoryVpnInterfaceTests
     }
 
     [Fact]
-    public void Builder_ValidatesLikeAndroid()
+    public void Builder_validates_like_android()
     {
         var b = new InMemoryVpnInterfaceBuilder();
         ((Action)(() => b.AddAddress(IPAddress.Parse("10.0.0.1"), 33))).Should().Throw<ArgumentOutOfRangeException>();

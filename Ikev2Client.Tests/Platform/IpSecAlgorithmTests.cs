@@ -17,7 +17,7 @@ namespace Ikev2Client.Tests.Platform;
 public sealed class IpSecAlgorithmTests
 {
     [Fact]
-    public void Names_AreAndroids()
+    public void Names_are_androids()
     {
         IpSecAlgorithm.CryptAesCbc.Should().Be("cbc(aes)");
         IpSecAlgorithm.CryptAesCtr.Should().Be("rfc3686(ctr(aes))");
@@ -61,7 +61,7 @@ public sealed class IpSecAlgorithmTests
 
     [Theory]
     [MemberData(nameof(SupportedCombinations))]
-    public void EverySupportedAlgorithm_KeySizeAndTruncation_RunsInTheDataPlane(string name, int keyBits, int truncation)
+    public void EverySupportedAlgorithm_key_size_and_truncation_runs_in_the_data_plane(string name, int keyBits, int truncation)
     {
         Android.Should().ContainKey(name, "every supported algorithm needs its Android length rule in this test");
         var algorithm = new IpSecAlgorithm(name, Key(keyBits, 1), truncation);
@@ -132,14 +132,14 @@ public sealed class IpSecAlgorithmTests
     [InlineData(IpSecAlgorithm.AuthCryptChaCha20Poly1305, 288, 96)]
     [InlineData("ecb(cipher_null)", 0, 0)]
     [InlineData("rfc4309(ccm(aes))", 152, 128)]
-    public void InvalidNamesKeysAndTruncations_AreRefusedAsOnAndroid(string name, int keyBits, int truncation)
+    public void InvalidNamesKeysAndTruncations_are_refused_as_on_android(string name, int keyBits, int truncation)
     {
         var act = () => new IpSecAlgorithm(name, new byte[keyBits / 8], truncation);
         act.Should().Throw<ArgumentException>();
     }
 
     [Fact]
-    public void EncryptionAlgorithms_IgnoreTheTruncationLength_AsOnAndroid()
+    public void EncryptionAlgorithms_ignore_the_truncation_length_as_on_android()
     {
         new IpSecAlgorithm(IpSecAlgorithm.CryptAesCtr, new byte[28], 96).TruncationLengthBits.Should().Be(0);
         new IpSecAlgorithm(IpSecAlgorithm.CryptAesCbc, new byte[24]).IsEncryption.Should().BeTrue();
@@ -148,7 +148,7 @@ public sealed class IpSecAlgorithmTests
     }
 
     [Fact]
-    public void EveryEspTransformIkeCanNegotiate_MapsToASupportedAlgorithm_AndNothingElseDoes()
+    public void EveryEspTransformIkeCanNegotiate_maps_to_a_supported_algorithm_and_nothing_else_does()
     {
         foreach (EncrId id in Enum.GetValues<EncrId>())
         {
@@ -181,7 +181,7 @@ public sealed class IpSecAlgorithmTests
     }
 
     [Fact]
-    public void Lifetime_IsAppliedToTheSa_AndHardLimitsStopSealing()
+    public void Lifetime_is_applied_to_the_sa_and_hard_limits_stop_sealing()
     {
         using var manager = new UserspaceIpSecManager();
         using var spi = manager.AllocateSecurityParameterIndex(IPAddress.Loopback, 0x6000);

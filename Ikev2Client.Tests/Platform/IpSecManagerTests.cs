@@ -14,7 +14,7 @@ public sealed class IpSecManagerTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     [Fact]
-    public void RandomSpis_AreUniqueAndOutsideTheReservedRange()
+    public void RandomSpis_are_unique_and_outside_the_reserved_range()
     {
         using var manager = new UserspaceIpSecManager();
         var spis = Enumerable.Range(0, 3000).Select(_ => manager.AllocateSecurityParameterIndex(Loopback)).ToList();
@@ -25,7 +25,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public void RequestedSpi_IsExclusivePerDestination_AndReleasedOnDispose()
+    public void RequestedSpi_is_exclusive_per_destination_and_released_on_dispose()
     {
         using var manager = new UserspaceIpSecManager();
         IPAddress other = IPAddress.Parse("192.0.2.7");
@@ -50,7 +50,7 @@ public sealed class IpSecManagerTests
     [InlineData(1)]
     [InlineData(100)]
     [InlineData(255)]
-    public void ReservedSpis_AreRefused(int spi)
+    public void ReservedSpis_are_refused(int spi)
     {
         using var manager = new UserspaceIpSecManager();
         var act = () => manager.AllocateSecurityParameterIndex(Loopback, spi);
@@ -58,7 +58,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public void SpisAbove2To31_AreCarriedAsNegativeInts()
+    public void SpisAbove2To31_are_carried_as_negative_ints()
     {
         using var manager = new UserspaceIpSecManager();
         using SecurityParameterIndex spi = manager.AllocateSecurityParameterIndex(Loopback, unchecked((int)0xF0000001));
@@ -67,7 +67,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public void Exhaustion_ThrowsResourceUnavailable()
+    public void Exhaustion_throws_resource_unavailable()
     {
         using var manager = new UserspaceIpSecManager(maxSpis: 3);
         var held = Enumerable.Range(0, 3).Select(_ => manager.AllocateSecurityParameterIndex(Loopback)).ToList();
@@ -84,7 +84,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public void Algorithms_UseAndroidNamesAndValidateKeys()
+    public void Algorithms_use_android_names_and_validate_keys()
     {
         new IpSecAlgorithm(IpSecAlgorithm.AuthCryptAesGcm, new byte[20], 128).IsAead.Should().BeTrue();
         new IpSecAlgorithm(IpSecAlgorithm.AuthCryptChaCha20Poly1305, new byte[36], 128).IsAead.Should().BeTrue();
@@ -102,7 +102,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public void Builder_RejectsInconsistentAlgorithmSets()
+    public void Builder_rejects_inconsistent_algorithm_sets()
     {
         using var manager = new UserspaceIpSecManager();
         using SecurityParameterIndex spi = manager.AllocateSecurityParameterIndex(Loopback);
@@ -122,7 +122,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public async Task EncapsulationSocket_DemultiplexesIkeKeepalivesAndUnknownEsp()
+    public async Task EncapsulationSocket_demultiplexes_ike_keepalives_and_unknown_esp()
     {
         using var a = new UserspaceIpSecManager();
         using var b = new UserspaceIpSecManager();
@@ -146,7 +146,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public async Task TransportMode_RoundTripsBothWaysThroughTheSas()
+    public async Task TransportMode_round_trips_both_ways_through_the_sas()
     {
         await using var peers = await Peers.CreateAsync();
         var (outA, inB) = peers.Sa(fromA: true, seed: 1);
@@ -174,7 +174,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public async Task Rekey_NoPacketIsLostOrReorderedWhileBothSidesSwapTransforms()
+    public async Task Rekey_no_packet_is_lost_or_reordered_while_both_sides_swap_transforms()
     {
         const int Count = 3000;
         await using var peers = await Peers.CreateAsync();
@@ -230,7 +230,7 @@ public sealed class IpSecManagerTests
     }
 
     [Fact]
-    public async Task RemoveTransportModeTransforms_StopsProtectedTraffic()
+    public async Task RemoveTransportModeTransforms_stops_protected_traffic()
     {
         await using var peers = await Peers.CreateAsync();
         var (outA, inB) = peers.Sa(fromA: true, seed: 5);
@@ -247,21 +247,6 @@ public sealed class IpSecManagerTests
         peers.A.RemoveTransportModeTransforms(peers.SocketA);
         var send = async () => await wa.SendAsync(new byte[] { 1 }, wb.LocalPort);
         await send.Should().ThrowAsync<InvalidOperationException>();
-    }
-
-    [Fact]
-    public async Task TunnelMode_CarriesIpPacketsForTheTunFallback()
-    {
-        await using var peers = await Peers.CreateAsync();
-        var (outA, inB) = peers.Sa(fromA: true, seed: 7, tunnel: true);
-        peers.A.ApplyTunnelModeTransform(PolicyDirection.Out, outA);
-        peers.B.ApplyTunnelModeTransform(PolicyDirection.In, inB);
-        byte[] ip = new byte[60];
-        ip[0] = 0x45;
-        ip[59] = 0x99;
-        await peers.A.SendTunnelPacketAsync(ip);
-        using var cts = new CancellationTokenSource(Timeout);
-        (await peers.B.TunnelPackets.ReadAsync(cts.Token)).Should().Equal(ip);
     }
 
     private static Socket BoundUdpSocket()

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using FluentAssertions;
+using Ikev2Client.Platform;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform.Linux;
 using Ikev2Client.Tests.Infrastructure;

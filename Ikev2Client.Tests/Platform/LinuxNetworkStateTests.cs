@@ -37,7 +37,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     [InlineData("device averyveryverylongname", false)]
     [InlineData("", false)]
     [InlineData("# comment", false)]
-    public void StateLines_ParseOrAreIgnored(string line, bool valid)
+    public void StateLines_parse_or_are_ignored(string line, bool valid)
     {
         var r = LinuxNetworkResource.Parse(line);
         (r != null).Should().Be(valid);
@@ -45,7 +45,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void Owner_RoundTripsAndTellsALiveProcessFromADeadOrRebootedOne()
+    public void Owner_round_trips_and_tells_a_live_process_from_a_dead_or_rebooted_one()
     {
         var me = StateOwner.Current();
         me.Pid.Should().Be(Environment.ProcessId);
@@ -63,7 +63,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void ResolvConf_ApplyThenRevert_RestoresTheOriginalBytesAndMode_AndRemovesItsRecord()
+    public void ResolvConf_apply_then_revert_restores_the_original_bytes_and_mode_and_removes_its_record()
     {
         var path = Path.Combine(_dir, "resolv.conf");
         var state = Path.Combine(_dir, "dns-1.state");
@@ -96,7 +96,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void ResolvConf_SymlinkStaysASymlink_AndACrashIsUndoneFromTheStateFile()
+    public void ResolvConf_symlink_stays_a_symlink_and_a_crash_is_undone_from_the_state_file()
     {
         var target = Path.Combine(_dir, "stub-resolv.conf");
         File.WriteAllText(target, "nameserver 127.0.0.53\n");
@@ -115,7 +115,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void ResolvConf_MissingOriginal_IsMissingAgainAfterRevert()
+    public void ResolvConf_missing_original_is_missing_again_after_revert()
     {
         var path = Path.Combine(_dir, "resolv.conf");
         var dns = new ResolvConfDnsConfigurator(path);
@@ -127,7 +127,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void ResolvConf_RewrittenBySomeoneElse_IsLeftAlone()
+    public void ResolvConf_rewritten_by_someone_else_is_left_alone()
     {
         var path = Path.Combine(_dir, "resolv.conf");
         var state = Path.Combine(_dir, "dns-3.state");
@@ -142,7 +142,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void ResolvConf_ThatCannotBeWritten_IsATypedErrorAndLeavesNoRecord()
+    public void ResolvConf_that_cannot_be_written_is_a_typed_error_and_leaves_no_record()
     {
         var path = Path.Combine(_dir, "no-such-dir", "resolv.conf");
         var state = Path.Combine(_dir, "dns-4.state");
@@ -155,7 +155,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void DirectorySweep_RestoresResolvConfOfADeadOwner_AndLeavesALiveOwnersRecord()
+    public void DirectorySweep_restores_resolv_conf_of_a_dead_owner_and_leaves_a_live_owners_record()
     {
         var path = Path.Combine(_dir, "resolv.conf");
         File.WriteAllText(path, "nameserver 192.0.2.1\n");
@@ -180,7 +180,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void SystemChooser_RecognisesAResolvConfManagedBySystemdResolved()
+    public void SystemChooser_recognises_a_resolv_conf_managed_by_systemd_resolved()
     {
         var stub = Path.Combine(_dir, "stub");
         File.WriteAllText(stub, "nameserver 10.0.0.1\n");
@@ -203,7 +203,7 @@ public sealed class LinuxNetworkStateTests : IDisposable
     }
 
     [Fact]
-    public void ReportingConfigurator_ReportsWithoutTouchingAnything()
+    public void ReportingConfigurator_reports_without_touching_anything()
     {
         var dns = new ReportingDnsConfigurator();
         string? seen = null;

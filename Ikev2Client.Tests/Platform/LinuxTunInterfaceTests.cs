@@ -24,7 +24,7 @@ public sealed class LinuxTunInterfaceTests
     });
 
     [Fact]
-    public void Establish_ConfiguresAddressRouteMtuAndRule()
+    public void Establish_configures_address_route_mtu_and_rule()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tun");
@@ -42,7 +42,7 @@ public sealed class LinuxTunInterfaceTests
     }
 
     [Fact]
-    public void EchoRequest_IsReadFromTun_AndCraftedReplyReachesTheSender()
+    public void EchoRequest_is_read_from_tun_and_crafted_reply_reaches_the_sender()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tun");
@@ -81,7 +81,7 @@ public sealed class LinuxTunInterfaceTests
     }
 
     [Fact]
-    public void ReadPackets_TakesSeveralQueuedPacketsInOneCall_AtTheOffset()
+    public void ReadPackets_takes_several_queued_packets_in_one_call_at_the_offset()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tun");
@@ -121,7 +121,7 @@ public sealed class LinuxTunInterfaceTests
     }
 
     [Fact]
-    public void ReadPackets_IsCancellable()
+    public void ReadPackets_is_cancellable()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tun");
@@ -140,7 +140,7 @@ public sealed class LinuxTunInterfaceTests
     }
 
     [Fact]
-    public async Task Dispose_WakesReaderWithClosedException_AndSetsClosed()
+    public async Task Dispose_wakes_reader_with_closed_exception_and_sets_closed()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tun");
@@ -158,7 +158,7 @@ public sealed class LinuxTunInterfaceTests
     }
 
     [Fact]
-    public void NonBlocking_ReadReturnsZeroWhenEmpty_AndMalformedWritesAreDropped()
+    public void NonBlocking_read_returns_zero_when_empty_and_malformed_writes_are_dropped()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tun");
@@ -174,7 +174,7 @@ public sealed class LinuxTunInterfaceTests
     }
 
     [Fact]
-    public void PerApplicationRules_AreRejectedWithTypedError()
+    public void PerApplicationRules_are_rejected_with_typed_error()
     {
         var b = new LinuxVpnInterfaceBuilder();
         var allow = () => b.AddAllowedApplication("org.example");

@@ -15,7 +15,7 @@ namespace Ikev2Client.Tests.Platform;
 public sealed class LinuxTunRoutingTests
 {
     [Fact]
-    public void ProtectedSocket_BypassesFullTunnel_WhileUnprotectedTrafficEntersTun()
+    public void ProtectedSocket_bypasses_full_tunnel_while_unprotected_traffic_enters_tun()
     {
         RequireRoot();
         using var a = NetworkNamespace.Create("tra");
@@ -53,7 +53,7 @@ public sealed class LinuxTunRoutingTests
     }
 
     [Fact]
-    public void ExcludedRoute_IsAThrowRoute_AndFallsBackToMainTable()
+    public void ExcludedRoute_is_a_throw_route_and_falls_back_to_main_table()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tex");
@@ -73,7 +73,7 @@ public sealed class LinuxTunRoutingTests
     }
 
     [Fact]
-    public void DualStack_AddsIPv6AddressRouteAndRule()
+    public void DualStack_adds_IPv6_address_route_and_rule()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tv6");
@@ -92,7 +92,7 @@ public sealed class LinuxTunRoutingTests
     }
 
     [Fact]
-    public void Dispose_RemovesDeviceRoutesRulesAndStateFile()
+    public void Dispose_removes_device_routes_rules_and_state_file()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tcl");
@@ -114,7 +114,7 @@ public sealed class LinuxTunRoutingTests
     }
 
     [Fact]
-    public void CrashLeftovers_AreRemovedByCleanupStale()
+    public void CrashLeftovers_are_removed_by_cleanup_stale()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tcr");
@@ -139,7 +139,7 @@ public sealed class LinuxTunRoutingTests
     }
 
     [Fact]
-    public void Establish_CleansAStaleStateFileFirst_IncludingALeftoverDevice()
+    public void Establish_cleans_a_stale_state_file_first_including_a_leftover_device()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tst");
@@ -159,7 +159,7 @@ public sealed class LinuxTunRoutingTests
     }
 
     [Fact]
-    public void KernelRefusal_SurfacesTypedErrno_AndRollsBack()
+    public void KernelRefusal_surfaces_typed_errno_and_rolls_back()
     {
         RequireRoot();
         using var ns = NetworkNamespace.Create("tee");

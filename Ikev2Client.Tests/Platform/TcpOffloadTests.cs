@@ -12,7 +12,7 @@ public sealed class TcpOffloadTests
     private const int Mss = 1348;
 
     [Fact]
-    public void Checksum_Rfc1071Example()
+    public void Checksum_rfc1071_example()
     {
         // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to ddf2 (after the end-around carry).
         byte[] data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
@@ -21,7 +21,7 @@ public sealed class TcpOffloadTests
     }
 
     [Fact]
-    public void Checksum_KnownIPv4Header()
+    public void Checksum_known_IPv4_header()
     {
         byte[] h = Convert.FromHexString("450000730000400040110000c0a80001c0a800c7");
         InternetChecksum.SetIPv4HeaderChecksum(h, 20);
@@ -29,7 +29,7 @@ public sealed class TcpOffloadTests
     }
 
     [Fact]
-    public void Checksum_MatchesNaiveSum_ForEveryLengthAndAlignment()
+    public void Checksum_matches_naive_sum_for_every_length_and_alignment()
     {
         var data = new byte[300];
         new Random(7).NextBytes(data);
@@ -49,7 +49,7 @@ public sealed class TcpOffloadTests
 
     [Theory]
     [MemberData(nameof(SegmentCases))]
-    public void Segment_SplitsIntoValidMssPackets(bool v6, int payload)
+    public void Segment_splits_into_valid_mss_packets(bool v6, int payload)
     {
         const uint seq = 0xfffff000; // wraps inside the run
         var super = Tcp(v6, payload, seq, Ack | Psh | Fin | Cwr);
@@ -86,7 +86,7 @@ public sealed class TcpOffloadTests
     }
 
     [Fact]
-    public void Segment_RejectsInconsistentHeaders()
+    public void Segment_rejects_inconsistent_headers()
     {
         var p = Tcp(false, 3000, 1);
         var wrongFamily = new VirtioNetHeader(1, VirtioNetHeader.GsoTcpV6, 52, Mss, 20, 16);
@@ -107,7 +107,7 @@ public sealed class TcpOffloadTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void CompleteChecksum_FinishesPartialChecksum(bool v6)
+    public void CompleteChecksum_finishes_partial_checksum(bool v6)
     {
         var p = Tcp(v6, 777, 42);
         int iph = v6 ? 40 : 20;
@@ -131,7 +131,7 @@ public sealed class TcpOffloadTests
     [InlineData(false, 20, 100)]
     [InlineData(true, 20, Mss)]
     [InlineData(true, 7, 1)]
-    public void Coalesce_MergesRunIntoOneSuperSegment_ThatSegmentsBack(bool v6, int count, int last)
+    public void Coalesce_merges_run_into_one_super_segment_that_segments_back(bool v6, int count, int last)
     {
         var packets = Run(v6, count, last);
         var output = new byte[70000];
@@ -163,7 +163,7 @@ public sealed class TcpOffloadTests
     }
 
     [Fact]
-    public void Coalesce_StopsAt64KiB()
+    public void Coalesce_stops_at_64KiB()
     {
         var packets = Run(false, 60);
         var output = new byte[70000];
@@ -174,7 +174,7 @@ public sealed class TcpOffloadTests
     }
 
     [Fact]
-    public void Coalesce_KeepsApartWhatMustNotMerge()
+    public void Coalesce_keeps_apart_what_must_not_merge()
     {
         var output = new byte[70000];
         // Sequence gap.

@@ -67,7 +67,7 @@ public sealed class HostileProfileTests : IDisposable
     [Theory]
     [InlineData(100_000)] // 700 KB: took 10.9 s before
     [InlineData(580_000)] // just under the 4 MiB file limit
-    public void DeeplyNestedProfileXmlIsRefusedQuicklyNamingTheLimit(int depth)
+    public void Deeply_nested_profile_xml_is_refused_quickly_naming_the_limit(int depth)
     {
         var xml = Encoding.UTF8.GetBytes(NestedProfileXml(depth));
         xml.Length.Should().BeLessThan(ProfileLimits.MaxFileBytes);
@@ -78,7 +78,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void ProfileXmlWithTooManyElementsIsRefusedNamingTheLimit()
+    public void Profile_xml_with_too_many_elements_is_refused_naming_the_limit()
     {
         var sb = new StringBuilder("<VPNProfile>");
         for (int i = 0; i <= ProfileLimits.MaxXmlElements; i++) sb.Append("<Route/>");
@@ -87,7 +87,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void ProfileXmlJustUnderTheDepthLimitStillImports()
+    public void Profile_xml_just_under_the_depth_limit_still_imports()
     {
         var inner = new StringBuilder();
         for (int i = 0; i < ProfileLimits.MaxXmlDepth - 8; i++) inner.Append("<x>");
@@ -99,7 +99,7 @@ public sealed class HostileProfileTests : IDisposable
     // ---- case 3: export into an existing 0644 file ----
 
     [Fact]
-    public void ExportWithSecretsIntoAnExisting0644FileLeavesIt0600AndNoSecretInTheOldFile()
+    public void Export_with_secrets_into_an_existing0644_file_leaves_it0600_and_no_secret_in_the_old_file()
     {
         Cli(null, "profile", "import", ProfileTestData.Path("office-eap.sswan")).Code.Should().Be(0);
         var target = Put("existing.json", "old public content\n");
@@ -116,7 +116,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void ExportThroughASymlinkReplacesTheTargetAndKeepsTheLink()
+    public void Export_through_a_symlink_replaces_the_target_and_keeps_the_link()
     {
         Cli(null, "profile", "import", ProfileTestData.Path("office-eap.sswan")).Code.Should().Be(0);
         var target = Put("real.json", "old");
@@ -130,7 +130,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public async Task ExportIntoAFifoWritesThroughAndLeavesTheFifo()
+    public async Task Export_into_a_fifo_writes_through_and_leaves_the_fifo()
     {
         Cli(null, "profile", "import", ProfileTestData.Path("minimal.sswan")).Code.Should().Be(0);
         var fifo = Path.Combine(_dir, "pipe");
@@ -144,7 +144,7 @@ public sealed class HostileProfileTests : IDisposable
     // ---- case 4: echoed values are sanitised ----
 
     [Fact]
-    public void TerminalEscapesInAValueAreEscapedInTheError()
+    public void Terminal_escapes_in_a_value_are_escaped_in_the_error()
     {
         var json = """{"uuid":"11111111-2222-3333-4444-555555555555","name":"x","type":"ikev2-eap","remote":{"addr":"\u001b]0;pwned\u0007\u001b[31mred"},"local":{"eap_id":"u"}}""";
         var r = Cli(null, "profile", "import", Put("esc.sswan", json));
@@ -154,7 +154,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void AThreeMegabyteValueIsCutAndItsLengthShown()
+    public void A_three_megabyte_value_is_cut_and_its_length_shown()
     {
         var big = new string('a', 3 * 1024 * 1024);
         var json = $$$"""{"uuid":"11111111-2222-3333-4444-555555555555","name":"x","type":"ikev2-eap","remote":{"addr":"{{{big}}}"},"local":{"eap_id":"u"}}""";
@@ -166,7 +166,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void EveryEchoIsQuotedCutAndEscaped()
+    public void Every_echo_is_quoted_cut_and_escaped()
     {
         SafeText.Quote("ok").Should().Be("'ok'");
         SafeText.Quote("a\u001b[2Jb\u202Ec\r\nd\\").Should().Be(@"'a\u001b[2Jb\u202ec\r\nd\\'");
@@ -180,7 +180,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void FortyThousandUnknownKeysGiveAHundredNotes()
+    public void Forty_thousand_unknown_keys_give_a_hundred_notes()
     {
         var sb = new StringBuilder("""{"uuid":"11111111-2222-3333-4444-555555555555","name":"x","type":"ikev2-eap","remote":{"addr":"gw.example.net"}""");
         for (int i = 0; i < 40_000; i++) sb.Append(",\"k").Append(i).Append("\":0");
@@ -198,7 +198,7 @@ public sealed class HostileProfileTests : IDisposable
 
     [Theory]
     [MemberData(nameof(DamagedPkcs12))]
-    public void AnUnreadablePkcs12IsRefusedAtImportNamingTheField(string damage)
+    public void An_unreadable_pkcs12_is_refused_at_import_naming_the_field(string damage)
     {
         var good = ProfileTestData.Bytes("user.p12");
         var p12 = damage switch
@@ -216,7 +216,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void EveryBitFlipOfThePkcs12IsRefusedWhenThePasswordIsGiven()
+    public void Every_bit_flip_of_the_pkcs12_is_refused_when_the_password_is_given()
     {
         var good = ProfileTestData.Bytes("user.p12");
         var rng = new Random(5);
@@ -237,7 +237,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void ADamagedPkcs12InAMobileconfigOrManagedConfigurationNamesItsField()
+    public void A_damaged_pkcs12_in_a_mobileconfig_or_managed_configuration_names_its_field()
     {
         var mobileconfig = IOFile.ReadAllText(ProfileTestData.Path("algo-cert.mobileconfig"));
         var b64 = Convert.ToBase64String(ProfileTestData.Bytes("user.p12"));
@@ -258,7 +258,7 @@ public sealed class HostileProfileTests : IDisposable
     [Theory]
     [InlineData("-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n", "not a PEM private key")]
     [InlineData("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n", "encrypted PEM key")]
-    public void ADamagedOrEncryptedPemKeyIsRefusedNamingTheField(string pem, string expected)
+    public void A_damaged_or_encrypted_pem_key_is_refused_naming_the_field(string pem, string expected)
     {
         var o = new JsonObject
         {
@@ -281,14 +281,14 @@ public sealed class HostileProfileTests : IDisposable
     [InlineData("""{"name":"n","serverAddr":"vpn.example.com","authMethod":"psk","psk":"x","maxMtu":1e99}""", "maxMtu: expected a 32-bit integer")]
     [InlineData("""{"name":"n","name":"m","serverAddr":"vpn.example.com","authMethod":"psk","psk":"x"}""", "the key 'name' appears twice")]
     [InlineData("""{"name":"\ud800","serverAddr":"vpn.example.com","authMethod":"psk","psk":"x"}""", "lone UTF-16 surrogate")]
-    public void WrongJsonTypesAreRefusedNamingTheFieldAndTheType(string json, string expected)
+    public void Wrong_json_types_are_refused_naming_the_field_and_the_type(string json, string expected)
     {
         var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "p.json");
         act.Should().Throw<ProfileImportException>().Which.Message.Should().Contain(expected);
     }
 
     [Fact]
-    public void ANumberIsNotCoercedToAStringInForeignFormatsEither()
+    public void A_number_is_not_coerced_to_a_string_in_foreign_formats_either()
     {
         var json = """{"uuid":"11111111-2222-3333-4444-555555555555","name":1,"type":"ikev2-eap","remote":{"addr":"gw.example.net"}}""";
         var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "x.sswan");
@@ -306,7 +306,7 @@ public sealed class HostileProfileTests : IDisposable
 
     [Theory]
     [MemberData(nameof(OverLong))]
-    public void LengthLimitsAreEnforcedNamingTheLimit(string field, string value, string expected)
+    public void Length_limits_are_enforced_naming_the_limit(string field, string value, string expected)
     {
         var o = new JsonObject { ["name"] = "n", ["serverAddr"] = "vpn.example.com", ["authMethod"] = "psk", ["psk"] = "x" };
         o[field] = value;
@@ -317,7 +317,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void CountLimitsAreEnforcedNamingTheLimit()
+    public void Count_limits_are_enforced_naming_the_limit()
     {
         var o = new JsonObject
         {
@@ -332,7 +332,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void JsonDepthAndSizeLimitsAreNamed()
+    public void Json_depth_and_size_limits_are_named()
     {
         var deep = new string('[', 40) + new string(']', 40);
         var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes($$"""{"name":{{deep}}}"""), "d.json");
@@ -345,7 +345,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void APolicyWhoseStrongSwanEntryLacksItsConfigurationIsATypedError()
+    public void A_policy_whose_StrongSwan_entry_lacks_its_configuration_is_a_typed_error()
     {
         var json = """{"applications":[{"packageName":"org.strongswan.android"},{"packageName":"other","managedConfiguration":{"managed_profiles":[]}}]}""";
         var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "policy.json");
@@ -353,7 +353,7 @@ public sealed class HostileProfileTests : IDisposable
     }
 
     [Fact]
-    public void InvalidUtf8IsRefusedWithItsPosition()
+    public void Invalid_utf8_is_refused_with_its_position()
     {
         byte[] bad = [.. Encoding.UTF8.GetBytes("{\"name\":\"a"), 0xff, .. Encoding.UTF8.GetBytes("\",\"serverAddr\":\"x\"}")];
         var act = () => ProfileImporter.Import(bad, "u.json");

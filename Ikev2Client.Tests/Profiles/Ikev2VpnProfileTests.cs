@@ -8,7 +8,7 @@ namespace Ikev2Client.Tests.Profiles;
 public sealed class Ikev2VpnProfileTests
 {
     [Fact]
-    public void DefaultsFollowAndroid()
+    public void Defaults_follow_android()
     {
         var p = new Ikev2VpnProfile.Builder("vpn.example.com", "alice").SetName("a").SetAuthPsk("k"u8.ToArray()).Build();
         p.ServerPort.Should().Be(500);
@@ -20,7 +20,7 @@ public sealed class Ikev2VpnProfileTests
     }
 
     [Fact]
-    public void ValidateReportsEveryProblemWithItsField()
+    public void Validate_reports_every_problem_with_its_field()
     {
         var b = new Ikev2VpnProfile.Builder("bad host name!", null)
             .SetName("../etc")
@@ -46,7 +46,7 @@ public sealed class Ikev2VpnProfileTests
     }
 
     [Fact]
-    public void AllowedAlgorithmsFollowAndroidRules()
+    public void Allowed_algorithms_follow_android_rules()
     {
         IpSecAlgorithmNames.Check(IpSecAlgorithmNames.Defaults).Should().BeEmpty();
         IpSecAlgorithmNames.Check([IpSecAlgorithmNames.AesGcm]).Should().BeEmpty();
@@ -59,7 +59,7 @@ public sealed class Ikev2VpnProfileTests
     }
 
     [Fact]
-    public void DigitalSignatureNeedsMatchingKey()
+    public void Digital_signature_needs_matching_key()
     {
         var ok = Base().SetAuthDigitalSignature(ProfileTestData.User, ProfileTestData.UserKeyPem, ProfileTestData.Ca);
         ok.Validate().Should().BeEmpty();
@@ -73,7 +73,7 @@ public sealed class Ikev2VpnProfileTests
     }
 
     [Fact]
-    public void SecretsNeverInToString()
+    public void Secrets_never_in_to_string()
     {
         var p = Base().SetAuthUsernamePassword("alice", "pa55word-XYZ", null).Build();
         p.ToString().Should().NotContain("pa55word-XYZ").And.Contain("alice").And.Contain("secrets = present");
@@ -86,7 +86,7 @@ public sealed class Ikev2VpnProfileTests
     }
 
     [Fact]
-    public void EveryFieldRoundTripsThroughNativeJson()
+    public void Every_field_round_trips_through_native_json()
     {
         var p = Base()
             .SetServer("2001:db8::1", 4500).SetUserIdentity("alice@example.com").SetRemoteIdentity("vpn.example.com")
@@ -109,7 +109,7 @@ public sealed class Ikev2VpnProfileTests
     }
 
     [Fact]
-    public void NativeJsonReportsUnknownKeysAndBadTypes()
+    public void Native_json_reports_unknown_keys_and_bad_types()
     {
         var json = """{"name":"n","serverAddr":"gw.example.com","authMethod":"psk","psk":"x","futureKey":1}"""u8.ToArray();
         NativeProfileJson.Import(json).Notes.Should().ContainSingle(n => n.Key == "futureKey" && n.Kind == ImportNoteKind.Ignored);

@@ -17,7 +17,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void SswanEapWithStringsWrappedBase64AndSpaceLists()
+    public void Sswan_eap_with_strings_wrapped_base64_and_space_lists()
     {
         var r = Import("office-eap.sswan");
         r.Format.Should().Be(ProfileFormat.Sswan);
@@ -39,7 +39,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void SswanCertificateWithPkcs12NeedingPassword()
+    public void Sswan_certificate_with_pkcs12_needing_password()
     {
         var r = Import("office-cert.sswan");
         var p = r.Profile;
@@ -64,7 +64,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void SswanMinimal()
+    public void Sswan_minimal()
     {
         var p = Import("minimal.sswan").Profile;
         (p.Name, p.ServerAddr, p.Username, p.Password, p.ServerRootCaCert).Should().Be(("Minimal", "gw.example.net", "bob", null, null));
@@ -72,7 +72,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void ManagedConfigurationFromAndroidManagementPolicy()
+    public void Managed_configuration_from_android_management_policy()
     {
         var r = Import("managed-policy.json");
         r.Format.Should().Be(ProfileFormat.AndroidManagedConfiguration);
@@ -96,7 +96,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void ManagedConfigurationBareObjectEapProfile()
+    public void Managed_configuration_bare_object_eap_profile()
     {
         var json = """{"managed_profiles":[{"_uuid":"1f1c2d3e-0000-4000-8000-000000000001","name":"Branch","remote":{"gateway":"branch.example.com","port":-1},"local":{"username":"carol","password":"pw"},"mtu":"1300"}]}""";
         var p = ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "config.json").Profile;
@@ -104,7 +104,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void MobileconfigCertificateWithEmbeddedPayloads()
+    public void Mobileconfig_certificate_with_embedded_payloads()
     {
         var r = Import("algo-cert.mobileconfig");
         r.Format.Should().Be(ProfileFormat.Mobileconfig);
@@ -124,7 +124,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void MobileconfigEapOnlyAndItsSignedCopy()
+    public void Mobileconfig_eap_only_and_its_signed_copy()
     {
         foreach (var file in new[] { "jawj-eap.mobileconfig", "jawj-eap-signed.mobileconfig" })
         {
@@ -140,7 +140,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void WindowsProfileXmlEapWithCryptographySuite()
+    public void Windows_profile_xml_eap_with_cryptography_suite()
     {
         var r = Import("windows-eap.xml");
         r.Format.Should().Be(ProfileFormat.WindowsProfileXml);
@@ -155,7 +155,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void WindowsSyncMlDeviceTunnelNeedsSuppliedCertificate()
+    public void Windows_sync_ml_device_tunnel_needs_supplied_certificate()
     {
         var act = () => ProfileImporter.Import(ProfileTestData.Path("windows-cert-syncml.xml"));
         act.Should().Throw<ProfileImportException>().WithMessage("*--pkcs12*");
@@ -177,7 +177,7 @@ public sealed class ImporterTests
     [InlineData("windows-sstp.xml", "not IKEv2")]
     [InlineData("user.p12", "not an XML property list")]
     [InlineData("ca.pem", "unknown profile format")]
-    public void BrokenFilesGiveOneClearTypedError(string file, string expected)
+    public void Broken_files_give_one_clear_typed_error(string file, string expected)
     {
         var act = () => ProfileImporter.Import(ProfileTestData.Path(file));
         var e = act.Should().Throw<ProfileImportException>().Which;
@@ -186,7 +186,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void CmsEnvelopedDataIsRefusedAsEncrypted()
+    public void Cms_enveloped_data_is_refused_as_encrypted()
     {
         // ContentInfo { id-envelopedData, [0] { } } — the shape of an encrypted profile.
         var asn = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
@@ -200,7 +200,7 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void SecretsNeverInImportErrors()
+    public void Secrets_never_in_import_errors()
     {
         var json = """{"uuid":"11111111-2222-3333-4444-555555555555","name":"x","type":"ikev2-eap","remote":{"addr":"gw.example.net"},"local":{"eap_id":"u","shared_secret":"TOPSECRET"},"ike-proposal":"aes-bogus"}""";
         var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "x.sswan");
@@ -208,14 +208,14 @@ public sealed class ImporterTests
     }
 
     [Fact]
-    public void PlaceholdersAreRejected()
+    public void Placeholders_are_rejected()
     {
         var json = """{"uuid":"11111111-2222-3333-4444-555555555555","name":"x","type":"ikev2-eap","remote":{"addr":"${VPN_HOST}"},"local":{"eap_id":"u"}}""";
         var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(json), "x.sswan");
         act.Should().Throw<ProfileImportException>().Which.Problems.Should().ContainSingle(p => p.Field == "serverAddr");
     }
     [Fact]
-    public void RevocationSettingsAreReportedAsWhatHappensInstead()
+    public void Revocation_settings_are_reported_as_what_happens_instead()
     {
         // The client always checks the gateway's certificate best effort (ProfileAuthentication); the note must say so.
         var json = """{"uuid":"11111111-2222-3333-4444-555555555555","name":"x","type":"ikev2-eap","remote":{"addr":"gw.example.net","revocation":{"crl":false,"ocsp":false}},"local":{"eap_id":"u"}}""";

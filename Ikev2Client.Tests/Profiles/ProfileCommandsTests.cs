@@ -24,7 +24,7 @@ public sealed class ProfileCommandsTests : IDisposable
     }
 
     [Fact]
-    public void ImportingAnEspProposalTheDataPlaneCannotRun_FailsWithExit2_NamingEspProposal_AndStoresNothing()
+    public void ImportingAnEspProposalTheDataPlaneCannotRun_fails_with_exit2_naming_esp_proposal_and_stores_nothing()
     {
         var file = Path.Combine(_dir, "ccm.json");
         File.WriteAllText(file, """
@@ -45,7 +45,7 @@ public sealed class ProfileCommandsTests : IDisposable
     }
 
     [Fact]
-    public void ImportListShowExportRemove()
+    public void Import_list_show_export_remove()
     {
         var imported = Run("profile", "import", ProfileTestData.Path("office-eap.sswan"), "--json");
         imported.Code.Should().Be(0, imported.Err);
@@ -87,7 +87,7 @@ public sealed class ProfileCommandsTests : IDisposable
     [InlineData("encrypted.mobileconfig")]
     [InlineData("broken.mobileconfig")]
     [InlineData("windows-sstp.xml")]
-    public void FailedImportLeavesStoreUnchanged(string file)
+    public void Failed_import_leaves_store_unchanged(string file)
     {
         var first = Run("profile", "import", ProfileTestData.Path("minimal.sswan"));
         first.Code.Should().Be(0, first.Err);
@@ -102,7 +102,7 @@ public sealed class ProfileCommandsTests : IDisposable
     }
 
     [Fact]
-    public void DuplicateNameNeedsForce()
+    public void Duplicate_name_needs_force()
     {
         Run("profile", "import", ProfileTestData.Path("minimal.sswan")).Code.Should().Be(0);
         Run("profile", "import", ProfileTestData.Path("minimal.sswan")).Code.Should().Be(2);

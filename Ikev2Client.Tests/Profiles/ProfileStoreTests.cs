@@ -12,7 +12,7 @@ public sealed class ProfileStoreTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void SaveLoadListRemoveWithSecretsInA0600File()
+    public void Save_load_list_remove_with_secrets_in_A0600_file()
     {
         var store = new ProfileStore(_dir);
         var p = new Ikev2VpnProfile.Builder("vpn.example.com", null).SetName("Office VPN")
@@ -38,7 +38,7 @@ public sealed class ProfileStoreTests : IDisposable
     }
 
     [Fact]
-    public void SavingWithoutSecretsDropsOldSecretFile()
+    public void Saving_without_secrets_drops_old_secret_file()
     {
         var store = new ProfileStore(_dir);
         store.Save(new Ikev2VpnProfile.Builder("vpn.example.com", null).SetName("p").SetAuthPsk("k"u8.ToArray()).Build());
@@ -53,7 +53,7 @@ public sealed class ProfileStoreTests : IDisposable
     [InlineData(".hidden")]
     [InlineData("")]
     [InlineData("nul\0")]
-    public void NamesCannotTraversePaths(string name)
+    public void Names_cannot_traverse_paths(string name)
     {
         var store = new ProfileStore(_dir);
         var act = () => store.Load(name);
@@ -63,14 +63,14 @@ public sealed class ProfileStoreTests : IDisposable
     }
 
     [Fact]
-    public void MissingProfileIsATypedError()
+    public void Missing_profile_is_a_typed_error()
     {
         var act = () => new ProfileStore(_dir).Load("nope");
         act.Should().Throw<ProfileStoreException>().WithMessage("no profile named 'nope'");
     }
 
     [Fact]
-    public void DefaultRootHonoursIkev2Home()
+    public void Default_root_honours_ikev2_home()
     {
         // Only reads the variable; other tests use explicit roots.
         var old = Environment.GetEnvironmentVariable("IKEV2_HOME");

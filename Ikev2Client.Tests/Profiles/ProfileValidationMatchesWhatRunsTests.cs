@@ -28,7 +28,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     [InlineData("aes128gmac", "aes128gmac", "ENCR_NULL_AUTH_AES_GMAC")]
     [InlineData("aes256-sha1_160", "sha1_160", "AUTH_HMAC_SHA1_160")]
     [InlineData("aes256gcm16-modp1024", "modp1024", "MODP_1024")]
-    public void AnEspProposalTheDataPlaneCannotRun_IsRefused_NamingEspProposalAndTheReason(string proposal, string keyword, string iana)
+    public void AnEspProposalTheDataPlaneCannotRun_is_refused_naming_esp_proposal_and_the_reason(string proposal, string keyword, string iana)
     {
         var problems = Psk().SetEspProposal(proposal).Validate();
         problems.Should().ContainSingle().Which.Field.Should().Be("espProposal");
@@ -46,7 +46,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     [InlineData("aes128-md5")]
     [InlineData("chacha20poly1305-curve25519")]
     [InlineData("default")]
-    public void EspProposalsOfEverySupportedAlgorithm_AreAccepted(string proposal)
+    public void EspProposalsOfEverySupportedAlgorithm_are_accepted(string proposal)
     {
         Psk().SetEspProposal(proposal).Validate().Should().BeEmpty();
         ProposalConversion.ForProfile(proposal, isEsp: true, null).Should().NotBeEmpty();
@@ -57,7 +57,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     [InlineData("aes128ccm16-prfsha256-ecp256", "aes128ccm16")]
     [InlineData("aes256-md5-prfsha256-ecp256", "md5")]
     [InlineData("aes256-sha256-prfmd5-ecp256", "prfmd5")]
-    public void AnIkeProposalTheIkeCodeCannotRun_IsRefused_NamingIkeProposal(string proposal, string keyword)
+    public void AnIkeProposalTheIkeCodeCannotRun_is_refused_naming_ike_proposal(string proposal, string keyword)
     {
         var problems = Psk().SetIkeProposal(proposal).Validate();
         problems.Should().NotBeEmpty().And.OnlyContain(p => p.Field == "ikeProposal");
@@ -65,7 +65,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     }
 
     [Fact]
-    public void ImportingAProfileWithAesCcm_FailsBeforeAnythingIsStored_NamingEspProposal()
+    public void ImportingAProfileWithAesCcm_fails_before_anything_is_stored_naming_esp_proposal()
     {
         const string json = """
             { "name": "ccm", "serverAddr": "vpn.example.org", "authMethod": "psk", "psk": "secret-psk",
@@ -85,7 +85,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     }
 
     [Fact]
-    public void AllowedAlgorithms_NarrowTheDefaultProposals_NotJustExplicitOnes()
+    public void AllowedAlgorithms_narrow_the_default_proposals_not_just_explicit_ones()
     {
         var gcmOnly = ProposalConversion.ForProfile(null, isEsp: true, [IpSecAlgorithm.AuthCryptAesGcm]);
         gcmOnly.SelectMany(p => p.Encryption).Select(e => e.Id).Distinct().Should().BeEquivalentTo([EncrId.AesGcm16, EncrId.AesGcm12, EncrId.AesGcm8]);
@@ -111,7 +111,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     }
 
     [Fact]
-    public void AConnectingProfileWithAllowedAlgorithms_OffersNoCbcWhenOnlyGcmIsAllowed()
+    public void AConnectingProfileWithAllowedAlgorithms_offers_no_cbc_when_only_gcm_is_allowed()
     {
         var profile = Psk().SetServer("192.0.2.10").SetAllowedAlgorithms([IpSecAlgorithm.AuthCryptAesGcm]).Build();
         var options = ProfileConnection.CreateOptions(profile, new ProfileConnectionSettings());
@@ -124,7 +124,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     }
 
     [Fact]
-    public void DefaultEspProposals_OfferAndroidsSet_WithoutSha1OrMd5_AndPreferEsn_AndAllRunInTheDataPlane()
+    public void DefaultEspProposals_offer_androids_set_without_sha1_or_md5_and_prefer_esn_and_all_run_in_the_data_plane()
     {
         var esp = ProposalSpec.DefaultEsp;
         esp.SelectMany(p => p.Encryption).Should().Contain(e => e.Id == EncrId.AesCtr).And.Contain(e => e.Id == EncrId.AesGcm8)
@@ -140,7 +140,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     [Theory]
     [InlineData(EapMethod.MsChapV2, "msChapV2")]
     [InlineData(EapMethod.Md5, "md5")]
-    public void EapOnlyWithAPassword_RequiresAUsername(EapMethod method, string name)
+    public void EapOnlyWithAPassword_requires_a_username(EapMethod method, string name)
     {
         var b = new Ikev2VpnProfile.Builder("vpn.example.org", null).SetName("t").SetAuthEapOnly(method, null, "pw", null);
         b.Validate().Should().ContainSingle().Which.Should().Be(new ProfileProblem("username", $"is required for authMethod eapOnly with eapMethod {name}"));
@@ -149,7 +149,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     }
 
     [Fact]
-    public void CertificateThenEap_RequiresAUsername_UsernamePasswordStillAsksForIt()
+    public void CertificateThenEap_requires_a_username_username_password_still_asks_for_it()
     {
         var b = new Ikev2VpnProfile.Builder("vpn.example.org", null).SetName("t")
             .SetAuthCertificateThenEap(ProfileTestData.User, ProfileTestData.UserKeyPem, null, null, ProfileTestData.Ca);
@@ -159,7 +159,7 @@ public sealed class ProfileValidationMatchesWhatRunsTests
     }
 
     [Fact]
-    public void ImportingAnEapOnlyOrCertThenEapProfileWithoutUsername_FailsNamingUsername()
+    public void ImportingAnEapOnlyOrCertThenEapProfileWithoutUsername_fails_naming_username()
     {
         const string eapOnly = """{ "name": "e", "serverAddr": "vpn.example.org", "authMethod": "eapOnly", "eapMethod": "md5" }""";
         var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(eapOnly), "e.json");

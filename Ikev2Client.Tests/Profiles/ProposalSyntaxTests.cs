@@ -14,7 +14,7 @@ public sealed class ProposalSyntaxTests
     }
 
     [Fact]
-    public void AeadIkeWithExplicitPrf()
+    public void Aead_ike_with_explicit_prf()
     {
         var p = One("aes256gcm16-prfsha384-ecp384", esp: false);
         p.Encryption.Should().Equal(new EncryptionSpec(EncrId.AesGcm16, 256));
@@ -25,7 +25,7 @@ public sealed class ProposalSyntaxTests
     }
 
     [Fact]
-    public void ClassicIkeDerivesPrfFromIntegrity()
+    public void Classic_ike_derives_prf_from_integrity()
     {
         var p = One("aes128-sha256-modp2048", esp: false);
         p.Encryption.Should().Equal(new EncryptionSpec(EncrId.AesCbc, 128));
@@ -35,7 +35,7 @@ public sealed class ProposalSyntaxTests
     }
 
     [Fact]
-    public void AeadIkeUsesIntegrityKeywordAsPrfAndDropsIt()
+    public void Aead_ike_uses_integrity_keyword_as_prf_and_drops_it()
     {
         var p = One("aes128gcm16-sha256-ecp256", esp: false);
         p.Prfs.Should().Equal(PrfId.HmacSha2_256);
@@ -46,7 +46,7 @@ public sealed class ProposalSyntaxTests
     [InlineData("chacha20poly1305-prfsha256-x25519", EncrId.ChaCha20Poly1305, 0, KeGroup.Curve25519)]
     [InlineData("aes256-sha1-curve25519", EncrId.AesCbc, 256, KeGroup.Curve25519)]
     [InlineData("aes256-sha256-ecp256", EncrId.AesCbc, 256, KeGroup.Ecp256)]
-    public void IkeVariants(string text, EncrId encr, int bits, KeGroup group)
+    public void Ike_variants(string text, EncrId encr, int bits, KeGroup group)
     {
         var p = One(text, esp: false);
         p.Encryption[0].Should().Be(new EncryptionSpec(encr, bits));
@@ -54,7 +54,7 @@ public sealed class ProposalSyntaxTests
     }
 
     [Fact]
-    public void EspAeadWithoutGroupDefaultsToNoEsn()
+    public void Esp_aead_without_group_defaults_to_no_esn()
     {
         var p = One("aes256gcm16", esp: true);
         p.Encryption.Should().Equal(new EncryptionSpec(EncrId.AesGcm16, 256));
@@ -64,7 +64,7 @@ public sealed class ProposalSyntaxTests
     }
 
     [Fact]
-    public void EspWithPfsAndBothEsnModes()
+    public void Esp_with_pfs_and_both_esn_modes()
     {
         var p = One("aes128-sha256-modp3072-esn-noesn", esp: true);
         p.KeGroups.Should().Equal(KeGroup.Modp3072);
@@ -72,7 +72,7 @@ public sealed class ProposalSyntaxTests
     }
 
     [Fact]
-    public void ListsStrictMarkerAndDefault()
+    public void Lists_strict_marker_and_default()
     {
         ProposalSyntax.TryParse("aes256gcm16-prfsha384-ecp384, aes128-sha256-modp2048!", false, out var list, out var strict, out var error)
             .Should().BeTrue(error);
@@ -84,7 +84,7 @@ public sealed class ProposalSyntaxTests
     }
 
     [Fact]
-    public void SeveralAlgorithmsOfOneKindKeepOrder()
+    public void Several_algorithms_of_one_kind_keep_order()
     {
         var p = One("aes256gcm16-aes128gcm16-prfsha384-prfsha256-ecp384-modp3072", esp: false);
         p.Encryption.Select(e => e.KeyBits).Should().Equal(256, 128);
@@ -105,7 +105,7 @@ public sealed class ProposalSyntaxTests
     [InlineData("", true, "empty")]
     [InlineData("aes128--sha256", true, "empty algorithm")]
     [InlineData("aes128-sha256,,aes256gcm16", true, "empty proposal")]
-    public void BadInputGivesTypedErrorNamingToken(string text, bool esp, string expected)
+    public void Bad_input_gives_typed_error_naming_token(string text, bool esp, string expected)
     {
         ProposalSyntax.TryParse(text, esp, out var list, out var error).Should().BeFalse();
         list.Should().BeEmpty();
@@ -119,7 +119,7 @@ public sealed class ProposalSyntaxTests
     [InlineData("aes256gcm16", true)]
     [InlineData("aes128ctr-aesxcbc-modp3072-esn", true)]
     [InlineData("3des-md5", true)]
-    public void FormatRoundTrips(string text, bool esp)
+    public void Format_round_trips(string text, bool esp)
     {
         var p = One(text, esp);
         var formatted = ProposalSyntax.Format(p, esp);
@@ -127,7 +127,7 @@ public sealed class ProposalSyntaxTests
     }
 
     [Fact]
-    public void FormatIsCanonical()
+    public void Format_is_canonical()
     {
         ProposalSyntax.Format(One("AES128GCM-X25519-PRFSHA256", false), false).Should().Be("aes128gcm16-prfsha256-curve25519");
     }

@@ -62,14 +62,14 @@ public sealed class ControlSocketHostileTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task InvalidUtf8InTheMethodGetsOneBadRequestAnswerWithItsId()
+    public async Task Invalid_utf8_in_the_method_gets_one_bad_request_answer_with_its_id()
     {
         var answers = await ExchangeAsync(Line("""{"id":7,"method":"Pi"""u8.ToArray(), [0xff, 0xfe], "\"}"u8.ToArray()), 1);
         BadRequest(answers[0], 7, "not valid UTF-8");
     }
 
     [Fact]
-    public async Task InvalidUtf8InTheNameIsABadRequestNotAnInternalError()
+    public async Task Invalid_utf8_in_the_name_is_a_bad_request_not_an_internal_error()
     {
         var answers = await ExchangeAsync(Line("""{"id":8,"method":"GetProvisionedVpnProfileState","name":"of"""u8.ToArray(), [0xc3, 0x28], "\"}"u8.ToArray()), 1);
         BadRequest(answers[0], 8);
@@ -88,14 +88,14 @@ public sealed class ControlSocketHostileTests : IAsyncDisposable
     [InlineData("""{"id":1,"method":"\u001b]0;pwned\u0007"}""", @"unknown method '\u001b]0;pwned\u0007'")]
     [InlineData("[1,2]", "must be a JSON object")]
     [InlineData("{\"id\":1,", "not valid JSON")]
-    public async Task EveryMalformedRequestGetsExactlyOneTypedAnswer(string request, string expected)
+    public async Task Every_malformed_request_gets_exactly_one_typed_answer(string request, string expected)
     {
         var answers = await ExchangeAsync(Encoding.UTF8.GetBytes(request + "\n"), 1);
         BadRequest(answers[0], null, expected);
     }
 
     [Fact]
-    public async Task PipelinedRequestsWithABadOneInTheMiddleAreEachAnswered()
+    public async Task Pipelined_requests_with_a_bad_one_in_the_middle_are_each_answered()
     {
         byte[] bytes = [.. Line("""{"id":1,"method":"Ping"}"""u8.ToArray()), .. Line("""{"id":2,"method":"Pi"""u8.ToArray(), [0x80], "\"}"u8.ToArray()),
             .. Line("""{"id":3,"method":"Ping"}"""u8.ToArray())];
@@ -107,7 +107,7 @@ public sealed class ControlSocketHostileTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AProfileWithWrongTypesIsAnInvalidProfileNamingTheField()
+    public async Task A_profile_with_wrong_types_is_an_invalid_profile_naming_the_field()
     {
         var request = new JsonObject
         {

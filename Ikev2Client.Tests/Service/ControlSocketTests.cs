@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;
@@ -34,7 +35,7 @@ public sealed class ControlSocketTests : IAsyncDisposable
     }
 
     [Fact]
-    public void TheSocketIsOwnerOnly()
+    public void The_socket_is_owner_only()
     {
         File.GetUnixFileMode(_daemon.Server.SocketPath).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.GetUnixFileMode(Path.GetDirectoryName(_daemon.Server.SocketPath)!)
@@ -42,7 +43,7 @@ public sealed class ControlSocketTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ProvisionStartStateStopRoundTrip()
+    public async Task Provision_start_state_stop_round_trip()
     {
         (await _client.PingAsync()).Should().Be(Environment.ProcessId);
         await _client.ProvisionVpnProfileAsync(ServiceTestData.Profile(alwaysOn: true, lockdown: true));
@@ -58,8 +59,8 @@ public sealed class ControlSocketTests : IAsyncDisposable
         _factory.Created.Single().Profile!.Psk.Should().Equal(Encoding.UTF8.GetBytes(ServiceTestData.Psk));
 
         var state = await _client.GetProvisionedVpnProfileStateAsync("office");
-        state.Statistics!.BytesIn.Should().Be(5600);
-        state.Statistics.NextRekeyAt.Should().NotBeNull();
+        state.Statistics!.BytesReceived.Should().Be(5600);
+        state.Connection!.NextRekeyAt.Should().NotBeNull();
         (await _client.GetAllVpnProfileStatesAsync()).Select(s => s.Name).Should().Equal("office");
 
         var stopped = await _client.StopProvisionedVpnProfileAsync("office");
@@ -67,7 +68,7 @@ public sealed class ControlSocketTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task FailuresArriveAsStatesWithClassAndCode()
+    public async Task Failures_arrive_as_states_with_class_and_code()
     {
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.AuthFailed());
         var s = await _client.StartVpnProfileAsync(ServiceTestData.Profile("file"), waitForResult: true);
@@ -76,7 +77,7 @@ public sealed class ControlSocketTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task RequestErrorsAreTyped()
+    public async Task Request_errors_are_typed()
     {
         var act = () => _client.StartProvisionedVpnProfileAsync("missing");
         (await act.Should().ThrowAsync<VpnManagerException>()).Which.Code.Should().Be(VpnManagerErrors.NotFound);
@@ -92,14 +93,14 @@ public sealed class ControlSocketTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AnOverlongLineIsRefusedWithoutHanging()
+    public async Task An_overlong_line_is_refused_without_hanging()
     {
         var answer = await RawAsync(new string('x', LineConnection.MaxLineBytes + 10)).WaitAsync(TimeSpan.FromSeconds(10));
         answer["error"]!["code"]!.GetValue<string>().Should().Be("BadRequest");
     }
 
     [Fact]
-    public async Task SubscribersSeeEveryTransition()
+    public async Task Subscribers_see_every_transition()
     {
         await _client.ProvisionVpnProfileAsync(ServiceTestData.Profile());
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -123,7 +124,7 @@ public sealed class ControlSocketTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task SecretsNeverAppearInStatesOrEvents()
+    public async Task Secrets_never_appear_in_states_or_events()
     {
         await _client.ProvisionVpnProfileAsync(ServiceTestData.Profile());
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.AuthFailed());
@@ -144,7 +145,7 @@ public sealed class ControlSocketTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ASecondServiceOnTheSameSocketIsRefusedAndAStaleSocketIsReplaced()
+    public async Task A_second_service_on_the_same_socket_is_refused_and_a_stale_socket_is_replaced()
     {
         var second = new ControlServer(_daemon.Manager, _daemon.Server.SocketPath);
         var act = () => second.Start();
@@ -158,7 +159,7 @@ public sealed class ControlSocketTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AnAbsentServiceIsUnavailable()
+    public async Task An_absent_service_is_unavailable()
     {
         var act = () => new VpnManagerClient(Path.Combine(_dir, "none.sock")).GetAllVpnProfileStatesAsync();
         (await act.Should().ThrowAsync<VpnManagerException>()).Which.Code.Should().Be(VpnManagerErrors.Unavailable);

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;
@@ -30,7 +31,7 @@ public sealed class CredentialPromptServiceTests : IAsyncDisposable
         new ProfileStore(_dir).Save(WithoutPassword("lab"));
         _daemon = new VpnDaemon(new VpnManagerOptions
         {
-            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Logger = new RecordingLogger(_log),
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, LoggerFactory = new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (_log) _log.WriteLine(line); }, Microsoft.Extensions.Logging.LogLevel.Trace),
         }, _socket);
         _daemon.Start(startAlwaysOn: false);
     }
@@ -61,18 +62,6 @@ public sealed class CredentialPromptServiceTests : IAsyncDisposable
             Asked.Add(request);
             var value = answers[Math.Min(Asked.Count - 1, answers.Length - 1)];
             return Task.FromResult(new CredentialAnswer(request.Fields.ToDictionary(f => f.Key, _ => value), save));
-        }
-    }
-
-    /// <summary>Every log line, formatted, into a writer (to check that no answer is ever logged).</summary>
-    private sealed class RecordingLogger(StringWriter log) : Microsoft.Extensions.Logging.ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
-            Func<TState, Exception?, string> formatter)
-        {
-            lock (log) log.WriteLine($"{logLevel} {formatter(state, exception)}");
         }
     }
 

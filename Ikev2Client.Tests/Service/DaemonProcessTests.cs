@@ -13,7 +13,7 @@ public sealed class DaemonProcessTests
     private static string Program => Path.Combine(AppContext.BaseDirectory, "ikev2");
 
     [Fact]
-    public async Task TheDaemonStartsInTheBackgroundLogsToTheStateDirectoryAndStopsOnSigterm()
+    public async Task The_daemon_starts_in_the_background_logs_to_the_state_directory_and_stops_on_sigterm()
     {
         File.Exists(Program).Should().BeTrue("the ikev2 apphost is copied next to the tests");
         var home = ServiceTestData.NewTempDir();

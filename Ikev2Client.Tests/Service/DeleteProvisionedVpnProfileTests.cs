@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using Ikev2Client.Cli;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;
@@ -24,7 +25,7 @@ public sealed class DeleteProvisionedVpnProfileTests : IAsyncDisposable
     {
         _manager = new VpnManagerService(new VpnManagerOptions
         {
-            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Clock = _clock, Random = () => 0.5,
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Time = _clock, Random = () => 0.5,
         });
     }
 
@@ -37,7 +38,7 @@ public sealed class DeleteProvisionedVpnProfileTests : IAsyncDisposable
     private string SecretFile(string name) => Path.Combine(_dir, "secrets", name + ".json");
 
     [Fact]
-    public async Task DeleteStopsAnAlwaysOnLoopWaitingToReconnectThenRemovesTheProfileAndItsSecrets()
+    public async Task Delete_stops_an_always_on_loop_waiting_to_reconnect_then_removes_the_profile_and_its_secrets()
     {
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.Timeout());
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile(alwaysOn: true));
@@ -59,7 +60,7 @@ public sealed class DeleteProvisionedVpnProfileTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task DeleteDisconnectsAConnectedProfileCleanlyFirst()
+    public async Task Delete_disconnects_a_connected_profile_cleanly_first()
     {
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile());
         (await _manager.StartProvisionedVpnProfileAsync("office", waitForResult: true)).State.Should().Be(VpnState.Connected);
@@ -71,7 +72,7 @@ public sealed class DeleteProvisionedVpnProfileTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task DeleteOfAnUnknownOrUnstoredProfileIsARequestError()
+    public async Task Delete_of_an_unknown_or_unstored_profile_is_a_request_error()
     {
         var unknown = () => _manager.DeleteProvisionedVpnProfileAsync("nope");
         (await unknown.Should().ThrowAsync<VpnManagerException>()).Which.Code.Should().Be(VpnManagerErrors.NotFound);
@@ -85,7 +86,7 @@ public sealed class DeleteProvisionedVpnProfileTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task EachStartGetsANewSessionKeyThatStaysForTheWholeRunAcrossAlwaysOnReconnects()
+    public async Task Each_start_gets_a_new_session_key_that_stays_for_the_whole_run_across_always_on_reconnects()
     {
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile(alwaysOn: true));
         (await _manager.GetProvisionedVpnProfileStateAsync("office")).SessionKey.Should().BeNull("never started");
@@ -142,7 +143,7 @@ public sealed class ProfileRemoveThroughTheServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task RemoveStopsTheRunningAlwaysOnLoopBeforeTheFilesGo()
+    public async Task Remove_stops_the_running_always_on_loop_before_the_files_go()
     {
         var connection = await _factory.Connected.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         var client = new VpnManagerClient(_socket);
@@ -163,7 +164,7 @@ public sealed class ProfileRemoveThroughTheServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task WithoutAServiceRemoveHasTheSameResult()
+    public async Task Without_a_service_remove_has_the_same_result()
     {
         await _daemon.DisposeAsync();
         var r = Profile("profile", "remove", "home");
@@ -173,7 +174,7 @@ public sealed class ProfileRemoveThroughTheServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task DeleteOverTheSocketAndStatusShowsTheSession()
+    public async Task Delete_over_the_socket_and_status_shows_the_session()
     {
         var client = new VpnManagerClient(_socket);
         var started = await client.StartProvisionedVpnProfileAsync("home", waitForResult: true);

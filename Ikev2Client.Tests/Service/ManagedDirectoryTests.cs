@@ -26,7 +26,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     {
         _store = new ProfileStore(_dir);
         ManagedFiles.CreateDirectory(_store);
-        _manager = new VpnManagerService(new VpnManagerOptions { Store = _store, ConnectionFactory = _factory, Clock = new ManualClock(), Logger = _log });
+        _manager = new VpnManagerService(new VpnManagerOptions { Store = _store, ConnectionFactory = _factory, Time = new ManualClock(), LoggerFactory = _log });
         _sync = new ManagedDirectorySync(_manager, _store, new ManagedDirectoryOptions { SettleTime = Settle }, _log);
     }
 
@@ -42,7 +42,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     private ManagedFileStatus? Status(string file) => _store.ReadManagedStatus().SingleOrDefault(f => f.File == file);
 
     [Fact]
-    public async Task EveryImportFormatBecomesAManagedProfileWithItsSecretsStored0600AndNeverLogged()
+    public async Task Every_import_format_becomes_a_managed_profile_with_its_secrets_stored0600_and_never_logged()
     {
         ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp")));
         ManagedFiles.Drop(_store, "office.sswan", ProfileTestData.Bytes("office-eap.sswan"));
@@ -79,7 +79,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AChangedFileUpdatesTheProfile()
+    public async Task A_changed_file_updates_the_profile()
     {
         ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", "gw1.example.com")));
         await ScanLater();
@@ -94,7 +94,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AnInvalidChangeIsReportedOnceAndLeavesThePreviousVersionInForce()
+    public async Task An_invalid_change_is_reported_once_and_leaves_the_previous_version_in_force()
     {
         ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", "gw1.example.com")));
         await ScanLater();
@@ -120,7 +120,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AFileThatWasNeverValidIsReportedAndProvidesNothing()
+    public async Task A_file_that_was_never_valid_is_reported_and_provides_nothing()
     {
         ManagedFiles.Drop(_store, "broken.sswan", ProfileTestData.Bytes("broken.sswan"));
         await ScanLater();
@@ -132,7 +132,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ADeletedFileRemovesTheProfileAndItsSecrets()
+    public async Task A_deleted_file_removes_the_profile_and_its_secrets()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp")));
         await ScanLater();
@@ -149,7 +149,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AHalfWrittenFileIsReadOnlyOnceItHasStoppedChanging()
+    public async Task A_half_written_file_is_read_only_once_it_has_stopped_changing()
     {
         // Written in place (not renamed), in two halves: the first half is not valid JSON.
         var path = Path.Combine(_store.ManagedDirectory, "corp.json");
@@ -172,7 +172,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AFileWithATimeStampInTheFutureIsReadOnceUnchangedForTheSettleTime()
+    public async Task A_file_with_a_time_stamp_in_the_future_is_read_once_unchanged_for_the_settle_time()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp")));
         var future = DateTime.UtcNow.AddHours(1);
@@ -185,7 +185,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task TemporaryDotAndBackupFilesAreNotProfiles()
+    public async Task Temporary_dot_and_backup_files_are_not_profiles()
     {
         var text = ManagedFiles.Native(ManagedFiles.Profile("corp"));
         foreach (var name in new[] { ".corp.json", "corp.json.tmp", "corp.json~", "corp.json.part", "corp.json.dpkg-new", "corp.json.bak" })
@@ -197,7 +197,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task TwoFilesNamingOneProfileTheSecondIsReported()
+    public async Task Two_files_naming_one_profile_the_second_is_reported()
     {
         ManagedFiles.Drop(_store, "a.json", ManagedFiles.Native(ManagedFiles.Profile("corp", "gw-a.example.com")));
         ManagedFiles.Drop(_store, "b.json", ManagedFiles.Native(ManagedFiles.Profile("corp", "gw-b.example.com")));
@@ -208,7 +208,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AFileThatNowNamesAnotherProfileReplacesTheOldOne()
+    public async Task A_file_that_now_names_another_profile_replaces_the_old_one()
     {
         ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("old-name")));
         await ScanLater();
@@ -219,7 +219,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task FilesOrADirectoryWritableByOthersAreNotTrusted()
+    public async Task Files_or_a_directory_writable_by_others_are_not_trusted()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp")));
         File.SetUnixFileMode(path, ManagedFiles.Private | UnixFileMode.OtherWrite);
@@ -252,7 +252,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AManagedProfileShadowsAUserProfileWhichComesBackWhenTheFileGoes()
+    public async Task A_managed_profile_shadows_a_user_profile_which_comes_back_when_the_file_goes()
     {
         _store.Save(ManagedFiles.Profile("corp", "user.example.com"));
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", "mdm.example.com")));
@@ -269,7 +269,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AStatusLostWithAManagedProfileStillStoredIsRepairedFromTheFiles()
+    public async Task A_status_lost_with_a_managed_profile_still_stored_is_repaired_from_the_files()
     {
         // The service stopped between storing a profile and writing the status, and its file was deleted meanwhile.
         _store.SaveManaged(ManagedFiles.Profile("orphan"));
@@ -279,7 +279,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task TheWatcherAppliesAFileRenamedIntoPlaceAndADeletionWithinSeconds()
+    public async Task The_watcher_applies_a_file_renamed_into_place_and_a_deletion_within_seconds()
     {
         await using var watcher = new ManagedDirectoryWatcher(_manager, _store, new ManagedDirectoryOptions(), _log);
         watcher.Start();
@@ -290,7 +290,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task WithoutChangeNotificationsTheRescanAloneAppliesAFileWithinFiveSeconds()
+    public async Task Without_change_notifications_the_rescan_alone_applies_a_file_within_five_seconds()
     {
         await using var watcher = new ManagedDirectoryWatcher(_manager, _store, new ManagedDirectoryOptions { Notifications = false }, _log);
         watcher.Start();
@@ -299,7 +299,7 @@ public sealed class ManagedDirectoryTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task TheWatcherCreatesAMissingDirectoryOwnerOnly()
+    public async Task The_watcher_creates_a_missing_directory_owner_only()
     {
         Directory.Delete(_store.ManagedDirectory);
         await using var watcher = new ManagedDirectoryWatcher(_manager, _store, new ManagedDirectoryOptions(), _log);

@@ -52,8 +52,8 @@ public sealed class ManagedProfileInteropTests(ITestOutputHelper output)
             await using var daemon = new VpnDaemon(new VpnManagerOptions
             {
                 Store = store,
-                ConnectionFactory = new NamespacedFactory(gw.ClientNamespace, new VpnConnectionAdapterFactory(new Ikev2Client.Connection.ProfileConnectionSettings())),
-                Logger = new LineLogger(TextWriter.Synchronized(log)),
+                ConnectionFactory = new NamespacedFactory(gw.ClientNamespace, new VpnConnectionAdapterFactory(Ikev2Client.Tests.Infrastructure.TestPlatform.Linux(), Microsoft.Extensions.Options.Options.Create(new Ikev2Client.Connection.ProfileConnectionSettings()))),
+                LoggerFactory = new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (log) log.WriteLine(line); }),
             }, socket);
             daemon.Start(startAlwaysOn: true);
             TunDevices(gw).Should().BeEmpty();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using Ikev2Client.Cli;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;
@@ -28,7 +29,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
         _store = new ProfileStore(_dir);
         ManagedFiles.CreateDirectory(_store);
         _socket = Path.Combine(_dir, "run", "ikev2.sock");
-        _daemon = new VpnDaemon(new VpnManagerOptions { Store = _store, ConnectionFactory = _factory, Logger = _log }, _socket);
+        _daemon = new VpnDaemon(new VpnManagerOptions { Store = _store, ConnectionFactory = _factory, LoggerFactory = _log }, _socket);
         _daemon.Start();
         _client = new VpnManagerClient(_socket);
     }
@@ -59,7 +60,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
         await _factory.Connected.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
     [Fact]
-    public async Task AManagedAlwaysOnProfileStartsOnItsOwnAndIsShownAsManaged()
+    public async Task A_managed_always_on_profile_starts_on_its_own_and_is_shown_as_managed()
     {
         _store.Save(ManagedFiles.Profile("home"));
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", alwaysOn: true)));
@@ -88,7 +89,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task RemoveImportAndProvisionOverAManagedProfileAreRefusedNamingTheMdmFile()
+    public async Task Remove_import_and_provision_over_a_managed_profile_are_refused_naming_the_mdm_file()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp")));
         await ManagedDirectoryTests.WaitUntil(() => _store.IsManaged("corp"), TimeSpan.FromSeconds(5));
@@ -133,7 +134,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task DeletingTheFileStopsTheProfileAndRemovesItAndItsSecrets()
+    public async Task Deleting_the_file_stops_the_profile_and_removes_it_and_its_secrets()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", alwaysOn: true)));
         var connection = await NextConnectionAsync();
@@ -151,7 +152,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AChangedFileReconnectsARunningProfileAndAnIdenticalRewriteDoesNot()
+    public async Task A_changed_file_reconnects_a_running_profile_and_an_identical_rewrite_does_not()
     {
         ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", "gw1.example.com", alwaysOn: true)));
         var first = await NextConnectionAsync();
@@ -176,7 +177,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AnInvalidChangeIsLoggedListedAndTheRunningVersionStays()
+    public async Task An_invalid_change_is_logged_listed_and_the_running_version_stays()
     {
         var path = ManagedFiles.Drop(_store, "corp.json", ManagedFiles.Native(ManagedFiles.Profile("corp", alwaysOn: true)));
         var connection = await NextConnectionAsync();
@@ -194,7 +195,7 @@ public sealed class ManagedProfileServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AManagedProfileShadowsARunningUserProfileOfTheSameName()
+    public async Task A_managed_profile_shadows_a_running_user_profile_of_the_same_name()
     {
         _store.Save(ManagedFiles.Profile("corp", "user.example.com"));
         (await Cli("connect", "corp")).Code.Should().Be(ServiceExitCodes.Ok);

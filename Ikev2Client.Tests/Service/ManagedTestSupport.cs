@@ -37,9 +37,13 @@ internal static class ManagedFiles
     }
 }
 
-/// <summary>Collects log lines (formatted like the daemon's log) for assertions.</summary>
-internal sealed class LogCapture : ILogger
+/// <summary>Collects log lines (formatted like the daemon's log) for assertions; as a factory, every category logs here.</summary>
+internal sealed class LogCapture : ILogger, ILoggerFactory
 {
+    public ILogger CreateLogger(string categoryName) => this;
+    public void AddProvider(ILoggerProvider provider) { }
+    public void Dispose() { }
+
     private readonly List<string> _lines = [];
 
     public IReadOnlyList<string> Lines

@@ -1,3 +1,4 @@
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Ikev2Client.Tests.Infrastructure;
@@ -17,7 +18,7 @@ internal sealed class NamespacedFactory(NetworkNamespace ns, IVpnConnectionFacto
             remove => inner.EventRaised -= value;
         }
         public VpnState State => inner.State;
-        public VpnConnectionStatistics Statistics => inner.Statistics;
+        public Ikev2Client.Platform.DataPlaneStatistics Statistics => inner.Statistics;
         public Task<VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken ct) => ns.Run(() => inner.ConnectAsync(profile, ct));
         public Task DisconnectAsync() => inner.DisconnectAsync();
         public ValueTask DisposeAsync() => inner.DisposeAsync();

@@ -10,7 +10,7 @@ public sealed class ReconnectBackoffTests
     [InlineData(0.0, 5.0)]
     [InlineData(0.5, 7.5)]
     [InlineData(0.99, 9.95)]
-    public void FirstDelayIsJitteredBetweenFiveAndTenSecondsThenDoublesUpToTwoMinutes(double random, double first)
+    public void First_delay_is_jittered_between_five_and_ten_seconds_then_doubles_up_to_two_minutes(double random, double first)
     {
         var backoff = new ReconnectBackoff(() => random);
         var delays = Enumerable.Range(0, 8).Select(_ => backoff.Next().TotalSeconds).ToList();
@@ -22,7 +22,7 @@ public sealed class ReconnectBackoffTests
     }
 
     [Fact]
-    public void ResetStartsOverFromTheJitteredInitialDelay()
+    public void Reset_starts_over_from_the_jittered_initial_delay()
     {
         var backoff = new ReconnectBackoff(() => 0.2);
         for (int i = 0; i < 6; i++) backoff.Next();
@@ -33,7 +33,7 @@ public sealed class ReconnectBackoffTests
     }
 
     [Fact]
-    public void RealJitterStaysInRange()
+    public void Real_jitter_stays_in_range()
     {
         var seen = Enumerable.Range(0, 200).Select(_ => new ReconnectBackoff().Next()).ToList();
         seen.Should().OnlyContain(t => t >= ReconnectBackoff.InitialMin && t < ReconnectBackoff.InitialMax);

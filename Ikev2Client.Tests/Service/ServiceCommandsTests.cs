@@ -38,20 +38,23 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     };
 
     /// <summary>One CLI invocation: a fresh command tree each time, as separate processes would have.</summary>
-    private async Task<(int Code, string Out, string Err)> Run(ServiceCliOptions options, CancellationToken ct, params string[] args)
+    private Task<(int Code, string Out, string Err)> Run(ServiceCliOptions options, CancellationToken ct, params string[] args) =>
+        Run(options, ct, new StringWriter(), args);
+
+    /// <summary>Runs a command writing its output to <paramref name="output"/> (a synchronized writer can be read while it runs).</summary>
+    private async Task<(int Code, string Out, string Err)> Run(ServiceCliOptions options, CancellationToken ct, TextWriter output, params string[] args)
     {
         var root = new RootCommand("test");
         foreach (var c in ServiceCommands.Create(options)) root.Subcommands.Add(c);
-        var output = new StringWriter();
         var error = new StringWriter();
         var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
-        return (code, output.ToString(), error.ToString());
+        return (code, output.ToString() ?? "", error.ToString());
     }
 
     private Task<(int Code, string Out, string Err)> Run(params string[] args) => Run(Options(), CancellationToken.None, args);
 
     [Fact]
-    public async Task ConnectReturnsZeroOnceConnected()
+    public async Task Connect_returns_zero_once_connected()
     {
         var r = await Run("connect", "office");
         r.Code.Should().Be(ServiceExitCodes.Ok, r.Err);
@@ -61,7 +64,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ExitCodesFollowTheErrorClass()
+    public async Task Exit_codes_follow_the_error_class()
     {
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.AuthFailed());
         var auth = await Run("connect", "office");
@@ -86,7 +89,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task WithoutAServiceTheExitCodeIsFour()
+    public async Task Without_a_service_the_exit_code_is_four()
     {
         var none = Options(Path.Combine(_dir, "none.sock"));
         var connect = await Run(none, CancellationToken.None, "connect", "office");
@@ -98,7 +101,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task StatusWithoutAServiceAnswersNoConnections()
+    public async Task Status_without_a_service_answers_no_connections()
     {
         var none = Options(Path.Combine(_dir, "none.sock"));
         var text = await Run(none, CancellationToken.None, "status");
@@ -120,7 +123,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AStaleSocketFileMeansNoService()
+    public async Task A_stale_socket_file_means_no_service()
     {
         // A socket file nobody accepts on (as a service that died leaves it): connecting is refused, which is
         // "not running". A bound socket that does not listen refuses connections the same way.
@@ -137,7 +140,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ConnectAFileWithoutStoringIt()
+    public async Task Connect_a_file_without_storing_it()
     {
         var file = Path.Combine(_dir, "travel.json");
         File.WriteAllText(file, NativeProfileJson.Serialize(ServiceTestData.Profile("travel"), includeSecrets: true));
@@ -152,7 +155,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task StatusJsonShape()
+    public async Task Status_json_shape()
     {
         await Run("connect", "office");
         var all = await Run("status", "--json");
@@ -171,10 +174,10 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
         c["ikeAlgorithms"]!.GetValue<string>().Should().Contain("AES_GCM_16_256");
         c["ikeSpiInitiator"]!.GetValue<string>().Should().Be("0123456789abcdef");
         c["espSpiIn"]!.GetValue<string>().Should().Be("c1a2b3c4");
+        DateTimeOffset.Parse(c["nextRekeyAt"]!.GetValue<string>()).Should().BeAfter(DateTimeOffset.UtcNow);
         var st = office["statistics"]!;
         (st["packetsIn"]!.GetValue<long>(), st["packetsOut"]!.GetValue<long>(), st["bytesIn"]!.GetValue<long>(), st["bytesOut"]!.GetValue<long>())
             .Should().Be((12L, 34L, 5600L, 7800L));
-        DateTimeOffset.Parse(st["nextRekeyAt"]!.GetValue<string>()).Should().BeAfter(DateTimeOffset.UtcNow);
         office.ToJsonString().Should().NotContain(ServiceTestData.Psk);
 
         var table = await Run("status", "office");
@@ -182,7 +185,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task TwoInvocationsShareOneServiceAndToggleFlips()
+    public async Task Two_invocations_share_one_service_and_toggle_flips()
     {
         var otherCli = Options();
         (await Run(otherCli, CancellationToken.None, "toggle", "office")).Code.Should().Be(0);
@@ -202,23 +205,25 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task StatusWatchPrintsEachChange()
+    public async Task Status_watch_prints_each_change()
     {
         using var cts = new CancellationTokenSource();
-        var watch = Run(Options(), cts.Token, "status", "office", "--watch", "--json");
-        await Task.Delay(300);
+        var output = new StringWriter();
+        var shown = TextWriter.Synchronized(output);
+        List<string> States() { lock (shown) return output.ToString().Split('\n').SkipLast(1).Select(l => JsonNode.Parse(l)!["state"]!.GetValue<string>()).ToList(); }
+        var watch = Run(Options(), cts.Token, shown, "status", "office", "--watch", "--json");
+        await VpnManagerServiceTests.WaitFor(() => States().Count > 0); // subscribed: the current state came first
         await Run("connect", "office");
         await Run("disconnect", "office");
-        await Task.Delay(300);
+        await VpnManagerServiceTests.WaitFor(() => States() is var s && s.IndexOf("DISCONNECTING") is >= 0 and var i && s.Skip(i).Contains("DISCONNECTED"));
         cts.Cancel();
         var r = await watch.WaitAsync(TimeSpan.FromSeconds(10));
         r.Code.Should().Be(0);
-        var states = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!["state"]!.GetValue<string>()).ToList();
-        states.Should().ContainInOrder("DISCONNECTED", "CONNECTING", "CONNECTED", "DISCONNECTING", "DISCONNECTED");
+        States().Should().ContainInOrder("DISCONNECTED", "CONNECTING", "CONNECTED", "DISCONNECTING", "DISCONNECTED");
     }
 
     [Fact]
-    public async Task ForegroundConnectHoldsTheTunnelUntilCancelledAndServesStatus()
+    public async Task Foreground_connect_holds_the_tunnel_until_cancelled_and_serves_status()
     {
         var socket = Path.Combine(_dir, "fg.sock");
         using var cts = new CancellationTokenSource();
@@ -235,7 +240,7 @@ public sealed class ServiceCommandsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ForegroundConnectFailureReturnsTheClassExitCode()
+    public async Task Foreground_connect_failure_returns_the_class_exit_code()
     {
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.AuthFailed());
         var r = await Run(Options(Path.Combine(_dir, "fg2.sock")), CancellationToken.None, "connect", "office", "--foreground");

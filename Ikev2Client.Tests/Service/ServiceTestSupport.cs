@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 
@@ -29,7 +30,7 @@ internal static class ServiceTestData
         Routes = ["0.0.0.0/0"], BlockedFamilies = ["IPv6"],
         IkeAlgorithms = "AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519", EspAlgorithms = "AES_GCM_16_256",
         IkeSpiInitiator = "0123456789abcdef", IkeSpiResponder = "fedcba9876543210", EspSpiIn = "c1a2b3c4", EspSpiOut = "d1e2f3a4",
-        UdpEncapsulation = true, ConnectedAt = DateTimeOffset.UnixEpoch.AddDays(20000),
+        UdpEncapsulation = true, ConnectedAt = DateTimeOffset.UnixEpoch.AddDays(20000), NextRekeyAt = new DateTimeOffset(2100, 1, 1, 0, 50, 0, TimeSpan.Zero),
     };
 
     public static VpnError AuthFailed() => new(VpnErrorCategory.Ike, VpnErrorCodes.ErrorClassNotRecoverable, 24,
@@ -69,9 +70,9 @@ internal sealed class FakeVpnConnection(FakeVpnConnectionFactory owner, FakeOutc
 {
     public event Action<VpnConnectionEvent>? EventRaised;
     public VpnState State { get; private set; }
-    public VpnConnectionStatistics Statistics { get; set; } = new()
+    public Ikev2Client.Platform.DataPlaneStatistics Statistics { get; set; } = Ikev2Client.Platform.DataPlaneStatistics.Empty with
     {
-        PacketsIn = 12, PacketsOut = 34, BytesIn = 5600, BytesOut = 7800, NextRekeyAt = DateTimeOffset.UtcNow.AddMinutes(50),
+        PacketsReceived = 12, PacketsSent = 34, BytesReceived = 5600, BytesSent = 7800,
     };
     public bool DisconnectCalled { get; private set; }
     public bool Disposed { get; private set; }
@@ -92,7 +93,7 @@ internal sealed class FakeVpnConnection(FakeVpnConnectionFactory owner, FakeOutc
                 return s.Info;
             case FakeOutcome.Fail f:
                 State = VpnState.Failed;
-                throw new VpnConnectionException(f.Error);
+                throw new VpnErrorException(f.Error);
             default:
                 await Task.Delay(Timeout.Infinite, cancellationToken);
                 throw new InvalidOperationException("unreachable");
@@ -121,35 +122,64 @@ internal sealed class FakeVpnConnection(FakeVpnConnectionFactory owner, FakeOutc
 }
 
 /// <summary>A clock whose delays complete only when the test advances time; every requested delay is recorded.</summary>
-internal sealed class ManualClock : IServiceClock
+/// <summary>
+/// A <see cref="TimeProvider"/> that moves only when told (<see cref="Advance"/>) and reports every delay the service
+/// arms (<see cref="Requested"/>), so back-off is stepped without waiting.
+/// </summary>
+internal sealed class ManualClock : TimeProvider
 {
     private readonly object _gate = new();
-    private readonly List<(DateTimeOffset Due, TaskCompletionSource Tcs)> _pending = [];
+    private readonly List<ManualTimer> _armed = [];
+    private DateTimeOffset _now = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
     public Channel<TimeSpan> Requested { get; } = Channel.CreateUnbounded<TimeSpan>();
-    public DateTimeOffset UtcNow { get; private set; } = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    public DateTimeOffset UtcNow => GetUtcNow();
 
-    public Task Delay(TimeSpan delay, CancellationToken cancellationToken)
+    public override DateTimeOffset GetUtcNow() { lock (_gate) return _now; }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate) _pending.Add((UtcNow + delay, tcs));
-        cancellationToken.Register(() => tcs.TrySetCanceled(cancellationToken));
-        Requested.Writer.TryWrite(delay);
-        return tcs.Task;
+        var timer = new ManualTimer(this, callback, state);
+        timer.Change(dueTime, period);
+        return timer;
     }
 
     public void Advance(TimeSpan by)
     {
-        List<TaskCompletionSource> due;
+        List<ManualTimer> due;
         lock (_gate)
         {
-            UtcNow += by;
-            due = _pending.Where(p => p.Due <= UtcNow).Select(p => p.Tcs).ToList();
-            _pending.RemoveAll(p => p.Due <= UtcNow);
+            _now += by;
+            due = _armed.Where(t => t.Due <= _now).ToList();
+            _armed.RemoveAll(t => t.Due <= _now);
         }
-        foreach (var t in due) t.TrySetResult();
+        foreach (var t in due) t.Fire();
     }
 
     /// <summary>The next delay the service asked for (fails the test after 10 s of real time).</summary>
     public async Task<TimeSpan> NextDelayAsync() =>
         await Requested.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+    private void Arm(ManualTimer timer, TimeSpan dueTime)
+    {
+        lock (_gate)
+        {
+            _armed.Remove(timer);
+            if (dueTime == Timeout.InfiniteTimeSpan) return;
+            timer.Due = _now + dueTime;
+            _armed.Add(timer);
+        }
+        Requested.Writer.TryWrite(dueTime);
+    }
+
+    private void Disarm(ManualTimer timer) { lock (_gate) _armed.Remove(timer); }
+
+    /// <summary>One-shot timers (periods are not needed by the service).</summary>
+    private sealed class ManualTimer(ManualClock clock, TimerCallback callback, object? state) : ITimer
+    {
+        public DateTimeOffset Due;
+        public bool Change(TimeSpan dueTime, TimeSpan period) { clock.Arm(this, dueTime); return true; }
+        public void Fire() => ThreadPool.QueueUserWorkItem(_ => callback(state)); // never inline in the test's Advance
+        public void Dispose() => clock.Disarm(this);
+        public ValueTask DisposeAsync() { Dispose(); return ValueTask.CompletedTask; }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Wire;
@@ -11,7 +12,7 @@ namespace Ikev2Client.Tests.Service;
 public sealed class VpnErrorMapperTests
 {
     [Fact]
-    public void ProtocolTimeoutIsARecoverableNetworkError()
+    public void Protocol_timeout_is_a_recoverable_network_error()
     {
         var e = VpnErrorMapper.FromIkeError(new IkeError(IkeErrorKind.ProtocolTimeout, "no answer"));
         e.Category.Should().Be(VpnErrorCategory.Network);
@@ -29,7 +30,7 @@ public sealed class VpnErrorMapperTests
     [InlineData(NotifyType.AuthorizationFailed, 46, "ERROR_CODE_IKE_AUTHORIZATION_FAILED", false)]
     [InlineData(NotifyType.TemporaryFailure, 43, "ERROR_CODE_IKE_TEMPORARY_FAILURE", true)]
     [InlineData(NotifyType.InternalAddressFailure, 36, "ERROR_CODE_IKE_INTERNAL_ADDRESS_FAILURE", true)]
-    public void PeerNotifiesCarryTheNotifyTypeAsCodeAndAreClassified(NotifyType notify, int code, string name, bool recoverable)
+    public void Peer_notifies_carry_the_notify_type_as_code_and_are_classified(NotifyType notify, int code, string name, bool recoverable)
     {
         var e = VpnErrorMapper.FromIkeError(IkeError.FromPeerNotify(notify, "IKE_AUTH"));
         e.Category.Should().Be(VpnErrorCategory.Ike);
@@ -41,7 +42,7 @@ public sealed class VpnErrorMapperTests
     }
 
     [Fact]
-    public void AnUnknownNotifyIsRecoverableWithItsNumber()
+    public void An_unknown_notify_is_recoverable_with_its_number()
     {
         var e = VpnErrorMapper.FromIkeError(IkeError.FromPeerNotify((NotifyType)9999, "IKE_SA_INIT"));
         e.ErrorCode.Should().Be(9999);
@@ -56,7 +57,7 @@ public sealed class VpnErrorMapperTests
     [InlineData(IkeErrorKind.InvalidKeGroup, 17)]
     [InlineData(IkeErrorKind.TrafficSelectorsUnacceptable, 38)]
     [InlineData(IkeErrorKind.InvalidMessage, 7)]
-    public void LocallyDetectedFailuresAreNotRecoverable(IkeErrorKind kind, int code)
+    public void Locally_detected_failures_are_not_recoverable(IkeErrorKind kind, int code)
     {
         var e = VpnErrorMapper.FromIkeError(new IkeError(kind, "local check failed"));
         e.ErrorClass.Should().Be(VpnErrorCodes.ErrorClassNotRecoverable);
@@ -65,7 +66,7 @@ public sealed class VpnErrorMapperTests
     }
 
     [Fact]
-    public void InternalErrorsAreNotRecoverable() =>
+    public void Internal_errors_are_not_recoverable() =>
         VpnErrorMapper.FromIkeError(new IkeError(IkeErrorKind.Internal, "bad options")).Category.Should().Be(VpnErrorCategory.Internal);
 
     [Theory]
@@ -74,7 +75,7 @@ public sealed class VpnErrorMapperTests
     [InlineData(SocketError.NetworkUnreachable, VpnErrorCodes.ErrorCodeNetworkLost, "ERROR_CODE_NETWORK_LOST")]
     [InlineData(SocketError.NetworkDown, VpnErrorCodes.ErrorCodeNetworkLost, "ERROR_CODE_NETWORK_LOST")]
     [InlineData(SocketError.ConnectionRefused, VpnErrorCodes.ErrorCodeNetworkIo, "ERROR_CODE_NETWORK_IO")]
-    public void SocketFailuresMapToRecoverableNetworkCodes(SocketError error, int code, string name)
+    public void Socket_failures_map_to_recoverable_network_codes(SocketError error, int code, string name)
     {
         var e = VpnErrorMapper.FromException(new SocketException((int)error));
         e.Category.Should().Be(VpnErrorCategory.Network);
@@ -84,17 +85,17 @@ public sealed class VpnErrorMapperTests
     }
 
     [Fact]
-    public void ProfileProblemsAreNotRecoverable()
+    public void Profile_problems_are_not_recoverable()
     {
         var e = VpnErrorMapper.FromException(new ProfileStoreException("stored profile 'x' is damaged"));
         e.Category.Should().Be(VpnErrorCategory.Profile);
         e.IsRecoverable.Should().BeFalse();
         VpnErrorMapper.FromException(new IOException("disk")).CodeName.Should().Be("ERROR_CODE_NETWORK_IO");
-        VpnErrorMapper.FromException(new VpnConnectionException(ServiceTestData.AuthFailed())).ErrorCode.Should().Be(24);
+        VpnErrorMapper.FromException(new VpnErrorException(ServiceTestData.AuthFailed())).ErrorCode.Should().Be(24);
     }
 
     [Fact]
-    public void AndroidConstantValues()
+    public void Android_constant_values()
     {
         (VpnErrorCodes.ErrorClassNotRecoverable, VpnErrorCodes.ErrorClassRecoverable).Should().Be((1, 2));
         new[] { VpnErrorCodes.ErrorCodeNetworkUnknownHost, VpnErrorCodes.ErrorCodeNetworkProtocolTimeout, VpnErrorCodes.ErrorCodeNetworkLost, VpnErrorCodes.ErrorCodeNetworkIo }
@@ -107,7 +108,7 @@ public sealed class VpnErrorMapperTests
 public sealed class VpnConnectionAdapterErrorTests
 {
     [Fact]
-    public void EngineFailuresMapToServiceErrors()
+    public void Engine_failures_map_to_service_errors()
     {
         VpnConnectionAdapter.Map(new Ikev2Client.Connection.VpnConnectionException("x",
             IkeError.FromPeerNotify(NotifyType.AuthenticationFailed, "IKE_AUTH"))).ErrorCode.Should().Be(24);

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Xunit;
@@ -18,7 +19,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     {
         _manager = new VpnManagerService(new VpnManagerOptions
         {
-            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Clock = _clock, Random = () => 0.5, Lockdown = _firewall,
+            Store = new ProfileStore(_dir), ConnectionFactory = _factory, Time = _clock, Random = () => 0.5, Lockdown = _firewall,
         });
         _manager.StateChanged += s => { lock (_changes) _changes.Add(s); };
     }
@@ -32,7 +33,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     private List<VpnState> States(string name) { lock (_changes) return _changes.Where(c => c.Name == name).Select(c => c.State).ToList(); }
 
     [Fact]
-    public async Task ProvisionStartStopGoesThroughConnectingConnectedDisconnectingDisconnected()
+    public async Task Provision_start_stop_goes_through_connecting_connected_disconnecting_disconnected()
     {
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile());
         (await _manager.GetProvisionedVpnProfileStateAsync("office")).State.Should().Be(VpnState.Disconnected);
@@ -42,7 +43,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
         up.Connection!.VirtualAddresses.Should().Equal("10.10.0.2/32");
         up.SessionKey.Should().NotBeNullOrEmpty();
         var live = await _manager.GetProvisionedVpnProfileStateAsync("office");
-        live.Statistics!.PacketsOut.Should().Be(34);
+        live.Statistics!.PacketsSent.Should().Be(34);
 
         var again = await _manager.StartProvisionedVpnProfileAsync("office", waitForResult: true);
         again.SessionKey.Should().Be(up.SessionKey, "one connection per profile: a second start is a no-op");
@@ -57,7 +58,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ANonRecoverableFailureEndsInFailedWithoutRetryEvenWhenAlwaysOn()
+    public async Task A_non_recoverable_failure_ends_in_failed_without_retry_even_when_always_on()
     {
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.AuthFailed());
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile(alwaysOn: true));
@@ -71,7 +72,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task WithoutAlwaysOnARecoverableFailureIsReportedOnce()
+    public async Task Without_always_on_a_recoverable_failure_is_reported_once()
     {
         _factory.Next = (_, _) => new FakeOutcome.Fail(ServiceTestData.Timeout());
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile());
@@ -83,7 +84,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AlwaysOnBacksOffFromFiveToTenSecondsDoublingToTwoMinutesAndResetsAfterSuccess()
+    public async Task Always_on_backs_off_from_five_to_ten_seconds_doubling_to_two_minutes_and_resets_after_success()
     {
         int failUntil = 8;
         _factory.Next = (_, n) => n <= failUntil ? new FakeOutcome.Fail(ServiceTestData.Timeout()) : new FakeOutcome.Succeed(ServiceTestData.Info());
@@ -122,7 +123,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task AFailureAfterConnectingReconnectsWhenAlwaysOnAndEndsOtherwise()
+    public async Task A_failure_after_connecting_reconnects_when_always_on_and_ends_otherwise()
     {
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile("a", alwaysOn: true));
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile("b"));
@@ -140,7 +141,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task StopDuringBackOffOrAHangingAttemptEndsDisconnected()
+    public async Task Stop_during_back_off_or_a_hanging_attempt_ends_disconnected()
     {
         _factory.Next = (_, n) => n == 1 ? new FakeOutcome.Fail(ServiceTestData.Timeout()) : new FakeOutcome.Hang();
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile(alwaysOn: true));
@@ -156,7 +157,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task EphemeralProfilesAreNotStoredAndDisappearWhenStopped()
+    public async Task Ephemeral_profiles_are_not_stored_and_disappear_when_stopped()
     {
         var s = await _manager.StartVpnProfileAsync(ServiceTestData.Profile("from-file"), waitForResult: true);
         s.State.Should().Be(VpnState.Connected);
@@ -168,7 +169,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task UnknownProfilesAndConflictsAreRequestErrors()
+    public async Task Unknown_profiles_and_conflicts_are_request_errors()
     {
         var act = () => _manager.StartProvisionedVpnProfileAsync("nope");
         (await act.Should().ThrowAsync<VpnManagerException>()).Which.Code.Should().Be(VpnManagerErrors.NotFound);
@@ -182,7 +183,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task ShutdownDisconnectsEveryConnection()
+    public async Task Shutdown_disconnects_every_connection()
     {
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile("a"));
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile("b", alwaysOn: true));
@@ -195,7 +196,7 @@ public sealed class VpnManagerServiceTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task SubscribersGetTheCurrentStateThenEveryChange()
+    public async Task Subscribers_get_the_current_state_then_every_change()
     {
         await _manager.ProvisionVpnProfileAsync(ServiceTestData.Profile());
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));

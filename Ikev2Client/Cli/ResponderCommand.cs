@@ -42,8 +42,11 @@ public static class ResponderCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signalled.Cancel(); });
         try
         {
-            using var host = new ResponderHost(config!);
-            host.Progress += line => { output.WriteLine(line); output.Flush(); };
+            // The test and benchmark tool's own composition: a Linux TUN and the userspace IpSecManager; its log on stderr.
+            using var logging = Logging.CreateFactory(Microsoft.Extensions.Logging.LogLevel.Information);
+            using var manager = new Platform.Userspace.UserspaceIpSecManager();
+            using var host = new ResponderHost(config!,
+                () => new Platform.Linux.LinuxVpnInterfaceBuilder(new Platform.Linux.LinuxVpnOptions { InterfaceName = config!.InterfaceName }), manager, logging);
             host.Start();
             output.WriteLine("READY");
             output.Flush();

@@ -25,18 +25,19 @@ public sealed class ServiceCliOptions
     public Func<ProfileStore> Store { get; init; } = () => new ProfileStore();
     /// <summary>The control socket path for a store.</summary>
     public Func<ProfileStore, string> SocketPath { get; init; } = ServicePaths.SocketPath;
-    /// <summary>Connections for <c>--foreground</c> and <c>daemon</c>, given the connect flags (full tunnel, DNS).</summary>
-    public Func<Connection.ProfileConnectionSettings, IVpnConnectionFactory> ConnectionFactory { get; init; } = s => VpnConnectionFactories.CreateDefault(s);
+    /// <summary>
+    /// Replaces the connections of <c>--foreground</c> and <c>daemon</c> (tests), given the connect flags (full tunnel,
+    /// DNS); null: the real ones, on <see cref="Platform"/> (<see cref="Composition"/>).
+    /// </summary>
+    public Func<Connection.ProfileConnectionSettings, IVpnConnectionFactory>? ConnectionFactory { get; init; }
+    /// <summary>The platform connections run on (<see cref="Composition"/> wires it).</summary>
+    public VpnPlatformKind Platform { get; init; } = VpnPlatformKind.Linux;
     /// <summary>Start the daemon in the background when it is not running (off with IKEV2_NO_AUTOSTART=1).</summary>
     public bool AutoStartDaemon { get; init; } = Environment.GetEnvironmentVariable("IKEV2_NO_AUTOSTART") != "1";
     /// <summary>The command that runs <c>ikev2</c> (null: this program).</summary>
     public IReadOnlyList<string>? DaemonCommand { get; init; }
     /// <summary>How long to wait for a freshly started daemon.</summary>
     public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(15);
-    /// <summary>The lockdown firewall for <c>--foreground</c> and <c>daemon</c>, given the state directory (nftables on Linux).</summary>
-    public Func<string, Platform.ILockdownFirewall?> LockdownFirewall { get; init; } = dir => OperatingSystem.IsLinux()
-        ? new Platform.Linux.NftablesLockdownFirewall(Path.Combine(dir, $"lockdown-{Environment.ProcessId}.state"))
-        : null;
     /// <summary>Show spinners (a terminal is attached).</summary>
     public bool Interactive { get; init; } = !Console.IsOutputRedirected && !Console.IsErrorRedirected;
 }

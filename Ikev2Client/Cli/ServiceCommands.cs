@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
@@ -30,13 +32,14 @@ public static class ServiceCommands
         var noDns = new Option<bool>("--no-dns") { Description = "--foreground: do not apply the VPN's DNS servers to the system resolver (they are applied by default)" };
         var applyDns = new Option<bool>("--apply-dns") { Description = "(the default now; kept for old scripts)", Hidden = true };
         var stats = new Option<bool>("--stats") { Description = "--foreground: print traffic counters on exit" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "--foreground: log what the connection does, IKE messages included (debug level; on stderr)" };
         var savePassword = new Option<bool>("--save-password")
         {
             Description = "Store what is asked on the terminal (a password the profile was imported without) with the profile, mode 0600; "
                 + "without it the answer serves this connection only",
         };
         var cmd = new Command("connect", "Connect a profile (asking on the terminal for a password it lacks); exits 0 once CONNECTED")
-            { target, foreground, json, fullTunnel, noDns, applyDns, stats, savePassword };
+            { target, foreground, json, fullTunnel, noDns, applyDns, stats, savePassword, verbose };
         cmd.SetAction((pr, token) => Guard(pr, async () =>
         {
             // Ctrl-C stops the attempt (and a password question, putting the terminal's echo back) instead of killing us.
@@ -53,7 +56,7 @@ public static class ServiceCommands
                     ForceFullTunnel = pr.GetValue(fullTunnel), Dns = pr.GetValue(noDns) ? Connection.DnsMode.Off : Connection.DnsMode.System,
                     StateDirectory = ServicePaths.NetworkStateDirectory(store0),
                 };
-                return await ForegroundAsync(pr, o, profile, name, pr.GetValue(json), settings, pr.GetValue(stats), prompt, ct);
+                return await ForegroundAsync(pr, o, profile, name, pr.GetValue(json), settings, pr.GetValue(stats), pr.GetValue(verbose), prompt, ct);
             }
             var store = o.Store();
             var client = await EnsureServiceAsync(o, store, ct);
@@ -179,7 +182,8 @@ public static class ServiceCommands
         var foreground = new Option<bool>("--foreground") { Description = "Run in this process (log to stderr) until SIGTERM" };
         var noAlwaysOn = new Option<bool>("--no-always-on") { Description = "Do not start always-on profiles" };
         var noDns = new Option<bool>("--no-dns") { Description = "Do not apply the VPN's DNS servers to the system resolver (they are applied by default)" };
-        var cmd = new Command("daemon", "Run the ikev2 service (started in the background by default)") { foreground, noAlwaysOn, noDns };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug events too (IKE messages, SA changes)" };
+        var cmd = new Command("daemon", "Run the ikev2 service (started in the background by default)") { foreground, noAlwaysOn, noDns, verbose };
         cmd.SetAction((pr, ct) => Guard(pr, async () =>
         {
             var store = o.Store();
@@ -197,17 +201,15 @@ public static class ServiceCommands
                 output.WriteLine($"Started the ikev2 service (pid {pid}) on {socket}; log: {ServicePaths.LogPath(store)}");
                 return ServiceExitCodes.Ok;
             }
-            var logger = new LineLogger(Console.Error);
+            using var logging = Logging.CreateFactory(pr.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
             var stateDir = ServicePaths.NetworkStateDirectory(store);
             var settings = new Connection.ProfileConnectionSettings
             {
                 Dns = pr.GetValue(noDns) ? Connection.DnsMode.Off : Connection.DnsMode.System, StateDirectory = stateDir,
             };
-            var daemon = new VpnDaemon(new VpnManagerOptions
-            {
-                Store = store, ConnectionFactory = o.ConnectionFactory(settings), Logger = logger,
-                Lockdown = o.LockdownFirewall(stateDir), NetworkStateDirectory = stateDir,
-            }, socket);
+            await using var services = Composition.BuildService(o, store, new VpnServiceSettings { SocketPath = socket, NetworkStateDirectory = stateDir },
+                settings, logging);
+            var daemon = new VpnDaemon(services.GetRequiredService<VpnManagerOptions>(), socket);
             try { daemon.Start(startAlwaysOn: !pr.GetValue(noAlwaysOn)); }
             catch (VpnManagerException e) when (e.Code == VpnManagerErrors.Conflict)
             {
@@ -354,20 +356,20 @@ public static class ServiceCommands
     }
 
     private static async Task<int> ForegroundAsync(ParseResult pr, ServiceCliOptions o, Ikev2VpnProfile? profile, string name, bool json,
-        Connection.ProfileConnectionSettings settings, bool printStats, ICredentialPrompt prompt, CancellationToken ct)
+        Connection.ProfileConnectionSettings settings, bool printStats, bool verbose, ICredentialPrompt prompt, CancellationToken ct)
     {
         var store = o.Store();
-        var logger = json ? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance : new LineLogger(pr.InvocationConfiguration.Error, LogLevel.Warning);
+        using var logging = Logging.CreateFactory(json ? LogLevel.None : verbose ? LogLevel.Debug : LogLevel.Warning);
+        var logger = logging.CreateLogger<ControlServer>();
         var stateDir = settings.StateDirectory ?? ServicePaths.NetworkStateDirectory(store);
-        await using var manager = new VpnManagerService(new VpnManagerOptions
-        {
-            Store = store, ConnectionFactory = o.ConnectionFactory(settings), Logger = logger,
-            Lockdown = o.LockdownFirewall(stateDir), NetworkStateDirectory = stateDir,
-        });
+        var socketPath = o.SocketPath(store);
+        await using var services = Composition.BuildService(o, store, new VpnServiceSettings { SocketPath = socketPath, NetworkStateDirectory = stateDir },
+            settings, logging);
+        await using var manager = new VpnManagerService(services.GetRequiredService<VpnManagerOptions>());
         // What a killed service or an earlier --foreground left behind goes first (a lockdown table stays for a lockdown profile).
         manager.RecoverFromCrash(keepLockdownTable: IsLockdownProfile(store, profile, name));
         // Offer the control socket too, so 'ikev2 status' works from another terminal (unless a service owns it).
-        ControlServer? server = new(manager, o.SocketPath(store), logger);
+        ControlServer? server = new(manager, socketPath, logger);
         try { server.Start(); }
         catch (Exception e) when (e is VpnManagerException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException) { server = null; }
         try
@@ -389,7 +391,7 @@ public static class ServiceCommands
             using var reg = ct.Register(() => signal.TrySetResult());
             var done = await Task.WhenAny(signal.Task, ended.Task);
             if (printStats && !json && (await manager.GetProvisionedVpnProfileStateAsync(name, CancellationToken.None)).Statistics is { } st)
-                pr.InvocationConfiguration.Output.WriteLine($"  out {st.PacketsOut} pkts/{st.BytesOut} B, in {st.PacketsIn} pkts/{st.BytesIn} B");
+                pr.InvocationConfiguration.Output.WriteLine($"  out {st.PacketsSent} pkts/{st.BytesSent} B, in {st.PacketsReceived} pkts/{st.BytesReceived} B");
             if (done == ended.Task)
             {
                 var last = await ended.Task;

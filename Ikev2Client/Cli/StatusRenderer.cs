@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 using Ikev2Client.Service;
 using Spectre.Console;
@@ -39,9 +40,9 @@ internal static class StatusRenderer
         }
         if (s.Statistics is { } st)
         {
-            table.AddRow("Traffic in", Markup.Escape($"{st.PacketsIn.ToString("N0", CultureInfo.InvariantCulture)} packets, {Bytes(st.BytesIn)}"));
-            table.AddRow("Traffic out", Markup.Escape($"{st.PacketsOut.ToString("N0", CultureInfo.InvariantCulture)} packets, {Bytes(st.BytesOut)}"));
-            table.AddRow("Next rekey", Markup.Escape(st.NextRekeyAt is { } r ? $"in {Duration(r - now)}" : "-"));
+            table.AddRow("Traffic in", Markup.Escape($"{st.PacketsReceived.ToString("N0", CultureInfo.InvariantCulture)} packets, {Bytes(st.BytesReceived)}"));
+            table.AddRow("Traffic out", Markup.Escape($"{st.PacketsSent.ToString("N0", CultureInfo.InvariantCulture)} packets, {Bytes(st.BytesSent)}"));
+            table.AddRow("Next rekey", Markup.Escape(s.Connection?.NextRekeyAt is { } r ? $"in {Duration(r - now)}" : "-"));
         }
         if (s.Detail is not null) table.AddRow("Note", Markup.Escape(SafeText.Line(s.Detail)));
         if (s.Error is { } e)
@@ -64,8 +65,8 @@ internal static class StatusRenderer
                 Markup.Escape(s.State.ToWire() + (s.LockdownActive && s.State != VpnState.Connected ? " (blocking all traffic)" : "")),
                 Markup.Escape(s.Connection?.Gateway ?? s.Server ?? "-"),
                 Markup.Escape(s.Connection is { VirtualAddresses.Count: > 0 } c ? string.Join(", ", c.VirtualAddresses) : "-"),
-                Markup.Escape(s.Statistics is { } st ? $"{Bytes(st.BytesIn)} / {Bytes(st.BytesOut)}" : "-"),
-                Markup.Escape(s.Statistics?.NextRekeyAt is { } r ? Duration(r - now) : "-"),
+                Markup.Escape(s.Statistics is { } st ? $"{Bytes(st.BytesReceived)} / {Bytes(st.BytesSent)}" : "-"),
+                Markup.Escape(s.Connection?.NextRekeyAt is { } r ? Duration(r - now) : "-"),
                 Markup.Escape(s.Error?.CodeName ?? ""));
         }
         console.Write(table);

@@ -1,15 +1,17 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
+using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Connection;
 
 /// <summary>
-/// Drives an <see cref="IkeSession"/> with real UDP sockets and timers: one socket for plain IKE and one for
-/// NAT-T (non-ESP marker, RFC 3948). All session calls run on one loop (a channel of inputs), so the session
-/// needs no locking; receives and timers only post to that loop. Sockets are created in the constructor, so
-/// constructing the driver on a thread inside a network namespace keeps them there.
+/// Drives an <see cref="IkeSession"/> with real UDP sockets and timers: its own socket for plain IKE (the "500" side)
+/// and a <see cref="NatTSocket"/> for NAT-T (non-ESP marker, RFC 3948) — its own, or one it shares with the data plane
+/// and other drivers, which then routes it the messages of its IKE SA by SPI. Every session call runs on one
+/// <see cref="ConnectionLoop"/> (its own, or the connection's, shared with everything else the connection decides), so
+/// the session needs no locking; receives and timers only post to that loop. Sockets are created in the constructor,
+/// so constructing the driver on a thread inside a network namespace keeps them there.
 /// </summary>
 public sealed class IkeUdpDriver : IAsyncDisposable
 {
@@ -17,22 +19,46 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly IkeUdpDriverOptions _options;
     private readonly Socket _ike;
-    private readonly Socket _natT;
-    private readonly Channel<Func<IkeOutput>> _inputs = Channel.CreateUnbounded<Func<IkeOutput>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly NatTSocket _natT;
+    private readonly bool _ownsNatT;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Dictionary<IkeTimer, CancellationTokenSource> _timers = new();
+    private readonly object _timerGate = new();
+    private readonly Dictionary<IkeTimer, LoopTimer> _timers = new();
+    private readonly List<ulong> _routedSpis = new();
     private readonly List<(Func<IkeEvent, bool> Match, TaskCompletionSource<IkeEvent> Tcs)> _waiters = new();
     private readonly TaskCompletionSource<IkeEvent> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task? _loop;
+    private ConnectionLoop? _loop;
+    private readonly bool _ownsLoop;
+    private volatile IPAddress? _localAddress;
+    private int _started, _disposed;
 
     public IkeUdpDriver(IkeSession session, IkeUdpDriverOptions? options = null, TimeProvider? time = null)
     {
         _session = session;
         _options = options ?? new IkeUdpDriverOptions();
         _time = time ?? TimeProvider.System;
+        _loop = _options.Loop;
+        _ownsLoop = _loop == null;
         _ike = Bind(_options.LocalIkeEndPoint);
-        _natT = _options.NatTSocket ?? Bind(_options.LocalNatTEndPoint);
-        if (_options.ProtectSocket is { } protect) Protect(protect);
+        try
+        {
+            if (_options.NatTSocket is { } shared) _natT = shared;
+            else
+            {
+                _natT = NatTSocket.Open(_options.LocalNatTEndPoint, new NatTSocketOptions
+                {
+                    KeepaliveInterval = _options.NatKeepaliveInterval, SocketBufferBytes = 0, ReceiveOffload = false,
+                }, _options.ProtectSocket);
+                _ownsNatT = true;
+                _natT.DefaultIkeHandler = ReceiveNatT; // the only driver on it
+            }
+        }
+        catch
+        {
+            _ike.Dispose();
+            throw;
+        }
+        if (_options.ProtectSocket is { } protect) protect(_ike);
     }
 
     /// <summary>Applies <paramref name="protect"/> (e.g. <see cref="Platform.IVpnInterface.Protect"/>) to the sockets this driver owns.</summary>
@@ -41,25 +67,19 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(protect);
         bool ok = protect(_ike);
-        if (!ExternalNatT) ok &= protect(_natT);
+        if (_ownsNatT) ok &= _natT.Protect(protect);
         return ok;
     }
 
-    private bool ExternalNatT => _options.NatTSocket != null;
-
-    /// <summary>Hands an IKE message received on an external NAT-T socket (marker stripped) to the session.</summary>
-    public void ReceiveNatT(byte[] ikeMessage, IPEndPoint remote, IPEndPoint local) =>
-        Post(() => _session.HandleDatagram(ikeMessage, remote, local, nonEspMarker: true));
-
-    /// <summary>Every session event, raised on the driver loop (handlers must not block).</summary>
+    /// <summary>Every session event, raised on the driver's loop before the datagrams of the same step leave (handlers must not block).</summary>
     public event Action<IkeEvent>? EventRaised;
-
-    /// <summary>An ESP packet (no non-ESP marker) arrived on the NAT-T socket; the data plane takes it from here.</summary>
-    public event Action<ReadOnlyMemory<byte>, IPEndPoint>? EspReceived;
 
     public IkeSession Session => _session;
     public IPEndPoint IkeLocalEndPoint => (IPEndPoint)_ike.LocalEndPoint!;
-    public IPEndPoint NatTLocalEndPoint => (IPEndPoint)_natT.LocalEndPoint!;
+    public IPEndPoint NatTLocalEndPoint => _natT.LocalEndPoint;
+
+    /// <summary>The NAT-T socket the driver sends on (its own or the shared one).</summary>
+    public NatTSocket NatTSocket => _natT;
 
     /// <summary>Completes with the final <see cref="IkeEvent.Deleted"/> or <see cref="IkeEvent.Failed"/>.</summary>
     public Task<IkeEvent> Completion => _completion.Task;
@@ -67,20 +87,27 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     private static Socket Bind(IPEndPoint local)
     {
         var s = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        if (local.AddressFamily == AddressFamily.InterNetwork) s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
-        else s.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.PacketInformation, true);
-        s.Bind(local);
-        return s;
+        try
+        {
+            if (local.AddressFamily == AddressFamily.InterNetwork) s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
+            else s.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.PacketInformation, true);
+            s.Bind(local);
+            return s;
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Starts the receive loops and the session loop (a responder just waits for datagrams).</summary>
+    /// <summary>Starts receiving and the loop (a responder just waits for datagrams).</summary>
     public void Start()
     {
-        if (_loop != null) return;
-        _loop = Task.Run(RunLoopAsync);
-        _ = Task.Run(() => ReceiveLoopAsync(_ike, natT: false));
-        if (!ExternalNatT) _ = Task.Run(() => ReceiveLoopAsync(_natT, natT: true));
-        if (_options.NatKeepaliveInterval is { } keepalive) _ = Task.Run(() => KeepaliveLoopAsync(keepalive));
+        if (Interlocked.Exchange(ref _started, 1) != 0) return;
+        _loop ??= new ConnectionLoop("ike-driver", _time) { UnhandledException = static _ => { } };
+        _ = Task.Run(ReceiveLoopAsync);
+        if (_ownsNatT) _natT.Start();
     }
 
     /// <summary>Initiator: starts IKE_SA_INIT towards <paramref name="remote"/> (its IKE port).</summary>
@@ -89,7 +116,8 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         Start();
         var local = IkeLocalEndPoint;
         if (local.Address.Equals(IPAddress.Any) || local.Address.Equals(IPAddress.IPv6Any))
-            local = new IPEndPoint(SourceAddressFor(remote), local.Port);
+            local = new IPEndPoint(Platform.SocketProtector.SourceAddressFor(remote, _options.ProtectSocket), local.Port); // a full tunnel's routes would answer with the TUN
+        _localAddress = local.Address;
         Post(() => _session.Connect(local, remote));
     }
 
@@ -110,7 +138,15 @@ public sealed class IkeUdpDriver : IAsyncDisposable
     public void UpdateLocalAddress(IPAddress local)
     {
         var port = NatTLocalEndPoint.Port;
+        _localAddress = local;
         Post(() => _session.UpdateLocalAddress(new IPEndPoint(local, port)));
+    }
+
+    /// <summary>An IKE message the NAT-T socket received for this driver's IKE SA (non-ESP marker stripped).</summary>
+    public void ReceiveNatT(byte[] ikeMessage, IPEndPoint remote)
+    {
+        var local = new IPEndPoint(_localAddress ?? _natT.LocalEndPoint.Address, _natT.LocalEndPoint.Port);
+        Post(() => _session.HandleDatagram(ikeMessage, remote, local, nonEspMarker: true));
     }
 
     /// <summary>Waits for the first event matching <paramref name="match"/> from now on (or throws when the session ends first).</summary>
@@ -126,71 +162,81 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         throw new IkeSessionEndedException(end);
     }
 
-    /// <summary>Sends a UDP-encapsulated ESP packet from the NAT-T socket.</summary>
-    public ValueTask<int> SendEspAsync(ReadOnlyMemory<byte> packet, IPEndPoint destination, CancellationToken cancellationToken = default) =>
-        _natT.SendToAsync(packet, SocketFlags.None, destination, cancellationToken);
-
-    private IPAddress SourceAddressFor(IPEndPoint remote)
+    private void Post(Func<IkeOutput> input)
     {
-        using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _options.ProtectSocket?.Invoke(probe); // inside a full tunnel an unprotected probe would report the TUN's address
-        probe.Connect(remote);
-        return ((IPEndPoint)probe.LocalEndPoint!).Address;
-    }
-
-    private void Post(Func<IkeOutput> input) => _inputs.Writer.TryWrite(input);
-
-    private async Task RunLoopAsync()
-    {
-        try
+        if (_disposed != 0) return;
+        Start();
+        _loop!.Post(() =>
         {
-            await foreach (var input in _inputs.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
-            {
-                IkeOutput output;
-                try { output = input(); }
-                catch (InvalidOperationException) { continue; } // a command that does not apply in this state
-                await ApplyAsync(output).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) { }
+            if (_disposed != 0) return;
+            IkeOutput output;
+            try { output = input(); }
+            catch (InvalidOperationException) { return; } // a command that does not apply in this state
+            Apply(output);
+        });
     }
 
-    private async Task ApplyAsync(IkeOutput output)
+    private void Apply(IkeOutput output)
     {
         // SAs are installed before the answer leaves (as a kernel IKE daemon does): once the peer has our response to
         // a CREATE_CHILD_SA it may switch its outbound traffic to the new SA at once, so our inbound side must be
         // ready. Only the session's end (Deleted/Failed) waits until the last datagram (e.g. a DELETE response) is out.
         foreach (var e in output.Events) if (e is not (IkeEvent.Deleted or IkeEvent.Failed)) Raise(e);
+        RouteOwnSpi();
         foreach (var d in output.Datagrams)
         {
             try
             {
-                if (d.NonEspMarker)
-                {
-                    var framed = new byte[d.Data.Length + 4];
-                    d.Data.CopyTo(framed, 4);
-                    await _natT.SendToAsync(framed, SocketFlags.None, d.Destination).ConfigureAwait(false);
-                }
-                else await _ike.SendToAsync(d.Data, SocketFlags.None, d.Destination).ConfigureAwait(false);
+                if (d.NonEspMarker) _natT.SendIke(d.Data, d.Destination);
+                else _ike.SendTo(d.Data, SocketFlags.None, d.Destination);
             }
             catch (SocketException) { } // unreachable peers surface as a ProtocolTimeout
+            catch (ObjectDisposedException) { }
         }
         foreach (var t in output.Timers) SetTimer(t);
+        if (_ownsNatT)
+            _natT.KeepalivePeer = _session.Role == IkeRole.Initiator && _session.UsesNatT && _session.State == IkeSessionState.Established
+                ? _session.RemoteEndPoint : null;
         foreach (var e in output.Events) if (e is IkeEvent.Deleted or IkeEvent.Failed) Raise(e);
+    }
+
+    /// <summary>
+    /// The NAT-T socket routes the messages of every IKE SA this driver's session has had (its SPIs change with an IKE
+    /// rekey; the peer may still answer on the old ones until the old SA is deleted) to this driver.
+    /// </summary>
+    private void RouteOwnSpi()
+    {
+        ulong spiI = _session.SpiI;
+        lock (_routedSpis)
+        {
+            if (spiI == 0 || _routedSpis.Contains(spiI) || _disposed != 0) return;
+            _routedSpis.Add(spiI);
+        }
+        _natT.RouteIke(spiI, ReceiveNatT);
     }
 
     private void SetTimer(TimerCommand command)
     {
-        if (_timers.Remove(command.Timer, out var old)) old.Cancel();
-        if (command.Delay is not { } delay) return;
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        _timers[command.Timer] = cts;
-        // Whole milliseconds, rounded up (timers count in them); a firing still a little early makes the session re-arm.
-        _ = Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds)), _time, cts.Token).ContinueWith(t =>
+        lock (_timerGate)
         {
-            if (t.IsCanceled) return;
-            Post(() => cts.IsCancellationRequested ? new IkeOutput() : _session.HandleTimer(command.Timer));
-        }, TaskScheduler.Default);
+            if (_timers.Remove(command.Timer, out var old)) old.Cancel();
+            if (command.Delay is not { } delay || _disposed != 0) return;
+            LoopTimer? timer = null;
+            // Whole milliseconds, rounded up (timers count in them); a firing still a little early makes the session re-arm.
+            timer = _loop!.Schedule(TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds)), () =>
+            {
+                lock (_timerGate)
+                {
+                    if (timer!.IsCancelled || _disposed != 0) return;
+                    _timers.Remove(command.Timer);
+                }
+                IkeOutput output;
+                try { output = _session.HandleTimer(command.Timer); }
+                catch (InvalidOperationException) { return; }
+                Apply(output);
+            });
+            _timers[command.Timer] = timer;
+        }
     }
 
     private void Raise(IkeEvent e)
@@ -206,64 +252,52 @@ public sealed class IkeUdpDriver : IAsyncDisposable
         if (e is IkeEvent.Deleted or IkeEvent.Failed) _completion.TrySetResult(e);
     }
 
-    private async Task ReceiveLoopAsync(Socket socket, bool natT)
+    private async Task ReceiveLoopAsync()
     {
         var buffer = new byte[65536];
-        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
-        var bound = (IPEndPoint)socket.LocalEndPoint!;
-        while (!_stop.IsCancellationRequested)
+        EndPoint any = new IPEndPoint(_ike.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        var bound = (IPEndPoint)_ike.LocalEndPoint!;
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
         {
             SocketReceiveMessageFromResult r;
-            try { r = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false); }
+            try { r = await _ike.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, token).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
             catch (SocketException) { continue; } // ICMP errors surface as resets on Linux; keep listening
             var remote = (IPEndPoint)r.RemoteEndPoint;
             var local = new IPEndPoint(r.PacketInformation.Address ?? bound.Address, bound.Port);
-            int length = r.ReceivedBytes;
-            if (natT)
-            {
-                if (length == 1 && buffer[0] == 0xFF) continue; // NAT keepalive
-                if (length >= 4 && buffer[0] == 0 && buffer[1] == 0 && buffer[2] == 0 && buffer[3] == 0)
-                {
-                    var ike = buffer.AsSpan(4, length - 4).ToArray();
-                    Post(() => _session.HandleDatagram(ike, remote, local, nonEspMarker: true));
-                }
-                else if (length >= 8) EspReceived?.Invoke(buffer.AsSpan(0, length).ToArray(), remote);
-                continue;
-            }
-            var data = buffer.AsSpan(0, length).ToArray();
+            if (_localAddress == null && !local.Address.Equals(IPAddress.Any) && !local.Address.Equals(IPAddress.IPv6Any)) _localAddress = local.Address;
+            var data = buffer.AsSpan(0, r.ReceivedBytes).ToArray();
             Post(() => _session.HandleDatagram(data, remote, local, nonEspMarker: false));
         }
     }
 
-    private async Task KeepaliveLoopAsync(TimeSpan interval)
+    /// <summary>
+    /// Stops receiving and the timers, closes the driver's own sockets (a shared NAT-T socket stays, its routes to this
+    /// driver are removed) and stops its own loop. The session stays with its owner.
+    /// </summary>
+    public ValueTask DisposeAsync()
     {
-        using var timer = new PeriodicTimer(interval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
-            {
-                if (_session.Role == IkeRole.Initiator && _session.UsesNatT && _session.State == IkeSessionState.Established)
-                {
-                    try { await _natT.SendToAsync(new byte[] { 0xFF }, SocketFlags.None, _session.RemoteEndPoint, _stop.Token).ConfigureAwait(false); }
-                    catch (SocketException) { }
-                }
-            }
-        }
-        catch (OperationCanceledException) { }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
         _stop.Cancel();
-        _inputs.Writer.TryComplete();
-        if (_loop != null) { try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { } }
-        foreach (var t in _timers.Values) t.Cancel();
+        lock (_timerGate)
+        {
+            foreach (var t in _timers.Values) t.Cancel();
+            _timers.Clear();
+        }
         _ike.Dispose();
-        if (!ExternalNatT) _natT.Dispose();
+        if (_ownsNatT) _natT.Dispose();
+        else
+        {
+            ulong[] routed;
+            lock (_routedSpis) routed = _routedSpis.ToArray();
+            foreach (var spi in routed) _natT.UnrouteIke(spi);
+        }
+        if (_ownsLoop) _loop?.Dispose();
         _completion.TrySetResult(new IkeEvent.Deleted(false, "driver disposed"));
         _stop.Dispose();
+        return ValueTask.CompletedTask;
     }
 }
 

@@ -12,11 +12,17 @@ public sealed class IkeUdpDriverOptions
     public IPEndPoint LocalNatTEndPoint { get; init; } = new(IPAddress.Any, 0);
 
     /// <summary>
-    /// An externally owned, bound UDP socket to use as the NAT-T socket (the data plane's, shared by IKE and ESP).
-    /// The driver sends from it but neither receives on it nor disposes it: the owner hands it the IKE messages
-    /// it receives there (non-ESP marker stripped) through <see cref="IkeUdpDriver.ReceiveNatT"/>.
+    /// A NAT-T socket owned by someone else (a connection's, shared by IKE and ESP and by the IKE SAs of a
+    /// reauthentication): the driver sends from it and the socket routes it the IKE messages of its IKE SA by SPI; the
+    /// driver neither starts nor disposes it. Null: the driver opens its own on <see cref="LocalNatTEndPoint"/>.
     /// </summary>
-    public System.Net.Sockets.Socket? NatTSocket { get; init; }
+    public Platform.Userspace.NatTSocket? NatTSocket { get; init; }
+
+    /// <summary>
+    /// The loop the session runs on (a connection's, shared with everything the connection decides, so event handlers
+    /// run in order with the rest). Null: the driver runs its own loop.
+    /// </summary>
+    public ConnectionLoop? Loop { get; init; }
 
     /// <summary>
     /// Keeps a socket outside a VPN tunnel (<see cref="SocketProtector.Protect"/>): applied to the sockets the driver
@@ -25,6 +31,9 @@ public sealed class IkeUdpDriverOptions
     /// </summary>
     public Func<System.Net.Sockets.Socket, bool>? ProtectSocket { get; init; }
 
-    /// <summary>Interval of NAT keepalives (RFC 3948 §2.3, one 0xFF octet) while UDP encapsulation is used; null disables.</summary>
+    /// <summary>
+    /// Interval of NAT keepalives (RFC 3948 §2.3, one 0xFF octet) on the driver's own NAT-T socket while UDP encapsulation
+    /// is used; null disables. (A shared NAT-T socket sends its own, <see cref="Platform.Userspace.NatTSocketOptions.KeepaliveInterval"/>.)
+    /// </summary>
     public TimeSpan? NatKeepaliveInterval { get; init; } = TimeSpan.FromSeconds(20);
 }

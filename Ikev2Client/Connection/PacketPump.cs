@@ -1,21 +1,20 @@
-using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Net;
+using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Esp;
 
 namespace Ikev2Client.Connection;
 
 /// <summary>
-/// The userspace ESP data plane (the VpnService TUN fallback). Two dedicated threads:
+/// The userspace ESP data plane (the VpnService TUN fallback) on a <see cref="NatTSocket"/>, which owns the socket:
 /// <list type="bullet">
-/// <item>outbound — TUN batch read (at an offset that leaves room for the ESP header) → traffic-selector check →
-/// ESP seal in place → sendmmsg to the peer's NAT-T port. It is the only thread that seals, so it alone owns each
-/// outbound SA's sequence counter;</item>
-/// <item>inbound — recvmmsg on the shared port-4500 socket → non-ESP marker? the IKE message goes to the IKE
-/// callback : keepalive? counted : ESP → SPI lookup → replay check, ICV, decrypt (EspSa.TryOpen) → inner
-/// traffic-selector check → batched TUN write.</item>
+/// <item>outbound — one dedicated thread: TUN batch read (at an offset that leaves room for the ESP header) →
+/// traffic-selector check → ESP seal in place → <see cref="NatTSocket.SendEspBatch"/> (sendmmsg, UDP GSO) to the peer's
+/// NAT-T port. It is the only thread that seals, so it alone owns each outbound SA's sequence counter;</item>
+/// <item>inbound — each inbound SA is registered in the socket's SPI table; the socket's receive thread, which
+/// classified the datagram as ESP of that SA, runs the open stage here: replay check, ICV, decrypt (EspSa.TryOpen) →
+/// inner traffic-selector check → batched TUN write at the end of the receive batch.</item>
 /// </list>
 /// Buffers are allocated once (pinned batches); the per-packet path allocates nothing. The pump owns neither the
 /// socket nor the interface nor the transforms: the caller disposes them after the pump. It watches the SAs it uses
@@ -26,47 +25,42 @@ public sealed class PacketPump : IDisposable
     /// <summary>Bytes reserved in front of each TUN packet: at least the largest ESP header (SPI, sequence, 16-byte IV).</summary>
     public const int HeadRoom = 32;
     private const int TailRoom = 128;
-    private const int CoalescedDatagramSize = 65536; // a UDP_GRO receive holds up to 64 KB of datagrams
 
-    private readonly Socket _socket;
-    private readonly BatchedUdpSocket _udp;
+    private readonly NatTSocket _socket;
     private readonly PacketPumpOptions _options;
-    private readonly Action<byte[], IPEndPoint>? _ikeReceived;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _tableLock = new();
-    private readonly byte[] _keepalive = [UdpEncapsulation.KeepaliveByte];
     private volatile OutboundSa[] _outbound = [];
     private volatile InboundSa[] _inbound = [];
     private volatile IVpnInterface? _tun;
-    private volatile UnclaimedEspHandler? _unclaimedEsp;
-    private volatile IPEndPoint? _keepalivePeer;
-    private Thread? _inboundThread;
+    private readonly ReadOnlyMemory<byte>[] _toTun;
+    private int _ready, _receivedPackets;
+    private long _receivedBytes;
     private Thread? _outboundThread;
-    private Timer? _keepaliveTimer;
-    private long _lastSend = Environment.TickCount64;
     private int _disposed;
 
-    /// <summary>Wraps a bound UDP socket (the NAT-T socket, shared with IKE). Call <see cref="Start"/> to receive.</summary>
-    public PacketPump(Socket socket, PacketPumpOptions? options = null, Action<byte[], IPEndPoint>? ikeReceived = null)
+    /// <summary>A pump on <paramref name="socket"/> (which keeps receiving; the pump registers its inbound SAs there).</summary>
+    public PacketPump(NatTSocket socket, PacketPumpOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
         _socket = socket;
         _options = options ?? new PacketPumpOptions();
-        _ikeReceived = ikeReceived;
-        if (_options.SocketBufferBytes > 0) SetBuffers(socket, _options.SocketBufferBytes);
-        _udp = new BatchedUdpSocket(socket, _options.BatchSize);
+        _toTun = new ReadOnlyMemory<byte>[Math.Max(256, _options.BatchSize)];
     }
 
-    /// <summary>Traffic and drop counters.</summary>
-    public DataPlaneCounters Counters { get; } = new();
+    /// <summary>Traffic and drop counters (the socket's: IKE, keepalives and drops before an SA was found count there too).</summary>
+    public DataPlaneCounters Counters => _socket.Counters;
+
+    /// <summary>The NAT-T socket the pump sends on and receives from.</summary>
+    public NatTSocket Socket => _socket;
 
     /// <summary>
     /// An installed SA reached a limit: <see cref="SaLimit.Soft"/> when it needs a CHILD SA rekey (its outbound sequence
     /// number passed 2^32 − 2^20 without ESN, or a soft byte/packet limit, <see cref="IpSecTransform.NeedsRekey"/>),
     /// <see cref="SaLimit.Hard"/> when a hard byte/packet limit stops it (<see cref="IpSecTransform.IsExpired"/>).
-    /// Raised on the pump thread that noticed it, at most once per <see cref="PacketPumpOptions.SaLimitRetryInterval"/>
+    /// Raised on the data-plane thread that noticed it, at most once per <see cref="PacketPumpOptions.SaLimitRetryInterval"/>
     /// per SA while the limit stays reached and the SA stays installed (so a rekey that failed is asked for again);
-    /// handlers must return at once (e.g. post to the IKE driver).
+    /// handlers must return at once (e.g. post to the connection's loop).
     /// </summary>
     public event Action<IpSecTransform, SaLimit>? SaLimitReached;
 
@@ -79,38 +73,11 @@ public sealed class PacketPump : IDisposable
     /// <summary>Outbound SPIs currently used, in selection order.</summary>
     public IReadOnlyList<uint> OutboundSpis => _outbound.Select(e => e.Transform.Spi).ToArray();
 
-    /// <summary>
-    /// Where ESP with an SPI the pump does not hold goes (the transport-mode path: the userspace IpSecManager's
-    /// inbound SAs); null (default) drops it as <see cref="DropReason.NoSa"/>. Called on the inbound thread.
-    /// </summary>
-    public void SetUnclaimedEspHandler(UnclaimedEspHandler? handler) => _unclaimedEsp = handler;
-
-    /// <summary>The peer that gets NAT-T keepalives when no outbound SA is installed here (transport mode).</summary>
-    public IPEndPoint? KeepalivePeer
-    {
-        get => _keepalivePeer;
-        set => _keepalivePeer = value;
-    }
-
-    /// <summary>
-    /// Counts an ESP packet sealed and sent on the pump's socket by someone else (transport-mode sockets), so the
-    /// counters cover both paths and the keepalive timer sees the socket as busy.
-    /// </summary>
-    public void RecordExternalSend(int payloadBytes)
-    {
-        Counters.Sent(payloadBytes);
-        Volatile.Write(ref _lastSend, Environment.TickCount64);
-    }
-
-    /// <summary>Starts the inbound thread (IKE on the socket flows from now on) and the keepalive timer.</summary>
+    /// <summary>Starts the socket's receive thread if it is not running yet (IKE on the socket flows from now on).</summary>
     public void Start()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (_inboundThread != null) return;
-        _inboundThread = new Thread(InboundLoop) { IsBackground = true, Name = "esp-inbound" };
-        _inboundThread.Start();
-        if (_options.KeepaliveInterval is { } k)
-            _keepaliveTimer = new Timer(_ => SendKeepaliveIfIdle(k), null, k, k);
+        _socket.Start();
     }
 
     /// <summary>Attaches the TUN side and starts the outbound thread. Only one interface per pump.</summary>
@@ -123,14 +90,16 @@ public sealed class PacketPump : IDisposable
         _outboundThread.Start();
     }
 
-    /// <summary>Adds an inbound (decrypting) SA; it is found by SPI until removed.</summary>
+    /// <summary>Adds an inbound (decrypting) SA; the socket hands it its ESP by SPI until it is removed.</summary>
     public void AddInbound(IpSecTransform transform, TrafficSelectorSet local, TrafficSelectorSet remote)
     {
         ArgumentNullException.ThrowIfNull(transform);
         lock (_tableLock)
         {
             if (_inbound.Any(e => e.Transform.Spi == transform.Spi)) throw new InvalidOperationException($"inbound SPI 0x{transform.Spi:x8} already installed");
-            _inbound = [.. _inbound, new InboundSa(transform, local, remote)];
+            var sa = new InboundSa(this, transform, local, remote);
+            _socket.AddEspReceiver(transform.Spi, sa);
+            _inbound = [.. _inbound, sa];
         }
     }
 
@@ -141,6 +110,7 @@ public sealed class PacketPump : IDisposable
         {
             var hit = _inbound.FirstOrDefault(e => e.Transform.Spi == spi);
             if (hit == null) return null;
+            _socket.RemoveEspReceiver(spi, hit);
             _inbound = _inbound.Where(e => e != hit).ToArray();
             return hit.Transform;
         }
@@ -148,7 +118,8 @@ public sealed class PacketPump : IDisposable
 
     /// <summary>
     /// Installs an outbound SA. With <paramref name="replaces"/> (rekey) the new SA takes the old one's place at once;
-    /// packets already sealed by the old one still go out. Returns the replaced transform (the caller disposes it).
+    /// packets already sealed by the old one still go out. Returns the replaced transform (the caller disposes it). The
+    /// first SA's peer gets the socket's keepalives.
     /// </summary>
     public IpSecTransform? SetOutbound(IpSecTransform transform, TrafficSelectorSet local, TrafficSelectorSet remote, IPEndPoint peer,
         uint? replaces = null)
@@ -167,6 +138,7 @@ public sealed class PacketPump : IDisposable
             }
             else list.Add(entry);
             _outbound = list.ToArray();
+            _socket.KeepalivePeer = _outbound[0].PeerEndPoint;
             return previous;
         }
     }
@@ -270,8 +242,7 @@ public sealed class PacketPump : IDisposable
     {
         try
         {
-            _udp.SendBatch(outgoing.AsSpan(0, count), sa.Peer, token);
-            Volatile.Write(ref _lastSend, Environment.TickCount64);
+            _socket.SendEspBatch(outgoing.AsSpan(0, count), sa.Peer, token);
         }
         catch (VpnPlatformException) { Counters.SendError(count); } // e.g. ICMP unreachable reported on the socket
         catch (OperationCanceledException) { }
@@ -291,88 +262,29 @@ public sealed class PacketPump : IDisposable
         catch (Exception) { } // a failing handler must not stop the data plane; it is asked again after the interval
     }
 
-    private void InboundLoop()
+    /// <summary>The inbound stage, on the socket's receive thread: open one ESP datagram of <paramref name="sa"/> and queue it for the TUN.</summary>
+    private void Receive(InboundSa sa, Memory<byte> datagram)
     {
-        bool gro = _options.ReceiveOffload && _udp.EnableReceiveOffload();
-        int batchSize = gro ? Math.Max(4, _options.BatchSize / 4) : _options.BatchSize;
-        var batch = new PacketBatch(batchSize, gro ? CoalescedDatagramSize : _options.MaxDatagramSize);
-        var sources = new DatagramEndpoint[batchSize];
-        var segments = new int[batchSize];
-        var toTun = new ReadOnlyMemory<byte>[gro ? Math.Max(256, _options.BatchSize) : batchSize];
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested)
-        {
-            int count;
-            try { count = _udp.ReceiveBatch(batch.Buffers, batch.Sizes, segments, sources, 0, token); }
-            catch (OperationCanceledException) { return; }
-            catch (ObjectDisposedException) { return; }
-            catch (VpnPlatformException) { continue; } // ECONNREFUSED from an ICMP error and the like
-
-            var table = _inbound;
-            int ready = 0, receivedPackets = 0;
-            long receivedBytes = 0;
-            for (int i = 0; i < count; i++)
-            {
-                Memory<byte> slot = batch.Buffers[i];
-                int size = batch.Sizes[i], step = segments[i] > 0 ? segments[i] : size;
-                for (int at = 0; at < size; at += step)
-                {
-                    int length = Math.Min(step, size - at);
-                    Span<byte> datagram = slot.Span.Slice(at, length);
-                    switch (UdpEncapsulation.Classify(datagram, out int ikeOffset))
-                    {
-                        case UdpEncapsulatedKind.NatKeepalive:
-                            Counters.KeepaliveReceived();
-                            break;
-                        case UdpEncapsulatedKind.Ike:
-                            Counters.IkeReceived();
-                            _ikeReceived?.Invoke(datagram[ikeOffset..].ToArray(), sources[i].ToIPEndPoint());
-                            break;
-                        case UdpEncapsulatedKind.Esp:
-                            if (Open(table, datagram, out int innerOffset, out int innerLength))
-                            {
-                                receivedPackets++;
-                                receivedBytes += innerLength;
-                                toTun[ready++] = slot.Slice(at + innerOffset, innerLength);
-                                if (ready == toTun.Length)
-                                {
-                                    WriteToTun(toTun, ready);
-                                    ready = 0;
-                                }
-                            }
-                            break;
-                        default:
-                            Counters.Drop(DropReason.Malformed);
-                            break;
-                    }
-                }
-            }
-            if (ready > 0) WriteToTun(toTun, ready);
-            Counters.Received(receivedPackets, receivedBytes);
-        }
+        if (!Open(sa, datagram.Span, out int innerOffset, out int innerLength)) return;
+        _receivedPackets++;
+        _receivedBytes += innerLength;
+        _toTun[_ready++] = datagram.Slice(innerOffset, innerLength);
+        if (_ready == _toTun.Length) EndBatch();
     }
 
-    private bool Open(InboundSa[] table, Span<byte> packet, out int innerOffset, out int innerLength)
+    /// <summary>End of a receive batch: the queued packets go to the TUN in one call, the counters are published once.</summary>
+    private void EndBatch()
+    {
+        if (_ready > 0) WriteToTun(_toTun, _ready);
+        _ready = 0;
+        Counters.Received(_receivedPackets, _receivedBytes);
+        _receivedPackets = 0;
+        _receivedBytes = 0;
+    }
+
+    private bool Open(InboundSa sa, Span<byte> packet, out int innerOffset, out int innerLength)
     {
         innerOffset = innerLength = 0;
-        uint spi = BinaryPrimitives.ReadUInt32BigEndian(packet);
-        InboundSa? sa = null;
-        foreach (var e in table)
-        {
-            if (e.Transform.Spi == spi)
-            {
-                sa = e;
-                break;
-            }
-        }
-        if (sa == null)
-        {
-            var handler = _unclaimedEsp;
-            if (handler == null) Counters.Drop(DropReason.NoSa);
-            else if (handler(packet, out int delivered) is { } why) Counters.Drop(why);
-            else if (delivered > 0) Counters.Received(delivered);
-            return false;
-        }
         EspOpenResult result;
         byte nextHeader;
         lock (sa.Transform.OpenLock)
@@ -434,42 +346,16 @@ public sealed class PacketPump : IDisposable
         catch (ObjectDisposedException) { }
     }
 
-    private void SendKeepaliveIfIdle(TimeSpan interval)
-    {
-        if (_disposed != 0) return;
-        if (Environment.TickCount64 - Volatile.Read(ref _lastSend) < (long)interval.TotalMilliseconds - 50) return;
-        var table = _outbound;
-        var peer = table.Length > 0 ? table[0].PeerEndPoint : _keepalivePeer;
-        if (peer == null) return;
-        try
-        {
-            _socket.SendTo(_keepalive, SocketFlags.None, peer);
-            Counters.KeepaliveSent();
-            Volatile.Write(ref _lastSend, Environment.TickCount64);
-        }
-        catch (SocketException) { }
-        catch (ObjectDisposedException) { }
-    }
-
-    private static void SetBuffers(Socket socket, int bytes)
-    {
-        Span<byte> value = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(value, bytes);
-        const int SolSocket = 1, SoSndBufForce = 32, SoRcvBufForce = 33;
-        try { socket.SetRawSocketOption(SolSocket, SoRcvBufForce, value); }
-        catch (SocketException) { try { socket.ReceiveBufferSize = bytes; } catch (SocketException) { } }
-        try { socket.SetRawSocketOption(SolSocket, SoSndBufForce, value); }
-        catch (SocketException) { try { socket.SendBufferSize = bytes; } catch (SocketException) { } }
-    }
-
-    /// <summary>Stops both threads and the keepalive timer (the socket, interface and transforms stay open).</summary>
+    /// <summary>Unregisters the inbound SAs from the socket and stops the outbound thread (socket, interface and transforms stay open).</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _keepaliveTimer?.Dispose();
+        lock (_tableLock)
+        {
+            foreach (var sa in _inbound) _socket.RemoveEspReceiver(sa.Transform.Spi, sa);
+            _inbound = [];
+        }
         _stop.Cancel();
-        _udp.Dispose();
-        if (_inboundThread != null && Thread.CurrentThread != _inboundThread) _inboundThread.Join(TimeSpan.FromSeconds(5));
         if (_outboundThread != null && Thread.CurrentThread != _outboundThread) _outboundThread.Join(TimeSpan.FromSeconds(5));
         _stop.Dispose();
     }
@@ -480,10 +366,15 @@ public sealed class PacketPump : IDisposable
         public LimitSignal Signal { get; } = new();
     }
 
-    private sealed record InboundSa(IpSecTransform Transform, TrafficSelectorSet Local, TrafficSelectorSet Remote)
+    /// <summary>An inbound SA as the socket's SPI table holds it: the socket hands it its datagrams.</summary>
+    private sealed record InboundSa(PacketPump Pump, IpSecTransform Transform, TrafficSelectorSet Local, TrafficSelectorSet Remote) : IEspReceiver
     {
-        /// <summary>Written by the inbound thread only.</summary>
+        /// <summary>Written by the receive thread only.</summary>
         public LimitSignal Signal { get; } = new();
+
+        public void Receive(Memory<byte> datagram) => Pump.Receive(this, datagram);
+
+        public void EndBatch() => Pump.EndBatch();
 
         /// <summary>Byte/packet limits are set, so opened packets are checked against them (inbound SAs have no sequence limit).</summary>
         public bool Limited { get; } = Transform.Lifetime.HasSoftLimit || Transform.Lifetime.HasHardLimit;

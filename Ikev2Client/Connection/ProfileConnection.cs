@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Platform;
-using Ikev2Client.Platform.Linux;
 using Ikev2Client.Profiles;
 using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Ike;
@@ -15,8 +14,8 @@ namespace Ikev2Client.Connection;
 public enum DnsMode
 {
     /// <summary>
-    /// Apply them (the default): systemd-resolved's per-link API where resolved manages /etc/resolv.conf, else
-    /// /etc/resolv.conf itself, restored on disconnect and after a crash (<see cref="SystemDnsConfigurator"/>).
+    /// Apply them (the default): on Linux systemd-resolved's per-link API where resolved manages /etc/resolv.conf, else
+    /// /etc/resolv.conf itself, restored on disconnect and after a crash (<see cref="Platform.Linux.SystemDnsConfigurator"/>).
     /// </summary>
     System,
     /// <summary>Only report them (status shows them; the resolver is not touched).</summary>
@@ -36,39 +35,41 @@ public sealed class ProfileConnectionSettings
     public bool ForceFullTunnel { get; init; }
     /// <summary>
     /// Where connections record what they install (TUN, routes, rules, resolv.conf) so the next start can remove it after
-    /// a crash (<see cref="LinuxNetworkCleanup.CleanupStaleDirectory"/>); null keeps no record.
+    /// a crash (<see cref="INetworkStateRecovery"/>); null keeps no record.
     /// </summary>
     public string? StateDirectory { get; init; }
     /// <summary>The system bus address for systemd-resolved (null: the default system bus; tests use a private bus).</summary>
     public string? DnsBusAddress { get; init; }
     /// <summary>The resolver file (default /etc/resolv.conf).</summary>
     public string ResolvConfPath { get; init; } = "/etc/resolv.conf";
-    /// <summary>Overrides the interface builder (tests); Linux TUN when null.</summary>
-    public Func<IVpnInterfaceBuilder>? InterfaceBuilderFactory { get; init; }
 }
 
-/// <summary>Turns an <see cref="Ikev2VpnProfile"/> into <see cref="VpnConnectionOptions"/> (authentication: <see cref="ProfileAuthentication"/>).</summary>
+/// <summary>
+/// The one place a profile becomes a connection's settings: <see cref="Ikev2VpnProfile"/> → <see cref="VpnConnectionOptions"/>
+/// with its <see cref="IkeSessionOptions"/> (authentication: <see cref="ProfileAuthentication"/>; the gateway's name
+/// resolved by <see cref="GatewayAddress"/>).
+/// </summary>
 public static class ProfileConnection
 {
-    private static int s_stateFiles;
-
-    /// <summary>Builds the options; throws <see cref="VpnConnectionException"/> with a one-line reason when the profile cannot be used.</summary>
-    public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings = null) =>
-        CreateOptions(profile, settings, beforeContact: null);
-
-    /// <summary>As <see cref="CreateOptions(Ikev2VpnProfile, ProfileConnectionSettings?)"/>, with a hook called before each gateway is contacted.</summary>
-    public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings, Action<IPEndPoint>? beforeContact)
+    /// <summary>
+    /// Builds the options; throws <see cref="VpnConnectionException"/> with a one-line reason when the profile cannot be used.
+    /// <paramref name="platform"/> gives the IpSecManager and the interface builders (the composition root's); without one
+    /// the options are for inspection only (they cannot connect).
+    /// </summary>
+    public static VpnConnectionOptions CreateOptions(Ikev2VpnProfile profile, ProfileConnectionSettings? settings = null,
+        ConnectionPlatform? platform = null, Action<IPEndPoint>? beforeContact = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         settings ??= new ProfileConnectionSettings();
         var auth = ProfileAuthentication.Create(profile);
-        var server = ResolveServer(profile.ServerAddr, profile.ServerPort);
+        var server = GatewayAddress.Resolve(profile.ServerAddr, profile.ServerPort);
         IReadOnlyList<ProposalSpec> ike, esp;
         try { ike = ProposalConversion.ForProfile(profile.IkeProposal, isEsp: false, profile.AllowedAlgorithms); }
         catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': ikeProposal: {e.Message}"); }
         try { esp = ProposalConversion.ForProfile(profile.EspProposal, isEsp: true, profile.AllowedAlgorithms); }
         catch (ArgumentException e) { throw new VpnConnectionException($"profile '{profile.Name}': espProposal: {e.Message}"); }
-        var local = profile.UserIdentity is { Length: > 0 } u ? IkeIdentity.Parse(u) : auth.LocalIdentity ?? IkeIdentity.FromAddress(SourceAddressFor(server));
+        var local = profile.UserIdentity is { Length: > 0 } u ? IkeIdentity.Parse(u)
+            : auth.LocalIdentity ?? IkeIdentity.FromAddress(SocketProtector.SourceAddressFor(server, protect: null));
         var session = new IkeSessionOptions
         {
             LocalIdentity = local,
@@ -88,12 +89,6 @@ public static class ProfileConnection
                 RekeyPackets = profile.ChildRekeyPackets ?? 0, LifePackets = profile.ChildLifePackets ?? 0,
             },
         };
-        string? StateFile(string kind) => settings.StateDirectory is { } dir
-            ? Path.Combine(dir, $"{kind}-{Environment.ProcessId}-{Interlocked.Increment(ref s_stateFiles)}.state") : null;
-        var netState = StateFile("net");
-        IDnsConfigurator dns = settings.Dns == DnsMode.Off
-            ? new ReportingDnsConfigurator()
-            : new SystemDnsConfigurator(StateFile("dns"), settings.DnsBusAddress, settings.ResolvConfPath);
         var dnsOverride = profile.DnsServers.Select(d => IPAddress.TryParse(d, out var a) ? a : null).OfType<IPAddress>().ToArray();
         return new VpnConnectionOptions
         {
@@ -106,11 +101,11 @@ public static class ProfileConnection
                 .. profile.SplitTunneling.BlockIpv6 ? [AddressFamily.InterNetworkV6] : Array.Empty<AddressFamily>()],
             SessionName = profile.Name,
             Liveness = LivenessPolicy.ForProfile(profile.DpdSeconds),
-            InterfaceBuilderFactory = settings.InterfaceBuilderFactory
-                ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { Dns = dns, StateFile = netState })),
+            IpSecManager = platform?.IpSecManager,
+            InterfaceBuilderFactory = platform is { Interfaces: { } interfaces } ? interfaces.Create : null,
             DnsServers = dnsOverride.Length > 0 ? dnsOverride : null,
             BeforeContact = beforeContact,
-            Pump = new PacketPumpOptions
+            NatT = new Platform.Userspace.NatTSocketOptions
             {
                 KeepaliveInterval = TimeSpan.FromSeconds(profile.NatKeepaliveSeconds ?? 20),
             },
@@ -155,26 +150,39 @@ public static class ProfileConnection
         }
         throw new VpnConnectionException($"profile '{profile.Name}': splitTunneling: '{entry}' is not a subnet, address or range");
     }
+}
 
-    private static IPEndPoint ResolveServer(string host, int port)
+/// <summary>What a connection built from a profile runs on: the platform the composition root chose.</summary>
+/// <param name="IpSecManager">SPIs and transforms (the userspace one: the data plane is managed ESP).</param>
+/// <param name="Interfaces">Tunnel interface builders (Linux TUN, or in-memory).</param>
+public sealed record ConnectionPlatform(IIpSecManager IpSecManager, IVpnInterfaceBuilderFactory Interfaces);
+
+/// <summary>The gateway's name or address as an IKE endpoint: the one DNS lookup of a gateway (profiles and redirects).</summary>
+public static class GatewayAddress
+{
+    /// <summary>
+    /// <paramref name="host"/> as an address, or resolved (IPv4 preferred, as the gateway's IPv4 address is what a
+    /// dual-stack profile names first), with <paramref name="port"/>.
+    /// </summary>
+    /// <exception cref="VpnConnectionException">the name does not resolve ("unknown host").</exception>
+    public static IPEndPoint Resolve(string host, int port)
     {
-        if (IPAddress.TryParse(host, out var address)) return new IPEndPoint(address, port);
-        try
-        {
-            var addresses = Dns.GetHostAddresses(host);
-            var pick = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
-            return pick != null ? new IPEndPoint(pick, port) : throw new VpnConnectionException($"unknown host '{host}'");
-        }
-        catch (SocketException e)
-        {
-            throw new VpnConnectionException($"unknown host '{host}': {e.Message}");
-        }
+        var addresses = Lookup(host);
+        var pick = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+        return pick != null ? new IPEndPoint(pick, port) : throw new VpnConnectionException($"unknown host '{host}'");
     }
 
-    private static IPAddress SourceAddressFor(IPEndPoint remote)
+    /// <summary>
+    /// Every address of <paramref name="host"/> (a literal is its own only address), as DNS gives them; waits at most
+    /// <paramref name="timeout"/> (default: as long as the system resolver takes).
+    /// </summary>
+    /// <exception cref="VpnConnectionException">the name does not resolve, or not in time ("unknown host").</exception>
+    public static IPAddress[] Lookup(string host, TimeSpan? timeout = null)
     {
-        using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        probe.Connect(remote);
-        return ((IPEndPoint)probe.LocalEndPoint!).Address;
+        if (IPAddress.TryParse(host, out var address)) return [address];
+        using var cts = new CancellationTokenSource(timeout ?? Timeout.InfiniteTimeSpan);
+        try { return Dns.GetHostAddressesAsync(host, cts.Token).GetAwaiter().GetResult(); }
+        catch (SocketException e) { throw new VpnConnectionException($"unknown host '{host}': {e.Message}"); }
+        catch (OperationCanceledException) { throw new VpnConnectionException($"unknown host '{host}': no answer within {timeout!.Value.TotalSeconds:0} s"); }
     }
 }

@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Platform;
-using Ikev2Client.Platform.Linux;
 using Ikev2Client.Platform.Userspace;
 using Ikev2Client.Protocol.Auth;
 using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
 using Ikev2Client.Protocol.Crypto;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ikev2Client.Connection;
 
@@ -24,11 +25,12 @@ public sealed class ResponderHost : IDisposable
     private readonly IPAddress _ownAddress;
     private readonly IkeAddressPool? _pool6;
     private readonly IPAddress? _ownAddress6;
-    private readonly UserspaceIpSecManager _manager = new();
+    private readonly IIpSecManager _manager;
+    private readonly ILogger _log;
     private readonly object _gate = new();
     private readonly List<ChildSaTransforms> _children = new();
     private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
-    private Socket? _socket;
+    private NatTSocket? _socket;
     private PacketPump? _pump;
     private IVpnInterface? _tun;
     private volatile IkeUdpDriver? _driver;
@@ -36,11 +38,13 @@ public sealed class ResponderHost : IDisposable
     private IReadOnlyList<ProposalSpec> _ike = ProposalSpec.DefaultIke;
     private IReadOnlyList<ProposalSpec> _esp = ProposalSpec.DefaultEsp;
 
-    /// <summary>Creates the host; <paramref name="builderFactory"/> defaults to a Linux TUN.</summary>
-    public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder>? builderFactory = null)
+    /// <summary>Creates the host on the caller's platform: its TUN from <paramref name="builderFactory"/>, its SAs from <paramref name="manager"/> (the caller's).</summary>
+    public ResponderHost(ResponderConfig config, Func<IVpnInterfaceBuilder> builderFactory, IIpSecManager manager, ILoggerFactory? loggers = null)
     {
+        _log = (loggers ?? NullLoggerFactory.Instance).CreateLogger<ResponderHost>();
         _config = config;
-        _builderFactory = builderFactory ?? (() => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }));
+        _builderFactory = builderFactory;
+        _manager = manager;
         _pool = new IkeAddressPool(IPNetwork.Parse(config.AddressPool));
         if (!_pool.TryAcquire(out _ownAddress)) throw new ArgumentException("the address pool has no usable address");
         if (config.AddressPool6 != null)
@@ -55,9 +59,6 @@ public sealed class ResponderHost : IDisposable
             throw new ArgumentException($"espProposals: {e2}");
     }
 
-    /// <summary>Progress lines for people.</summary>
-    public event Action<string>? Progress;
-
     /// <summary>The responder's TUN address (the first pool address).</summary>
     public IPAddress TunnelAddress => _ownAddress;
 
@@ -68,7 +69,7 @@ public sealed class ResponderHost : IDisposable
     public DataPlaneStatistics Statistics => _pump?.Counters.Snapshot() ?? new DataPlaneCounters().Snapshot();
 
     /// <summary>The NAT-T endpoint actually bound (after <see cref="Start"/>).</summary>
-    public IPEndPoint? NatTEndPoint => _socket?.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? NatTEndPoint => _socket?.LocalEndPoint;
 
     /// <summary>The CHILD SAs installed now (tests: their transforms, counters and sequence numbers).</summary>
     public IReadOnlyList<ChildSaTransforms> ChildSas { get { lock (_gate) return _children.ToArray(); } }
@@ -80,8 +81,14 @@ public sealed class ResponderHost : IDisposable
     public void Start()
     {
         var listen = IPAddress.Parse(_config.ListenAddress);
-        _socket = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(new IPEndPoint(listen, _config.NatTPort));
+        var socket = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try { socket.Bind(new IPEndPoint(listen, _config.NatTPort)); }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _socket = new NatTSocket(socket, new NatTSocketOptions { KeepaliveInterval = null });
         var pool = IPNetwork.Parse(_config.AddressPool);
         var builder = _builderFactory()
             .AddAddress(_ownAddress, pool.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)
@@ -92,14 +99,13 @@ public sealed class ResponderHost : IDisposable
             .SetSession("ikev2 responder");
         if (_pool6 != null) builder.AddAddress(_ownAddress6!, 128).AddRoute(_pool6.Network.BaseAddress, _pool6.Network.PrefixLength);
         _tun = builder.Establish();
-        _tun.Protect(_socket);
+        _socket.Protect(_tun.Protect);
         _spis = new IpSecSpiAllocator(_manager, listen);
-        _pump = new PacketPump(_socket, new PacketPumpOptions { KeepaliveInterval = null },
-            (message, remote) => _driver?.ReceiveNatT(message, remote, (IPEndPoint)_socket.LocalEndPoint!));
+        _pump = new PacketPump(_socket);
         _pump.SaLimitReached += OnSaLimit;
         _pump.AttachInterface(_tun);
-        _pump.Start();
-        Report($"listening on {listen}:{_config.ListenPort} (NAT-T {_config.NatTPort}); interface {_tun.Name} {_ownAddress}, pool {_config.AddressPool}");
+        _socket.Start();
+        ConnectionLog.ResponderListening(_log, $"{listen}:{_config.ListenPort}", _config.NatTPort, _tun.Name, _ownAddress.ToString(), _config.AddressPool);
     }
 
     /// <summary>Serves clients one after the other until cancelled (blocks).</summary>
@@ -137,6 +143,7 @@ public sealed class ResponderHost : IDisposable
             });
             driver.EventRaised += OnEvent;
             _driver = driver;
+            _socket!.DefaultIkeHandler = driver.ReceiveNatT; // one client at a time: every IKE message is its
             driver.Start();
             try
             {
@@ -162,7 +169,7 @@ public sealed class ResponderHost : IDisposable
         switch (e)
         {
             case IkeEvent.IkeSaEstablished s:
-                Report($"IKE SA established with {s.Sa.RemoteIdentity} at {s.Sa.RemoteEndPoint} ({s.Sa.Algorithms})");
+                ConnectionLog.ResponderIkeSa(_log, s.Sa.RemoteIdentity.ToString(), s.Sa.RemoteEndPoint.ToString(), s.Sa.Algorithms.ToString());
                 break;
             case IkeEvent.ChildSaEstablished c:
                 Install(c.ChildSa, null, false);
@@ -174,15 +181,15 @@ public sealed class ResponderHost : IDisposable
                 Remove(d.ChildSa.InboundSpi);
                 break;
             case IkeEvent.AddressesUpdated u:
-                Report($"MOBIKE: the initiator moved to {u.Remote}");
+                ConnectionLog.ResponderPeerMoved(_log, u.Remote.ToString());
                 lock (_gate)
                     foreach (var t in _children.Where(c => _pump?.OutboundSpis.Contains(c.Outbound.Spi) == true)) _pump!.SetOutbound(t.Outbound, t.Local, t.Remote, u.Remote, t.Outbound.Spi);
                 break;
             case IkeEvent.Deleted d:
-                Report($"IKE SA deleted ({d.Reason}); {Statistics}");
+                ConnectionLog.ResponderIkeSaDeleted(_log, d.Reason, Statistics.ToString());
                 break;
             case IkeEvent.Failed f:
-                Report($"IKE SA failed: {f.Error}");
+                ConnectionLog.ResponderIkeSaFailed(_log, f.Error.ToString());
                 break;
         }
     }
@@ -212,7 +219,7 @@ public sealed class ResponderHost : IDisposable
                 if (replaces != null) _children.FirstOrDefault(c => c.Child.InboundSpi == replaces.InboundSpi)?.DisposeOutbound();
             }
         }
-        Report($"CHILD SA {child}");
+        ConnectionLog.ResponderChildSa(_log, child.ToString());
     }
 
     private void Remove(uint inboundSpi)
@@ -236,9 +243,8 @@ public sealed class ResponderHost : IDisposable
         ChildSaTransforms? child;
         lock (_gate) child = _children.FirstOrDefault(c => ReferenceEquals(c.Inbound, transform) || ReferenceEquals(c.Outbound, transform));
         if (child == null || _driver is not { } driver) return;
-        Report($"ESP SA 0x{transform.Spi:x8} reached its {(limit == SaLimit.Hard ? "hard" : "rekey")} limit " +
-            $"({transform.Counters.Packets} packets, {transform.Counters.Bytes} bytes, sequence {transform.Sa.LastSentSequence}): " +
-            $"{(limit == SaLimit.Hard ? "deleting" : "rekeying")} CHILD SA 0x{child.Child.InboundSpi:x8}");
+        ConnectionLog.ResponderSaLimit(_log, transform.Spi, limit == SaLimit.Hard ? "hard" : "rekey", transform.Counters.Packets, transform.Counters.Bytes,
+            transform.Sa.LastSentSequence, limit == SaLimit.Hard ? "deleting" : "rekeying", child.Child.InboundSpi);
         if (limit == SaLimit.Hard) driver.DeleteChildSa(child.Child.InboundSpi);
         else driver.RekeyChildSa(child.Child.InboundSpi);
     }
@@ -251,8 +257,6 @@ public sealed class ResponderHost : IDisposable
         }
     }
 
-    private void Report(string line) => Progress?.Invoke(line);
-
     /// <summary>Stops the pump and removes the TUN, routes and sockets.</summary>
     public void Dispose()
     {
@@ -261,6 +265,5 @@ public sealed class ResponderHost : IDisposable
         _tun?.Dispose();
         _spis?.Dispose();
         _socket?.Dispose();
-        _manager.Dispose();
     }
 }

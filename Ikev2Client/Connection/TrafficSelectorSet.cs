@@ -103,12 +103,9 @@ internal readonly record struct PacketHeader(bool V6, UInt128 Source, UInt128 De
         int version = p[0] >> 4;
         if (version == 4)
         {
-            int ihl = (p[0] & 0x0F) * 4;
-            if (ihl < 20 || p.Length < ihl) return false;
-            byte proto = p[9];
-            bool firstFragment = (BinaryPrimitives.ReadUInt16BigEndian(p[6..]) & 0x1FFF) == 0;
-            (int sp, int dp) = firstFragment ? Ports(p[ihl..], proto) : (-1, -1);
-            header = new PacketHeader(false, BinaryPrimitives.ReadUInt32BigEndian(p[12..]), BinaryPrimitives.ReadUInt32BigEndian(p[16..]), proto, sp, dp);
+            if (!Platform.Net.Ipv4Header.TryRead(p, out var ip)) return false;
+            (int sp, int dp) = ip.IsFirstFragment ? Ports(p[ip.HeaderLength..], ip.Protocol) : (-1, -1);
+            header = new PacketHeader(false, ip.Source, ip.Destination, ip.Protocol, sp, dp);
             return true;
         }
         if (version == 6)

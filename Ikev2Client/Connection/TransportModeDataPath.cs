@@ -11,17 +11,16 @@ namespace Ikev2Client.Connection;
 /// Android app does, and removed from them (<see cref="IIpSecManager.RemoveTransportModeTransforms"/>) at the end.
 /// </summary>
 /// <remarks>
-/// ESP travels over the same NAT-T UDP socket as IKE (the <see cref="PacketPump"/>'s): the userspace manager adopts
-/// that socket as the transforms' encapsulation socket, so sealed packets leave from the port the peer knows, and the
-/// pump hands it the ESP whose SPI it does not hold (<see cref="PacketPump.SetUnclaimedEspHandler"/>). The pump's
+/// ESP travels over the same NAT-T UDP socket as IKE (the connection's <see cref="NatTSocket"/>): the transforms are
+/// built with it as their encapsulation socket, so sealed packets leave from the port the peer knows, and the IN
+/// transforms the manager applies are registered in that socket's SPI table, which hands them their ESP. The socket's
 /// counters count both directions. Rekey: <see cref="Install"/> of the new CHILD SA switches every socket's OUT
 /// transform at once and adds its IN transform; the old IN transform keeps decrypting until its owner disposes it.
 /// </remarks>
 public sealed class TransportModeDataPath : IDisposable
 {
     private readonly IIpSecManager _manager;
-    private readonly UserspaceUdpEncapsulationSocket _encapsulation;
-    private readonly PacketPump _pump;
+    private readonly NatTSocket _encapsulation;
     private readonly IPAddress _localAddress;
     private readonly object _gate = new();
     private readonly List<Socket> _sockets = new();
@@ -29,49 +28,35 @@ public sealed class TransportModeDataPath : IDisposable
     private readonly List<IpSecTransform> _inbound = new();
     private IpSecTransform? _outbound;
     private readonly Dictionary<IpSecTransform, long> _limitSignalled = new();
-    private Timer? _limitTimer;
     private bool _disposed;
 
-    /// <summary>
-    /// Sets up the path on <paramref name="natTSocket"/> (shared with IKE, received on by <paramref name="pump"/>).
-    /// </summary>
-    /// <exception cref="NotSupportedException">The manager cannot send ESP from an existing socket (not userspace).</exception>
-    public TransportModeDataPath(IIpSecManager manager, Socket natTSocket, PacketPump pump, IPAddress localAddress)
+    /// <summary>Sets up the path on <paramref name="natTSocket"/> (shared with IKE).</summary>
+    /// <exception cref="NotSupportedException">The manager cannot send ESP from the userspace NAT-T socket (not userspace).</exception>
+    public TransportModeDataPath(IIpSecManager manager, NatTSocket natTSocket, IPAddress localAddress)
     {
         ArgumentNullException.ThrowIfNull(manager);
         ArgumentNullException.ThrowIfNull(natTSocket);
-        ArgumentNullException.ThrowIfNull(pump);
         ArgumentNullException.ThrowIfNull(localAddress);
-        if (manager is not UserspaceIpSecManager userspace)
-            throw new NotSupportedException("transport mode needs ESP on the IKE NAT-T socket: only the userspace IpSecManager can adopt it");
+        if (manager is not UserspaceIpSecManager)
+            throw new NotSupportedException("transport mode needs ESP on the IKE NAT-T socket: only the userspace IpSecManager sends from it");
         _manager = manager;
-        _pump = pump;
         _localAddress = localAddress;
-        _encapsulation = userspace.AdoptUdpEncapsulationSocket(natTSocket, pump.RecordExternalSend);
-        pump.SetUnclaimedEspHandler(Deliver);
+        _encapsulation = natTSocket;
     }
 
     /// <summary>
-    /// An installed transform needs a CHILD SA rekey (<see cref="IpSecTransform.NeedsRekey"/>: sequence space or soft
-    /// byte/packet limit) or is expired (hard limit) — as <see cref="PacketPump.SaLimitReached"/> reports for the TUN path.
-    /// Transport-mode sockets seal on the application's threads, so the transforms are checked once a second instead;
-    /// repeated every 5 s while the limit stays reached. Raised on a timer thread.
+    /// The installed transforms that need a CHILD SA rekey (<see cref="IpSecTransform.NeedsRekey"/>: sequence space or soft
+    /// byte/packet limit) or are expired (hard limit) — what <see cref="PacketPump.SaLimitReached"/> reports for the TUN
+    /// path. Transport-mode sockets seal on the application's threads, so the connection asks here on its monitor tick
+    /// (about once a second); a transform is named again every 5 s while its limit stays reached.
     /// </summary>
-    public event Action<IpSecTransform, SaLimit>? SaLimitReached
-    {
-        add { lock (_gate) { _saLimitReached += value; _limitTimer ??= new Timer(_ => CheckLimits(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)); } }
-        remove { lock (_gate) _saLimitReached -= value; }
-    }
-
-    private Action<IpSecTransform, SaLimit>? _saLimitReached;
-
-    private void CheckLimits()
+    public IReadOnlyList<(IpSecTransform Transform, SaLimit Limit)> DueLimits()
     {
         var due = new List<(IpSecTransform, SaLimit)>();
         long now = Environment.TickCount64;
         lock (_gate)
         {
-            if (_disposed) return;
+            if (_disposed) return due;
             foreach (var t in _inbound.Append(_outbound))
             {
                 if (t is null || t.IsDisposed || !(t.IsExpired || t.NeedsRekey)) continue;
@@ -81,7 +66,7 @@ public sealed class TransportModeDataPath : IDisposable
             }
             foreach (var gone in _limitSignalled.Keys.Where(t => t.IsDisposed).ToList()) _limitSignalled.Remove(gone);
         }
-        foreach (var (t, limit) in due) _saLimitReached?.Invoke(t, limit);
+        return due;
     }
 
     /// <summary>The encapsulation socket to build the transforms with (<see cref="ChildSaTransforms.Create"/>).</summary>
@@ -173,21 +158,9 @@ public sealed class TransportModeDataPath : IDisposable
         }
     }
 
-    private DropReason? Deliver(Span<byte> datagram, out int payloadLength) =>
-        _encapsulation.DeliverEsp(datagram, out payloadLength) switch
-        {
-            EspDelivery.Delivered or EspDelivery.Dummy => null,
-            EspDelivery.Replay => DropReason.Replay,
-            EspDelivery.AuthenticationFailed => DropReason.AuthenticationFailed,
-            EspDelivery.UnknownSpi => DropReason.NoSa,
-            EspDelivery.NotWanted => DropReason.TrafficSelectorMismatch,
-            _ => DropReason.Malformed,
-        };
-
     /// <summary>
     /// Removes the transforms from every socket (<see cref="IIpSecManager.RemoveTransportModeTransforms"/>), closes
-    /// the sockets opened here and releases the adopted encapsulation socket (not the NAT-T socket itself). The
-    /// transforms stay with their owner, who disposes them.
+    /// the sockets opened here. The NAT-T socket and the transforms stay with their owners, who dispose them.
     /// </summary>
     public void Dispose()
     {
@@ -203,14 +176,11 @@ public sealed class TransportModeDataPath : IDisposable
             _inbound.Clear();
             _outbound = null;
         }
-        _limitTimer?.Dispose();
-        _pump.SetUnclaimedEspHandler(null);
         foreach (var socket in sockets)
         {
             try { _manager.RemoveTransportModeTransforms(socket); }
             catch (ObjectDisposedException) { }
         }
         foreach (var socket in owned) socket.Dispose();
-        _encapsulation.Dispose();
     }
 }

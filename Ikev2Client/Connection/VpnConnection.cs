@@ -2,81 +2,84 @@ using System.Net;
 using System.Net.Sockets;
 using Ikev2Client.Platform;
 using Ikev2Client.Platform.Userspace;
-using Ikev2Client.Protocol.Esp;
 using Ikev2Client.Protocol.Ike;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ikev2Client.Connection;
 
 /// <summary>
-/// One VPN connection: drives an <see cref="IkeSession"/> through <see cref="IkeUdpDriver"/>, and when the CHILD SA is
-/// established builds its ESP transforms through the IpSecManager contract and installs the data path — the TUN
-/// interface with the virtual IP, routes from the remote traffic selectors (split) or everything (full), DNS, the
-/// protected NAT-T socket and the <see cref="PacketPump"/>; or, when transport mode was negotiated with host-to-host
-/// selectors, no TUN at all: the transforms are applied through the IpSecManager contract to the sockets that talk to
-/// the peer (<see cref="OpenTransportModeSocket"/>, <see cref="ApplyTransportMode"/>), with ESP on the IKE NAT-T
-/// socket. Rekeys switch outbound traffic at once and keep the old inbound SA until the peer deletes it.
-/// On disconnect, deletion or failure everything is torn down (no TUN, route or rule left).
+/// One VPN connection, and its supervisor: every input — commands (<see cref="Connect"/>, <see cref="Disconnect"/>,
+/// <see cref="NetworkChanged"/>), the IKE sessions' events, timers, the data plane's SA limits, the monitor tick — runs
+/// on one <see cref="ConnectionLoop"/>, so state, <see cref="Health"/> and <see cref="Info"/> are decided in one place.
+/// The parts, each with one job: <see cref="Attempt"/> (resolve, NAT-T socket, IKE session and driver; redirects start a
+/// new one), <see cref="DataPathInstaller"/> (CHILD SAs → TUN and packet pump, or transport-mode sockets; rekey
+/// overlap), <see cref="Mobility"/> (source address checks, MOBIKE), <see cref="Reauthentication"/> (make-before-break),
+/// and <see cref="Teardown"/>, the one path every end takes (no TUN, route or rule left). See docs/architecture.md,
+/// "The connection".
 /// </summary>
 /// <remarks>
-/// <see cref="Connect"/> creates the sockets and the interface on the calling thread, so a caller inside a network
-/// namespace keeps them there. Events from the IKE session are handled on the driver's loop.
+/// <see cref="Connect"/> starts the loop's thread from the calling thread, so a caller inside a network namespace keeps
+/// the sockets and the interface there. Events are raised on the loop; handlers must not block.
 /// </remarks>
-public sealed partial class VpnConnection : IDisposable
+public sealed class VpnConnection : IDisposable
 {
     private readonly VpnConnectionOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
     private readonly object _gate = new();
-    private readonly ManualResetEventSlim _childReady = new();
+    private readonly ManualResetEventSlim _settled = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<ChildSaTransforms> _children = new();
     private readonly SocketProtector _protector = new();
-    private readonly Dictionary<uint, ChildSaTransforms> _outboundAfterDelete = new();
     private IIpSecManager? _manager;
-    private bool _ownsManager;
-    private Socket? _socket;
-    private IkeSession? _session;
-    private IkeUdpDriver? _driver;
-    private PacketPump? _pump;
-    private IVpnInterface? _tun;
-    private TransportModeDataPath? _transport;
-    private IpSecSpiAllocator? _spis;
-    private IkeConfiguration? _config;
-    private ChildSaInfo? _firstChild;
-    private VpnConnectionState _state = VpnConnectionState.Disconnected;
-    private bool _started;
-    private bool _tornDown;
-    private GatewayIdentity? _redirect;
-    private IPAddress? _localAddress;
-    private IPEndPoint? _server;
-    private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = new();
-    private Thread? _worker;
+    private ConnectionLoop? _loop;
+    private DataPathInstaller? _installer;
+    private Mobility? _mobility;
+    private Reauthentication? _reauth;
+    private volatile Attempt? _attempt;
+    private volatile DataPlaneCounters? _counters;
+    private LivenessMonitor? _liveness;
+    private Attempt? _livenessFor;
+    private LoopTimer? _attemptTimeout, _endTimeout, _tick;
+    private volatile VpnState _state = VpnState.Disconnected;
+    private VpnState _finalState;
+    private bool _started, _ending, _tornDown;
+    private int _redirects;
+    private Exception? _failure;
+    private volatile HealthSnapshot _health = new(ConnectionHealth.Up, null);
 
-    /// <summary>Creates a connection; nothing happens until <see cref="Connect"/>.</summary>
-    public VpnConnection(VpnConnectionOptions options)
+    /// <summary>Creates a connection logging to <paramref name="loggers"/>; nothing happens until <see cref="Connect"/>.</summary>
+    public VpnConnection(VpnConnectionOptions options, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        _log = _loggers.CreateLogger<VpnConnection>();
     }
 
-    /// <summary>Raised on every state change (on whichever thread caused it).</summary>
-    public event Action<VpnConnectionState>? StateChanged;
+    /// <summary>Raised on every state change (on the loop, or on the thread that called <see cref="Connect"/> for Connecting).</summary>
+    public event Action<VpnState>? StateChanged;
 
-    /// <summary>Progress lines for people ("IKE SA established", "interface ikev2tun0 up", ...).</summary>
-    public event Action<string>? Progress;
+    /// <summary>The steps of connecting, typed, with a line for people (on the loop); the full story is in the log.</summary>
+    public event Action<ConnectionProgress>? Progressed;
 
     /// <summary>Current state.</summary>
-    public VpnConnectionState State { get { lock (_gate) return _state; } }
+    public VpnState State => _state;
 
-    /// <summary>While <see cref="VpnConnectionState.Connected"/>: does the tunnel carry traffic now (see <see cref="ConnectionHealth"/>).</summary>
-    public ConnectionHealth Health { get; private set; } = ConnectionHealth.Up;
+    /// <summary>While <see cref="VpnState.Connected"/>: does the tunnel carry traffic now (see <see cref="ConnectionHealth"/>).</summary>
+    public ConnectionHealth Health => _health.Health;
 
     /// <summary>Why <see cref="Health"/> is not <see cref="ConnectionHealth.Up"/>, for people.</summary>
-    public string? HealthReason { get; private set; }
+    public string? HealthReason => _health.Reason;
 
-    /// <summary>Raised when <see cref="Health"/> changes (on the monitor thread).</summary>
+    /// <summary>Raised when <see cref="Health"/> changes (on the loop).</summary>
     public event Action<ConnectionHealth, string?>? HealthChanged;
 
+    /// <summary>Raised after each completed reauthentication with the new IKE SA (old one deleted).</summary>
+    public event Action<IkeSaInfo>? Reauthenticated;
+
     /// <summary>What was negotiated and installed, once connected.</summary>
-    public VpnConnectionInfo? Info { get; private set; }
+    public TunnelInfo? Info => _installer?.Info;
 
     /// <summary>The IKE error that ended the connection, if any.</summary>
     public IkeError? Error { get; private set; }
@@ -85,19 +88,31 @@ public sealed partial class VpnConnection : IDisposable
     /// True when the connection failed in a way that retrying later may fix (dead peer detection or a retransmission
     /// timeout, TEMPORARY_FAILURE, an IKE SA that outlived its hard lifetime): the signal for always-on reconnects.
     /// </summary>
-    public bool IsRecoverableFailure => State == VpnConnectionState.Failed && Error is { Recoverable: true };
+    public bool IsRecoverableFailure => State == VpnState.Failed && Error is { Recoverable: true };
 
     /// <summary>A one-line reason why the connection ended (null while it runs or after a local disconnect).</summary>
     public string? EndReason { get; private set; }
 
-    /// <summary>The packet pump's counters (zeros before connecting).</summary>
-    public DataPlaneStatistics Statistics => _pump?.Counters.Snapshot() ?? new DataPlaneCounters().Snapshot();
+    /// <summary>The data plane's counters (the NAT-T socket's: ESP, IKE, keepalives, drops; zeros before connecting).</summary>
+    public DataPlaneStatistics Statistics => (_counters ?? new DataPlaneCounters()).Snapshot();
 
     /// <summary>The CHILD SAs installed now (after a rekey, briefly the old one too until it is deleted).</summary>
-    public IReadOnlyList<ChildSaTransforms> ChildSas { get { lock (_gate) return _children.ToArray(); } }
+    public IReadOnlyList<ChildSaTransforms> ChildSas => _installer?.Children ?? [];
 
     /// <summary>The IpSecManager in use (transport mode: apply <see cref="ChildSas"/>' transforms to sockets with it).</summary>
     public IIpSecManager? IpSecManager => _manager;
+
+    /// <summary>How many reauthentications completed.</summary>
+    public int Reauthentications => _reauth?.Completed ?? 0;
+
+    /// <summary>The gateway's N(AUTH_LIFETIME) of the current IKE SA, if it sent one.</summary>
+    public TimeSpan? AuthLifetime => _reauth?.AuthLifetime;
+
+    /// <summary>The driver of the IKE SA that carries the connection (for liveness checks and tests), once connecting.</summary>
+    public IkeUdpDriver? Driver => _tornDown ? null : _attempt?.Current.Driver;
+
+    /// <summary>Completes when the connection has been torn down, for whatever reason.</summary>
+    public Task Closed => _closed.Task;
 
     /// <summary>
     /// Transport mode: opens a UDP socket on our IKE address and <paramref name="localPort"/> (0: any free port),
@@ -117,25 +132,14 @@ public sealed partial class VpnConnection : IDisposable
     /// <exception cref="InvalidOperationException">Not connected on the transport-mode path.</exception>
     public void ApplyTransportMode(Socket socket) => RequireTransport().Apply(socket);
 
-    private TransportModeDataPath RequireTransport()
-    {
-        lock (_gate)
-        {
-            if (_transport == null || _tornDown || _state != VpnConnectionState.Connected)
-                throw new InvalidOperationException("the connection is not up on the transport-mode path");
-            return _transport;
-        }
-    }
+    private TransportModeDataPath RequireTransport() =>
+        _installer?.Transport is { } transport && !_tornDown && _state == VpnState.Connected
+            ? transport
+            : throw new InvalidOperationException("the connection is not up on the transport-mode path");
 
-    /// <summary>The IKE driver (for liveness checks and tests), once connecting.</summary>
-    public IkeUdpDriver? Driver => _driver;
+    // ---- commands (any thread) ----
 
-    /// <summary>Completes when the connection has been torn down, for whatever reason.</summary>
-    public Task Closed => _closed.Task;
-
-    /// <summary>
-    /// Connects and installs the data path; returns when <see cref="VpnConnectionState.Connected"/>.
-    /// </summary>
+    /// <summary>Connects and installs the data path; returns when <see cref="VpnState.Connected"/>.</summary>
     /// <exception cref="VpnConnectionException">the connection failed (everything created so far is removed).</exception>
     /// <exception cref="OperationCanceledException">cancelled (everything created so far is removed).</exception>
     public void Connect(CancellationToken cancellationToken = default)
@@ -145,459 +149,40 @@ public sealed partial class VpnConnection : IDisposable
             if (_started) throw new InvalidOperationException("a VpnConnection connects once; create a new one");
             _started = true;
         }
-        SetState(VpnConnectionState.Connecting);
-        try
+        SetState(VpnState.Connecting);
+        _manager = _options.IpSecManager ?? throw new InvalidOperationException("VpnConnectionOptions.IpSecManager is required (the composition root provides it)");
+        // Created on this thread: the loop's thread inherits its network namespace (Linux), so every socket and the TUN
+        // the loop creates (this attempt's, a redirect's, a reauthentication's) live in the caller's network.
+        var loop = new ConnectionLoop("vpn-connection")
         {
-            if (_options.IpSecManager == null)
+            UnhandledException = e =>
             {
-                _manager = new UserspaceIpSecManager();
-                _ownsManager = true;
-            }
-            else _manager = _options.IpSecManager;
-            ConnectFollowingRedirects(_options.Server, null, cancellationToken);
-            SetState(VpnConnectionState.Connected);
-            StartWorker();
-        }
-        catch (Exception e)
-        {
-            var failure = Classify(e);
-            EndReason ??= failure.Message;
-            CloseSession();
-            Teardown(e is OperationCanceledException ? VpnConnectionState.Disconnected : VpnConnectionState.Failed);
-            if (failure == e) throw;
-            throw failure;
-        }
-    }
-
-    private static Exception Classify(Exception e) => e switch
-    {
-        VpnConnectionException or OperationCanceledException => e,
-        VpnPlatformException p => new VpnConnectionException($"could not set up the tunnel interface: {p.Message}", null, p),
-        SocketException s => new VpnConnectionException($"network error: {s.Message}", null, s),
-        _ => new VpnConnectionException($"connection failed: {e.Message}", null, e),
-    };
-
-    /// <summary>Deletes the IKE SA of the current attempt if the gateway holds it (best effort, bounded wait).</summary>
-    private void CloseSession()
-    {
-        if (_driver != null && _session is { State: IkeSessionState.Established })
-        {
-            _driver.Close();
-            _driver.Completion.Wait(_options.DisconnectTimeout);
-        }
-    }
-
-    /// <summary>
-    /// Connects to <paramref name="server"/>; a redirect (RFC 5685) releases the attempt and connects to the named
-    /// gateway with REDIRECTED_FROM, at most <see cref="VpnConnectionOptions.MaxRedirects"/> times in a row.
-    /// On return the data path is installed. Runs on a thread inside the caller's network namespace.
-    /// </summary>
-    private void ConnectFollowingRedirects(IPEndPoint server, IPAddress? redirectedFrom, CancellationToken cancellationToken)
-    {
-        for (int redirects = 0; ; redirects++)
-        {
-            var target = Attempt(server, redirectedFrom, cancellationToken);
-            if (target == null) return;
-            ReleaseTransport();
-            if (redirects >= _options.MaxRedirects)
-            {
-                var error = new IkeError(IkeErrorKind.TooManyRedirects,
-                    $"Gave up after {redirects + 1} redirects in a row (the last one from {server.Address} to {target}); the gateways may redirect in a loop.",
-                    Protocol.Wire.NotifyType.Redirect);
-                Error = error;
-                throw new VpnConnectionException(error.ToString(), error);
-            }
-            redirectedFrom = server.Address;
-            server = Resolve(target, server.Port);
-            Report($"redirected to {target}: connecting to {server}");
-        }
-    }
-
-    private static IPEndPoint Resolve(GatewayIdentity target, int port)
-    {
-        if (target.Address is { } address) return new IPEndPoint(address, port);
-        try
-        {
-            var addresses = Dns.GetHostAddresses(target.Fqdn!);
-            var pick = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
-            if (pick != null) return new IPEndPoint(pick, port);
-        }
-        catch (SocketException) { }
-        throw new VpnConnectionException($"the gateway redirected us to {target}, which does not resolve");
-    }
-
-    /// <summary>One IKE attempt: sockets, session, driver and pump; installs the data path, or returns the redirect target.</summary>
-    private GatewayIdentity? Attempt(IPEndPoint server, IPAddress? redirectedFrom, CancellationToken cancellationToken)
-    {
-        _childReady.Reset();
-        _firstChild = null;
-        _config = null;
-        _redirect = null;
-        var localAddress = _options.LocalAddress.Equals(IPAddress.Any) || _options.LocalAddress.Equals(IPAddress.IPv6Any)
-            ? _protector.SourceAddressFor(server) : _options.LocalAddress;
-        _localAddress = localAddress;
-        _server = server;
-        _options.BeforeContact?.Invoke(server);
-        var bindAddress = SocketProtector.BindAddress(_options.LocalAddress, server.AddressFamily); // IPv4 or IPv6 gateway
-        _socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _protector.Protect(_socket);
-        _socket.Bind(new IPEndPoint(bindAddress, 0));
-        var natTLocal = new IPEndPoint(localAddress, ((IPEndPoint)_socket.LocalEndPoint!).Port);
-        _spis = new IpSecSpiAllocator(_manager!, localAddress);
-        var sessionOptions = redirectedFrom == null ? _options.Session : _options.Session.WithRedirectedFrom(redirectedFrom);
-        _session = new IkeSession(sessionOptions, spiAllocator: _spis);
-        var driver = new IkeUdpDriver(_session, new IkeUdpDriverOptions
-        {
-            LocalIkeEndPoint = new IPEndPoint(bindAddress, 0),
-            NatTSocket = _socket,
-            NatKeepaliveInterval = null, // the pump sends keepalives when the data path is idle
-            ProtectSocket = _protector.Protect,
-        });
-        _driver = driver;
-        _pump = new PacketPump(_socket, _options.Pump, (message, remote) => RouteIke(driver, message).ReceiveNatT(message, remote, natTLocal));
-        _pump.SaLimitReached += (transform, limit) => OnSaLimit(driver, transform, limit);
-        driver.EventRaised += e => OnEvent(driver, e);
-        _pump.Start();
-        Report($"connecting to {server} from {localAddress}");
-        driver.Connect(server);
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ConnectTimeout);
-        int which = WaitHandle.WaitAny([_childReady.WaitHandle, ((IAsyncResult)driver.Completion).AsyncWaitHandle, timeout.Token.WaitHandle]);
+                ConnectionLog.LoopFailed(_log, e.GetType().Name, e.Message);
+                Fail(e);
+            },
+        };
+        _loop = loop;
+        _installer = new DataPathInstaller(_options, _manager, _protector, _loggers.CreateLogger<DataPathInstaller>(),
+            (t, limit) => loop.Post(() => OnSaLimit(t, limit)));
+        _mobility = new Mobility(_options, _protector, _loggers.CreateLogger<Mobility>());
+        _reauth = new Reauthentication(_options, _manager, _protector, loop, _installer,
+            () => _state == VpnState.Connected && !_ending ? _attempt : null, OnEvent, _loggers.CreateLogger<Reauthentication>(),
+            sa => Reauthenticated?.Invoke(sa));
+        loop.Post(() => BeginAttempt(_options.Server, null));
+        using (cancellationToken.Register(() => loop.Post(() => Abort(new OperationCanceledException(cancellationToken)))))
+            _settled.Wait(CancellationToken.None);
+        if (_state == VpnState.Connected) return;
+        _closed.Task.Wait(CancellationToken.None); // everything created so far is removed before we throw
         cancellationToken.ThrowIfCancellationRequested();
-        if (which == 2) throw new VpnConnectionException($"no answer from {server} within {_options.ConnectTimeout.TotalSeconds:0} s");
-        if (which == 1 || _firstChild == null)
-        {
-            if (_redirect is { } target) return target;
-            throw Ended(driver.Completion.Result);
-        }
-        Install(_firstChild, _config, localAddress);
-        return null;
+        throw _failure ?? new VpnConnectionException(EndReason ?? "the connection ended before it was up");
     }
 
     /// <summary>Deletes the IKE SA (waits up to the disconnect timeout for the answer) and removes everything.</summary>
     public void Disconnect()
     {
-        IkeUdpDriver? driver;
-        lock (_gate)
-        {
-            if (_tornDown || !_started) return;
-            if (_state is VpnConnectionState.Connected or VpnConnectionState.Connecting) _state = VpnConnectionState.Disconnecting;
-            driver = _driver;
-        }
-        StateChanged?.Invoke(VpnConnectionState.Disconnecting);
-        if (driver != null)
-        {
-            Report("deleting the IKE SA");
-            driver.Close();
-            driver.Completion.Wait(_options.DisconnectTimeout);
-        }
-        Teardown(VpnConnectionState.Disconnected);
-    }
-
-    private void Install(ChildSaInfo child, IkeConfiguration? config, IPAddress localAddress)
-    {
-        var path = DataPathSelector.Choose(child);
-        var virtualAddresses = config?.VirtualAddresses ?? [];
-        var dns = _options.DnsServers is { Count: > 0 } own ? own : config?.DnsServers ?? [];
-        if (path == DataPath.TransportMode)
-        {
-            var transport = new TransportModeDataPath(_manager!, _socket!, _pump!, localAddress);
-            var driver = _driver!;
-            transport.SaLimitReached += (transform, limit) => OnSaLimit(driver, transform, limit);
-            lock (_gate) _transport = transport;
-            var sa = ChildSaTransforms.Create(child, _manager!, _spis, EspMode.Transport, transport.EncapsulationSocket, VolumeLimits);
-            lock (_gate) _children.Add(sa);
-            transport.Install(sa);
-            _pump!.KeepalivePeer = child.RemoteEndPoint;
-            Info = new VpnConnectionInfo(path, null, virtualAddresses, dns, [], false, child, child.LocalEndPoint, child.RemoteEndPoint);
-            Report($"transport mode: host-to-host selectors {sa.Local} === {sa.Remote}, ESP in UDP to {child.RemoteEndPoint}");
-            return;
-        }
-        if (child.Mode == EspMode.Transport)
-            throw new VpnConnectionException("the gateway agreed to transport mode for selectors that are not host-to-host; " +
-                "transport mode needs our IKE address === the gateway's");
-        var transforms = ChildSaTransforms.Create(child, _manager!, _spis, EspMode.Tunnel, lifetime: VolumeLimits);
-        lock (_gate) _children.Add(transforms);
-        var plan = TunnelPlan.Create(child, config, _options); // addresses, routes, DNS and blocked families per family
-        var builder = plan.Apply(_options.InterfaceBuilderFactory());
-        if (_options.SessionName != null) builder.SetSession(_options.SessionName);
-        var tun = builder.Establish();
-        _tun = tun;
-        _protector.Interface = tun;
-        var routes = plan.Routes;
-        bool full = plan.FullTunnel;
-        // Every socket that talks to the gateway stays outside the tunnel: ESP/NAT-T, the IKE socket, later probes.
-        if ((!tun.Protect(_socket!) | !_driver!.Protect(tun.Protect)) && (full || plan.BlockedFamilies.Count > 0))
-            throw new VpnConnectionException("could not protect the IKE/ESP socket from the full tunnel (needs CAP_NET_ADMIN)");
-        _pump!.AttachInterface(tun);
-        _pump.AddInbound(transforms.Inbound, transforms.Local, transforms.Remote);
-        _pump.SetOutbound(transforms.Outbound, transforms.Local, transforms.Remote, child.RemoteEndPoint);
-        Info = new VpnConnectionInfo(path, tun.Name, virtualAddresses, plan.DnsServers, routes, full, child, child.LocalEndPoint, child.RemoteEndPoint)
-        {
-            BlockedFamilies = plan.BlockedFamilies,
-        };
-        Report($"interface {tun.Name} up: {string.Join(", ", plan.Addresses)}; routes {string.Join(", ", routes)}{(full ? " (full tunnel)" : "")}");
-        foreach (var note in plan.Notes) Report(note);
-    }
-
-    private void OnEvent(IkeUdpDriver from, IkeEvent e)
-    {
-        if (!ReferenceEquals(from, _driver)) return; // a released attempt's late event
-        switch (e)
-        {
-            case IkeEvent.Redirected r:
-                Report($"the gateway redirects us to {r.Target} ({r.Exchange})");
-                _redirect = r.Target;
-                break;
-            case IkeEvent.AddressesUpdated u:
-                Report($"MOBIKE: IKE SA and CHILD SAs moved to {u.Local} <-> {u.Remote}");
-                if (Info is { } info) Info = info with { LocalEndPoint = u.Local, RemoteEndPoint = u.Remote };
-                lock (_gate)
-                    if (!_tornDown && _pump != null)
-                        foreach (var t in _children.Where(c => _pump.OutboundSpis.Contains(c.Outbound.Spi) && !c.Child.RemoteEndPoint.Equals(u.Remote)))
-                            _pump.SetOutbound(t.Outbound, t.Local, t.Remote, u.Remote, t.Outbound.Spi);
-                break;
-            case IkeEvent.IkeSaEstablished s:
-                Report($"IKE SA established with {s.Sa.RemoteIdentity} ({s.Sa.Algorithms})");
-                ScheduleReauthentication(s.Sa);
-                break;
-            case IkeEvent.ConfigReceived c:
-                _config = c.Configuration;
-                break;
-            case IkeEvent.ChildSaEstablished c when _firstChild == null:
-                Report($"CHILD SA established: {c.ChildSa}");
-                _firstChild = c.ChildSa;
-                _childReady.Set();
-                break;
-            case IkeEvent.ChildSaEstablished c:
-                OnChildAdded(c.ChildSa);
-                break;
-            case IkeEvent.ChildSaRekeyed r:
-                OnRekeyed(r.Old, r.New, r.ByPeer);
-                break;
-            case IkeEvent.ChildSaDeleted d:
-                OnChildDeleted(d.ChildSa);
-                break;
-            case IkeEvent.Deleted or IkeEvent.Failed:
-                OnSessionEnded(e);
-                break;
-        }
-    }
-
-    private void OnRekeyed(ChildSaInfo old, ChildSaInfo fresh, bool byPeer)
-    {
-        lock (_gate)
-        {
-            if (_tornDown || _pump == null || _state != VpnConnectionState.Connected) return;
-            var previous = _children.FirstOrDefault(c => c.Child.InboundSpi == old.InboundSpi);
-            var mode = _transport != null ? EspMode.Transport : EspMode.Tunnel;
-            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket, VolumeLimits);
-            _children.Add(next);
-            if (byPeer && previous != null)
-            {
-                // The gateway started this rekey and installs its new inbound SA only when our answer arrives: receive on
-                // the new SA now, keep sending on the old one until the gateway deletes it (OnChildDeleted switches).
-                if (_transport != null) _transport.AddInbound(next);
-                else _pump.AddInbound(next.Inbound, next.Local, next.Remote);
-                _outboundAfterDelete[old.InboundSpi] = next;
-                Report($"CHILD SA rekeyed by the gateway: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}; sending on 0x{fresh.OutboundSpi:x8} once 0x{old.OutboundSpi:x8} is deleted");
-                return;
-            }
-            if (_transport != null) _transport.Install(next); // every socket: new OUT at once, new IN next to the old one
-            else
-            {
-                _pump.AddInbound(next.Inbound, next.Local, next.Remote);
-                _pump.SetOutbound(next.Outbound, next.Local, next.Remote, fresh.RemoteEndPoint, replaces: old.OutboundSpi);
-            }
-            previous?.DisposeOutbound(); // the new outbound SA took over; the old inbound one decrypts until deleted
-        }
-        Report($"CHILD SA rekeyed: in 0x{old.InboundSpi:x8} → 0x{fresh.InboundSpi:x8}, out 0x{old.OutboundSpi:x8} → 0x{fresh.OutboundSpi:x8}");
-    }
-
-    /// <summary>
-    /// A further CHILD SA (the gateway re-created one after deleting an expired one, or we did after the last one went):
-    /// installed like a rekey — its outbound SA takes over at once from the one with the same selectors, if any is left,
-    /// and the old inbound one decrypts until it is deleted.
-    /// </summary>
-    private void OnChildAdded(ChildSaInfo fresh)
-    {
-        lock (_gate)
-        {
-            if (_tornDown || _pump == null || _state != VpnConnectionState.Connected) return;
-            var previous = _children.LastOrDefault(c => _pump.OutboundSpis.Contains(c.Outbound.Spi)
-                && c.Child.RemoteTrafficSelectors.SequenceEqual(fresh.RemoteTrafficSelectors));
-            var mode = _transport != null ? EspMode.Transport : EspMode.Tunnel;
-            var next = ChildSaTransforms.Create(fresh, _manager!, _spis, mode, _transport?.EncapsulationSocket, VolumeLimits);
-            _children.Add(next);
-            if (_transport != null) _transport.Install(next);
-            else
-            {
-                _pump.AddInbound(next.Inbound, next.Local, next.Remote);
-                _pump.SetOutbound(next.Outbound, next.Local, next.Remote, fresh.RemoteEndPoint, replaces: previous?.Outbound.Spi);
-            }
-            previous?.DisposeOutbound();
-            if (Info is { } info) Info = info with { ChildSa = fresh };
-        }
-        Report($"CHILD SA added: {fresh}");
-        MonitorTick();
-    }
-
-    private void OnChildDeleted(ChildSaInfo child)
-    {
-        lock (_gate)
-        {
-            var hit = _children.FirstOrDefault(c => c.Child.InboundSpi == child.InboundSpi);
-            if (hit == null || _tornDown) return;
-            _children.Remove(hit);
-            _pump?.RemoveInbound(hit.Inbound.Spi);
-            if (_outboundAfterDelete.Remove(child.InboundSpi, out var next) && _children.Contains(next))
-            {
-                if (_transport != null) _transport.SwitchOutbound(next);
-                else _pump?.SetOutbound(next.Outbound, next.Local, next.Remote, Info?.RemoteEndPoint ?? next.Child.RemoteEndPoint, replaces: hit.Outbound.Spi);
-            }
-            else _pump?.RemoveOutbound(hit.Outbound.Spi);
-            hit.Dispose();
-            if (_children.Count > 0 && Info is { } info && info.ChildSa.InboundSpi == child.InboundSpi) Info = info with { ChildSa = _children[^1].Child };
-        }
-        MonitorTick();
-    }
-
-    /// <summary>CHILD SA limits for the ESP SAs (byte/packet; the sequence limit always applies), from the session's CHILD lifetime.</summary>
-    private Protocol.Esp.EspLifetime? VolumeLimits => _options.Session.ChildLifetime?.VolumeLimits;
-
-    /// <summary>
-    /// The pump says an installed SA needs a rekey (sequence space nearly used up, or a soft byte/packet limit) or is
-    /// expired (hard limit): rekey or delete its CHILD SA. Called on a pump thread; posts to the driver and returns.
-    /// </summary>
-    private void OnSaLimit(IkeUdpDriver driver, IpSecTransform transform, SaLimit limit)
-    {
-        ChildSaTransforms? child;
-        lock (_gate) child = _tornDown ? null : _children.FirstOrDefault(c => ReferenceEquals(c.Inbound, transform) || ReferenceEquals(c.Outbound, transform));
-        if (child == null || !ReferenceEquals(driver, _driver)) return;
-        var why = transform.NeedsRekey && transform.Sa.LastSentSequence >= transform.Sa.RekeyThreshold
-            ? $"sequence number {transform.Sa.LastSentSequence} nears the end of its space"
-            : $"{transform.Counters.Bytes} bytes / {transform.Counters.Packets} packets reached its limit ({transform.Lifetime})";
-        if (limit == SaLimit.Hard)
-        {
-            Report($"ESP SA 0x{transform.Spi:x8} expired: {why}; deleting CHILD SA 0x{child.Child.InboundSpi:x8}");
-            driver.DeleteChildSa(child.Child.InboundSpi);
-        }
-        else
-        {
-            Report($"ESP SA 0x{transform.Spi:x8}: {why}; rekeying CHILD SA 0x{child.Child.InboundSpi:x8}");
-            driver.RekeyChildSa(child.Child.InboundSpi);
-        }
-    }
-
-    private void OnSessionEnded(IkeEvent e)
-    {
-        bool local;
-        lock (_gate)
-        {
-            if (e is IkeEvent.Failed f && f.Error.Kind != IkeErrorKind.Redirected) Error = f.Error;
-            local = _state == VpnConnectionState.Disconnecting;
-            if (_state != VpnConnectionState.Connected) return; // Connect or Disconnect handles the teardown
-            if (_redirect is { } target && _server is { } old)
-            {
-                // Redirected while connected (RFC 5685 §5): rebuild everything towards the new gateway, on the worker
-                // thread (it lives in our network namespace, so the new sockets do too).
-                _state = VpnConnectionState.Connecting;
-                _work.TryAdd(() => FollowRedirect(old, target));
-                return;
-            }
-        }
-        if (!local) EndReason = Ended(e).Message;
-        Report(EndReason ?? "IKE SA deleted");
-        // Not on the driver loop: the teardown disposes the driver, which waits for that loop.
-        _ = Task.Run(() => Teardown(e is IkeEvent.Failed ? VpnConnectionState.Failed : VpnConnectionState.Disconnected));
-    }
-
-    private static VpnConnectionException Ended(IkeEvent final) => final switch
-    {
-        IkeEvent.Failed f => new VpnConnectionException(f.Error.ToString(), f.Error),
-        IkeEvent.Deleted { ByPeer: true } d => new VpnConnectionException($"the gateway deleted the IKE SA ({d.Reason})"),
-        IkeEvent.Deleted d => new VpnConnectionException($"the IKE SA was closed ({d.Reason})"),
-        _ => new VpnConnectionException("the IKE session ended"),
-    };
-
-    private void Teardown(VpnConnectionState final)
-    {
-        lock (_gate)
-        {
-            if (_tornDown) return;
-            _tornDown = true;
-        }
-        var errors = new List<Exception>();
-        void Try(Action a)
-        {
-            try { a(); }
-            catch (Exception ex) { errors.Add(ex); }
-        }
-        _work.CompleteAdding();
-        StopReauthentication();
-        var tunName = _tun?.Name;
-        errors.AddRange(ReleaseTransport());
-        if (_ownsManager && _manager is IDisposable m) Try(m.Dispose);
-        if (errors.Count > 0)
-        {
-            EndReason ??= $"cleanup was incomplete: {errors[0].Message}";
-            final = VpnConnectionState.Failed;
-        }
-        Report(tunName != null ? $"interface {tunName} removed" : "disconnected");
-        SetState(final);
-        _closed.TrySetResult();
-    }
-
-    /// <summary>Disposes the pump, interface, transforms, SPIs, driver, socket and session of the current attempt.</summary>
-    private List<Exception> ReleaseTransport()
-    {
-        var errors = new List<Exception>();
-        void Try(Action a)
-        {
-            try { a(); }
-            catch (Exception ex) { errors.Add(ex); }
-        }
-        var (pump, transport, tun, spis, driver, socket, session) = (_pump, _transport, _tun, _spis, _driver, _socket, _session);
-        (_pump, _tun, _spis, _driver, _socket, _session) = (null, null, null, null, null, null);
-        _protector.Interface = null;
-        lock (_gate) _transport = null;
-        Try(() => pump?.Dispose());
-        Try(() => transport?.Dispose()); // RemoveTransportModeTransforms on every socket
-        Try(() => tun?.Dispose());
-        lock (_gate)
-        {
-            foreach (var c in _children) Try(c.Dispose);
-            _children.Clear();
-            _outboundAfterDelete.Clear();
-        }
-        Try(() => spis?.Dispose());
-        if (driver != null) Try(() => driver.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
-        Try(() => socket?.Dispose());
-        Try(() => session?.Dispose());
-        return errors;
-    }
-
-    private void FollowRedirect(IPEndPoint old, GatewayIdentity target)
-    {
-        StateChanged?.Invoke(VpnConnectionState.Connecting);
-        try
-        {
-            ReleaseTransport();
-            var server = Resolve(target, old.Port);
-            Report($"redirected to {target}: connecting to {server}");
-            ConnectFollowingRedirects(server, old.Address, CancellationToken.None);
-            SetState(VpnConnectionState.Connected);
-        }
-        catch (Exception e)
-        {
-            var failure = Classify(e);
-            EndReason = failure.Message;
-            if (failure is VpnConnectionException { IkeError: { } ike }) Error = ike;
-            Report(failure.Message);
-            CloseSession();
-            Teardown(VpnConnectionState.Failed);
-        }
+        if (!_started || _loop is not { } loop) return;
+        loop.Post(BeginDisconnect);
+        if (!loop.IsCurrent) _closed.Task.Wait(_options.DisconnectTimeout + _options.DisconnectTimeout + TimeSpan.FromSeconds(10));
     }
 
     /// <summary>
@@ -605,120 +190,364 @@ public sealed partial class VpnConnection : IDisposable
     /// address towards the gateway and sends a MOBIKE address update from it (RFC 4555), even when it looks unchanged
     /// (a NAT may have remapped us). Without MOBIKE a liveness check lets the gateway follow. Returns at once.
     /// </summary>
-    public void NetworkChanged() => _work.TryAdd(() => CheckAddress(force: true));
-
-    private void StartWorker()
+    public void NetworkChanged() => _loop?.Post(() =>
     {
-        // Created on the connecting thread: a new thread inherits its network namespace (Linux), so redirects and
-        // address probes from the worker see the same network as Connect did.
-        _worker = new Thread(WorkerLoop) { IsBackground = true, Name = "vpn-connection" };
-        _worker.Start();
-    }
+        if (_state == VpnState.Connected && !_ending && _attempt is { } attempt) _mobility!.Check(attempt, Info, force: true);
+    });
 
-    private void WorkerLoop()
+    // ---- the loop ----
+
+    /// <summary>Contacts <paramref name="server"/> (the configured gateway, or a redirect target) with a new attempt.</summary>
+    private void BeginAttempt(IPEndPoint server, IPAddress? redirectedFrom)
     {
-        var tick = _options.MonitorInterval;
-        var addressInterval = _options.AddressCheckInterval;
-        var nextAddressCheck = Environment.TickCount64 + (long)(addressInterval ?? TimeSpan.Zero).TotalMilliseconds;
+        if (_ending) return;
         try
         {
-            while (!_work.IsCompleted)
-            {
-                if (_work.TryTake(out var action, tick)) { action(); continue; }
-                if (State != VpnConnectionState.Connected) continue;
-                MonitorTick();
-                if (addressInterval is { } every && Environment.TickCount64 >= nextAddressCheck)
-                {
-                    nextAddressCheck = Environment.TickCount64 + (long)every.TotalMilliseconds;
-                    CheckAddress(force: false);
-                }
-            }
+            var attempt = Attempt.Start(_options, _manager!, _protector, _loop!, server, redirectedFrom, OnEvent);
+            _attempt = attempt;
+            _counters = attempt.Socket.Counters;
+            ConnectionLog.Connecting(_log, server.ToString(), attempt.LocalAddress.ToString());
+            Step(ConnectionStep.Contacting, $"connecting to {server}");
         }
-        catch (InvalidOperationException) { } // completed while waiting
+        catch (Exception e)
+        {
+            Fail(e);
+            return;
+        }
+        _attemptTimeout?.Cancel();
+        _attemptTimeout = _loop!.Schedule(_options.ConnectTimeout, () =>
+        {
+            if (_state == VpnState.Connecting && !_ending)
+                Fail(new VpnConnectionException($"no answer from {server} within {_options.ConnectTimeout.TotalSeconds:0} s"));
+        });
     }
 
-    private LivenessMonitor? _liveness;
-    private PacketPump? _livenessPump;
+    /// <summary>Every IKE event of every session, on the loop (before the datagrams of the same step are sent).</summary>
+    private void OnEvent(IkeUdpDriver from, IkeEvent e)
+    {
+        if (_tornDown) return;
+        if (e is IkeEvent.MessageTraced m)
+        {
+            ConnectionLog.IkeMessage(_log, m.ToString());
+            // While connecting, each new request is a step people see ("IkeSaInit", "IkeAuth"...).
+            if (m is { Sent: true, IsResponse: false, Retransmission: false } && _state == VpnState.Connecting && !_ending
+                && _attempt is { } current && ReferenceEquals(from, current.Current.Driver))
+                Step(ConnectionStep.Exchanging, m.Exchange.ToString());
+            return;
+        }
+        if (_reauth!.Owns(from))
+        {
+            _reauth.OnEvent(from, e);
+            return;
+        }
+        if (_attempt is not { } attempt || !ReferenceEquals(from, attempt.Current.Driver)) return; // a released attempt's late event
+        switch (e)
+        {
+            case IkeEvent.Redirected r:
+                ConnectionLog.RedirectReceived(_log, r.Target.ToString(), r.Exchange.ToString());
+                Step(ConnectionStep.Redirected, $"redirected to {r.Target}");
+                attempt.Redirect = r.Target;
+                break;
+            case IkeEvent.AddressesUpdated u:
+                ConnectionLog.Moved(_log, u.Local.ToString(), u.Remote.ToString());
+                _installer!.Moved(u.Local, u.Remote);
+                break;
+            case IkeEvent.IkeSaEstablished s:
+                ConnectionLog.IkeSaEstablished(_log, s.Sa.RemoteIdentity.ToString(), s.Sa.Algorithms.ToString());
+                Step(ConnectionStep.IkeSaEstablished, $"IKE SA established with {s.Sa.RemoteIdentity}");
+                _reauth.Schedule(s.Sa);
+                break;
+            case IkeEvent.ConfigReceived c:
+                attempt.Configuration = c.Configuration;
+                break;
+            case IkeEvent.ChildSaEstablished c when attempt.FirstChild == null:
+                ConnectionLog.ChildSaEstablished(_log, c.ChildSa.ToString());
+                Step(ConnectionStep.ChildSaEstablished, "CHILD SA established");
+                attempt.FirstChild = c.ChildSa;
+                if (_state == VpnState.Connecting && !_ending) Up(attempt);
+                break;
+            case IkeEvent.ChildSaEstablished c when Running:
+                _installer!.Added(attempt.Current.Spis, attempt.Socket, c.ChildSa);
+                MonitorTick();
+                break;
+            case IkeEvent.ChildSaRekeyed r when Running:
+                _installer!.Rekeyed(attempt.Current.Spis, attempt.Socket, r.Old, r.New, r.ByPeer);
+                break;
+            case IkeEvent.ChildSaDeleted d:
+                _installer!.Deleted(d.ChildSa);
+                if (Running) MonitorTick();
+                break;
+            case IkeEvent.Deleted or IkeEvent.Failed:
+                // After this input: the teardown disposes the driver that is raising the event.
+                _loop!.Post(() => SessionEnded(attempt, e));
+                break;
+        }
+    }
+
+    private bool Running => _state == VpnState.Connected && !_ending;
+
+    /// <summary>The first CHILD SA: install the data path; connected.</summary>
+    private void Up(Attempt attempt)
+    {
+        try { _installer!.Install(attempt, attempt.FirstChild!, attempt.Configuration); }
+        catch (Exception e)
+        {
+            Fail(e);
+            return;
+        }
+        _attemptTimeout?.Cancel();
+        _redirects = 0;
+        Step(ConnectionStep.DataPathUp, Info?.InterfaceName is { } tun ? $"interface {tun} up" : "transport mode");
+        SetState(VpnState.Connected);
+        _tick ??= _loop!.Schedule(_options.MonitorInterval, Tick);
+    }
+
+    /// <summary>The IKE SA that carries the connection ended (deleted, failed, or closed by us).</summary>
+    private void SessionEnded(Attempt attempt, IkeEvent e)
+    {
+        if (_tornDown || !ReferenceEquals(attempt, _attempt)) return;
+        if (e is IkeEvent.Failed f && f.Error.Kind != IkeErrorKind.Redirected) Error ??= f.Error;
+        if (_ending)
+        {
+            Teardown(_finalState); // our DELETE was answered (or the session gave up)
+            return;
+        }
+        if (attempt.Redirect is { } target && _state is VpnState.Connecting or VpnState.Connected)
+        {
+            FollowRedirect(attempt, target);
+            return;
+        }
+        var ended = Ended(e);
+        if (_state == VpnState.Connecting)
+        {
+            Fail(ended);
+            return;
+        }
+        EndReason ??= ended.Message;
+        ConnectionLog.Ended(_log, EndReason);
+        Teardown(e is IkeEvent.Failed ? VpnState.Failed : VpnState.Disconnected);
+    }
 
     /// <summary>
-    /// Looks at the gateway's liveness (<see cref="LivenessMonitor"/> on the pump's counters) and the CHILD SAs, starts a
-    /// liveness check when one is due, and publishes <see cref="Health"/>. Runs on the worker thread about once a second,
-    /// and after CHILD SA changes.
+    /// A redirect (RFC 5685) releases the attempt — and while connected (§5) the data path too — and connects to the named
+    /// gateway with REDIRECTED_FROM, at most <see cref="VpnConnectionOptions.MaxRedirects"/> times in a row.
+    /// </summary>
+    private void FollowRedirect(Attempt attempt, GatewayIdentity target)
+    {
+        var old = attempt.Server;
+        if (_redirects >= _options.MaxRedirects)
+        {
+            var error = new IkeError(IkeErrorKind.TooManyRedirects,
+                $"Gave up after {_redirects + 1} redirects in a row (the last one from {old.Address} to {target}); the gateways may redirect in a loop.",
+                Protocol.Wire.NotifyType.Redirect);
+            Error = error;
+            Fail(new VpnConnectionException(error.ToString(), error));
+            return;
+        }
+        _redirects++;
+        if (_state == VpnState.Connected) SetState(VpnState.Connecting);
+        _installer!.StopTraffic();
+        _installer.Release();
+        _attempt = null;
+        try { attempt.Dispose(); }
+        catch (AggregateException) { }
+        IPEndPoint server;
+        try { server = Resolve(target, old.Port); }
+        catch (VpnConnectionException x)
+        {
+            Fail(x);
+            return;
+        }
+        ConnectionLog.FollowingRedirect(_log, target.ToString(), server.ToString());
+        BeginAttempt(server, old.Address);
+    }
+
+    private static IPEndPoint Resolve(GatewayIdentity target, int port)
+    {
+        if (target.Address is { } address) return new IPEndPoint(address, port);
+        try { return GatewayAddress.Resolve(target.Fqdn!, port); }
+        catch (VpnConnectionException) { throw new VpnConnectionException($"the gateway redirected us to {target}, which does not resolve"); }
+    }
+
+    /// <summary>An installed SA reached its sequence or volume limit (posted by a data-plane thread): rekey or delete its CHILD SA.</summary>
+    private void OnSaLimit(IpSecTransform transform, SaLimit limit)
+    {
+        if (!Running || _attempt is not { } attempt || _installer!.Owner(transform) is not { } child) return;
+        var why = transform.NeedsRekey && transform.Sa.LastSentSequence >= transform.Sa.RekeyThreshold
+            ? $"sequence number {transform.Sa.LastSentSequence} nears the end of its space"
+            : $"{transform.Counters.Bytes} bytes / {transform.Counters.Packets} packets reached its limit ({transform.Lifetime})";
+        var driver = attempt.Current.Driver;
+        if (limit == SaLimit.Hard)
+        {
+            ConnectionLog.SaExpired(_log, transform.Spi, why, child.Child.InboundSpi);
+            driver.DeleteChildSa(child.Child.InboundSpi);
+        }
+        else
+        {
+            ConnectionLog.SaLimitRekey(_log, transform.Spi, why, child.Child.InboundSpi);
+            driver.RekeyChildSa(child.Child.InboundSpi);
+        }
+    }
+
+    /// <summary>About once a second while connected: liveness and CHILD SAs (<see cref="MonitorTick"/>), transport-mode SA limits, the source address.</summary>
+    private void Tick()
+    {
+        _tick = _loop!.Schedule(_options.MonitorInterval, Tick);
+        if (!Running || _attempt is not { } attempt) return;
+        MonitorTick();
+        if (_installer!.Transport is { } transport)
+            foreach (var (t, limit) in transport.DueLimits()) OnSaLimit(t, limit);
+        _mobility!.Tick(attempt, Info);
+    }
+
+    /// <summary>
+    /// Looks at the gateway's liveness (<see cref="LivenessMonitor"/> on the data plane's counters) and the CHILD SAs,
+    /// starts a liveness check when one is due, and publishes <see cref="Health"/>.
     /// </summary>
     private void MonitorTick()
     {
-        lock (_monitorGate) MonitorTickLocked();
-    }
-
-    private readonly object _monitorGate = new();
-
-    private void MonitorTickLocked()
-    {
-        var pump = _pump;
-        var driver = _driver;
-        if (pump == null || driver == null || State != VpnConnectionState.Connected) return;
+        if (!Running || _attempt is not { } attempt) return;
         var now = TimeSpan.FromMilliseconds(Environment.TickCount64);
-        var counters = pump.Counters.Snapshot();
+        var counters = attempt.Socket.Counters.Snapshot();
         long outbound = counters.PacketsSent + counters.NoSaDrops, inbound = counters.PacketsReceived + counters.IkeMessagesReceived;
         var verdict = default(LivenessVerdict);
         if (_options.Liveness is { } policy)
         {
-            if (!ReferenceEquals(_livenessPump, pump)) (_liveness, _livenessPump) = (new LivenessMonitor(policy, now, outbound, inbound), pump);
+            if (!ReferenceEquals(_livenessFor, attempt)) (_liveness, _livenessFor) = (new LivenessMonitor(policy, now, outbound, inbound), attempt);
             verdict = _liveness!.Observe(now, outbound, inbound);
-            if (verdict.CheckNow) driver.CheckLiveness();
+            if (verdict.CheckNow) attempt.Current.Driver.CheckLiveness();
         }
-        int children;
-        lock (_gate) children = _children.Count;
         var (health, reason) = verdict.Suspect ? (ConnectionHealth.Unresponsive, verdict.Reason)
-            : children == 0 ? (ConnectionHealth.NoChildSa, "no CHILD SA (deleted or expired): creating a new one")
+            : _installer!.Children.Count == 0 ? (ConnectionHealth.NoChildSa, "no CHILD SA (deleted or expired): creating a new one")
             : (ConnectionHealth.Up, null);
-        SetHealth(health, reason);
-    }
-
-    private void SetHealth(ConnectionHealth health, string? reason)
-    {
-        lock (_gate)
-        {
-            if (Health == health && HealthReason == reason) return;
-            Health = health;
-            HealthReason = reason;
-        }
-        if (health != ConnectionHealth.Up) Report(reason ?? health.ToString());
+        if (_health.Health == health && _health.Reason == reason) return;
+        _health = new HealthSnapshot(health, reason);
+        if (health != ConnectionHealth.Up) ConnectionLog.Degraded(_log, reason ?? health.ToString());
+        else ConnectionLog.Restored(_log);
         HealthChanged?.Invoke(health, reason);
     }
 
-    private void CheckAddress(bool force)
+    // ---- ends: every one goes through Teardown ----
+
+    /// <summary>Local disconnect: delete the IKE SA (and a reauthentication's), then tear down.</summary>
+    private void BeginDisconnect()
     {
-        var driver = _driver;
-        if (State != VpnConnectionState.Connected || driver == null || _server == null) return;
-        if (!(_options.LocalAddress.Equals(IPAddress.Any) || _options.LocalAddress.Equals(IPAddress.IPv6Any))) return;
-        IPAddress now;
-        try { now = _protector.SourceAddressFor(_server); } // protected: a full tunnel's routes would answer with the TUN
-        catch (SocketException) { return; } // no route right now: wait for the next check
-        if (Info?.VirtualAddresses.Any(v => v.BaseAddress.Equals(now)) == true) return; // never announce an address inside the tunnel
-        if (!force && now.Equals(_localAddress)) return;
-        Report($"local address {(now.Equals(_localAddress) ? "re-announced" : $"changed {_localAddress} → {now}")}: updating the IKE SA");
-        _localAddress = now;
-        driver.UpdateLocalAddress(now);
+        if (_tornDown || _ending) return;
+        SetState(VpnState.Disconnecting);
+        ConnectionLog.Disconnecting(_log);
+        Step(ConnectionStep.Disconnecting, "deleting the IKE SA");
+        _reauth!.CloseAll();
+        End(VpnState.Disconnected);
     }
 
-    private void SetState(VpnConnectionState state)
+    /// <summary>Cancelled while connecting: as a disconnect, ending Disconnected.</summary>
+    private void Abort(OperationCanceledException cancelled)
     {
-        lock (_gate) _state = state;
+        if (_tornDown || _ending || _state == VpnState.Connected) return;
+        _failure ??= cancelled;
+        EndReason ??= "cancelled";
+        End(VpnState.Disconnected);
+    }
+
+    /// <summary>A failure: the reason is kept, the IKE SA deleted if the gateway holds it, then everything removed.</summary>
+    private void Fail(Exception e)
+    {
+        if (_tornDown) return;
+        var failure = Classify(e);
+        _failure ??= failure;
+        EndReason ??= failure.Message;
+        if (failure is VpnConnectionException { IkeError: { } ike }) Error ??= ike;
+        if (_ending) return;
+        if (_state == VpnState.Connected) ConnectionLog.Ended(_log, failure.Message);
+        End(VpnState.Failed);
+    }
+
+    /// <summary>Deletes the carrying IKE SA when it is up (bounded by the disconnect timeout), then <see cref="Teardown"/>.</summary>
+    private void End(VpnState final)
+    {
+        _ending = true;
+        _finalState = final;
+        _attemptTimeout?.Cancel();
+        _settled.Set();
+        if (_attempt is { Current: { IsLive: true } run } && run.Session.State == IkeSessionState.Established)
+        {
+            run.Driver.Close(); // its Deleted (or Failed) comes back through SessionEnded
+            _endTimeout = _loop!.Schedule(_options.DisconnectTimeout, () => Teardown(final));
+            return;
+        }
+        Teardown(final);
+    }
+
+    /// <summary>
+    /// The one teardown: stops the data plane, releases the attempt (driver, NAT-T socket, session), the reauthentication,
+    /// the TUN with its routes, rules and DNS, the transport-mode transforms and every CHILD SA, then ends the loop.
+    /// </summary>
+    private void Teardown(VpnState final)
+    {
+        if (_tornDown) return;
+        _tornDown = true;
+        _ending = true;
+        foreach (var t in new[] { _attemptTimeout, _endTimeout, _tick }) t?.Cancel();
+        var errors = new List<Exception>();
+        void Try(Action a)
+        {
+            try { a(); }
+            catch (AggregateException ex) { errors.AddRange(ex.InnerExceptions); }
+            catch (Exception ex) { errors.Add(ex); }
+        }
+        var tunName = Info?.InterfaceName;
+        Try(() => _installer?.StopTraffic());
+        Try(() => _reauth?.Stop());
+        var attempt = _attempt;
+        Try(() => attempt?.Dispose());
+        if (_installer != null) errors.AddRange(_installer.Release());
+        if (errors.Count > 0)
+        {
+            EndReason ??= $"cleanup was incomplete: {errors[0].Message}";
+            final = VpnState.Failed;
+        }
+        if (tunName != null) ConnectionLog.InterfaceRemoved(_log, tunName);
+        else ConnectionLog.Disconnected(_log);
+        SetState(final);
+        _settled.Set();
+        _closed.TrySetResult();
+        _loop?.Stop();
+    }
+
+    internal static Exception Classify(Exception e) => e switch
+    {
+        VpnConnectionException or OperationCanceledException => e,
+        VpnPlatformException p => new VpnConnectionException($"could not set up the tunnel interface: {p.Message}", null, p),
+        SocketException s => new VpnConnectionException($"network error: {s.Message}", null, s),
+        _ => new VpnConnectionException($"connection failed: {e.Message}", null, e),
+    };
+
+    internal static VpnConnectionException Ended(IkeEvent final) => final switch
+    {
+        IkeEvent.Failed f => new VpnConnectionException(f.Error.ToString(), f.Error),
+        IkeEvent.Deleted { ByPeer: true } d => new VpnConnectionException($"the gateway deleted the IKE SA ({d.Reason})"),
+        IkeEvent.Deleted d => new VpnConnectionException($"the IKE SA was closed ({d.Reason})"),
+        _ => new VpnConnectionException("the IKE session ended"),
+    };
+
+    private void SetState(VpnState state)
+    {
+        _state = state;
+        if (state is VpnState.Connected) _settled.Set();
         StateChanged?.Invoke(state);
     }
 
-    private void Report(string line) => Progress?.Invoke(line);
+    private void Step(ConnectionStep step, string detail) => Progressed?.Invoke(new ConnectionProgress(step, detail));
 
     /// <summary>Disconnects (if needed) and releases everything.</summary>
     public void Dispose()
     {
         Disconnect();
-        _work.CompleteAdding();
-        if (_worker != null && Thread.CurrentThread != _worker) _worker.Join(TimeSpan.FromSeconds(5));
-        _childReady.Dispose();
+        _loop?.Dispose();
     }
 
     /// <inheritdoc />
     public override string ToString() => $"VpnConnection to {_options.Server} {State}";
+
+    private sealed record HealthSnapshot(ConnectionHealth Health, string? Reason);
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using Ikev2Client.Platform;
-using Ikev2Client.Platform.Linux;
 using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Connection;
@@ -14,10 +13,17 @@ public sealed class VpnConnectionOptions
     /// <summary>The IKE session settings (identities, authenticator, proposals).</summary>
     public required IkeSessionOptions Session { get; init; }
 
-    /// <summary>Creates the VPN interface builder (called once, on the thread that runs <see cref="VpnConnection.Connect"/>).</summary>
-    public Func<IVpnInterfaceBuilder> InterfaceBuilderFactory { get; init; } = () => new LinuxVpnInterfaceBuilder();
+    /// <summary>
+    /// Creates the VPN interface builder for the tunnel path (called once, on the connection's loop, which lives in the
+    /// network namespace of the thread that called <see cref="VpnConnection.Connect"/>). Needed for tunnel mode; the
+    /// composition root passes its platform's (<see cref="IVpnInterfaceBuilderFactory"/>).
+    /// </summary>
+    public Func<IVpnInterfaceBuilder>? InterfaceBuilderFactory { get; init; }
 
-    /// <summary>The IpSecManager that reserves SPIs and builds transforms; a userspace one when null.</summary>
+    /// <summary>
+    /// The IpSecManager that reserves SPIs and builds transforms (required; the caller owns it). The managed data plane
+    /// needs the userspace one (<see cref="Platform.Userspace.UserspaceIpSecManager"/>), shared by every connection.
+    /// </summary>
     public IIpSecManager? IpSecManager { get; init; }
 
     /// <summary>TUN MTU.</summary>
@@ -49,8 +55,11 @@ public sealed class VpnConnectionOptions
     /// <summary>How long a disconnect waits for the peer to answer the DELETE.</summary>
     public TimeSpan DisconnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Packet pump settings (batching, NAT-T keepalive interval).</summary>
+    /// <summary>Packet pump settings (batching, SA limit retries).</summary>
     public PacketPumpOptions Pump { get; init; } = new();
+
+    /// <summary>The NAT-T socket's settings (NAT-T keepalive interval, socket buffers, receive offload).</summary>
+    public Platform.Userspace.NatTSocketOptions NatT { get; init; } = new();
 
     /// <summary>
     /// How often the source address towards the gateway is checked; a change (the old address removed, another

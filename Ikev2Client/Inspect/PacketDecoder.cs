@@ -69,12 +69,9 @@ public static class PacketDecoder
 
     private static DecodedPacket? DecodeIpv4(ReadOnlySpan<byte> d)
     {
-        if (d.Length < 20 || d[0] >> 4 != 4) return null;
-        int ihl = (d[0] & 0x0f) * 4;
-        int total = BinaryPrimitives.ReadUInt16BigEndian(d.Slice(2));
-        ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(d.Slice(6));
-        if (ihl < 20 || d.Length < ihl || d[9] != 17) return null;
-        if ((fragment & 0x1fff) != 0 || (fragment & 0x2000) != 0) return null; // IP fragments are not reassembled
+        if (!Platform.Net.Ipv4Header.TryRead(d, out var ip) || ip.Protocol != 17) return null;
+        int ihl = ip.HeaderLength, total = ip.TotalLength;
+        if (ip.IsFragment) return null; // IP fragments are not reassembled
         if (total >= ihl && total < d.Length) d = d.Slice(0, total);
         var src = new IPAddress(d.Slice(12, 4));
         var dst = new IPAddress(d.Slice(16, 4));

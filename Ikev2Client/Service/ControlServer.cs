@@ -76,7 +76,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         if (_listener is null) throw new InvalidOperationException("Listen() first");
         if (_acceptLoop is not null) return;
         _acceptLoop = Task.Run(AcceptLoopAsync);
-        _logger.LogInformation("control socket {Path}", SocketPath);
+        ServiceLog.ControlSocket(_logger, SocketPath);
     }
 
     private static bool IsAlive(string path)
@@ -95,7 +95,7 @@ public sealed partial class ControlServer : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { if (_stop.IsCancellationRequested) return; continue; }
             if (!PeerAllowed(client))
             {
-                _logger.LogWarning("refused a control connection from another user");
+                ServiceLog.RefusedPeer(_logger);
                 client.Dispose();
                 continue;
             }
@@ -201,7 +201,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
         catch (Exception e)
         {
-            _logger.LogError("control request {Method} failed ({Type})", SafeText.Clip(method), e.GetType().Name);
+            ServiceLog.RequestFailed(_logger, SafeText.Clip(method), e.GetType().Name);
             return Error(id, VpnManagerErrors.Internal, $"internal error ({e.GetType().Name})");
         }
     }

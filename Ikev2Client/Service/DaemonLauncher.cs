@@ -38,6 +38,8 @@ public static class DaemonLauncher
             try { using var _ = new FileStream(logPath, options); } catch (IOException) { }
         }
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        // Its stderr is the log file, not the journal: timestamped lines even when this command runs under systemd.
+        psi.Environment.Remove("JOURNAL_STREAM");
         // $1 = log file, the rest = the daemon command. The shell backgrounds it in a new session and exits.
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("log=\"$1\"; shift; if command -v setsid >/dev/null 2>&1; then setsid \"$@\" </dev/null >>\"$log\" 2>&1 & else \"$@\" </dev/null >>\"$log\" 2>&1 & fi");

@@ -1,3 +1,4 @@
+using Ikev2Client.Connection;
 using Ikev2Client.Profiles;
 
 namespace Ikev2Client.Service;
@@ -17,10 +18,10 @@ public interface IVpnConnection : IAsyncDisposable
     VpnState State { get; }
 
     /// <summary>Counters and the next rekey time (zero before the tunnel is up).</summary>
-    VpnConnectionStatistics Statistics { get; }
+    Platform.DataPlaneStatistics Statistics { get; }
 
     /// <summary>
-    /// Connects; completes once the tunnel is up. Throws <see cref="VpnConnectionException"/> with the mapped
+    /// Connects; completes once the tunnel is up. Throws <see cref="VpnErrorException"/> with the mapped
     /// error when the attempt fails, and <see cref="OperationCanceledException"/> when cancelled (after cleaning up).
     /// </summary>
     Task<VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken);

@@ -101,7 +101,7 @@ internal sealed class ManagedDirectorySync
             if (gone.Profile is { } name)
             {
                 await _manager.RemoveManagedProfileAsync(name, FullPath(gone.File), ct).ConfigureAwait(false);
-                _logger.LogWarning("managed profile '{Profile}': {File} was deleted; the profile is stopped and removed", name, FullPath(gone.File));
+                ServiceLog.ManagedFileDeleted(_logger, name, FullPath(gone.File));
             }
             _status.Remove(gone.File);
             _seen.Remove(gone.File);
@@ -112,7 +112,7 @@ internal sealed class ManagedDirectorySync
         {
             // A managed profile no file provides (the service stopped between writing the profile and its status).
             await _manager.RemoveManagedProfileAsync(orphan, DirectoryPath, ct).ConfigureAwait(false);
-            _logger.LogWarning("managed profile '{Profile}': no file in {Directory} provides it any more; removed", orphan, DirectoryPath);
+            ServiceLog.ManagedOrphanRemoved(_logger, orphan, DirectoryPath);
         }
 
         foreach (var info in files)
@@ -145,7 +145,7 @@ internal sealed class ManagedDirectorySync
     private void WriteStatus()
     {
         try { _store.WriteManagedStatus(_status.Values); }
-        catch (ProfileStoreException e) { _logger.LogError("managed profiles: {Message}", e.Message); }
+        catch (ProfileStoreException e) { ServiceLog.ManagedStoreFailed(_logger, e.Message); }
     }
 
     /// <summary>Reads, imports and applies one stable file. Returns whether the status changed and whether it must be read again.</summary>
@@ -180,7 +180,7 @@ internal sealed class ManagedDirectorySync
         {
             if (entry.Error is null) return (false, false);
             _status[name] = entry with { Error = null, ErrorSha256 = null, ErrorAt = null }; // back to the version in force
-            _logger.LogInformation("managed profile '{Profile}': {File} is the version in force again", current, path);
+            ServiceLog.ManagedInForceAgain(_logger, current, path);
             return (true, false);
         }
         if (hash is not null && hash == entry.ErrorSha256) return (false, false); // reported already
@@ -199,17 +199,17 @@ internal sealed class ManagedDirectorySync
         if (entry.Profile is { } previous && previous != profile.Name)
         {
             await _manager.RemoveManagedProfileAsync(previous, path, ct).ConfigureAwait(false);
-            _logger.LogWarning("managed profile '{Profile}': {File} now provides '{New}' instead; '{Profile}' is stopped and removed", previous, path, profile.Name, previous);
+            ServiceLog.ManagedFileRenamedProfile(_logger, previous, path, profile.Name);
             _status[name] = entry = entry with { Profile = null, Sha256 = null };
         }
         try { await _manager.ApplyManagedProfileAsync(profile, path, ct).ConfigureAwait(false); }
         catch (ProfileStoreException e) { return (Report(name, hash, e.Message, now), false); }
-        _logger.LogInformation("managed profile '{Profile}': applied from {File} ({Format})", profile.Name, path, result.Format);
+        ServiceLog.ManagedApplied(_logger, profile.Name, path, result.Format.ToString());
         foreach (var note in result.Notes)
-            _logger.LogInformation("managed profile '{Profile}': {Kind}: {Key}: {Message}", profile.Name, note.Kind, note.Key, note.Message);
+            ServiceLog.ManagedImportNote(_logger, profile.Name, note.Kind.ToString(), note.Key, note.Message);
         if (OperatingSystem.IsLinux() && NativeProfileJson.SecretsToJson(profile).Count > 0
             && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0 && _reported.Add("readable:" + name + ":" + hash))
-            _logger.LogWarning("managed profile '{Profile}': {File} holds secrets and is readable by group or others; the MDM should write it with mode 0600", profile.Name, path);
+            ServiceLog.ManagedFileReadable(_logger, profile.Name, path);
         _status[name] = new ManagedFileStatus { File = name, Profile = profile.Name, Format = result.Format.ToString(), Sha256 = hash, AppliedAt = now };
         WriteStatus(); // at once, so 'profile list' names the file as soon as the profile is there (not at the end of the pass)
         return (true, false);
@@ -222,9 +222,9 @@ internal sealed class ManagedDirectorySync
         if (entry.Error == problem && entry.ErrorSha256 == hash) return false;
         _status[name] = entry with { Error = problem, ErrorSha256 = hash, ErrorAt = now };
         if (entry.Profile is { } kept)
-            _logger.LogWarning("managed profile file {File} not applied: {Problem}; the previous version of '{Profile}' stays in force", FullPath(name), problem, kept);
+            ServiceLog.ManagedNotAppliedKept(_logger, FullPath(name), problem, kept);
         else
-            _logger.LogWarning("managed profile file {File} not applied: {Problem}", FullPath(name), problem);
+            ServiceLog.ManagedNotApplied(_logger, FullPath(name), problem);
         return true;
     }
 
@@ -244,13 +244,13 @@ internal sealed class ManagedDirectorySync
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             if (_reported.Add("list:" + e.GetType().Name))
-                _logger.LogError("managed profiles: {Directory} cannot be read ({Type}); the managed profiles stay as they are", DirectoryPath, e.GetType().Name);
+                ServiceLog.ManagedUnreadable(_logger, DirectoryPath, e.GetType().Name);
             return null;
         }
         if (files.Count > ManagedDirectoryOptions.MaxFiles)
         {
             if (_reported.Add("max:" + files.Count))
-                _logger.LogWarning("managed profiles: {Directory} holds {Count} files; only the first {Max} by name are read", DirectoryPath, files.Count, ManagedDirectoryOptions.MaxFiles);
+                ServiceLog.ManagedTooManyFiles(_logger, DirectoryPath, files.Count, ManagedDirectoryOptions.MaxFiles);
             files = files.Take(ManagedDirectoryOptions.MaxFiles).ToList();
         }
         return files;

@@ -44,7 +44,7 @@ public sealed class ManagedDirectoryWatcher : IAsyncDisposable
         try { _pending = await _sync.ScanAsync(_options.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _logger.LogError("managed profiles: the pass over {Directory} failed ({Type})", DirectoryPath, e.GetType().Name);
+            ServiceLog.ManagedPassFailed(_logger, DirectoryPath, e.GetType().Name);
         }
     }
 
@@ -62,10 +62,10 @@ public sealed class ManagedDirectoryWatcher : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _logger.LogWarning("managed profiles: cannot create {Directory} ({Type}); it is looked for every {Seconds} s", DirectoryPath, e.GetType().Name, _options.RescanInterval.TotalSeconds);
+            ServiceLog.ManagedCannotCreate(_logger, DirectoryPath, e.GetType().Name, _options.RescanInterval.TotalSeconds);
         }
         EnsureWatcher();
-        _logger.LogInformation("managed profiles: watching {Directory}", DirectoryPath);
+        ServiceLog.ManagedWatching(_logger, DirectoryPath);
         _loop = Task.Run(LoopAsync);
     }
 
@@ -116,7 +116,7 @@ public sealed class ManagedDirectoryWatcher : IAsyncDisposable
             w.Renamed += (_, _) => Wake();
             w.Error += (_, e) =>
             {
-                _logger.LogWarning("managed profiles: change notifications failed ({Type}); the directory is listed again", e.GetException().GetType().Name);
+                ServiceLog.ManagedNotificationsFailed(_logger, e.GetException().GetType().Name);
                 Wake();
             };
             w.EnableRaisingEvents = true;
@@ -124,7 +124,7 @@ public sealed class ManagedDirectoryWatcher : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
-            _logger.LogWarning("managed profiles: no change notifications for {Directory} ({Type}); listing it every {Seconds} s", DirectoryPath, e.GetType().Name, _options.RescanInterval.TotalSeconds);
+            ServiceLog.ManagedNoNotifications(_logger, DirectoryPath, e.GetType().Name, _options.RescanInterval.TotalSeconds);
         }
     }
 

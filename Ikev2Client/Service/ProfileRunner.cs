@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,7 @@ internal sealed class ProfileRunner
 {
     private readonly object _gate = new();
     private readonly VpnManagerOptions _options;
+    private readonly ILogger _log;
     private readonly Action<VpnProfileState> _publish;
     private readonly Func<long> _nextSequence;
     private VpnProfileState _state;
@@ -30,9 +32,10 @@ internal sealed class ProfileRunner
     public ProfileRunner(string name, VpnManagerOptions options, Action<VpnProfileState> publish, Func<long> nextSequence)
     {
         _options = options;
+        _log = options.LoggerFactory.CreateLogger<ProfileRunner>();
         _publish = publish;
         _nextSequence = nextSequence;
-        _state = new VpnProfileState { Name = name, State = VpnState.Disconnected, Since = options.Clock.UtcNow };
+        _state = new VpnProfileState { Name = name, State = VpnState.Disconnected, Since = options.Time.GetUtcNow() };
     }
 
     public string Name => _state.Name;
@@ -116,7 +119,7 @@ internal sealed class ProfileRunner
         {
             if (profile.Lockdown && EngageLockdown(profile) is { } lockdownFailure)
             {
-                _options.Logger.LogError("{Profile}: {Message}", profile.Name, lockdownFailure.Message);
+                ServiceLog.LockdownNotEnforced(_log, profile.Name, lockdownFailure.Message);
                 Set(s => s with { State = VpnState.Failed, Error = lockdownFailure, Detail = null, Connection = null, Statistics = null });
                 return;
             }
@@ -194,9 +197,9 @@ internal sealed class ProfileRunner
                 if (profile.Lockdown)
                 {
                     try { UpdateLockdown(p => p with { TunnelInterface = null }); }
-                    catch (LockdownFirewallException x) { _options.Logger.LogError("{Profile}: lockdown update failed: {Message}", profile.Name, x.Message); }
+                    catch (LockdownFirewallException x) { ServiceLog.LockdownUpdateFailed(_log, profile.Name, x.Message); }
                 }
-                _options.Logger.LogWarning("{Profile}: {Code} ({Class}): {Message}", profile.Name, error.CodeName, error.ClassName, error.Message);
+                ServiceLog.ConnectionEnded(_log, profile.Name, error.CodeName, error.ClassName, error.Message);
 
                 if (!profile.AlwaysOn || !error.IsRecoverable)
                 {
@@ -205,14 +208,14 @@ internal sealed class ProfileRunner
                     return;
                 }
                 var delay = backoff.Next();
-                var retryAt = _options.Clock.UtcNow + delay;
+                var retryAt = _options.Time.GetUtcNow() + delay;
                 Set(s => s with
                 {
                     State = peerClosed ? VpnState.Disconnected : VpnState.Failed, Error = error, Connection = null, Statistics = null,
                     NextRetryAt = retryAt, Detail = $"always-on: reconnecting in {delay.TotalSeconds:0} s" + (IsLockdownEngaged ? "; lockdown: traffic is blocked" : ""),
                 });
                 _firstResult!.TrySetResult(Snapshot());
-                await _options.Clock.Delay(delay, ct).ConfigureAwait(false);
+                await Task.Delay(delay, _options.Time, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -223,7 +226,7 @@ internal sealed class ProfileRunner
             {
                 Set(s => s with { State = VpnState.Disconnecting, Detail = "deleting the IKE SA", NextRetryAt = null });
                 try { await connection.DisconnectAsync().WaitAsync(_options.DisconnectTimeout).ConfigureAwait(false); }
-                catch (Exception e) { _options.Logger.LogWarning("{Profile}: disconnect did not finish cleanly ({Type})", profile.Name, e.GetType().Name); }
+                catch (Exception e) { ServiceLog.DisconnectUnclean(_log, profile.Name, e.GetType().Name); }
                 await DisposeQuietly(connection).ConfigureAwait(false);
             }
             ReleaseLockdown();
@@ -232,7 +235,7 @@ internal sealed class ProfileRunner
         catch (Exception e)
         {
             var error = VpnErrorMapper.FromException(e);
-            _options.Logger.LogError("{Profile}: {Message}", profile.Name, error.Message);
+            ServiceLog.RunnerFailed(_log, profile.Name, error.Message);
             Set(s => s with { State = VpnState.Failed, Error = error, Connection = null, Statistics = null, NextRetryAt = null });
         }
         finally
@@ -268,7 +271,7 @@ internal sealed class ProfileRunner
         {
             return VpnErrorMapper.FromPlatform($"Lockdown could not be enforced, so the profile was not started: {e.Message}", e);
         }
-        _options.Logger.LogInformation("{Profile}: lockdown engaged ({Policy})", profile.Name, policy);
+        ServiceLog.LockdownEngaged(_log, profile.Name, policy.ToString());
         Set(s => s with { LockdownActive = true });
         return null;
     }
@@ -283,7 +286,7 @@ internal sealed class ProfileRunner
             if (next.Equals(current)) return;
             firewall.Apply(next);
             _lockdown = next;
-            _options.Logger.LogInformation("{Profile}: lockdown now allows {Policy}", Name, next);
+            ServiceLog.LockdownChanged(_log, Name, next.ToString());
         }
     }
 
@@ -299,24 +302,19 @@ internal sealed class ProfileRunner
             }
             catch (LockdownFirewallException e)
             {
-                _options.Logger.LogError("{Profile}: could not remove the lockdown firewall: {Message}", Name, e.Message);
+                ServiceLog.LockdownRemoveFailed(_log, Name, e.Message);
                 return;
             }
         }
-        _options.Logger.LogInformation("{Profile}: lockdown released", Name);
+        ServiceLog.LockdownReleased(_log, Name);
         Set(s => s with { LockdownActive = false, Detail = s.Detail?.StartsWith("lockdown:", StringComparison.Ordinal) == true ? null : s.Detail });
     }
 
     /// <summary>The server's addresses as of now (a literal, or what DNS says before anything is blocked); empty when unknown.</summary>
     private static IPAddress[] GatewayAddresses(string server)
     {
-        if (IPAddress.TryParse(server, out var literal)) return [Plain(literal)];
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            return Dns.GetHostAddressesAsync(server, timeout.Token).GetAwaiter().GetResult().Select(Plain).Distinct().ToArray();
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException) { return []; } // each attempt adds the address it contacts
+        try { return GatewayAddress.Lookup(server, TimeSpan.FromSeconds(5)).Select(Plain).Distinct().ToArray(); }
+        catch (VpnConnectionException) { return []; } // each attempt adds the address it contacts
     }
 
     private static IPAddress Plain(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
@@ -324,7 +322,7 @@ internal sealed class ProfileRunner
     private async Task DisposeQuietly(IVpnConnection connection)
     {
         try { await connection.DisposeAsync().AsTask().WaitAsync(_options.DisconnectTimeout).ConfigureAwait(false); }
-        catch (Exception e) { _options.Logger.LogWarning("{Profile}: cleanup failed ({Type})", Name, e.GetType().Name); }
+        catch (Exception e) { ServiceLog.CleanupFailed(_log, Name, e.GetType().Name); }
     }
 
     private void Set(Func<VpnProfileState, VpnProfileState> change)
@@ -334,10 +332,10 @@ internal sealed class ProfileRunner
 
     private void SetLocked(VpnProfileState next)
     {
-        if (next.State != _state.State) next = next with { Since = _options.Clock.UtcNow };
+        if (next.State != _state.State) next = next with { Since = _options.Time.GetUtcNow() };
         _state = next with { Sequence = _nextSequence() };
         if (next.State != VpnState.Connecting || next.Detail is not null)
-            _options.Logger.LogInformation("{Profile}: {State}{Detail}", _state.Name, _state.State.ToWire(), _state.Detail is { } d ? " (" + d + ")" : "");
+            ServiceLog.StateChanged(_log, _state.Name, _state.State.ToWire(), _state.Detail is { } d ? " (" + d + ")" : "");
         _publish(_state);
     }
 

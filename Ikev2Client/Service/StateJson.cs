@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Ikev2Client.Connection;
 
 namespace Ikev2Client.Service;
 
@@ -66,17 +67,13 @@ public static class StateJson
         ["udpEncapsulation"] = c.UdpEncapsulation,
         ["connectedAt"] = Time(c.ConnectedAt),
         ["interfaceName"] = c.InterfaceName,
+        ["nextRekeyAt"] = c.NextRekeyAt is { } t ? Time(t) : null,
     };
 
-    private static JsonObject ToJson(VpnConnectionStatistics s)
+    private static JsonObject ToJson(Platform.DataPlaneStatistics s) => new()
     {
-        var o = new JsonObject
-        {
-            ["packetsIn"] = s.PacketsIn, ["packetsOut"] = s.PacketsOut, ["bytesIn"] = s.BytesIn, ["bytesOut"] = s.BytesOut,
-        };
-        if (s.NextRekeyAt is { } t) o["nextRekeyAt"] = Time(t);
-        return o;
-    }
+        ["packetsIn"] = s.PacketsReceived, ["packetsOut"] = s.PacketsSent, ["bytesIn"] = s.BytesReceived, ["bytesOut"] = s.BytesSent,
+    };
 
     /// <summary>Reads a state written by <see cref="ToJson(VpnProfileState)"/>; null when it is not one.</summary>
     public static VpnProfileState? FromJson(JsonNode? node)
@@ -108,13 +105,13 @@ public static class StateJson
         IkeAlgorithms = Str(o, "ikeAlgorithms"), EspAlgorithms = Str(o, "espAlgorithms"),
         IkeSpiInitiator = Str(o, "ikeSpiInitiator"), IkeSpiResponder = Str(o, "ikeSpiResponder"), EspSpiIn = Str(o, "espSpiIn"),
         EspSpiOut = Str(o, "espSpiOut"), UdpEncapsulation = Bool(o, "udpEncapsulation"), ConnectedAt = TimeOf(o, "connectedAt") ?? default,
-        InterfaceName = Str(o, "interfaceName"),
+        InterfaceName = Str(o, "interfaceName"), NextRekeyAt = TimeOf(o, "nextRekeyAt"),
     };
 
-    private static VpnConnectionStatistics? StatsFromJson(JsonNode? node) => node is not JsonObject o ? null : new VpnConnectionStatistics
+    /// <summary>The counters the wire carries (packets and bytes each way; the others read as zero).</summary>
+    private static Platform.DataPlaneStatistics? StatsFromJson(JsonNode? node) => node is not JsonObject o ? null : Platform.DataPlaneStatistics.Empty with
     {
-        PacketsIn = Long(o, "packetsIn"), PacketsOut = Long(o, "packetsOut"), BytesIn = Long(o, "bytesIn"), BytesOut = Long(o, "bytesOut"),
-        NextRekeyAt = TimeOf(o, "nextRekeyAt"),
+        PacketsReceived = Long(o, "packetsIn"), PacketsSent = Long(o, "packetsOut"), BytesReceived = Long(o, "bytesIn"), BytesSent = Long(o, "bytesOut"),
     };
 
     private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());

@@ -2,16 +2,22 @@ using System.Net.Sockets;
 using Ikev2Client.Connection;
 using Ikev2Client.Platform;
 using Ikev2Client.Profiles;
-using ConnectionInfo = Ikev2Client.Connection.VpnConnectionInfo;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ConnectionInfo = Ikev2Client.Connection.TunnelInfo;
 using EngineException = Ikev2Client.Connection.VpnConnectionException;
 
 namespace Ikev2Client.Service;
 
-/// <summary>Creates <see cref="VpnConnectionAdapter"/>s (the full connection: IKE, TUN, routes, ESP data plane).</summary>
-public sealed class VpnConnectionAdapterFactory(ProfileConnectionSettings? settings = null) : IVpnConnectionFactory
+/// <summary>
+/// Creates <see cref="VpnConnectionAdapter"/>s (the full connection: IKE, TUN, routes, ESP data plane) on the platform
+/// the composition root chose, with the connection settings it was given (DNS, full tunnel, state directory).
+/// </summary>
+public sealed class VpnConnectionAdapterFactory(ConnectionPlatform platform, IOptions<ProfileConnectionSettings> settings, ILoggerFactory? loggers = null)
+    : IVpnConnectionFactory
 {
     /// <inheritdoc/>
-    public IVpnConnection Create(Ikev2VpnProfile profile) => new VpnConnectionAdapter(settings ?? new ProfileConnectionSettings());
+    public IVpnConnection Create(Ikev2VpnProfile profile) => new VpnConnectionAdapter(platform, settings.Value, loggers);
 }
 
 /// <summary>
@@ -19,7 +25,7 @@ public sealed class VpnConnectionAdapterFactory(ProfileConnectionSettings? setti
 /// progress, info, counters and errors (<see cref="VpnErrorMapper"/>) and reports how it ended. The engine connects
 /// on the calling thread (so a caller inside a network namespace keeps its sockets and interface there).
 /// </summary>
-public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : IVpnConnection
+public sealed class VpnConnectionAdapter(ConnectionPlatform platform, ProfileConnectionSettings settings, ILoggerFactory? loggers = null) : IVpnConnection
 {
     private VpnConnection? _connection;
     private volatile bool _closing;
@@ -29,34 +35,21 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
     public event Action<VpnConnectionEvent>? EventRaised;
 
     /// <inheritdoc/>
-    public VpnState State => _connection?.State switch
-    {
-        VpnConnectionState.Connecting => VpnState.Connecting,
-        VpnConnectionState.Connected => VpnState.Connected,
-        VpnConnectionState.Disconnecting => VpnState.Disconnecting,
-        VpnConnectionState.Failed => VpnState.Failed,
-        _ => VpnState.Disconnected,
-    };
+    public VpnState State => _connection?.State ?? VpnState.Disconnected;
 
     /// <inheritdoc/>
-    public VpnConnectionStatistics Statistics => _connection is { } c
-        ? new VpnConnectionStatistics
-        {
-            PacketsIn = c.Statistics.PacketsReceived, PacketsOut = c.Statistics.PacketsSent,
-            BytesIn = c.Statistics.BytesReceived, BytesOut = c.Statistics.BytesSent,
-        }
-        : VpnConnectionStatistics.Empty;
+    public DataPlaneStatistics Statistics => _connection?.Statistics ?? DataPlaneStatistics.Empty;
 
     /// <inheritdoc/>
-    public Task<Service.VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
+    public Task<VpnConnectionInfo> ConnectAsync(Ikev2VpnProfile profile, CancellationToken cancellationToken)
     {
         VpnConnectionOptions options;
-        try { options = ProfileConnection.CreateOptions(profile, settings, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
+        try { options = ProfileConnection.CreateOptions(profile, settings, platform, gateway => EventRaised?.Invoke(new VpnConnectionEvent.Contacting(gateway))); }
         catch (EngineException e) { return Failed(Map(e)); }
         catch (Exception e) when (e is FormatException or ArgumentException or SocketException) { return Failed(VpnErrorMapper.FromException(e)); }
-        var connection = new VpnConnection(options);
+        var connection = new VpnConnection(options, loggers);
         _connection = connection;
-        connection.Progress += line => EventRaised?.Invoke(new VpnConnectionEvent.Connecting(line));
+        connection.Progressed += p => EventRaised?.Invoke(new VpnConnectionEvent.Connecting(p.Detail));
         connection.HealthChanged += (health, reason) => EventRaised?.Invoke(health == ConnectionHealth.Up
             ? new VpnConnectionEvent.Restored()
             : new VpnConnectionEvent.Degraded(reason ?? health.ToString()));
@@ -84,17 +77,17 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
         return ValueTask.CompletedTask;
     }
 
-    private static Task<Service.VpnConnectionInfo> Failed(VpnError error) =>
-        Task.FromException<Service.VpnConnectionInfo>(new Service.VpnConnectionException(error));
+    private static Task<VpnConnectionInfo> Failed(VpnError error) =>
+        Task.FromException<VpnConnectionInfo>(new VpnErrorException(error));
 
     private void OnClosed(VpnConnection c)
     {
         if (Interlocked.Exchange(ref _reported, 1) != 0) return;
-        if (_closing && c.State == VpnConnectionState.Disconnected)
+        if (_closing && c.State == VpnState.Disconnected)
             EventRaised?.Invoke(new VpnConnectionEvent.Disconnected(false, "closed"));
         else if (c.Error is { } ike)
             EventRaised?.Invoke(new VpnConnectionEvent.Failed(VpnErrorMapper.FromIkeError(ike)));
-        else if (c.State == VpnConnectionState.Failed)
+        else if (c.State == VpnState.Failed)
             EventRaised?.Invoke(new VpnConnectionEvent.Failed(VpnError.Network(VpnErrorCodes.ErrorCodeNetworkLost, c.EndReason ?? "the connection failed")));
         else
             EventRaised?.Invoke(new VpnConnectionEvent.Disconnected(true, c.EndReason ?? "deleted by the gateway"));
@@ -115,11 +108,11 @@ public sealed class VpnConnectionAdapter(ProfileConnectionSettings settings) : I
         return VpnError.Internal(m);
     }
 
-    private static Service.VpnConnectionInfo Describe(VpnConnection c)
+    private static VpnConnectionInfo Describe(VpnConnection c)
     {
         ConnectionInfo info = c.Info!;
         var session = c.Driver?.Session;
-        return new Service.VpnConnectionInfo
+        return new VpnConnectionInfo
         {
             Gateway = info.RemoteEndPoint.ToString(),
             LocalEndpoint = info.LocalEndPoint.ToString(),

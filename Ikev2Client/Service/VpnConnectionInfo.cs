@@ -35,22 +35,6 @@ public sealed record VpnConnectionInfo
     public DateTimeOffset ConnectedAt { get; init; }
     /// <summary>The tunnel interface (null on the transport-mode path or without a data plane).</summary>
     public string? InterfaceName { get; init; }
-}
-
-/// <summary>Traffic counters of a connection and when its CHILD SA is next rekeyed.</summary>
-public sealed record VpnConnectionStatistics
-{
-    /// <summary>Packets received through the tunnel.</summary>
-    public long PacketsIn { get; init; }
-    /// <summary>Packets sent through the tunnel.</summary>
-    public long PacketsOut { get; init; }
-    /// <summary>Payload bytes received.</summary>
-    public long BytesIn { get; init; }
-    /// <summary>Payload bytes sent.</summary>
-    public long BytesOut { get; init; }
-    /// <summary>When the next CHILD SA rekey is due, if scheduled.</summary>
+    /// <summary>When the next CHILD SA rekey is due, if known.</summary>
     public DateTimeOffset? NextRekeyAt { get; init; }
-
-    /// <summary>All zero.</summary>
-    public static VpnConnectionStatistics Empty { get; } = new();
 }

@@ -19,11 +19,11 @@ public sealed class VpnDaemon : IAsyncDisposable
     /// </summary>
     public VpnDaemon(VpnManagerOptions options, string socketPath, ManagedDirectoryOptions? managed = null)
     {
-        _logger = options.Logger;
+        _logger = options.LoggerFactory.CreateLogger<VpnDaemon>();
         Manager = new VpnManagerService(options);
-        Server = new ControlServer(Manager, socketPath, options.Logger);
+        Server = new ControlServer(Manager, socketPath, options.LoggerFactory.CreateLogger<ControlServer>());
         managed ??= new ManagedDirectoryOptions();
-        if (managed.Enabled) ManagedWatcher = new ManagedDirectoryWatcher(Manager, options.Store, managed, options.Logger);
+        if (managed.Enabled) ManagedWatcher = new ManagedDirectoryWatcher(Manager, options.Store, managed, options.LoggerFactory.CreateLogger<ManagedDirectoryWatcher>());
     }
 
     /// <summary>The managed-directory watcher (null when turned off).</summary>
@@ -44,7 +44,7 @@ public sealed class VpnDaemon : IAsyncDisposable
         // Bound first (a second service fails here), answering only once what a crashed predecessor left is undone and
         // the managed directory is applied, so no request sees or races the clean-up.
         Server.Listen();
-        _logger.LogInformation("ikev2 service started (pid {Pid})", Environment.ProcessId);
+        ServiceLog.ServiceStarted(_logger, Environment.ProcessId);
         Manager.RecoverFromCrash(keepLockdownTable: startAlwaysOn && Manager.HasAlwaysOnLockdownProfile());
         Manager.AutoStartAlwaysOn = startAlwaysOn;
         // What the device policy wrote while the service was down is in force before always-on profiles start.
@@ -53,7 +53,7 @@ public sealed class VpnDaemon : IAsyncDisposable
         if (startAlwaysOn)
         {
             int n = Manager.StartAlwaysOnProfiles();
-            if (n > 0) _logger.LogInformation("started {Count} always-on profile(s)", n);
+            if (n > 0) ServiceLog.AlwaysOnStarted(_logger, n);
         }
         ManagedWatcher?.Start();
     }
@@ -65,7 +65,7 @@ public sealed class VpnDaemon : IAsyncDisposable
         void OnSignal(PosixSignalContext c)
         {
             c.Cancel = true;
-            _logger.LogInformation("{Signal}: disconnecting everything", c.Signal);
+            ServiceLog.Signalled(_logger, c.Signal.ToString());
             stop.TrySetResult();
         }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
@@ -82,6 +82,6 @@ public sealed class VpnDaemon : IAsyncDisposable
         if (ManagedWatcher is not null) await ManagedWatcher.DisposeAsync().ConfigureAwait(false);
         await Manager.ShutdownAsync().ConfigureAwait(false);
         await Server.DisposeAsync().ConfigureAwait(false);
-        _logger.LogInformation("ikev2 service stopped");
+        ServiceLog.ServiceStopped(_logger);
     }
 }

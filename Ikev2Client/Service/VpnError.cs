@@ -35,7 +35,7 @@ public sealed record VpnError(VpnErrorCategory Category, int ErrorClass, int Err
 }
 
 /// <summary>Thrown by an <see cref="IVpnConnection"/> when an attempt fails; carries the mapped error.</summary>
-public sealed class VpnConnectionException(VpnError error) : Exception(error.Message)
+public sealed class VpnErrorException(VpnError error) : Exception(error.Message)
 {
     /// <summary>The failure.</summary>
     public VpnError Error { get; } = error;

@@ -48,7 +48,7 @@ public static class VpnErrorMapper
         ArgumentNullException.ThrowIfNull(exception);
         switch (exception)
         {
-            case VpnConnectionException v:
+            case VpnErrorException v:
                 return v.Error;
             case Platform.VpnPlatformException p:
                 return FromPlatform(p.Message, p);

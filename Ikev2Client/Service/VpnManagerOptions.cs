@@ -12,13 +12,13 @@ public sealed class VpnManagerOptions
     /// <summary>Creates connections.</summary>
     public required IVpnConnectionFactory ConnectionFactory { get; init; }
     /// <summary>Time and delays (back-off).</summary>
-    public IServiceClock Clock { get; init; } = SystemServiceClock.Instance;
+    public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>Jitter source for back-off, values in [0, 1).</summary>
     public Func<double>? Random { get; init; }
     /// <summary>How long a clean disconnect may take before the connection is dropped.</summary>
     public TimeSpan DisconnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>State changes and errors are logged here (never secrets).</summary>
-    public ILogger Logger { get; init; } = NullLogger.Instance;
+    /// <summary>State changes and errors are logged here, each part in its own category (never secrets).</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
     /// <summary>
     /// Enforces lockdown for profiles that ask for it (nftables on Linux). Null: lockdown profiles fail to start with a
     /// clear error, because running them unenforced would break the promise that nothing leaves outside the tunnel.
@@ -26,7 +26,9 @@ public sealed class VpnManagerOptions
     public Platform.ILockdownFirewall? Lockdown { get; init; }
     /// <summary>
     /// Where connections and the lockdown firewall record what they install; <see cref="VpnManagerService.RecoverFromCrash"/>
-    /// removes what a killed process left there. Null: no crash recovery.
+    /// removes what a killed process left there (with <see cref="Recovery"/>). Null: no crash recovery.
     /// </summary>
     public string? NetworkStateDirectory { get; init; }
+    /// <summary>The platform's crash recovery (Linux: state files); null: none.</summary>
+    public Platform.INetworkStateRecovery? Recovery { get; init; }
 }

@@ -16,6 +16,7 @@ namespace Ikev2Client.Service;
 public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
 {
     private readonly VpnManagerOptions _options;
+    private readonly ILogger _log;
     private readonly Dictionary<string, ProfileRunner> _runners = new(StringComparer.Ordinal);
     private readonly List<(string? Name, Channel<VpnProfileState> Channel)> _subscribers = [];
     private long _sequence;
@@ -27,6 +28,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
     public VpnManagerService(VpnManagerOptions options)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
+        _log = options.LoggerFactory.CreateLogger<VpnManagerService>();
         try
         {
             foreach (var name in _options.Store.ListManaged())
@@ -54,7 +56,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             try { _options.Store.Save(profile); }
             catch (ManagedProfileException e) { throw new VpnManagerException(VpnManagerErrors.Managed, e.Message); }
             catch (ProfileStoreException e) { throw new VpnManagerException(VpnManagerErrors.Internal, e.Message); }
-            _options.Logger.LogInformation("{Profile}: provisioned", profile.Name);
+            ServiceLog.Provisioned(_log, profile.Name);
             Runner(profile.Name).Describe(profile);
         }
         finally { _mutate.Release(); }
@@ -132,7 +134,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             try { answer = await prompt.AskAsync(new CredentialRequest(profile.Name, missing, attempt, error), ct).ConfigureAwait(false); }
             catch (CredentialPromptException e)
             {
-                _options.Logger.LogInformation("{Profile}: {Fields} not stored, and nobody answered ({Reason})", profile.Name, string.Join(", ", missing.Select(m => m.Key)), e.Message);
+                ServiceLog.CredentialsUnanswered(_log, profile.Name, string.Join(", ", missing.Select(m => m.Key)), e.Message);
                 throw new VpnManagerException(VpnManagerErrors.CredentialsRequired, ProfileCredentials.HowToSupply(profile.Name, missing, e.Message));
             }
             var unanswered = missing.Where(m => !answer.Values.ContainsKey(m.Key)).Select(m => new ProfileProblem(m.Key, "was asked for and not answered")).ToList();
@@ -162,7 +164,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
     {
         if (_managedBy.ContainsKey(completed.Name) || _options.Store.IsManaged(completed.Name))
         {
-            _options.Logger.LogWarning("{Profile}: managed by the device policy; the answered credentials serve this run only (not stored)", completed.Name);
+            ServiceLog.CredentialsNotStoredManaged(_log, completed.Name);
             return;
         }
         try { _options.Store.Save(completed); }
@@ -170,7 +172,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
         {
             throw new VpnManagerException(VpnManagerErrors.Internal, $"the credentials could not be stored: {e.Message}");
         }
-        _options.Logger.LogInformation("{Profile}: the credentials asked when connecting are stored with it", completed.Name);
+        ServiceLog.CredentialsStored(_log, completed.Name);
     }
 
     private bool IsRunning(string name)
@@ -215,7 +217,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             if (runner is { Ephemeral: false })
             {
                 // The loop (always-on back-off included) ends before the files go, so nothing runs on a deleted copy.
-                if (runner.IsActive) _options.Logger.LogInformation("{Profile}: stopping it to delete it", name);
+                if (runner.IsActive) ServiceLog.StoppingToDelete(_log, name);
                 await runner.StopAsync().ConfigureAwait(false);
                 lock (_runners)
                     if (_runners.TryGetValue(name, out var r) && r == runner) _runners.Remove(name);
@@ -226,7 +228,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             {
                 throw new VpnManagerException(VpnManagerErrors.Internal, $"cannot remove '{name}' ({e.GetType().Name})");
             }
-            _options.Logger.LogInformation("{Profile}: deleted (profile and secrets)", name);
+            ServiceLog.Deleted(_log, name);
         }
         finally { _mutate.Release(); }
     }
@@ -330,7 +332,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             }
             catch (Exception e) when (e is ProfileStoreException or VpnManagerException)
             {
-                _options.Logger.LogWarning("{Profile}: not started ({Message})", name, e.Message);
+                ServiceLog.NotStarted(_log, name, e.Message);
             }
         }
         return started;
@@ -345,9 +347,9 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
     /// <returns>What was done, one line each (also logged).</returns>
     public IReadOnlyList<string> RecoverFromCrash(bool keepLockdownTable = false)
     {
-        if (_options.NetworkStateDirectory is not { } dir || !OperatingSystem.IsLinux()) return [];
-        var report = Platform.Linux.LinuxNetworkCleanup.CleanupStaleDirectory(dir, keepLockdownTable);
-        foreach (var line in report) _options.Logger.LogWarning("crash recovery: {Line}", line);
+        if (_options.NetworkStateDirectory is not { } dir || _options.Recovery is not { } recovery) return [];
+        var report = recovery.Recover(dir, keepLockdownTable);
+        foreach (var line in report) ServiceLog.CrashRecovery(_log, line);
         return report;
     }
 
@@ -369,7 +371,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
     private async Task StartQuietlyAsync(string name)
     {
         try { await StartProvisionedVpnProfileAsync(name).ConfigureAwait(false); }
-        catch (VpnManagerException e) { _options.Logger.LogWarning("{Profile}: not started ({Message})", name, e.Message); }
+        catch (VpnManagerException e) { ServiceLog.NotStarted(_log, name, e.Message); }
     }
 
     // ---- managed profiles (called by ManagedDirectorySync) ----
@@ -392,13 +394,13 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             _options.Store.SaveManaged(profile);
             _managedBy[name] = sourceFile;
             if (previous is null && SafeHasUserProfile(name))
-                _options.Logger.LogWarning("{Profile}: the managed profile from {File} shadows the user profile of the same name (kept, unused while the managed one exists)", name, sourceFile);
+                ServiceLog.ManagedShadows(_log, name, sourceFile);
             var unchanged = previous is not null && NativeProfileJson.Serialize(previous, includeSecrets: true) == NativeProfileJson.Serialize(profile, includeSecrets: true);
             var runner = Runner(name);
             if (runner.IsActive)
             {
                 if (unchanged && !runner.Ephemeral) return;
-                _options.Logger.LogInformation("{Profile}: the managed profile changed ({File}); reconnecting with it", name, sourceFile);
+                ServiceLog.ManagedChanged(_log, name, sourceFile);
                 await runner.StopAsync().ConfigureAwait(false);
                 _ = runner.Start(profile, ephemeral: false);
                 return;
@@ -406,7 +408,7 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             runner.Describe(profile);
             if (!unchanged && profile.AlwaysOn && AutoStartAlwaysOn)
             {
-                _options.Logger.LogInformation("{Profile}: managed always-on profile; starting it", name);
+                ServiceLog.ManagedStarting(_log, name);
                 _ = runner.Start(profile, ephemeral: false);
             }
         }
@@ -433,20 +435,20 @@ public sealed class VpnManagerService : IVpnManager, IAsyncDisposable
             try { _options.Store.RemoveManaged(name); }
             catch (Exception e) when (e is ProfileStoreException or IOException or UnauthorizedAccessException)
             {
-                _options.Logger.LogError("{Profile}: the managed profile could not be removed ({Type})", name, e.GetType().Name);
+                ServiceLog.ManagedRemoveFailed(_log, name, e.GetType().Name);
             }
             _managedBy.TryRemove(name, out _);
-            _options.Logger.LogInformation("{Profile}: managed profile removed ({File} is gone)", name, sourceFile);
+            ServiceLog.ManagedRemoved(_log, name, sourceFile);
             if (!SafeHasUserProfile(name)) return;
             try
             {
                 var user = _options.Store.Load(name);
                 var next = Runner(name);
                 next.Describe(user);
-                _options.Logger.LogInformation("{Profile}: the user profile of the same name is used again", name);
+                ServiceLog.UserProfileBack(_log, name);
                 if (user.AlwaysOn && AutoStartAlwaysOn) _ = next.Start(user, ephemeral: false);
             }
-            catch (ProfileStoreException e) { _options.Logger.LogWarning("{Profile}: {Message}", name, e.Message); }
+            catch (ProfileStoreException e) { ServiceLog.ProfileProblem(_log, name, e.Message); }
         }
         finally { _mutate.Release(); }
     }

@@ -1,3 +1,5 @@
+using Ikev2Client.Connection;
+
 namespace Ikev2Client.Service;
 
 /// <summary>
@@ -32,7 +34,7 @@ public sealed record VpnProfileState
     /// <summary>Details of the established connection (CONNECTED only).</summary>
     public VpnConnectionInfo? Connection { get; init; }
     /// <summary>Counters (CONNECTED only).</summary>
-    public VpnConnectionStatistics? Statistics { get; init; }
+    public Platform.DataPlaneStatistics? Statistics { get; init; }
     /// <summary>When this state was entered.</summary>
     public DateTimeOffset Since { get; init; }
     /// <summary>When always-on will try again, if it is waiting.</summary>

@@ -308,6 +308,11 @@ public sealed unsafe class LinuxTunInterface : IVpnInterface
         _readWaiter.Dispose();
         _writeWaiter.Dispose();
         if (errors == null) _state.Delete(); // keep the record when something could not be removed
+        if (_options.Logger is { } log)
+        {
+            if (errors == null) PlatformLog.InterfaceRemoved(log, Name);
+            else PlatformLog.InterfaceCleanupIncomplete(log, Name, errors.Count);
+        }
         if (errors != null) throw new AggregateException($"cleanup of {Name} was incomplete", errors);
     }
 

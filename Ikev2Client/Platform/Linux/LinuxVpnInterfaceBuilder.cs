@@ -130,6 +130,11 @@ public sealed class LinuxVpnInterfaceBuilder : VpnInterfaceBuilderBase
                 });
                 dnsApplied = true;
             }
+            if (_options.Logger is { } log)
+            {
+                PlatformLog.InterfaceUp(log, name, index, string.Join(", ", Configuration.Addresses), string.Join(", ", Configuration.Routes), Configuration.Mtu);
+                PlatformLog.InterfaceDetails(log, name, string.Join(", ", blocked), string.Join(", ", Configuration.ExcludedRoutes));
+            }
             return new LinuxTunInterface(tun, name, index, netlink, state, _options, Configuration, _options.Offload);
         }
         catch

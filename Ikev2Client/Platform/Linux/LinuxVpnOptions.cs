@@ -34,4 +34,7 @@ public sealed class LinuxVpnOptions
     /// packets seen through <see cref="IVpnInterface"/> stay plain MTU-sized IP packets either way.
     /// </summary>
     public bool Offload { get; init; } = true;
+
+    /// <summary>Where the interface logs what it installs and removes (none by default).</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
 }

@@ -24,13 +24,16 @@ public sealed class NftablesLockdownFirewall : ILockdownFirewall
     private readonly LinuxNetworkState _state;
     private readonly LinuxNetworkResource.NftTable _table;
     private LockdownPolicy? _current;
+    private readonly Microsoft.Extensions.Logging.ILogger? _log;
 
     /// <summary>
     /// A firewall recording its table in <paramref name="stateFile"/> (null: none), running <paramref name="nftCommand"/>
     /// (default <c>nft</c>; tests prefix <c>ip netns exec NS</c>) on table <paramref name="table"/>.
     /// </summary>
-    public NftablesLockdownFirewall(string? stateFile, IReadOnlyList<string>? nftCommand = null, string table = DefaultTable)
+    public NftablesLockdownFirewall(string? stateFile, IReadOnlyList<string>? nftCommand = null, string table = DefaultTable,
+        Microsoft.Extensions.Logging.ILogger? logger = null)
     {
+        _log = logger;
         if (!LinuxNetworkResource.IsNftName(table)) throw new ArgumentException($"invalid nftables table name '{table}'", nameof(table));
         _command = nftCommand ?? Nft.DefaultCommand;
         _state = new LinuxNetworkState(stateFile);
@@ -53,6 +56,7 @@ public sealed class NftablesLockdownFirewall : ILockdownFirewall
             if (!_state.Resources.Contains(_table)) _state.Record(_table); // write-ahead: recorded before it exists
             Nft.Run(_command, Ruleset(_table.Name, policy));
             _current = policy;
+            if (_log != null) PlatformLog.LockdownApplied(_log, _table.Name, policy.ToString());
         }
     }
 
@@ -65,6 +69,7 @@ public sealed class NftablesLockdownFirewall : ILockdownFirewall
             Nft.DeleteTable(_command, _table.Family, _table.Name);
             _current = null;
             _state.Delete();
+            if (_log != null) PlatformLog.LockdownRemoved(_log, _table.Name);
         }
     }
 

@@ -20,8 +20,10 @@ public sealed class SystemDnsConfigurator : IDnsConfigurator
     /// Creates the chooser. <paramref name="stateFile"/>: where resolv.conf changes are recorded; <paramref name="busAddress"/>:
     /// the D-Bus address of the system bus (null: the default); <paramref name="resolvConf"/>: the resolver file.
     /// </summary>
-    public SystemDnsConfigurator(string? stateFile, string? busAddress = null, string resolvConf = "/etc/resolv.conf")
+    public SystemDnsConfigurator(string? stateFile, string? busAddress = null, string resolvConf = "/etc/resolv.conf",
+        Microsoft.Extensions.Logging.ILogger? logger = null)
     {
+        _log = logger;
         _stateFile = stateFile;
         _busAddress = busAddress;
         _resolvConf = resolvConf;
@@ -48,10 +50,19 @@ public sealed class SystemDnsConfigurator : IDnsConfigurator
             ? new ResolvedDnsConfigurator(_busAddress)
             : new ResolvConfDnsConfigurator(_resolvConf, _stateFile);
         _chosen.Apply(settings);
+        if (_log != null)
+            PlatformLog.DnsApplied(_log, settings.InterfaceName, Backend!, string.Join(", ", settings.Servers), string.Join(", ", settings.Domains));
     }
 
     /// <inheritdoc />
-    public void Revert() => _chosen?.Revert();
+    public void Revert()
+    {
+        if (_chosen is null) return;
+        _chosen.Revert();
+        if (_log != null) PlatformLog.DnsReverted(_log, Backend!);
+    }
+
+    private readonly Microsoft.Extensions.Logging.ILogger? _log;
 
     /// <summary>True when <paramref name="resolvConf"/> sends programs to systemd-resolved.</summary>
     public static bool UsesResolved(string resolvConf)

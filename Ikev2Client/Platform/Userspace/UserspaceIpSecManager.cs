@@ -2,22 +2,23 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Ikev2Client.Protocol;
 using Ikev2Client.Protocol.Esp;
 
 namespace Ikev2Client.Platform.Userspace;
 
 /// <summary>
-/// <see cref="IIpSecManager"/> in user space: an SPI table, real UDP encapsulation sockets that demultiplex
-/// IKE / ESP / NAT-keepalive, the inbound SA table keyed by SPI, and transport-mode socket wrappers whose
-/// send and receive go through the applied SAs (<see cref="GetTransportModeSocket"/>). Needs no privileges.
+/// <see cref="IIpSecManager"/> in user space: an SPI table, UDP encapsulation sockets (<see cref="NatTSocket"/>), and
+/// transport-mode socket wrappers whose send and receive go through the applied SAs (<see cref="GetTransportModeSocket"/>).
+/// Needs no privileges. It keeps no SA table of its own: an inbound transform applied to a socket is registered, by
+/// SPI, in the table of the encapsulation socket it was built with (the one place ESP is demultiplexed), and its
+/// receiver here opens the packet and hands the UDP payload to the socket bound to the inner destination port.
 /// </summary>
 /// <remarks>
-/// Userspace cannot send raw ESP (IP protocol 50), so every transform must use UDP encapsulation.
-/// Rekey: a new OUT transform replaces the socket's outbound SA immediately; IN transforms accumulate and each
-/// keeps decrypting until it is disposed. Tunnel-mode transforms serve the TUN fallback through
-/// <see cref="ApplyTunnelModeTransform"/>, <see cref="SendTunnelPacketAsync"/> and <see cref="TunnelPackets"/>.
+/// Userspace cannot send raw ESP (IP protocol 50), so every transform must use UDP encapsulation on a
+/// <see cref="NatTSocket"/> (from <see cref="OpenUdpEncapsulationSocket"/>, or one its owner opened, such as a VPN
+/// connection's NAT-T socket shared with IKE). Rekey: a new OUT transform replaces the socket's outbound SA immediately;
+/// IN transforms accumulate and each keeps decrypting until it is disposed.
 /// </remarks>
 public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
 {
@@ -29,16 +30,9 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
     private readonly object _spiLock = new();
     private readonly Dictionary<uint, List<IPAddress>> _spis = [];
     private int _spiCount;
-    private readonly ConcurrentDictionary<uint, IpSecTransform> _inbound = new();
     private readonly ConcurrentDictionary<Socket, UserspaceTransportModeSocket> _transportSockets = new();
     private readonly ConcurrentDictionary<int, UserspaceTransportModeSocket> _byLocalPort = new();
-    private readonly List<UserspaceUdpEncapsulationSocket> _encapSockets = [];
-    private readonly Channel<byte[]> _tunnelPackets = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(4096)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-    });
-    private IpSecTransform? _tunnelOut;
-    private long _unknownSpiDrops;
+    private readonly List<NatTSocket> _encapSockets = [];
     private long _policyDrops;
 
     /// <summary>Creates a manager; <paramref name="maxSpis"/> bounds the SPI table.</summary>
@@ -48,14 +42,17 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         _maxSpis = maxSpis;
     }
 
-    /// <summary>ESP packets dropped because no inbound SA has their SPI.</summary>
-    public long UnknownSpiDrops => Interlocked.Read(ref _unknownSpiDrops);
+    /// <summary>ESP packets dropped on the encapsulation sockets this manager opened because no inbound SA has their SPI.</summary>
+    public long UnknownSpiDrops
+    {
+        get
+        {
+            lock (_encapSockets) return _encapSockets.Sum(s => s.Counters.Drops(DropReason.NoSa));
+        }
+    }
 
     /// <summary>Decrypted packets dropped because no socket with that SA applied IN wants them.</summary>
     public long PolicyDrops => Interlocked.Read(ref _policyDrops);
-
-    /// <summary>Inner IP packets decrypted by tunnel-mode SAs, for the TUN writer.</summary>
-    public ChannelReader<byte[]> TunnelPackets => _tunnelPackets.Reader;
 
     /// <summary>Number of SPIs currently reserved.</summary>
     public int ReservedSpiCount
@@ -140,14 +137,15 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>IPv4, any address; the socket starts receiving at once.</remarks>
     public UdpEncapsulationSocket OpenUdpEncapsulationSocket(int port = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        UserspaceUdpEncapsulationSocket socket;
+        NatTSocket socket;
         try
         {
-            socket = new UserspaceUdpEncapsulationSocket(this, port);
+            socket = NatTSocket.Open(new IPEndPoint(IPAddress.Any, port), new NatTSocketOptions { KeepaliveInterval = null, SocketBufferBytes = 0 });
         }
         catch (SocketException e)
         {
@@ -160,25 +158,6 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         }
 
         return socket;
-    }
-
-    /// <summary>
-    /// Wraps a bound UDP socket that its owner keeps receiving on (e.g. the data plane's NAT-T socket, shared with
-    /// IKE) as an encapsulation socket: transforms built with it send their ESP from that socket, so ESP and IKE
-    /// share one NAT mapping; the owner hands received ESP to <see cref="UserspaceUdpEncapsulationSocket.DeliverEsp"/>.
-    /// Disposing the result leaves the socket open. <paramref name="espSent"/> is called with the inner payload
-    /// length of every ESP packet sent through it (for counters).
-    /// </summary>
-    public UserspaceUdpEncapsulationSocket AdoptUdpEncapsulationSocket(Socket socket, Action<int>? espSent = null)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        var adopted = new UserspaceUdpEncapsulationSocket(this, socket, espSent);
-        lock (_encapSockets)
-        {
-            _encapSockets.Add(adopted);
-        }
-
-        return adopted;
     }
 
     /// <inheritdoc />
@@ -226,28 +205,6 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
             ? wrapper
             : throw new InvalidOperationException("no transport-mode transform was applied to this socket");
 
-    /// <summary>Applies a tunnel-mode transform for the TUN fallback path (same rekey rules as transport mode).</summary>
-    public void ApplyTunnelModeTransform(PolicyDirection direction, IpSecTransform transform)
-    {
-        RequireUsable(transform, EspMode.Tunnel);
-        if (direction == PolicyDirection.Out)
-        {
-            Volatile.Write(ref _tunnelOut, transform);
-            transform.OnClosed(t => Interlocked.CompareExchange(ref _tunnelOut, null, t));
-        }
-        else
-        {
-            RegisterInbound(transform);
-        }
-    }
-
-    /// <summary>Seals an IP packet with the current tunnel OUT transform and sends it over its encapsulation socket.</summary>
-    public ValueTask SendTunnelPacketAsync(ReadOnlyMemory<byte> ipPacket, CancellationToken cancellationToken = default)
-    {
-        IpSecTransform transform = Volatile.Read(ref _tunnelOut) ?? throw new InvalidOperationException("no tunnel OUT transform applied");
-        return SealAndSendAsync(transform, ipPacket.Span, null, cancellationToken);
-    }
-
     private static void RequireUsable(IpSecTransform transform, EspMode mode)
     {
         ArgumentNullException.ThrowIfNull(transform);
@@ -257,27 +214,30 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
             throw new ArgumentException($"expected a {mode}-mode transform", nameof(transform));
         }
 
-        if (transform.EncapsulationSocket is not UserspaceUdpEncapsulationSocket)
+        if (transform.EncapsulationSocket is not NatTSocket)
         {
-            throw new NotSupportedException("userspace IPsec needs UDP encapsulation on a socket from this manager");
+            throw new NotSupportedException("userspace IPsec needs UDP encapsulation on a userspace NAT-T socket");
         }
     }
 
+    /// <summary>Registers the IN transform, by SPI, in its encapsulation socket's inbound table (once; removed when it is disposed).</summary>
     private void RegisterInbound(IpSecTransform transform)
     {
-        IpSecTransform existing = _inbound.GetOrAdd(transform.Spi, transform);
-        if (!ReferenceEquals(existing, transform))
+        var socket = (NatTSocket)transform.EncapsulationSocket!;
+        if (socket.EspReceiver(transform.Spi) is TransportModeInbound existing && ReferenceEquals(existing.Transform, transform))
         {
-            throw new InvalidOperationException($"another inbound SA already uses SPI 0x{transform.Spi:x8}");
+            return;
         }
 
-        transform.OnClosed(t => _inbound.TryRemove(new KeyValuePair<uint, IpSecTransform>(t.Spi, t)));
+        var receiver = new TransportModeInbound(this, transform, socket);
+        socket.AddEspReceiver(transform.Spi, receiver); // throws when another inbound SA uses the SPI
+        transform.OnClosed(t => socket.RemoveEspReceiver(t.Spi, receiver));
     }
 
     /// <summary>Seals one payload (optionally behind a UDP header) with the transform and sends it.</summary>
     internal ValueTask SealAndSendAsync(IpSecTransform transform, ReadOnlySpan<byte> payload, (int Source, int Destination)? udpPorts, CancellationToken cancellationToken)
     {
-        var encap = (UserspaceUdpEncapsulationSocket)transform.EncapsulationSocket!;
+        var encap = (NatTSocket)transform.EncapsulationSocket!;
         EspSa sa = transform.Sa;
         int inner = payload.Length + (udpPorts is null ? 0 : UdpHeaderLength);
         byte[] buffer = new byte[sa.HeaderLength + inner + sa.MaxTrailerLength];
@@ -314,8 +274,8 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         }
 
         var remote = new IPEndPoint(transform.DestinationAddress, transform.EncapsulationRemotePort);
-        encap.NoteEspSent(inner);
-        return encap.SendRawAsync(buffer.AsMemory(packetOffset, packetLength), remote, cancellationToken);
+        encap.SendEsp(buffer.AsSpan(packetOffset, packetLength), remote, inner);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -335,16 +295,13 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         BinaryPrimitives.WriteUInt16BigEndian(udp[6..], checksum == 0 ? (ushort)0xFFFF : checksum);
     }
 
-    /// <summary>Called by the encapsulation sockets (receive loop or owner) for every ESP datagram.</summary>
-    internal EspDelivery DeliverEsp(Span<byte> packet, out int payloadLength)
+    /// <summary>
+    /// Opens one ESP datagram of a transport-mode IN transform (on its socket's receive thread) and queues the UDP
+    /// payload for the socket bound to the inner destination port that has the transform applied IN.
+    /// </summary>
+    private EspDelivery Deliver(IpSecTransform transform, Span<byte> packet, out int payloadLength)
     {
         payloadLength = 0;
-        if (!EspSa.TryReadSpi(packet, out uint spi) || !_inbound.TryGetValue(spi, out IpSecTransform? transform))
-        {
-            Interlocked.Increment(ref _unknownSpiDrops);
-            return EspDelivery.UnknownSpi;
-        }
-
         EspOpenResult result;
         int offset;
         int length;
@@ -353,7 +310,6 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         {
             if (transform.IsDisposed)
             {
-                Interlocked.Increment(ref _unknownSpiDrops);
                 return EspDelivery.UnknownSpi;
             }
 
@@ -380,18 +336,6 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         }
 
         Span<byte> inner = packet.Slice(offset, length);
-        if (transform.Mode == EspMode.Tunnel)
-        {
-            if (!_tunnelPackets.Writer.TryWrite(inner.ToArray()))
-            {
-                Interlocked.Increment(ref _policyDrops);
-                return EspDelivery.NotWanted;
-            }
-
-            payloadLength = length;
-            return EspDelivery.Delivered;
-        }
-
         if (nextHeader != ProtocolUdp || inner.Length < UdpHeaderLength)
         {
             Interlocked.Increment(ref _policyDrops);
@@ -411,28 +355,57 @@ public sealed class UserspaceIpSecManager : IIpSecManager, IDisposable
         return EspDelivery.Delivered;
     }
 
-    internal void Forget(UserspaceUdpEncapsulationSocket socket)
+    /// <summary>A transport-mode IN transform as its encapsulation socket's SPI table holds it.</summary>
+    private sealed class TransportModeInbound(UserspaceIpSecManager manager, IpSecTransform transform, NatTSocket socket) : IEspReceiver
     {
-        lock (_encapSockets)
+        public IpSecTransform Transform => transform;
+
+        public void Receive(Memory<byte> datagram)
         {
-            _encapSockets.Remove(socket);
+            DataPlaneCounters counters = socket.Counters;
+            switch (manager.Deliver(transform, datagram.Span, out int payloadLength))
+            {
+                case EspDelivery.Delivered:
+                    counters.Received(payloadLength);
+                    break;
+                case EspDelivery.Dummy:
+                    break;
+                case EspDelivery.Replay:
+                    counters.Drop(DropReason.Replay);
+                    break;
+                case EspDelivery.AuthenticationFailed:
+                    counters.Drop(DropReason.AuthenticationFailed);
+                    break;
+                case EspDelivery.UnknownSpi:
+                    counters.Drop(DropReason.NoSa);
+                    break;
+                case EspDelivery.NotWanted:
+                    counters.Drop(DropReason.TrafficSelectorMismatch);
+                    break;
+                default:
+                    counters.Drop(DropReason.Malformed);
+                    break;
+            }
+        }
+
+        public void EndBatch()
+        {
         }
     }
 
     /// <summary>Closes all encapsulation sockets this manager opened.</summary>
     public void Dispose()
     {
-        UserspaceUdpEncapsulationSocket[] sockets;
+        NatTSocket[] sockets;
         lock (_encapSockets)
         {
             sockets = [.. _encapSockets];
+            _encapSockets.Clear();
         }
 
-        foreach (UserspaceUdpEncapsulationSocket socket in sockets)
+        foreach (NatTSocket socket in sockets)
         {
             socket.Dispose();
         }
-
-        _tunnelPackets.Writer.TryComplete();
     }
 }

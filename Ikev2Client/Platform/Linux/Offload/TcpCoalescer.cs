@@ -31,9 +31,9 @@ internal static class TcpCoalescer
         {
             v6 = false;
             iph = 20;
-            if ((packet[0] & 0x0f) != 5 || packet[9] != 6) return false;
-            if (BinaryPrimitives.ReadUInt16BigEndian(packet[2..]) != packet.Length) return false;
-            if ((BinaryPrimitives.ReadUInt16BigEndian(packet[6..]) & 0x3fff) != 0) return false; // MF or fragment offset
+            if (!Net.Ipv4Header.TryRead(packet, out var ip) || ip.HeaderLength != 20 || ip.Protocol != 6) return false;
+            if (ip.TotalLength != packet.Length) return false;
+            if (ip.IsFragment) return false; // MF or fragment offset
         }
         else if (version == 6)
         {

@@ -26,12 +26,14 @@ internal static class TcpSegmenter
         int type = header.GsoType & ~VirtioNetHeader.GsoEcn;
         if (type != VirtioNetHeader.GsoTcpV4 && type != VirtioNetHeader.GsoTcpV6) return false;
         bool v6 = type == VirtioNetHeader.GsoTcpV6;
-        if (packet.Length < (v6 ? 60 : 40) || packet[0] >> 4 != (v6 ? 6 : 4)) return false;
+        if (packet.Length < (v6 ? 60 : 40)) return false;
+        var ip = default(Net.Ipv4Header);
+        if (v6 ? packet[0] >> 4 != 6 : !Net.Ipv4Header.TryRead(packet, out ip)) return false;
         // csum_start marks the TCP header when the checksum is pending; otherwise derive it from the IP header.
         int iph = (header.Flags & VirtioNetHeader.FlagNeedsCsum) != 0 ? header.CsumStart
-            : v6 ? (packet[6] == 6 ? 40 : 0) : (packet[0] & 0x0f) * 4;
-        if (v6 ? iph < 40 : iph != (packet[0] & 0x0f) * 4 || iph < 20) return false;
-        if (!v6 && packet[9] != 6) return false;
+            : v6 ? (packet[6] == 6 ? 40 : 0) : ip.HeaderLength;
+        if (v6 ? iph < 40 : iph != ip.HeaderLength) return false;
+        if (!v6 && ip.Protocol != 6) return false;
         if (iph + 20 > packet.Length) return false;
         int tcph = (packet[iph + 12] >> 4) * 4;
         int hdr = iph + tcph;

@@ -1,7 +1,7 @@
-namespace Ikev2Client.Service;
+namespace Ikev2Client.Connection;
 
 /// <summary>
-/// The state of a provisioned profile, as Android's <c>VpnProfileState</c> has it (same numeric values:
+/// The state of a connection and of a provisioned profile, as Android's <c>VpnProfileState</c> has it (same numeric values:
 /// DISCONNECTED 0, CONNECTING 1, CONNECTED 2, FAILED 3, DISCONNECTING 4). On the control socket the state
 /// is written as its upper-case name.
 /// </summary>

@@ -1,6 +1,6 @@
-namespace Ikev2Client.Connection;
+namespace Ikev2Client.Platform;
 
-/// <summary>Why the packet pump dropped a packet.</summary>
+/// <summary>Why the data plane (the NAT-T socket or the packet pump) dropped a packet.</summary>
 public enum DropReason
 {
     /// <summary>ESP sequence number replayed or left of the anti-replay window.</summary>
@@ -21,6 +21,9 @@ public sealed record DataPlaneStatistics(
     long ReplayDrops, long AuthenticationDrops, long MalformedDrops, long NoSaDrops, long TrafficSelectorDrops,
     long SendErrors, long KeepalivesSent, long KeepalivesReceived, long IkeMessagesReceived)
 {
+    /// <summary>All zero.</summary>
+    public static DataPlaneStatistics Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
     /// <summary>Sum of all drop counters.</summary>
     public long TotalDrops => ReplayDrops + AuthenticationDrops + MalformedDrops + NoSaDrops + TrafficSelectorDrops;
 
@@ -32,7 +35,7 @@ public sealed record DataPlaneStatistics(
 }
 
 /// <summary>
-/// Counters of the packet pump. Each is written by one pump thread (outbound or inbound) and read anywhere; the
+/// Counters of the userspace data plane (the NAT-T socket and the packet pump). Each is written by one data-plane thread (outbound or receive) and read anywhere; the
 /// increments are interlocked so a reader never sees torn values (a few ns per packet).
 /// </summary>
 public sealed class DataPlaneCounters

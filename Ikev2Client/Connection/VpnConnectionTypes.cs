@@ -4,21 +4,6 @@ using Ikev2Client.Protocol.Ike;
 
 namespace Ikev2Client.Connection;
 
-/// <summary>Where a <see cref="VpnConnection"/> stands (the shape of VpnManager's profile states).</summary>
-public enum VpnConnectionState
-{
-    /// <summary>Not started, or closed cleanly.</summary>
-    Disconnected,
-    /// <summary>IKE negotiation in progress.</summary>
-    Connecting,
-    /// <summary>CHILD SA up and the data path installed.</summary>
-    Connected,
-    /// <summary>Deleting the IKE SA and tearing down.</summary>
-    Disconnecting,
-    /// <summary>Ended by an error (see <see cref="VpnConnection.Error"/>).</summary>
-    Failed,
-}
-
 /// <summary>
 /// Whether a connected tunnel is known to carry traffic now. Anything but <see cref="Up"/> is shown as CONNECTING
 /// (never CONNECTED): the gateway is being checked, or the IKE SA has no CHILD SA.
@@ -34,7 +19,7 @@ public enum ConnectionHealth
 }
 
 /// <summary>What the connection negotiated and installed (for status displays).</summary>
-public sealed record VpnConnectionInfo(
+public sealed record TunnelInfo(
     DataPath DataPath,
     string? InterfaceName,
     IReadOnlyList<IPNetwork> VirtualAddresses,

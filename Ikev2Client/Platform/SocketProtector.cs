@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Ikev2Client.Platform;
-
-namespace Ikev2Client.Connection;
+namespace Ikev2Client.Platform;
 
 /// <summary>
 /// Keeps every socket that talks to the gateway outside the tunnel (Android <c>VpnService.protect</c>): the NAT-T
@@ -34,11 +32,18 @@ public sealed class SocketProtector
     /// protected before it connects (its route lookup then ignores the tunnel's routes), that never sends anything.
     /// </summary>
     /// <exception cref="SocketException">no route to <paramref name="remote"/> outside the tunnel.</exception>
-    public IPAddress SourceAddressFor(IPEndPoint remote)
+    public IPAddress SourceAddressFor(IPEndPoint remote) => SourceAddressFor(remote, Protect);
+
+    /// <summary>
+    /// The source address the kernel picks for traffic to <paramref name="remote"/> from a socket protected with
+    /// <paramref name="protect"/> (none: before any tunnel exists): the one probe every part uses.
+    /// </summary>
+    /// <exception cref="SocketException">no route to <paramref name="remote"/> (outside the tunnel).</exception>
+    public static IPAddress SourceAddressFor(IPEndPoint remote, Func<Socket, bool>? protect)
     {
         ArgumentNullException.ThrowIfNull(remote);
         using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        if (!Protect(probe)) throw new SocketException((int)SocketError.AccessDenied);
+        if (protect != null && !protect(probe)) throw new SocketException((int)SocketError.AccessDenied);
         probe.Connect(remote);
         return ((IPEndPoint)probe.LocalEndPoint!).Address;
     }
