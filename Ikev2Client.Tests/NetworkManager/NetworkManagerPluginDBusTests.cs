@@ -22,8 +22,8 @@ public sealed class NetworkManagerPluginDBusTests
     private sealed class ScriptedConnection(Func<VpnConnectionInfo> connect) : IVpnConnection
     {
         public event Action<VpnConnectionEvent>? EventRaised;
-        public VpnState State { get; private set; } = VpnState.Disconnected;
-        public VpnConnectionStatistics Statistics => VpnConnectionStatistics.Empty;
+        public Ikev2Client.Connection.VpnState State { get; private set; } = Ikev2Client.Connection.VpnState.Disconnected;
+        public Ikev2Client.Platform.DataPlaneStatistics Statistics => Ikev2Client.Platform.DataPlaneStatistics.Empty;
         public int Disconnects;
         public Ikev2VpnProfile? Profile;
 
@@ -31,7 +31,7 @@ public sealed class NetworkManagerPluginDBusTests
         {
             Profile = profile;
             var info = connect();
-            State = VpnState.Connected;
+            State = Ikev2Client.Connection.VpnState.Connected;
             EventRaised?.Invoke(new VpnConnectionEvent.Connected(info));
             return Task.FromResult(info);
         }
@@ -39,7 +39,7 @@ public sealed class NetworkManagerPluginDBusTests
         public Task DisconnectAsync()
         {
             Interlocked.Increment(ref Disconnects);
-            State = VpnState.Disconnected;
+            State = Ikev2Client.Connection.VpnState.Disconnected;
             return Task.CompletedTask;
         }
 
@@ -108,7 +108,7 @@ public sealed class NetworkManagerPluginDBusTests
     public async Task AuthenticationFailed_IsFailureLoginFailed_ThenStopped_AndTheServiceExitsWhenIdle()
     {
         await using var bus = await PrivateBus.StartAsync();
-        var factory = new Factory(() => throw new Ikev2Client.Service.VpnConnectionException(
+        var factory = new Factory(() => throw new VpnErrorException(
             new VpnError(VpnErrorCategory.Ike, VpnErrorCodes.ErrorClassNotRecoverable, 24, "AUTHENTICATION_FAILED", "the gateway rejected our authentication")));
         var log = new ConcurrentQueue<string>();
         var service = Task.Run(() => NmVpnService.RunAsync(BusName, bus.Address, factory, log.Enqueue, TimeSpan.FromSeconds(2), CancellationToken.None));

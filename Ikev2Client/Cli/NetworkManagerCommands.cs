@@ -48,8 +48,11 @@ internal static class NetworkManagerCommands
             var idleExit = pr.GetValue(persist) ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idle)));
             if (idleExit == Timeout.InfiniteTimeSpan) idleExit = TimeSpan.MaxValue;
             var store = new ProfileStore(); // root's (/etc/ikev2) for store-profile connections (nm-export --secrets store)
-            return NmVpnService.RunAsync(pr.GetValue(busName)!, null, VpnConnectionFactories.CreateDefault(settings), Log, idleExit, stop.Token,
-                    store.Load)
+            // The connection engine as the service composes it (Composition): Linux platform, DNS reported, not applied.
+            using var provider = Composition.BuildService(new ServiceCliOptions(), store, new VpnServiceSettings { SocketPath = "", NetworkStateDirectory = stateDir },
+                settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            var factory = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IVpnConnectionFactory>(provider);
+            return NmVpnService.RunAsync(pr.GetValue(busName)!, null, factory, Log, idleExit, stop.Token, store.Load)
                 .GetAwaiter().GetResult();
         });
         return cmd;

@@ -284,7 +284,7 @@ public sealed class NmVpnPlugin : IPathMethodHandler
             _log($"connected: {info.InterfaceName}, {string.Join(", ", info.VirtualAddresses)}, DNS {string.Join(", ", info.DnsServers)}");
             SetState(NmVpnServiceState.Started, generation);
         }
-        catch (VpnConnectionException e)
+        catch (VpnErrorException e)
         {
             _log("connection failed: " + e.Error);
             Fail(FailureOf(e.Error), generation);
