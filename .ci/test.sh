@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit, known-answer, mutation, in-process two-peer, Linux TUN, and interop tests
 # against a real strongSwan gateway in network namespaces. Needs root (namespaces, TUN) and installs what
-# it needs (strongSwan with the plugins the tests load, iperf3, iproute2, nftables, tcpdump) when it is missing.
+# it needs (strongSwan with the plugins the tests load, iperf3, iproute2, nftables, tcpdump, NetworkManager and D-Bus
+# for the NetworkManager plugin tests) when it is missing. NetworkManager is only run by the tests, in their own
+# namespaces on a private bus (policy-rc.d below keeps apt from starting the machine's own).
 # It never stops or kills a process it did not start: the strongSwan daemons of the tests run in their own
 # namespaces with their own /run and vici socket, beside any strongSwan service of the machine's own.
 #
@@ -41,7 +43,8 @@ else
   need=()
   for pkg in strongswan-charon strongswan-swanctl strongswan-pki libstrongswan-standard-plugins \
              libstrongswan-extra-plugins libcharon-extra-plugins libcharon-extauth-plugins \
-             iperf3 iproute2 nftables tcpdump iputils-ping dbus-daemon libsystemd-shared util-linux; do
+             iperf3 iproute2 nftables tcpdump iputils-ping dbus-daemon libsystemd-shared util-linux \
+             network-manager dbus; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   done
   for p in $plugins; do

@@ -24,6 +24,7 @@ internal static class CommandLine
             root.Subcommands.Add(ProfileCommands.Create());
             root.Subcommands.Add(ResponderCommand.Create());
             foreach (var command in ServiceCommands.Create()) root.Subcommands.Add(command); // connect, disconnect, toggle, status, daemon
+            foreach (var command in NetworkManagerCommands.Create(() => new ProfileStore())) root.Subcommands.Add(command); // nm-service, nm-export
             root.Subcommands.Add(CompletionCommand.Create());
             // -h and --help only (not the DOS-style /?, /h, -?), as Linux commands have them; the option is recursive.
             if (root.Options.OfType<HelpOption>().FirstOrDefault() is { } help) root.Options.Remove(help);
