@@ -134,7 +134,10 @@ public sealed partial class IkeSession
         {
             case ExchangeType.IkeSaInit:
                 State = IkeSessionState.Authenticating;
-                StartExchange(ExchangeType.IkeAuth, new IkeTask[] { new IkeAuthTask(_sa), new RedirectTask(_sa, ExchangeType.IkeAuth), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) });
+                StartAuthOrIntermediate();
+                break;
+            case ExchangeType.IkeIntermediate:
+                StartAuthOrIntermediate();
                 break;
             case ExchangeType.IkeAuth:
                 State = IkeSessionState.Established;
@@ -166,6 +169,15 @@ public sealed partial class IkeSession
                 ArmLiveness();
                 break;
         }
+    }
+
+    /// <summary>After IKE_SA_INIT: one IKE_INTERMEDIATE per additional key exchange (RFC 9370 §2.2.2), then IKE_AUTH.</summary>
+    private void StartAuthOrIntermediate()
+    {
+        if (_sa.PendingAdditionalExchanges > 0)
+            StartExchange(ExchangeType.IkeIntermediate, new IkeTask[] { new IkeIntermediateTask(_sa, _sa.IntermediateExchanges) });
+        else
+            StartExchange(ExchangeType.IkeAuth, new IkeTask[] { new IkeAuthTask(_sa), new RedirectTask(_sa, ExchangeType.IkeAuth), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) });
     }
 
     /// <summary>Encodes (encrypting and fragmenting as negotiated), sends and traces a message; returns the datagrams.</summary>

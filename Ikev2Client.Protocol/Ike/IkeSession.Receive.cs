@@ -100,8 +100,8 @@ public sealed partial class IkeSession
             var notify = error!.SuggestedNotify ?? NotifyType.InvalidSyntax;
             reply.Payloads.Add(new NotifyPayload(notify, notify == NotifyType.UnsupportedCriticalPayload ? new[] { error.UnsupportedPayloadType } : null));
             Reply(reply, remote, natT);
-            if (m.Exchange == ExchangeType.IkeAuth)
-                Fail(new IkeError(IkeErrorKind.InvalidMessage, $"The peer's IKE_AUTH request is malformed: {error.Message}.", notify), notifyPeer: false);
+            if (m.Exchange is ExchangeType.IkeAuth or ExchangeType.IkeIntermediate)
+                Fail(new IkeError(IkeErrorKind.InvalidMessage, $"The peer's {(m.Exchange == ExchangeType.IkeAuth ? "IKE_AUTH" : "IKE_INTERMEDIATE")} request is malformed: {error.Message}.", notify), notifyPeer: false);
             return;
         }
         Trace(false, m.Exchange, false, m.MessageId, new[] { bytes.ToArray() }, Summary(inner!), remote, natT, retransmission: false);
@@ -112,7 +112,9 @@ public sealed partial class IkeSession
     {
         IkeTask[] tasks = request.Exchange switch
         {
-            ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating => _authTasks ??=
+            ExchangeType.IkeIntermediate when !_sa.IsInitiator && State == IkeSessionState.Authenticating && _authTasks == null && _sa.PendingAdditionalExchanges > 0
+                => new IkeTask[] { new IkeIntermediateTask(_sa, _sa.IntermediateExchanges) },
+            ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating && _sa.PendingAdditionalExchanges == 0 => _authTasks ??=
                 RedirectTask.AuthRedirectTasks(_sa) ?? new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
             ExchangeType.Informational => InformationalResponderTasks(),
             ExchangeType.CreateChildSa when State == IkeSessionState.Established && IkeRekeyTask.IsIkeRekey(request) => new IkeTask[] { NewIkeRekeyResponder() },
@@ -144,6 +146,13 @@ public sealed partial class IkeSession
                 if (task.ProcessRequest(original) == TaskResult.Failed) break;
         foreach (var task in tasks) task.BuildResponse(response);
         Reply(response, remote, natT);
+        if (tasks[0] is IkeIntermediateTask intermediate)
+        {
+            // The response went out under the old keys; now IntAuth and the key update (RFC 9370 §2.2.2).
+            if (_sa.Failure != null) Fail(_sa.Failure, notifyPeer: false);
+            else intermediate.Complete(request, response);
+            return;
+        }
         if (tasks[0] is CreateChildSaTask answered) AfterChildResponse(answered);
         else if (tasks[0] is IkeRekeyTask ikeRekey) AfterIkeRekeyResponse(ikeRekey);
 
@@ -240,9 +249,11 @@ public sealed partial class IkeSession
     {
         if (m.Exchange == ExchangeType.IkeSaInit) return true;
         if (PayloadRules.CheckOuter(m) != null) return false;
+        // A repeated IKE_INTERMEDIATE request still comes under the keys from before the update it caused.
+        var inbound = m.Exchange == ExchangeType.IkeIntermediate && _sa.PreviousInbound != null ? _sa.PreviousInbound : _sa.Inbound!;
         if (m.Payloads[^1] is EncryptedFragmentPayload f)
-            return f.FragmentNumber == 1 && IkeMessageCodec.TryDecryptFragment(bytes, m, _sa.Inbound!, out _, out _, out _);
-        return IkeMessageCodec.TryDecrypt(bytes, m, _sa.Inbound!, out _, out var error) || error?.Code != IkeParseErrorCode.IntegrityCheckFailed;
+            return f.FragmentNumber == 1 && IkeMessageCodec.TryDecryptFragment(bytes, m, inbound, out _, out _, out _);
+        return IkeMessageCodec.TryDecrypt(bytes, m, inbound, out _, out var error) || error?.Code != IkeParseErrorCode.IntegrityCheckFailed;
     }
 
     /// <summary>Verifies, decrypts (reassembling fragments) and checks the payload rules of a protected message.</summary>

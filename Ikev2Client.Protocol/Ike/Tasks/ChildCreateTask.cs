@@ -82,6 +82,8 @@ internal sealed class ChildCreateTask : IkeTask
             return TaskResult.Done;
         }
         _chosen.Spi = sa.Proposals.First(p => p.Number == _chosen.Number && p.ProtocolId == ProtocolId.Esp).Spi;
+        // IKE_AUTH creates the CHILD SA from the IKE SA's keys: no additional key exchanges for it (RFC 9370 §2.2.3).
+        _chosen.Transforms.RemoveAll(t => ProposalNegotiation.IsAdditional(t.Type));
         var allowedI = Sa.AssignedAddresses.Count > 0
             ? Sa.AssignedAddresses.Select(TrafficSelector.FromNetwork).ToList()
             : Sa.Options.RemoteTrafficSelectors.ToList();

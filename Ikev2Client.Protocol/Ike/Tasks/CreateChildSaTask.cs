@@ -239,7 +239,7 @@ internal sealed class CreateChildSaTask : IkeTask
         if (_error == null && group != KeGroup.None)
         {
             var ke = _request!.Get<KePayload>();
-            using var mine = CryptoRegistry.CreateKeyExchange(group, Sa.Random);
+            using var mine = CryptoRegistry.CreateKeyExchange(group, Sa.Random, responder: true);
             if (ke == null || ke.Group != group)
             {
                 _error = NotifyType.InvalidKePayload;

@@ -114,7 +114,7 @@ internal sealed class IkeRekeyTask : IkeTask
     {
         if (_error == null)
         {
-            using var mine = CryptoRegistry.CreateKeyExchange(_group, Sa.Random);
+            using var mine = CryptoRegistry.CreateKeyExchange(_group, Sa.Random, responder: true);
             if (!mine.TryDeriveSharedSecret(_peerKe!, out var shared, out _)) _error = NotifyType.InvalidSyntax;
             else
             {

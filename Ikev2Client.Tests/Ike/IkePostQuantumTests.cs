@@ -1,0 +1,186 @@
+using FluentAssertions;
+using Ikev2Client.Protocol.Crypto;
+using Ikev2Client.Protocol.Ike;
+using Ikev2Client.Protocol.Wire;
+using Ikev2Client.Protocol.Wire.Payloads;
+using Xunit;
+
+namespace Ikev2Client.Tests.Ike;
+
+/// <summary>
+/// Hybrid post-quantum IKE: a classical key exchange in IKE_SA_INIT plus ML-KEM in additional key exchanges (RFC 9370),
+/// each in an IKE_INTERMEDIATE exchange (RFC 9242) whose messages are bound into AUTH (IntAuth) and after which every key
+/// is updated. Stepped message by message between an in-memory initiator and responder.
+/// </summary>
+public sealed class IkePostQuantumTests
+{
+    private static IReadOnlyList<ProposalSpec> Ike(string text)
+    {
+        ProposalSyntax.TryParse(text, false, out var proposals, out var error).Should().BeTrue(error);
+        return proposals;
+    }
+
+    private static IkeTestPair Pair(string initiatorIke, string responderIke, int maxMessageSize = 1280) => new(
+        IkeTestPair.InitiatorOptions(configure: b => { b.Ike = Ike(initiatorIke); b.MaxMessageSize = maxMessageSize; }),
+        IkeTestPair.ResponderOptions(configure: b => { b.Ike = Ike(responderIke); b.MaxMessageSize = maxMessageSize; }));
+
+    private static IkeMessage Decode(OutgoingDatagram d)
+    {
+        IkeMessageCodec.TryDecode(d.Data, out var m, out var error).Should().BeTrue(error?.Message);
+        return m!;
+    }
+
+    [Fact]
+    public void X25519_plus_MlKem768_runs_one_IKE_INTERMEDIATE_between_IKE_SA_INIT_and_IKE_AUTH()
+    {
+        const string hybrid = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
+        using var pair = Pair(hybrid, hybrid);
+        pair.Connect();
+
+        // IKE_SA_INIT: the initiator announces IKE_INTERMEDIATE and offers ADDKE1 = ML-KEM-768 (transform type 6, ID 36).
+        var init = Decode(pair.ToResponder.Peek());
+        init.HasNotify(NotifyType.IntermediateExchangeSupported).Should().BeTrue();
+        init.Get<SaPayload>()!.Proposals[0].OfType(TransformType.AdditionalKeyExchange1).Should().ContainSingle().Which.Id.Should().Be(36);
+        init.Get<KePayload>()!.Group.Should().Be(KeGroup.Curve25519);
+        pair.StepToResponder().Should().BeTrue();
+        var initResponse = Decode(pair.ToInitiator.Peek());
+        initResponse.HasNotify(NotifyType.IntermediateExchangeSupported).Should().BeTrue();
+        initResponse.Get<SaPayload>()!.Proposals[0].OfType(TransformType.AdditionalKeyExchange1).Single().Id.Should().Be(36);
+        pair.StepToInitiator().Should().BeTrue();
+
+        // IKE_INTERMEDIATE, message ID 1: the encapsulation key (1184 bytes) goes out, protected, in one datagram at 1280.
+        var intermediate = Decode(pair.ToResponder.Peek());
+        intermediate.Exchange.Should().Be(ExchangeType.IkeIntermediate);
+        intermediate.MessageId.Should().Be(1u);
+        intermediate.Payloads.Should().ContainSingle().Which.Should().BeOfType<EncryptedPayload>();
+        pair.Initiator.State.Should().Be(IkeSessionState.Authenticating);
+        pair.StepToResponder().Should().BeTrue();
+        Decode(pair.ToInitiator.Peek()).Exchange.Should().Be(ExchangeType.IkeIntermediate);
+        pair.StepToInitiator().Should().BeTrue();
+
+        // IKE_AUTH follows with message ID 2, under the updated keys; AUTH covers IntAuth on both sides.
+        var auth = Decode(pair.ToResponder.Peek());
+        auth.Exchange.Should().Be(ExchangeType.IkeAuth);
+        auth.MessageId.Should().Be(2u);
+        pair.Run();
+
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        pair.Responder.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.ResponderEvents));
+        pair.InitiatorTrace.Where(t => t.Sent && !t.Retransmission).Select(t => t.Exchange)
+            .Should().Equal(ExchangeType.IkeSaInit, ExchangeType.IkeIntermediate, ExchangeType.IkeAuth);
+        pair.Initiator.Algorithms!.Group.Should().Be(KeGroup.Curve25519);
+        pair.Initiator.Algorithms.AdditionalKeyExchanges.Should().Equal(KeGroup.MlKem768);
+        pair.Initiator.Algorithms.ToString().Should().Contain("CURVE_25519").And.Contain("ML-KEM-768");
+        pair.InitiatorEvents.OfType<IkeEvent.IkeSaEstablished>().Single().Sa.Algorithms.AdditionalKeyExchanges.Should().Equal(KeGroup.MlKem768);
+
+        var ci = pair.Initiator.ChildSas.Should().ContainSingle().Subject;
+        var cr = pair.Responder.ChildSas.Should().ContainSingle().Subject;
+        ci.Keys.OutboundEncryptionKey.Should().Equal(cr.Keys.InboundEncryptionKey);
+        ci.Keys.InboundEncryptionKey.Should().Equal(cr.Keys.OutboundEncryptionKey);
+    }
+
+    [Fact]
+    public void Two_additional_exchanges_with_MlKem1024_are_fragmented_and_both_sides_agree()
+    {
+        const string hybrid = "aes256gcm16-prfsha256-ecp256-ke1_mlkem768-ke2_mlkem1024";
+        using var pair = Pair(hybrid, hybrid);
+        pair.Connect();
+        pair.Run();
+
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        pair.Responder.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.ResponderEvents));
+        pair.Initiator.Algorithms!.AdditionalKeyExchanges.Should().Equal(KeGroup.MlKem768, KeGroup.MlKem1024);
+        var sent = pair.InitiatorTrace.Where(t => t.Sent && !t.Retransmission).ToList();
+        sent.Select(t => t.Exchange).Should().Equal(ExchangeType.IkeSaInit, ExchangeType.IkeIntermediate, ExchangeType.IkeIntermediate, ExchangeType.IkeAuth);
+        sent.Select(t => t.MessageId).Should().Equal(0u, 1u, 2u, 3u);
+        // The 1568-byte ML-KEM-1024 encapsulation key does not fit 1280 bytes: RFC 7383 fragments, each within the limit.
+        sent[2].Fragments.Should().BeGreaterThan(1);
+        var responses = pair.ResponderTrace.Where(t => t.Sent && t.Exchange == ExchangeType.IkeIntermediate).ToList();
+        responses[1].Fragments.Should().BeGreaterThan(1, "the 1568-byte ciphertext is fragmented too");
+        pair.Initiator.ChildSas.Single().Keys.OutboundEncryptionKey.Should().Equal(pair.Responder.ChildSas.Single().Keys.InboundEncryptionKey);
+    }
+
+    [Fact]
+    public void A_retransmitted_IKE_INTERMEDIATE_request_is_answered_from_the_cache_under_the_old_keys()
+    {
+        const string hybrid = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
+        using var pair = Pair(hybrid, hybrid);
+        pair.Connect();
+        pair.StepToResponder();
+        pair.StepToInitiator();
+        var request = pair.ToResponder.Dequeue();
+        pair.DeliverToResponder(request);
+        pair.ToInitiator.Clear(); // the response is lost; the responder has already moved to the next keys
+        pair.Clock.Advance(TimeSpan.FromSeconds(5));
+        pair.Absorb(pair.Initiator.HandleTimer(IkeTimer.Retransmit), fromInitiator: true);
+        pair.ToResponder.Should().ContainSingle().Which.Data.Should().Equal(request.Data);
+        pair.Run();
+
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        pair.Responder.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.ResponderEvents));
+    }
+
+    [Fact]
+    public void Hybrid_first_and_classical_second_falls_back_to_classical_against_a_classical_responder()
+    {
+        using var pair = Pair("aes256gcm16-prfsha384-x25519-ke1_mlkem768,aes256gcm16-prfsha384-x25519", "aes256gcm16-prfsha384-x25519");
+        pair.Connect();
+        pair.Run();
+
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        pair.Initiator.Algorithms!.AdditionalKeyExchanges.Should().BeEmpty();
+        pair.InitiatorTrace.Where(t => t.Sent).Select(t => t.Exchange).Should().Equal(ExchangeType.IkeSaInit, ExchangeType.IkeAuth);
+    }
+
+    [Fact]
+    public void An_optional_additional_exchange_is_skipped_when_the_responder_has_none()
+    {
+        using var pair = Pair("aes256gcm16-prfsha384-x25519-ke1_mlkem768-ke1_none", "aes256gcm16-prfsha384-x25519");
+        pair.Connect();
+        pair.Run();
+
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        pair.Initiator.Algorithms!.AdditionalKeyExchanges.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_post_quantum_only_profile_refuses_a_classical_gateway_with_a_typed_error()
+    {
+        using var pair = Pair("aes256gcm16-prfsha384-x25519-ke1_mlkem768", "aes256gcm16-prfsha384-x25519");
+        pair.Connect();
+        pair.Run();
+
+        pair.Initiator.State.Should().Be(IkeSessionState.Failed);
+        pair.Initiator.Error!.Kind.Should().Be(IkeErrorKind.NoProposalChosen);
+        pair.Initiator.Error.NotifyType.Should().Be(NotifyType.NoProposalChosen);
+        pair.Initiator.Error.Message.Should().Contain("post-quantum").And.Contain("ML-KEM-768").And.Contain("classical IKE proposal");
+    }
+
+    [Fact]
+    public void A_gateway_that_ignores_the_ADDKE_types_and_picks_the_classical_part_is_refused_by_a_post_quantum_only_profile()
+    {
+        // What a responder without RFC 9370 that skips unknown transform types would answer.
+        using var pair = Pair("aes256gcm16-prfsha384-x25519-ke1_mlkem768", "aes256gcm16-prfsha384-x25519");
+        pair.Connect();
+        var request = Decode(pair.ToResponder.Dequeue());
+        var proposal = request.Get<SaPayload>()!.Proposals[0];
+        proposal.Transforms.RemoveAll(t => t.Type == TransformType.AdditionalKeyExchange1);
+        request.Payloads.RemoveAll(p => p is NotifyPayload { NotifyType: NotifyType.IntermediateExchangeSupported });
+        pair.DeliverToResponder(new OutgoingDatagram(IkeMessageCodec.Encode(request), IkeTestPair.ResponderIke, false));
+        pair.Run();
+
+        pair.Initiator.State.Should().Be(IkeSessionState.Failed);
+        pair.Initiator.Error!.Kind.Should().Be(IkeErrorKind.NoProposalChosen);
+        pair.Initiator.Error.Message.Should().Contain("post-quantum");
+    }
+
+    [Fact]
+    public void A_classical_initiator_is_served_by_a_hybrid_responder_that_also_offers_classical()
+    {
+        using var pair = Pair("aes256gcm16-prfsha384-x25519", "aes256gcm16-prfsha384-x25519-ke1_mlkem768,aes256gcm16-prfsha384-x25519");
+        pair.Connect();
+        pair.Run();
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        pair.Responder.Algorithms!.AdditionalKeyExchanges.Should().BeEmpty();
+    }
+}
