@@ -106,10 +106,12 @@ public sealed partial class IkeSession
             }
             if (result == TaskResult.Continue)
             {
-                // EAP round (RFC 7296 §2.16): the next IKE_AUTH request, built by the first task alone.
+                // EAP round (RFC 7296 §2.16): the next IKE_AUTH request, built by the first task alone. After
+                // CREATE_CHILD_SA, an additional key exchange: an IKE_FOLLOWUP_KE request (RFC 9370 §2.2.4).
                 CancelRetransmit();
                 _nextMessageId++;
-                _active = new ActiveExchange(a.Exchange, _nextMessageId, a.Tasks) { FirstSent = _sa.Now, Round = a.Round + 1 };
+                var next = a.Exchange is ExchangeType.CreateChildSa or ExchangeType.IkeFollowupKe ? ExchangeType.IkeFollowupKe : a.Exchange;
+                _active = new ActiveExchange(next, _nextMessageId, a.Tasks) { FirstSent = _sa.Now, Round = a.Round + 1 };
                 SendActive();
                 return;
             }
@@ -130,7 +132,8 @@ public sealed partial class IkeSession
 
     private void OnExchangeComplete(ActiveExchange a)
     {
-        switch (a.Exchange)
+        // A CREATE_CHILD_SA with additional key exchanges completes with its last IKE_FOLLOWUP_KE.
+        switch (a.Exchange == ExchangeType.IkeFollowupKe ? ExchangeType.CreateChildSa : a.Exchange)
         {
             case ExchangeType.IkeSaInit:
                 State = IkeSessionState.Authenticating;

@@ -16,6 +16,8 @@ public sealed partial class IkeSession
     private List<byte[]>? _lastResponse;
     /// <summary>Responder: the IKE_AUTH tasks, kept across the EAP rounds of one IKE_AUTH (RFC 7296 §2.16).</summary>
     private IkeTask[]? _authTasks;
+    /// <summary>Responder: the CREATE_CHILD_SA whose IKE_FOLLOWUP_KE exchanges are still to come (RFC 9370).</summary>
+    private IkeTask? _followupResponder;
 
     private enum OpenResult { Ok, Pending, Dropped, ProtectedError }
 
@@ -117,6 +119,7 @@ public sealed partial class IkeSession
             ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating && _sa.PendingAdditionalExchanges == 0 => _authTasks ??=
                 RedirectTask.AuthRedirectTasks(_sa) ?? new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
             ExchangeType.Informational => InformationalResponderTasks(),
+            ExchangeType.IkeFollowupKe when State == IkeSessionState.Established && _followupResponder != null => new IkeTask[] { _followupResponder },
             ExchangeType.CreateChildSa when State == IkeSessionState.Established && IkeRekeyTask.IsIkeRekey(request) => new IkeTask[] { NewIkeRekeyResponder() },
             ExchangeType.CreateChildSa when State == IkeSessionState.Established => new IkeTask[] { CreateChildSaTask.Responder(_sa) },
             _ => Array.Empty<IkeTask>(),
@@ -125,7 +128,12 @@ public sealed partial class IkeSession
         if (tasks.Length == 0)
         {
             // IKE_AUTH at the wrong time, or CREATE_CHILD_SA while not established, is refused.
-            response.Payloads.Add(new NotifyPayload(request.Exchange == ExchangeType.CreateChildSa ? NotifyType.NoAdditionalSas : NotifyType.InvalidSyntax));
+            response.Payloads.Add(new NotifyPayload(request.Exchange switch
+            {
+                ExchangeType.CreateChildSa => NotifyType.NoAdditionalSas,
+                ExchangeType.IkeFollowupKe => NotifyType.StateNotFound, // no CREATE_CHILD_SA waits for it (RFC 9370 §2.2.4)
+                _ => NotifyType.InvalidSyntax,
+            }));
             Reply(response, remote, natT);
             return;
         }
@@ -153,6 +161,13 @@ public sealed partial class IkeSession
             else intermediate.Complete(request, response);
             return;
         }
+        // Additional key exchanges (RFC 9370 §2.2.4): the CHILD SA or new IKE SA exists only after the last IKE_FOLLOWUP_KE.
+        if (tasks[0] is CreateChildSaTask { AwaitingFollowup: true } or IkeRekeyTask { AwaitingFollowup: true })
+        {
+            _followupResponder = tasks[0];
+            return;
+        }
+        _followupResponder = null;
         if (tasks[0] is CreateChildSaTask answered) AfterChildResponse(answered);
         else if (tasks[0] is IkeRekeyTask ikeRekey) AfterIkeRekeyResponse(ikeRekey);
 

@@ -183,4 +183,98 @@ public sealed class IkePostQuantumTests
         pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
         pair.Responder.Algorithms!.AdditionalKeyExchanges.Should().BeEmpty();
     }
+
+    private static IkeTestPair EstablishedWithPfs()
+    {
+        const string ike = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
+        const string esp = "aes256gcm16-x25519-ke1_mlkem768";
+        ProposalSyntax.TryParse(esp, true, out var espProposals, out var error).Should().BeTrue(error);
+        var pair = new IkeTestPair(
+            IkeTestPair.InitiatorOptions(configure: b => { b.Ike = Ike(ike); b.Esp = espProposals; }),
+            IkeTestPair.ResponderOptions(configure: b => { b.Ike = Ike(ike); b.Esp = espProposals; }));
+        pair.Connect();
+        pair.Run();
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        // IKE_AUTH creates the first CHILD SA from the IKE SA's keys: no key exchange of its own.
+        pair.Initiator.ChildSas.Single().Algorithms.AdditionalKeyExchanges.Should().BeEmpty();
+        return pair;
+    }
+
+    private static void AssertChildPaired(IkeTestPair pair)
+    {
+        var ci = pair.Initiator.ChildSas.Should().ContainSingle().Subject;
+        var cr = pair.Responder.ChildSas.Should().ContainSingle().Subject;
+        ci.InboundSpi.Should().Be(cr.OutboundSpi);
+        ci.Keys.OutboundEncryptionKey.Should().Equal(cr.Keys.InboundEncryptionKey);
+        ci.Keys.InboundEncryptionKey.Should().Equal(cr.Keys.OutboundEncryptionKey);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_CHILD_SA_rekey_with_PFS_runs_ML_KEM_in_an_IKE_FOLLOWUP_KE(bool initiatorRekeys)
+    {
+        using var pair = EstablishedWithPfs();
+        var old = pair.Initiator.ChildSas.Single();
+        var rekeyer = initiatorRekeys ? pair.Initiator : pair.Responder;
+        pair.Absorb(rekeyer.RekeyChildSa(rekeyer.ChildSas.Single().InboundSpi), initiatorRekeys);
+
+        // CREATE_CHILD_SA {N(REKEY_SA), SA, Ni, KEi(x25519), TSi, TSr} -> {SA, Nr, KEr, TSi, TSr, N(ADDITIONAL_KEY_EXCHANGE)}
+        var toPeer = initiatorRekeys ? pair.ToResponder : pair.ToInitiator;
+        Decode(toPeer.Peek()).Exchange.Should().Be(ExchangeType.CreateChildSa);
+        if (initiatorRekeys) { pair.StepToResponder(); pair.StepToInitiator(); } else { pair.StepToInitiator(); pair.StepToResponder(); }
+        rekeyer.ChildSas.Should().ContainSingle("the new CHILD SA does not exist before its additional key exchange");
+        // IKE_FOLLOWUP_KE {N(ADDITIONAL_KEY_EXCHANGE), KEi(ML-KEM-768)} -> {KEr(ML-KEM-768)}
+        Decode(toPeer.Peek()).Exchange.Should().Be(ExchangeType.IkeFollowupKe);
+        pair.Run();
+
+        AssertChildPaired(pair);
+        var fresh = pair.Initiator.ChildSas.Single();
+        fresh.InboundSpi.Should().NotBe(old.InboundSpi);
+        fresh.Algorithms.Group.Should().Be(KeGroup.Curve25519);
+        fresh.Algorithms.AdditionalKeyExchanges.Should().Equal(KeGroup.MlKem768);
+        fresh.Keys.OutboundEncryptionKey.Should().NotEqual(old.Keys.OutboundEncryptionKey);
+        var trace = (initiatorRekeys ? pair.InitiatorTrace : pair.ResponderTrace).Where(t => t.Sent && !t.IsResponse).Select(t => t.Exchange).ToList();
+        trace.Should().ContainInOrder(ExchangeType.CreateChildSa, ExchangeType.IkeFollowupKe, ExchangeType.Informational);
+        pair.InitiatorEvents.OfType<IkeEvent.ChildSaRekeyed>().Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_IKE_SA_rekey_runs_its_additional_key_exchange_and_the_new_IKE_SA_works(bool initiatorRekeys)
+    {
+        using var pair = EstablishedWithPfs();
+        ulong oldSpiI = pair.Initiator.SpiI;
+        var rekeyer = initiatorRekeys ? pair.Initiator : pair.Responder;
+        pair.Absorb(rekeyer.RekeyIkeSa(), initiatorRekeys);
+        pair.Run();
+
+        pair.Initiator.IkeSaRekeys.Should().Be(1);
+        pair.Responder.IkeSaRekeys.Should().Be(1);
+        pair.Initiator.SpiI.Should().NotBe(oldSpiI);
+        pair.Initiator.SpiI.Should().Be(pair.Responder.SpiI);
+        pair.Initiator.SpiR.Should().Be(pair.Responder.SpiR);
+        pair.Initiator.Algorithms!.AdditionalKeyExchanges.Should().Equal(KeGroup.MlKem768);
+        (initiatorRekeys ? pair.InitiatorTrace : pair.ResponderTrace).Where(t => t.Sent && !t.IsResponse).Select(t => t.Exchange)
+            .Should().ContainInOrder(ExchangeType.CreateChildSa, ExchangeType.IkeFollowupKe, ExchangeType.Informational);
+
+        // The new IKE SA's keys agree: a CHILD SA rekey (itself with an IKE_FOLLOWUP_KE) runs over it.
+        pair.Absorb(pair.Initiator.RekeyChildSa(pair.Initiator.ChildSas.Single().InboundSpi), true);
+        pair.Run();
+        AssertChildPaired(pair);
+        pair.Initiator.State.Should().Be(IkeSessionState.Established);
+        pair.Responder.State.Should().Be(IkeSessionState.Established);
+    }
+
+    [Fact]
+    public void An_IKE_FOLLOWUP_KE_that_no_CREATE_CHILD_SA_waits_for_is_answered_STATE_NOT_FOUND()
+    {
+        using var pair = EstablishedWithPfs();
+        var bogus = pair.Initiator.EncodeProtectedRequestForTests(ExchangeType.IkeFollowupKe, pair.Initiator.NextMessageIdForTests,
+            [new NotifyPayload(NotifyType.AdditionalKeyExchange, new byte[16]), new KePayload(KeGroup.MlKem768, new byte[1184])]);
+        var output = pair.DeliverToResponder(new OutgoingDatagram(bogus, IkeTestPair.ResponderNatT, true));
+        output.Events.OfType<IkeEvent.MessageTraced>().Should().Contain(t => t.Sent && t.Payloads.Contains("StateNotFound"));
+        pair.Responder.State.Should().Be(IkeSessionState.Established);
+    }
 }
