@@ -130,8 +130,12 @@ internal sealed class IkeSa : IDisposable
         var i = SkCipher.Create(a.Cipher, a.Mac, keys.SkEi, keys.SkAi);
         var r = SkCipher.Create(a.Cipher, a.Mac, keys.SkEr, keys.SkAr);
         (Outbound, Inbound) = OriginalInitiator ? (i, r) : (r, i);
+        KeyLog?.Add([keys.SkEi.ToArray(), keys.SkEr.ToArray(), keys.SkAi.ToArray(), keys.SkAr.ToArray()]);
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
     }
+
+    /// <summary>Tests only (null otherwise): SK_ei, SK_er, SK_ai, SK_ar of every key generation, to decrypt captures.</summary>
+    public List<byte[][]>? KeyLog;
 
     // ---------------- RFC 9242 / RFC 9370 ----------------
 
@@ -181,6 +185,7 @@ internal sealed class IkeSa : IDisposable
         var i = SkCipher.Create(a.Cipher, a.Mac, keys.SkEi, keys.SkAi);
         var r = SkCipher.Create(a.Cipher, a.Mac, keys.SkEr, keys.SkAr);
         (Outbound, Inbound) = OriginalInitiator ? (i, r) : (r, i);
+        KeyLog?.Add([keys.SkEi.ToArray(), keys.SkEr.ToArray(), keys.SkAi.ToArray(), keys.SkAr.ToArray()]);
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
         IntermediateExchanges++;
     }

@@ -231,5 +231,11 @@ public sealed partial class IkeSession
         return IkeMessageCodec.EncodeEncrypted(response, _sa.Outbound!, _sa.Random);
     }
 
+    /// <summary>Test hook: from now on, remember the SK_e/SK_a keys of every key generation (to decrypt captures in tests).</summary>
+    internal void RecordKeysForTests() => _sa.KeyLog = new();
+
+    /// <summary>SK_ei, SK_er, SK_ai, SK_ar per key generation since <see cref="RecordKeysForTests"/>.</summary>
+    internal IReadOnlyList<byte[][]> KeyLogForTests => _sa.KeyLog ?? [];
+
     internal uint NextMessageIdForTests => _active?.MessageId ?? _nextMessageId;
 }
