@@ -74,7 +74,8 @@ internal static class ProposalNegotiation
 {
     /// <summary>Picks the first of the peer's proposals (in its order) that one of ours covers; the transform
     /// within each type is the peer's most preferred one that we support.</summary>
-    public static Proposal? Select(IReadOnlyList<Proposal> offered, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol)
+    // ikeAuth: the CHILD SA of IKE_AUTH negotiates no additional key exchanges (RFC 9370 §2.2.3).
+    public static Proposal? Select(IReadOnlyList<Proposal> offered, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol, bool ikeAuth = false)
     {
         var oursWire = ours.Select((s, i) => s.ToWire((byte)(i + 1), protocol, Array.Empty<byte>())).ToList();
         foreach (var theirs in offered)
@@ -86,6 +87,7 @@ internal static class ProposalNegotiation
                 bool ok = true;
                 foreach (var type in TypesOf(theirs).Union(TypesOf(mine)))
                 {
+                    if (ikeAuth && IsAdditional(type)) continue;
                     var pick = theirs.OfType(type).FirstOrDefault(t => Contains(mine, t) && IsSupported(t, protocol));
                     if (pick == null)
                     {
@@ -108,7 +110,8 @@ internal static class ProposalNegotiation
     }
 
     /// <summary>Checks the responder's answer: one proposal, one transform per type, all of them offered by us in one proposal.</summary>
-    public static bool Validate(SaPayload answer, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol, out string? error)
+    // ikeAuth: the CHILD SA of IKE_AUTH, which has no key exchanges of its own: the responder may drop them.
+    public static bool Validate(SaPayload answer, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol, out string? error, bool ikeAuth = false)
     {
         error = null;
         if (answer.Proposals.Count != 1) { error = $"the peer chose {answer.Proposals.Count} proposals, exactly one expected"; return false; }
@@ -125,7 +128,7 @@ internal static class ProposalNegotiation
             // An additional key exchange we offered with NONE may be skipped; in IKE_AUTH a CHILD SA has none at all.
             bool complete = TypesOf(mine).All(type => chosen.OfType(type).Any() || type == TransformType.ExtendedSequenceNumbers
                 || (type == TransformType.KeyExchange && protocol == ProtocolId.Esp)
-                || (IsAdditional(type) && (protocol == ProtocolId.Esp || mine.OfType(type).Any(t => t.Id == 0))));
+                || (IsAdditional(type) && (ikeAuth || mine.OfType(type).Any(t => t.Id == 0))));
             if (covered && complete) return true;
         }
         error = $"the peer chose a proposal we did not offer ({Describe(chosen)})";

@@ -277,4 +277,26 @@ public sealed class IkePostQuantumTests
         output.Events.OfType<IkeEvent.MessageTraced>().Should().Contain(t => t.Sent && t.Payloads.Contains("StateNotFound"));
         pair.Responder.State.Should().Be(IkeSessionState.Established);
     }
+
+    [Fact]
+    public void The_IKE_AUTH_CHILD_SA_ignores_additional_key_exchanges_and_a_rekey_needs_them_on_both_sides()
+    {
+        ProposalSyntax.TryParse("aes256gcm16-x25519-ke1_mlkem768", true, out var pq, out _).Should().BeTrue();
+        ProposalSyntax.TryParse("aes256gcm16-x25519", true, out var classical, out _).Should().BeTrue();
+        using var pair = new IkeTestPair(
+            IkeTestPair.InitiatorOptions(configure: b => b.Esp = pq),
+            IkeTestPair.ResponderOptions(configure: b => b.Esp = classical));
+        pair.Connect();
+        pair.Run();
+        // IKE_AUTH: no key exchange for the first CHILD SA, so the ADDKE transforms do not stand in the way.
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        var old = pair.Initiator.ChildSas.Single();
+
+        // A rekey needs ML-KEM, which the responder does not offer: NO_PROPOSAL_CHOSEN, and the old CHILD SA stays.
+        pair.Absorb(pair.Initiator.RekeyChildSa(old.InboundSpi), true);
+        pair.Run();
+        pair.ResponderTrace.Should().Contain(t => t.Sent && t.Exchange == ExchangeType.CreateChildSa && t.Payloads.Contains("NoProposalChosen"));
+        pair.Initiator.ChildSas.Should().ContainSingle().Which.InboundSpi.Should().Be(old.InboundSpi);
+        pair.Initiator.State.Should().Be(IkeSessionState.Established);
+    }
 }
