@@ -299,4 +299,25 @@ public sealed class IkePostQuantumTests
         pair.Initiator.ChildSas.Should().ContainSingle().Which.InboundSpi.Should().Be(old.InboundSpi);
         pair.Initiator.State.Should().Be(IkeSessionState.Established);
     }
+
+    [Fact]
+    public void A_malformed_ML_KEM_encapsulation_key_is_answered_INVALID_SYNTAX_and_both_sides_fail_with_typed_errors()
+    {
+        const string hybrid = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
+        using var pair = Pair(hybrid, hybrid);
+        pair.Connect();
+        pair.StepToResponder();
+        pair.StepToInitiator();
+        pair.ToResponder.Dequeue(); // the real IKE_INTERMEDIATE request is replaced by one with a short encapsulation key
+        var forged = pair.Initiator.EncodeProtectedRequestForTests(ExchangeType.IkeIntermediate, 1, [new KePayload(KeGroup.MlKem768, new byte[1183])]);
+        pair.DeliverToResponder(new OutgoingDatagram(forged, IkeTestPair.ResponderNatT, true));
+        pair.Run();
+
+        pair.Responder.State.Should().Be(IkeSessionState.Failed);
+        pair.Responder.Error!.Kind.Should().Be(IkeErrorKind.InvalidMessage);
+        pair.Responder.Error.Message.Should().Contain("ML-KEM-768").And.Contain("1184 bytes");
+        pair.ResponderTrace.Should().Contain(t => t.Sent && t.Exchange == ExchangeType.IkeIntermediate && t.Payloads.Contains("InvalidSyntax"));
+        pair.Initiator.State.Should().Be(IkeSessionState.Failed);
+        pair.Initiator.Error!.NotifyType.Should().Be(NotifyType.InvalidSyntax);
+    }
 }
