@@ -320,4 +320,18 @@ public sealed class IkePostQuantumTests
         pair.Initiator.State.Should().Be(IkeSessionState.Failed);
         pair.Initiator.Error!.NotifyType.Should().Be(NotifyType.InvalidSyntax);
     }
+
+    [Fact]
+    public void ML_KEM_alone_in_IKE_SA_INIT_works_in_both_roles()
+    {
+        // draft-ietf-ipsecme-ikev2-mlkem allows ML-KEM as the key exchange of IKE_SA_INIT: the responder answers the
+        // encapsulation key with the ciphertext in its KE payload.
+        using var pair = Pair("aes256gcm16-prfsha256-mlkem768", "aes256gcm16-prfsha256-mlkem768");
+        pair.Connect();
+        pair.Run();
+        pair.Initiator.State.Should().Be(IkeSessionState.Established, string.Join("\n", pair.InitiatorEvents));
+        pair.Initiator.Algorithms!.Group.Should().Be(KeGroup.MlKem768);
+        pair.InitiatorTrace.Where(t => t.Sent).Select(t => t.Exchange).Should().Equal(ExchangeType.IkeSaInit, ExchangeType.IkeAuth);
+        pair.ResponderTrace.First(t => t.Sent).Bytes.Should().BeGreaterThan(1088, "the ciphertext travels in the IKE_SA_INIT response");
+    }
 }
