@@ -5,8 +5,9 @@ using Xunit;
 namespace Ikev2Client.Tests.Crypto;
 
 /// <summary>
-/// ML-KEM (FIPS 203) as IKEv2 key exchange methods 35–37: NIST ACVP known-answer vectors (Fixtures/mlkem, source named
-/// there), the role asymmetry of a KEM (initiator sends ek, responder the ciphertext), and the input checks.
+/// ML-KEM (FIPS 203) as IKEv2 key exchange methods 35–37: NIST ACVP and Project Wycheproof known-answer vectors
+/// (Fixtures/mlkem, sources named there) for key generation from the seed d‖z, encapsulation and decapsulation with all
+/// three parameter sets, the role asymmetry of a KEM (initiator sends ek, responder the ciphertext), and the input checks.
 /// </summary>
 public sealed class MlKemTests
 {
@@ -53,6 +54,49 @@ public sealed class MlKemTests
         c[0] ^= 1;
         initiator.TryDeriveSharedSecret(c, out var rejected, out _).Should().BeTrue();
         Convert.ToHexString(rejected).Should().NotBe(v["k"]);
+    }
+
+    /// <summary>
+    /// Key generation: the initiator draws the 64-byte seed d‖z from its random source, so a source that returns the
+    /// vector's seed must give the vector's ek. Decapsulating the vector's ciphertext (one that does not decrypt to a
+    /// valid encapsulation, and begins with a zero byte) must take the implicit-rejection path and give its K; that
+    /// also checks the whole decapsulation key (s, ek, H(ek), z) the seed expanded to.
+    /// </summary>
+    [Theory]
+    [InlineData("ML-KEM-512 1")]
+    [InlineData("ML-KEM-768 1")]
+    [InlineData("ML-KEM-1024 1")]
+    public void KeyGenerationFromSeed_AndDecapsulation_MatchWycheproofVectors(string name)
+    {
+        var v = Load("wycheproof-keygen-decaps.txt").Single(c => c.Name == name).Values;
+        using var initiator = CryptoRegistry.CreateKeyExchange(GroupOf(name), new FixedRandomSource(Hex.Parse(v["seed"])));
+        Convert.ToHexStringLower(initiator.PublicValue.Span).Should().Be(v["ek"]);
+        initiator.TryDeriveSharedSecret(Hex.Parse(v["c"]), out var k, out var error).Should().BeTrue(error);
+        Convert.ToHexStringLower(k).Should().Be(v["K"]);
+    }
+
+    [Theory]
+    [InlineData("ML-KEM-768 266")]
+    [InlineData("ML-KEM-1024 270")]
+    public void Encapsulation_MatchesWycheproofVectors(string name)
+    {
+        var v = Load("wycheproof-encaps.txt").Single(c => c.Name == name).Values;
+        using var responder = CryptoRegistry.CreateKeyExchange(GroupOf(name), new FixedRandomSource(Hex.Parse(v["m"])), responder: true);
+        responder.TryDeriveSharedSecret(Hex.Parse(v["ek"]), out var k, out var error).Should().BeTrue(error);
+        Convert.ToHexStringLower(responder.PublicValue.Span).Should().Be(v["c"]);
+        Convert.ToHexStringLower(k).Should().Be(v["K"]);
+    }
+
+    [Fact]
+    public void Responder_RejectsTheWycheproofModulusOverflowKey()
+    {
+        var v = Load("wycheproof-encaps.txt").Single(c => c.Name == "ML-KEM-512 2").Values;
+        v["result"].Should().Be("invalid");
+        using var responder = CryptoRegistry.CreateKeyExchange(KeGroup.MlKem512, new FixedRandomSource(Hex.Parse(v["m"])), responder: true);
+        responder.TryDeriveSharedSecret(Hex.Parse(v["ek"]), out var k, out var error).Should().BeFalse();
+        error.Should().Contain("modulus check");
+        k.Should().BeEmpty();
+        responder.PublicValue.Length.Should().Be(0, "nothing is sent for a rejected key");
     }
 
     [Theory]
