@@ -12,6 +12,7 @@ internal static class CryptoNames
         TransformType.Integrity => Lookup("INTEG", id),
         TransformType.KeyExchange => Lookup("KE", id),
         TransformType.ExtendedSequenceNumbers => Lookup("ESN", id),
+        >= TransformType.AdditionalKeyExchange1 and <= TransformType.AdditionalKeyExchange7 => Lookup("KE", id),
         _ => $"UNKNOWN_TRANSFORM{(byte)type}_{id}",
     };
 
@@ -82,6 +83,9 @@ internal static class CryptoNames
                 KeGroup.Ecp521 => "ECP_521",
                 KeGroup.Curve25519 => "CURVE_25519",
                 KeGroup.Curve448 => "CURVE_448",
+                KeGroup.MlKem512 => "ML-KEM-512",
+                KeGroup.MlKem768 => "ML-KEM-768",
+                KeGroup.MlKem1024 => "ML-KEM-1024",
                 _ => null,
             },
             "ESN" => (EsnId)id switch

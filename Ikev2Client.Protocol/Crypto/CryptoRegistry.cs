@@ -85,19 +85,27 @@ public static class CryptoRegistry
     /// <summary>True when IKE SAs can use the pseudo-random function.</summary>
     public static bool IsSupported(PrfId prf) => TryGetPrf(prf, out _);
 
-    /// <summary>True when the key exchange group is implemented (MODP 14–18, ECP 19–21, Curve25519/448).</summary>
+    /// <summary>True when the key exchange method is implemented (MODP 14–18, ECP 19–21, Curve25519/448, ML-KEM-512/768/1024).</summary>
     public static bool IsSupported(KeGroup group) => group switch
     {
         KeGroup.Modp2048 or KeGroup.Modp3072 or KeGroup.Modp4096 or KeGroup.Modp6144 or KeGroup.Modp8192 => true,
         KeGroup.Ecp256 or KeGroup.Ecp384 or KeGroup.Ecp521 => true,
         KeGroup.Curve25519 or KeGroup.Curve448 => true,
+        KeGroup.MlKem512 or KeGroup.MlKem768 or KeGroup.MlKem1024 => true,
         _ => false,
     };
 
-    /// <summary>Creates our side of a key exchange; the private key is drawn from <paramref name="random"/>.</summary>
+    /// <summary>
+    /// Creates our side of a key exchange; the private key is drawn from <paramref name="random"/>. For a KEM (ML-KEM)
+    /// the two sides differ: <paramref name="responder"/> true gives the side that answers the peer's value (it
+    /// encapsulates, and has a <see cref="IKeyExchange.PublicValue"/> only after <see cref="IKeyExchange.TryDeriveSharedSecret"/>).
+    /// Diffie-Hellman groups ignore it.
+    /// </summary>
     /// <exception cref="NotSupportedException">The group is not supported (check <see cref="IsSupported(KeGroup)"/>).</exception>
-    internal static IKeyExchange CreateKeyExchange(KeGroup group, IRandomSource random)
+    internal static IKeyExchange CreateKeyExchange(KeGroup group, IRandomSource random, bool responder = false)
     {
+        if (MlKemKeyExchange.IsMlKem(group))
+            return responder ? MlKemKeyExchange.Responder(group, random) : MlKemKeyExchange.Initiator(group, random);
         ArgumentNullException.ThrowIfNull(random);
         return group switch
         {

@@ -34,6 +34,7 @@ public sealed record ProposalSpec
     private readonly IReadOnlyList<PrfId> _prfs = [];
     private readonly IReadOnlyList<KeGroup> _keGroups = [];
     private readonly IReadOnlyList<EsnId> _esn = [];
+    private readonly IReadOnlyList<IReadOnlyList<KeGroup>> _additional = [];
 
     /// <summary>A proposal of the given alternatives (each list in preference order; copied).</summary>
     public ProposalSpec(IEnumerable<EncryptionSpec> encryption, IEnumerable<IntegId> integrity, IEnumerable<PrfId> prfs,
@@ -60,6 +61,27 @@ public sealed record ProposalSpec
 
     /// <summary>The extended sequence number modes (ESP proposals only).</summary>
     public IReadOnlyList<EsnId> Esn { get => _esn; init => _esn = Freeze(value); }
+
+    /// <summary>
+    /// The additional key exchanges of RFC 9370: element <c>i</c> lists the alternatives of transform type ADDKE<c>i+1</c>
+    /// (at most seven; an empty list means the type is not offered). <see cref="KeGroup.None"/> among the alternatives
+    /// makes that exchange optional (the peer may skip it). strongSwan writes them <c>ke1_mlkem768-ke2_none</c>.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<KeGroup>> AdditionalKeyExchanges
+    {
+        get => _additional;
+        init
+        {
+            if (value.Count > 7) throw new ArgumentException("RFC 9370 defines at most seven additional key exchanges", nameof(value));
+            _additional = Array.AsReadOnly(value.Select(l => (IReadOnlyList<KeGroup>)Freeze(l)).ToArray());
+        }
+    }
+
+    /// <summary>True when the proposal cannot be chosen without at least one additional key exchange (no NONE alternative).</summary>
+    public bool RequiresAdditionalKeyExchange => AdditionalKeyExchanges.Any(l => l.Count > 0 && !l.Contains(KeGroup.None));
+
+    /// <summary>True when some key exchange of the proposal is post-quantum (ML-KEM), as primary or additional method.</summary>
+    public bool IsPostQuantum => KeGroups.Concat(AdditionalKeyExchanges.SelectMany(l => l)).Any(MlKemKeyExchange.IsMlKem);
 
     /// <summary>True when the proposal's ciphers are AEAD (a proposal never mixes AEAD and classic ciphers).</summary>
     public bool IsAead => Encryption.Count > 0 && Encryption[0].IsAead;
@@ -139,13 +161,17 @@ public sealed record ProposalSpec
         foreach (var i in Integrity) p.Transforms.Add(new Transform(TransformType.Integrity, (ushort)i));
         foreach (var g in KeGroups) p.Transforms.Add(new Transform(TransformType.KeyExchange, (ushort)g));
         foreach (var n in Esn) p.Transforms.Add(new Transform(TransformType.ExtendedSequenceNumbers, (ushort)n));
+        for (int i = 0; i < AdditionalKeyExchanges.Count; i++)
+            foreach (var g in AdditionalKeyExchanges[i]) p.Transforms.Add(new Transform((TransformType)((int)TransformType.AdditionalKeyExchange1 + i), (ushort)g));
         return p;
     }
 
     /// <summary>True when both offer the same transforms in the same order.</summary>
     public bool Equals(ProposalSpec? other) =>
         other is not null && Encryption.SequenceEqual(other.Encryption) && Prfs.SequenceEqual(other.Prfs)
-        && Integrity.SequenceEqual(other.Integrity) && KeGroups.SequenceEqual(other.KeGroups) && Esn.SequenceEqual(other.Esn);
+        && Integrity.SequenceEqual(other.Integrity) && KeGroups.SequenceEqual(other.KeGroups) && Esn.SequenceEqual(other.Esn)
+        && AdditionalKeyExchanges.Count == other.AdditionalKeyExchanges.Count
+        && AdditionalKeyExchanges.Zip(other.AdditionalKeyExchanges).All(p => p.First.SequenceEqual(p.Second));
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Encryption.Count, Prfs.Count, Integrity.Count, KeGroups.Count, Esn.Count);
@@ -156,6 +182,7 @@ public sealed record ProposalSpec
             .Concat(Integrity.Select(i => CryptoRegistry.NameOf(TransformType.Integrity, (ushort)i)))
             .Concat(Prfs.Select(p => CryptoRegistry.NameOf(TransformType.Prf, (ushort)p)))
             .Concat(KeGroups.Select(g => CryptoRegistry.NameOf(TransformType.KeyExchange, (ushort)g)))
+            .Concat(AdditionalKeyExchanges.SelectMany((l, i) => l.Select(g => $"ADDKE{i + 1}:{CryptoRegistry.NameOf(TransformType.KeyExchange, (ushort)g)}")))
             .Concat(Esn.Select(n => n.ToString())));
 
     private static ReadOnlyCollection<T> Freeze<T>(IEnumerable<T> items) =>

@@ -36,6 +36,7 @@ public static class ProposalSyntax
         ["modp8192"] = KeGroup.Modp8192, ["ecp256"] = KeGroup.Ecp256, ["ecp384"] = KeGroup.Ecp384,
         ["ecp521"] = KeGroup.Ecp521, ["curve25519"] = KeGroup.Curve25519, ["x25519"] = KeGroup.Curve25519,
         ["curve448"] = KeGroup.Curve448, ["x448"] = KeGroup.Curve448,
+        ["mlkem512"] = KeGroup.MlKem512, ["mlkem768"] = KeGroup.MlKem768, ["mlkem1024"] = KeGroup.MlKem1024,
     };
 
     /// <summary>Known strongSwan keywords this implementation does not support (named in the error).</summary>
@@ -43,7 +44,7 @@ public static class ProposalSyntax
     {
         "modp768", "modp1024s160", "modp2048s224", "modp2048s256", "ecp192", "ecp224", "ecp224bp", "ecp256bp",
         "ecp384bp", "ecp512bp", "blowfish", "blowfish128", "blowfish192", "blowfish256", "cast128", "twofish",
-        "serpent", "md5_128", "sha256_96", "prfcamellia", "mlkem512", "mlkem768", "mlkem1024",
+        "serpent", "md5_128", "sha256_96", "prfcamellia",
     };
 
     /// <summary>Parses a comma-separated list of proposals. <paramref name="error"/> names the offending token.</summary>
@@ -115,6 +116,7 @@ public static class ProposalSyntax
         var prf = new List<PrfId>();
         var ke = new List<KeGroup>();
         var esn = new List<EsnId>();
+        var additional = new List<KeGroup>[7];
         foreach (var rawToken in text.Split('-'))
         {
             var token = rawToken.Trim().ToLowerInvariant();
@@ -143,6 +145,11 @@ public static class ProposalSyntax
                 AddOnce(prf, p);
             }
             else if (Groups.TryGetValue(token, out var g)) AddOnce(ke, g);
+            else if (TryParseAdditional(token, out int index, out var addke, out error))
+            {
+                if (error != null) return false;
+                AddOnce(additional[index] ??= new List<KeGroup>(), addke);
+            }
             else if (token == "esn") AddOnce(esn, EsnId.Esn);
             else if (token == "noesn") AddOnce(esn, EsnId.NoEsn);
             else
@@ -153,7 +160,38 @@ public static class ProposalSyntax
                 return false;
             }
         }
-        return Check(text, isEsp, encr, integ, prf, ke, esn, out spec, out error);
+        if (!Check(text, isEsp, encr, integ, prf, ke, esn, out spec, out error)) return false;
+        int last = Array.FindLastIndex(additional, l => l != null);
+        if (last >= 0)
+        {
+            spec = spec! with { AdditionalKeyExchanges = additional.Take(last + 1).Select(l => (IReadOnlyList<KeGroup>)(l ?? new List<KeGroup>())).ToArray() };
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// An RFC 9370 keyword as strongSwan 6 writes it: <c>ke1_mlkem768</c> … <c>ke7_…</c>, <c>keN_none</c> for "optional".
+    /// False when the token is not of that form; true with <paramref name="error"/> set when it is but names something bad.
+    /// </summary>
+    private static bool TryParseAdditional(string token, out int index, out KeGroup group, out string? error)
+    {
+        index = 0;
+        group = KeGroup.None;
+        error = null;
+        if (token.Length < 5 || !token.StartsWith("ke", StringComparison.Ordinal) || token[3] != '_' || !char.IsAsciiDigit(token[2])) return false;
+        index = token[2] - '1';
+        if (index is < 0 or > 6)
+        {
+            error = $"'{token}': additional key exchanges are numbered ke1 to ke7 (RFC 9370)";
+            return true;
+        }
+        var name = token[4..];
+        if (name == "none") return true;
+        if (Groups.TryGetValue(name, out group)) return true;
+        error = KnownUnsupported.Contains(name)
+            ? $"algorithm '{name}' in '{token}' is not supported by this client"
+            : $"unknown key exchange method '{name}' in '{token}'";
+        return true;
     }
 
     private static bool Check(string text, bool isEsp, List<EncryptionSpec> encr, List<IntegId> integ,
@@ -213,6 +251,8 @@ public static class ProposalSyntax
         parts.AddRange(p.Integrity.Select(i => Integrities.First(kv => kv.Value == i).Key));
         if (!isEsp) parts.AddRange(p.Prfs.Select(f => Prfs.First(kv => kv.Value == f).Key));
         parts.AddRange(p.KeGroups.Select(g => Groups.First(kv => kv.Value == g).Key));
+        for (int i = 0; i < p.AdditionalKeyExchanges.Count; i++)
+            parts.AddRange(p.AdditionalKeyExchanges[i].Select(g => $"ke{i + 1}_" + (g == KeGroup.None ? "none" : Keyword(g))));
         if (isEsp && !(p.Esn.Count == 1 && p.Esn[0] == EsnId.NoEsn))
             parts.AddRange(p.Esn.Select(e => e == EsnId.Esn ? "esn" : "noesn"));
         return string.Join('-', parts);

@@ -104,6 +104,12 @@ public enum KeGroup : ushort
     Curve25519 = 31,
     /// <summary>Curve448, X448 (RFC 8031).</summary>
     Curve448 = 32,
+    /// <summary>ML-KEM-512 (FIPS 203; draft-ietf-ipsecme-ikev2-mlkem), normally an additional key exchange (RFC 9370).</summary>
+    MlKem512 = 35,
+    /// <summary>ML-KEM-768 (FIPS 203; draft-ietf-ipsecme-ikev2-mlkem), normally an additional key exchange (RFC 9370).</summary>
+    MlKem768 = 36,
+    /// <summary>ML-KEM-1024 (FIPS 203; draft-ietf-ipsecme-ikev2-mlkem), normally an additional key exchange (RFC 9370).</summary>
+    MlKem1024 = 37,
 }
 
 /// <summary>Transform type 5 — extended sequence numbers.</summary>

@@ -130,7 +130,81 @@ internal sealed class IkeSa : IDisposable
         var i = SkCipher.Create(a.Cipher, a.Mac, keys.SkEi, keys.SkAi);
         var r = SkCipher.Create(a.Cipher, a.Mac, keys.SkEr, keys.SkAr);
         (Outbound, Inbound) = OriginalInitiator ? (i, r) : (r, i);
+        KeyLog?.Add([keys.SkEi.ToArray(), keys.SkEr.ToArray(), keys.SkAi.ToArray(), keys.SkAr.ToArray()]);
         foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
+    }
+
+    /// <summary>Tests only (null otherwise): SK_ei, SK_er, SK_ai, SK_ar of every key generation, to decrypt captures.</summary>
+    public List<byte[][]>? KeyLog;
+
+    // ---------------- RFC 9242 / RFC 9370 ----------------
+
+    /// <summary>Both sides sent INTERMEDIATE_EXCHANGE_SUPPORTED in IKE_SA_INIT (RFC 9242 §3.1).</summary>
+    public bool IntermediateSupported;
+    /// <summary>IKE_INTERMEDIATE exchanges completed (each one additional key exchange, RFC 9370 §2.2.2).</summary>
+    public int IntermediateExchanges;
+    /// <summary>The IntAuth chains over the IKE_INTERMEDIATE messages of each side (RFC 9242 §3.3.2); empty when none ran.</summary>
+    public byte[] IntAuthI = Array.Empty<byte>();
+    public byte[] IntAuthR = Array.Empty<byte>();
+    /// <summary>The message ID of the first IKE_AUTH request (IKE_AUTH_MID in IntAuth).</summary>
+    public uint? IkeAuthMessageId;
+
+    /// <summary>The additional key exchanges still to run before IKE_AUTH.</summary>
+    public int PendingAdditionalExchanges => (Algorithms?.AdditionalKeyExchanges.Count ?? 0) - IntermediateExchanges;
+
+    /// <summary>
+    /// Folds one IKE_INTERMEDIATE exchange into the IntAuth chains, with the SK_pi/SK_pr that protected it
+    /// (call before <see cref="ApplyAdditionalKeyExchange"/>).
+    /// </summary>
+    public void RecordIntermediate(IkeMessage request, IkeMessage response)
+    {
+        IntAuthI = Wire.IntAuth.Chain(Prf, SkPi, IntAuthI, request);
+        IntAuthR = Wire.IntAuth.Chain(Prf, SkPr, IntAuthR, response);
+    }
+
+    /// <summary>
+    /// The key update after an additional key exchange (RFC 9370 §2.2.2): SKEYSEED(n) = prf(SK_d(n-1), SK(n) | Ni | Nr) and
+    /// the seven keys again from prf+(SKEYSEED(n), Ni | Nr | SPIi | SPIr). The old ciphers are disposed.
+    /// </summary>
+    public void ApplyAdditionalKeyExchange(byte[] sharedSecret)
+    {
+        var a = Algorithms!;
+        var skeyseed = KeyDerivation.ComputeRekeySkeyseed(a.PrfFunction!, SkD, sharedSecret, NonceI, NonceR);
+        var keys = KeyDerivation.DeriveIkeSaKeys(a.PrfFunction!, a.Cipher, a.Mac, skeyseed, NonceI, NonceR, SpiI, SpiR);
+        CryptographicOperations.ZeroMemory(skeyseed);
+        CryptographicOperations.ZeroMemory(sharedSecret);
+        CryptographicOperations.ZeroMemory(SkD);
+        CryptographicOperations.ZeroMemory(SkPi);
+        CryptographicOperations.ZeroMemory(SkPr);
+        Outbound?.Dispose();
+        PreviousInbound?.Dispose();
+        PreviousInbound = Inbound;
+        SkD = keys.SkD;
+        SkPi = keys.SkPi;
+        SkPr = keys.SkPr;
+        var i = SkCipher.Create(a.Cipher, a.Mac, keys.SkEi, keys.SkAi);
+        var r = SkCipher.Create(a.Cipher, a.Mac, keys.SkEr, keys.SkAr);
+        (Outbound, Inbound) = OriginalInitiator ? (i, r) : (r, i);
+        KeyLog?.Add([keys.SkEi.ToArray(), keys.SkEr.ToArray(), keys.SkAi.ToArray(), keys.SkAr.ToArray()]);
+        foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
+        IntermediateExchanges++;
+    }
+
+    /// <summary>
+    /// Responder: the inbound cipher of the generation before the last key update, to verify a retransmitted
+    /// IKE_INTERMEDIATE request (answered from the cache) that still comes under it.
+    /// </summary>
+    public SkCipher? PreviousInbound;
+
+    /// <summary>IntAuth = IntAuth_iN | IntAuth_rN | IKE_AUTH_MID, appended to both sides' signed octets; empty without IKE_INTERMEDIATE.</summary>
+    public byte[] IntAuth()
+    {
+        if (IntermediateExchanges == 0) return Array.Empty<byte>();
+        var result = new byte[IntAuthI.Length + IntAuthR.Length + 4];
+        IntAuthI.CopyTo(result, 0);
+        IntAuthR.CopyTo(result, IntAuthI.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(IntAuthI.Length + IntAuthR.Length), IkeAuthMessageId ?? 0);
+        return result;
     }
 
     /// <summary>Replaces SPIs, keys and algorithms with those of a rekeyed IKE SA; returns the retired old state.</summary>
@@ -149,6 +223,7 @@ internal sealed class IkeSa : IDisposable
     {
         Outbound?.Dispose();
         Inbound?.Dispose();
+        PreviousInbound?.Dispose();
         CryptographicOperations.ZeroMemory(SkD);
         CryptographicOperations.ZeroMemory(SkPi);
         CryptographicOperations.ZeroMemory(SkPr);

@@ -106,10 +106,12 @@ public sealed partial class IkeSession
             }
             if (result == TaskResult.Continue)
             {
-                // EAP round (RFC 7296 §2.16): the next IKE_AUTH request, built by the first task alone.
+                // EAP round (RFC 7296 §2.16): the next IKE_AUTH request, built by the first task alone. After
+                // CREATE_CHILD_SA, an additional key exchange: an IKE_FOLLOWUP_KE request (RFC 9370 §2.2.4).
                 CancelRetransmit();
                 _nextMessageId++;
-                _active = new ActiveExchange(a.Exchange, _nextMessageId, a.Tasks) { FirstSent = _sa.Now, Round = a.Round + 1 };
+                var next = a.Exchange is ExchangeType.CreateChildSa or ExchangeType.IkeFollowupKe ? ExchangeType.IkeFollowupKe : a.Exchange;
+                _active = new ActiveExchange(next, _nextMessageId, a.Tasks) { FirstSent = _sa.Now, Round = a.Round + 1 };
                 SendActive();
                 return;
             }
@@ -130,11 +132,15 @@ public sealed partial class IkeSession
 
     private void OnExchangeComplete(ActiveExchange a)
     {
-        switch (a.Exchange)
+        // A CREATE_CHILD_SA with additional key exchanges completes with its last IKE_FOLLOWUP_KE.
+        switch (a.Exchange == ExchangeType.IkeFollowupKe ? ExchangeType.CreateChildSa : a.Exchange)
         {
             case ExchangeType.IkeSaInit:
                 State = IkeSessionState.Authenticating;
-                StartExchange(ExchangeType.IkeAuth, new IkeTask[] { new IkeAuthTask(_sa), new RedirectTask(_sa, ExchangeType.IkeAuth), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) });
+                StartAuthOrIntermediate();
+                break;
+            case ExchangeType.IkeIntermediate:
+                StartAuthOrIntermediate();
                 break;
             case ExchangeType.IkeAuth:
                 State = IkeSessionState.Established;
@@ -166,6 +172,15 @@ public sealed partial class IkeSession
                 ArmLiveness();
                 break;
         }
+    }
+
+    /// <summary>After IKE_SA_INIT: one IKE_INTERMEDIATE per additional key exchange (RFC 9370 §2.2.2), then IKE_AUTH.</summary>
+    private void StartAuthOrIntermediate()
+    {
+        if (_sa.PendingAdditionalExchanges > 0)
+            StartExchange(ExchangeType.IkeIntermediate, new IkeTask[] { new IkeIntermediateTask(_sa, _sa.IntermediateExchanges) });
+        else
+            StartExchange(ExchangeType.IkeAuth, new IkeTask[] { new IkeAuthTask(_sa), new RedirectTask(_sa, ExchangeType.IkeAuth), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) });
     }
 
     /// <summary>Encodes (encrypting and fragmenting as negotiated), sends and traces a message; returns the datagrams.</summary>
@@ -215,6 +230,12 @@ public sealed partial class IkeSession
         response.Payloads.AddRange(payloads);
         return IkeMessageCodec.EncodeEncrypted(response, _sa.Outbound!, _sa.Random);
     }
+
+    /// <summary>Test hook: from now on, remember the SK_e/SK_a keys of every key generation (to decrypt captures in tests).</summary>
+    internal void RecordKeysForTests() => _sa.KeyLog = new();
+
+    /// <summary>SK_ei, SK_er, SK_ai, SK_ar per key generation since <see cref="RecordKeysForTests"/>.</summary>
+    internal IReadOnlyList<byte[][]> KeyLogForTests => _sa.KeyLog ?? [];
 
     internal uint NextMessageIdForTests => _active?.MessageId ?? _nextMessageId;
 }

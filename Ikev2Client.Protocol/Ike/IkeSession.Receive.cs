@@ -16,6 +16,8 @@ public sealed partial class IkeSession
     private List<byte[]>? _lastResponse;
     /// <summary>Responder: the IKE_AUTH tasks, kept across the EAP rounds of one IKE_AUTH (RFC 7296 §2.16).</summary>
     private IkeTask[]? _authTasks;
+    /// <summary>Responder: the CREATE_CHILD_SA whose IKE_FOLLOWUP_KE exchanges are still to come (RFC 9370).</summary>
+    private IkeTask? _followupResponder;
 
     private enum OpenResult { Ok, Pending, Dropped, ProtectedError }
 
@@ -100,8 +102,8 @@ public sealed partial class IkeSession
             var notify = error!.SuggestedNotify ?? NotifyType.InvalidSyntax;
             reply.Payloads.Add(new NotifyPayload(notify, notify == NotifyType.UnsupportedCriticalPayload ? new[] { error.UnsupportedPayloadType } : null));
             Reply(reply, remote, natT);
-            if (m.Exchange == ExchangeType.IkeAuth)
-                Fail(new IkeError(IkeErrorKind.InvalidMessage, $"The peer's IKE_AUTH request is malformed: {error.Message}.", notify), notifyPeer: false);
+            if (m.Exchange is ExchangeType.IkeAuth or ExchangeType.IkeIntermediate)
+                Fail(new IkeError(IkeErrorKind.InvalidMessage, $"The peer's {(m.Exchange == ExchangeType.IkeAuth ? "IKE_AUTH" : "IKE_INTERMEDIATE")} request is malformed: {error.Message}.", notify), notifyPeer: false);
             return;
         }
         Trace(false, m.Exchange, false, m.MessageId, new[] { bytes.ToArray() }, Summary(inner!), remote, natT, retransmission: false);
@@ -112,9 +114,12 @@ public sealed partial class IkeSession
     {
         IkeTask[] tasks = request.Exchange switch
         {
-            ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating => _authTasks ??=
+            ExchangeType.IkeIntermediate when !_sa.IsInitiator && State == IkeSessionState.Authenticating && _authTasks == null && _sa.PendingAdditionalExchanges > 0
+                => new IkeTask[] { new IkeIntermediateTask(_sa, _sa.IntermediateExchanges) },
+            ExchangeType.IkeAuth when !_sa.IsInitiator && State == IkeSessionState.Authenticating && _sa.PendingAdditionalExchanges == 0 => _authTasks ??=
                 RedirectTask.AuthRedirectTasks(_sa) ?? new IkeTask[] { new IkeAuthTask(_sa), new ConfigTask(_sa), new ChildCreateTask(_sa), new MobikeTask(_sa) },
             ExchangeType.Informational => InformationalResponderTasks(),
+            ExchangeType.IkeFollowupKe when State == IkeSessionState.Established && _followupResponder != null => new IkeTask[] { _followupResponder },
             ExchangeType.CreateChildSa when State == IkeSessionState.Established && IkeRekeyTask.IsIkeRekey(request) => new IkeTask[] { NewIkeRekeyResponder() },
             ExchangeType.CreateChildSa when State == IkeSessionState.Established => new IkeTask[] { CreateChildSaTask.Responder(_sa) },
             _ => Array.Empty<IkeTask>(),
@@ -123,7 +128,12 @@ public sealed partial class IkeSession
         if (tasks.Length == 0)
         {
             // IKE_AUTH at the wrong time, or CREATE_CHILD_SA while not established, is refused.
-            response.Payloads.Add(new NotifyPayload(request.Exchange == ExchangeType.CreateChildSa ? NotifyType.NoAdditionalSas : NotifyType.InvalidSyntax));
+            response.Payloads.Add(new NotifyPayload(request.Exchange switch
+            {
+                ExchangeType.CreateChildSa => NotifyType.NoAdditionalSas,
+                ExchangeType.IkeFollowupKe => NotifyType.StateNotFound, // no CREATE_CHILD_SA waits for it (RFC 9370 §2.2.4)
+                _ => NotifyType.InvalidSyntax,
+            }));
             Reply(response, remote, natT);
             return;
         }
@@ -144,6 +154,20 @@ public sealed partial class IkeSession
                 if (task.ProcessRequest(original) == TaskResult.Failed) break;
         foreach (var task in tasks) task.BuildResponse(response);
         Reply(response, remote, natT);
+        if (tasks[0] is IkeIntermediateTask intermediate)
+        {
+            // The response went out under the old keys; now IntAuth and the key update (RFC 9370 §2.2.2).
+            if (_sa.Failure != null) Fail(_sa.Failure, notifyPeer: false);
+            else intermediate.Complete(request, response);
+            return;
+        }
+        // Additional key exchanges (RFC 9370 §2.2.4): the CHILD SA or new IKE SA exists only after the last IKE_FOLLOWUP_KE.
+        if (tasks[0] is CreateChildSaTask { AwaitingFollowup: true } or IkeRekeyTask { AwaitingFollowup: true })
+        {
+            _followupResponder = tasks[0];
+            return;
+        }
+        _followupResponder = null;
         if (tasks[0] is CreateChildSaTask answered) AfterChildResponse(answered);
         else if (tasks[0] is IkeRekeyTask ikeRekey) AfterIkeRekeyResponse(ikeRekey);
 
@@ -240,9 +264,11 @@ public sealed partial class IkeSession
     {
         if (m.Exchange == ExchangeType.IkeSaInit) return true;
         if (PayloadRules.CheckOuter(m) != null) return false;
+        // A repeated IKE_INTERMEDIATE request still comes under the keys from before the update it caused.
+        var inbound = m.Exchange == ExchangeType.IkeIntermediate && _sa.PreviousInbound != null ? _sa.PreviousInbound : _sa.Inbound!;
         if (m.Payloads[^1] is EncryptedFragmentPayload f)
-            return f.FragmentNumber == 1 && IkeMessageCodec.TryDecryptFragment(bytes, m, _sa.Inbound!, out _, out _, out _);
-        return IkeMessageCodec.TryDecrypt(bytes, m, _sa.Inbound!, out _, out var error) || error?.Code != IkeParseErrorCode.IntegrityCheckFailed;
+            return f.FragmentNumber == 1 && IkeMessageCodec.TryDecryptFragment(bytes, m, inbound, out _, out _, out _);
+        return IkeMessageCodec.TryDecrypt(bytes, m, inbound, out _, out var error) || error?.Code != IkeParseErrorCode.IntegrityCheckFailed;
     }
 
     /// <summary>Verifies, decrypts (reassembling fragments) and checks the payload rules of a protected message.</summary>

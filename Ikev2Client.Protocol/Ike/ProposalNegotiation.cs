@@ -11,14 +11,22 @@ namespace Ikev2Client.Protocol.Ike;
 /// </summary>
 public sealed record NegotiatedAlgorithms
 {
-    internal NegotiatedAlgorithms(IIkeEncryption cipher, IIkeIntegrity? mac, IIkePrf? prf, KeGroup group, EsnId esn)
+    internal NegotiatedAlgorithms(IIkeEncryption cipher, IIkeIntegrity? mac, IIkePrf? prf, KeGroup group, EsnId esn,
+        IReadOnlyList<KeGroup>? additionalKeyExchanges = null)
     {
         Cipher = cipher;
         Mac = mac;
         PrfFunction = prf;
         Group = group;
         Esn = esn;
+        AdditionalKeyExchanges = additionalKeyExchanges ?? [];
     }
+
+    /// <summary>
+    /// The additional key exchanges agreed (RFC 9370), in the order they run (ADDKE1 first); transform types the
+    /// peer answered with NONE are left out. Empty for a classical SA.
+    /// </summary>
+    public IReadOnlyList<KeGroup> AdditionalKeyExchanges { get; }
 
     /// <summary>The encryption transform and its key size (AEAD or not: <see cref="EncryptionSpec.IsAead"/>).</summary>
     public EncryptionSpec Encryption => new(Cipher.Id, Cipher.KeyBits);
@@ -45,13 +53,14 @@ public sealed record NegotiatedAlgorithms
     internal IIkeIntegrity? Mac { get; }
     internal IIkePrf? PrfFunction { get; }
 
-    /// <summary>The IANA names, e.g. <c>ENCR_AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE25519</c>.</summary>
+    /// <summary>The IANA names, e.g. <c>ENCR_AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE25519/ML-KEM-768</c>.</summary>
     public override string ToString()
     {
         var parts = new List<string> { Cipher.Name };
         if (Mac != null) parts.Add(Mac.Name);
         if (PrfFunction != null) parts.Add(PrfFunction.Name);
         if (Group != KeGroup.None) parts.Add(CryptoRegistry.NameOf(TransformType.KeyExchange, (ushort)Group));
+        parts.AddRange(AdditionalKeyExchanges.Select(g => CryptoRegistry.NameOf(TransformType.KeyExchange, (ushort)g)));
         if (PrfFunction == null) parts.Add(Esn == EsnId.Esn ? "ESN" : "NO_ESN");
         return string.Join("/", parts);
     }
@@ -65,7 +74,8 @@ internal static class ProposalNegotiation
 {
     /// <summary>Picks the first of the peer's proposals (in its order) that one of ours covers; the transform
     /// within each type is the peer's most preferred one that we support.</summary>
-    public static Proposal? Select(IReadOnlyList<Proposal> offered, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol)
+    // ikeAuth: the CHILD SA of IKE_AUTH negotiates no additional key exchanges (RFC 9370 §2.2.3).
+    public static Proposal? Select(IReadOnlyList<Proposal> offered, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol, bool ikeAuth = false)
     {
         var oursWire = ours.Select((s, i) => s.ToWire((byte)(i + 1), protocol, Array.Empty<byte>())).ToList();
         foreach (var theirs in offered)
@@ -77,9 +87,12 @@ internal static class ProposalNegotiation
                 bool ok = true;
                 foreach (var type in TypesOf(theirs).Union(TypesOf(mine)))
                 {
+                    if (ikeAuth && IsAdditional(type)) continue;
                     var pick = theirs.OfType(type).FirstOrDefault(t => Contains(mine, t) && IsSupported(t, protocol));
                     if (pick == null)
                     {
+                        // An additional exchange the peer marked optional (NONE) that we do not offer at all.
+                        if (IsAdditional(type) && !mine.OfType(type).Any() && theirs.OfType(type).Any(t => t.Id == 0)) continue;
                         // AEAD: "no integrity" on one side matches absent integrity on the other.
                         if (type == TransformType.Integrity && IsAead(theirs) && !mine.OfType(type).Any(t => t.Id != 0)) continue;
                         if (type == TransformType.Integrity && IsAead(theirs) && !theirs.OfType(type).Any(t => t.Id != 0)) continue;
@@ -87,6 +100,7 @@ internal static class ProposalNegotiation
                         break;
                     }
                     if (type == TransformType.Integrity && pick.Id == 0) continue;
+                    if (IsAdditional(type) && pick.Id == 0) continue; // NONE: this additional exchange is skipped (RFC 9370 §2.2.1)
                     chosen.Transforms.Add(Clone(pick));
                 }
                 if (ok && chosen.OfType(TransformType.Encryption).Any()) return chosen;
@@ -96,7 +110,8 @@ internal static class ProposalNegotiation
     }
 
     /// <summary>Checks the responder's answer: one proposal, one transform per type, all of them offered by us in one proposal.</summary>
-    public static bool Validate(SaPayload answer, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol, out string? error)
+    // ikeAuth: the CHILD SA of IKE_AUTH, which has no key exchanges of its own: the responder may drop them.
+    public static bool Validate(SaPayload answer, IReadOnlyList<ProposalSpec> ours, ProtocolId protocol, out string? error, bool ikeAuth = false)
     {
         error = null;
         if (answer.Proposals.Count != 1) { error = $"the peer chose {answer.Proposals.Count} proposals, exactly one expected"; return false; }
@@ -107,10 +122,13 @@ internal static class ProposalNegotiation
         foreach (var spec in ours)
         {
             var mine = spec.ToWire(1, protocol, Array.Empty<byte>());
-            bool covered = chosen.Transforms.All(t => Contains(mine, t) || (t.Type == TransformType.Integrity && t.Id == 0));
+            bool covered = chosen.Transforms.All(t => Contains(mine, t) || (t.Type == TransformType.Integrity && t.Id == 0)
+                || (IsAdditional(t.Type) && t.Id == 0 && mine.OfType(t.Type).Any(x => x.Id == 0)));
             // A CHILD SA created in IKE_AUTH has no KE of its own: the responder drops the PFS group (RFC 7296 §1.2).
+            // An additional key exchange we offered with NONE may be skipped; in IKE_AUTH a CHILD SA has none at all.
             bool complete = TypesOf(mine).All(type => chosen.OfType(type).Any() || type == TransformType.ExtendedSequenceNumbers
-                || (type == TransformType.KeyExchange && protocol == ProtocolId.Esp));
+                || (type == TransformType.KeyExchange && protocol == ProtocolId.Esp)
+                || (IsAdditional(type) && (ikeAuth || mine.OfType(type).Any(t => t.Id == 0))));
             if (covered && complete) return true;
         }
         error = $"the peer chose a proposal we did not offer ({Describe(chosen)})";
@@ -138,12 +156,25 @@ internal static class ProposalNegotiation
         if (p.ProtocolId == ProtocolId.Ike && prf == null) { error = "IKE proposal without a PRF"; return false; }
         var g = (KeGroup)(p.OfType(TransformType.KeyExchange).FirstOrDefault()?.Id ?? 0);
         var esn = (EsnId)(p.OfType(TransformType.ExtendedSequenceNumbers).FirstOrDefault()?.Id ?? 0);
-        algorithms = new NegotiatedAlgorithms(encr, integ, prf, g, esn);
+        var additional = new List<KeGroup>();
+        foreach (var t in p.Transforms.Where(t => IsAdditional(t.Type) && t.Id != 0).OrderBy(t => t.Type))
+        {
+            if (!CryptoRegistry.IsSupported((KeGroup)t.Id)) { error = $"unsupported additional key exchange {CryptoRegistry.NameOf(t.Type, t.Id)}"; return false; }
+            additional.Add((KeGroup)t.Id);
+        }
+        algorithms = new NegotiatedAlgorithms(encr, integ, prf, g, esn, additional);
         return true;
     }
 
     public static string Describe(Proposal p) => string.Join("/", p.Transforms.Select(t =>
         CryptoRegistry.NameOf(t.Type, t.Id, t.KeyLength)));
+
+    /// <summary>ADDKE1..ADDKE7 (RFC 9370 transform types 6–12).</summary>
+    public static bool IsAdditional(TransformType type) => type is >= TransformType.AdditionalKeyExchange1 and <= TransformType.AdditionalKeyExchange7;
+
+    /// <summary>True when the proposal offers an additional key exchange it cannot do without (no NONE alternative).</summary>
+    public static bool RequiresAdditional(Proposal p) =>
+        p.Transforms.Where(t => IsAdditional(t.Type)).GroupBy(t => t.Type).Any(g => g.All(t => t.Id != 0));
 
     private static IEnumerable<TransformType> TypesOf(Proposal p) => p.Transforms.Select(t => t.Type).Distinct();
 
@@ -161,6 +192,7 @@ internal static class ProposalNegotiation
             : CryptoRegistry.TryGetIntegrity((IntegId)t.Id, out _)),
         TransformType.KeyExchange => CryptoRegistry.IsSupported((KeGroup)t.Id),
         TransformType.ExtendedSequenceNumbers => t.Id <= 1,
+        _ when IsAdditional(t.Type) => t.Id == 0 || CryptoRegistry.IsSupported((KeGroup)t.Id),
         _ => false,
     };
 

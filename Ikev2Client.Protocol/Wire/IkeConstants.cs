@@ -52,6 +52,10 @@ public enum ExchangeType : byte
     CreateChildSa = 36,
     /// <summary>INFORMATIONAL (RFC 7296 §1.4).</summary>
     Informational = 37,
+    /// <summary>IKE_INTERMEDIATE (RFC 9242): between IKE_SA_INIT and IKE_AUTH, here one per additional key exchange (RFC 9370).</summary>
+    IkeIntermediate = 43,
+    /// <summary>IKE_FOLLOWUP_KE (RFC 9370 §2.2.4): an additional key exchange of a CREATE_CHILD_SA.</summary>
+    IkeFollowupKe = 44,
 }
 
 /// <summary>Flags in the IKE header (RFC 7296 §3.1).</summary>
@@ -94,6 +98,20 @@ public enum TransformType : byte
     KeyExchange = 4,
     /// <summary>Extended Sequence Numbers (ESN).</summary>
     ExtendedSequenceNumbers = 5,
+    /// <summary>Additional Key Exchange 1 (ADDKE1, RFC 9370).</summary>
+    AdditionalKeyExchange1 = 6,
+    /// <summary>Additional Key Exchange 2 (ADDKE2, RFC 9370).</summary>
+    AdditionalKeyExchange2 = 7,
+    /// <summary>Additional Key Exchange 3 (ADDKE3, RFC 9370).</summary>
+    AdditionalKeyExchange3 = 8,
+    /// <summary>Additional Key Exchange 4 (ADDKE4, RFC 9370).</summary>
+    AdditionalKeyExchange4 = 9,
+    /// <summary>Additional Key Exchange 5 (ADDKE5, RFC 9370).</summary>
+    AdditionalKeyExchange5 = 10,
+    /// <summary>Additional Key Exchange 6 (ADDKE6, RFC 9370).</summary>
+    AdditionalKeyExchange6 = 11,
+    /// <summary>Additional Key Exchange 7 (ADDKE7, RFC 9370).</summary>
+    AdditionalKeyExchange7 = 12,
 }
 
 /// <summary>Transform attribute types (RFC 7296 §3.3.5).</summary>

@@ -25,6 +25,12 @@ public sealed class IkeMessage
         if (payloads != null) Payloads.AddRange(payloads);
     }
 
+    /// <summary>
+    /// For a decrypted IKE_INTERMEDIATE message: the inner payloads exactly as received (the SK plaintext without padding),
+    /// which RFC 9242 §3.3.2 authenticates in IntAuth. Null otherwise.
+    /// </summary>
+    internal byte[]? InnerPlaintext { get; set; }
+
     /// <summary>The IKE SA initiator's SPI.</summary>
     public ulong SpiI => Header.SpiI;
     /// <summary>The IKE SA responder's SPI.</summary>

@@ -187,6 +187,7 @@ public static class IkeMessageCodec
             error = new IkeParseError(IkeParseErrorCode.InvalidSyntax, $"malformed inner payloads ({e.GetType().Name})") { Fault = e };
             return false;
         }
+        if (header.ExchangeType == ExchangeType.IkeIntermediate) m.InnerPlaintext = plaintext.ToArray();
         inner = m;
         return true;
     }

@@ -50,6 +50,17 @@ internal static class PayloadRules
         new(PayloadType.Configuration, 0, 1), new(PayloadType.Notify, 0, Many), new(PayloadType.VendorId, 0, Many),
     };
 
+    // RFC 9370 §2.2.2 (IKE_INTERMEDIATE carrying an additional key exchange) and §2.2.4 (IKE_FOLLOWUP_KE).
+    private static readonly Rule[] IkeIntermediate =
+    {
+        new(PayloadType.KeyExchange, 0, 1), new(PayloadType.Notify, 0, Many), new(PayloadType.VendorId, 0, Many),
+    };
+
+    private static readonly Rule[] IkeFollowupKe =
+    {
+        new(PayloadType.KeyExchange, 1, 1), new(PayloadType.Notify, 0, Many), new(PayloadType.VendorId, 0, Many),
+    };
+
     private static readonly Rule[] Informational =
     {
         new(PayloadType.Notify, 0, Many), new(PayloadType.Delete, 0, Many), new(PayloadType.Configuration, 0, 1),
@@ -67,6 +78,8 @@ internal static class PayloadRules
             (ExchangeType.IkeAuth, true) => IkeAuthResponse,
             (ExchangeType.CreateChildSa, _) => CreateChildSa,
             (ExchangeType.Informational, _) => Informational,
+            (ExchangeType.IkeIntermediate, _) => IkeIntermediate,
+            (ExchangeType.IkeFollowupKe, _) => IkeFollowupKe,
             _ => null,
         };
         if (rules == null)

@@ -51,6 +51,22 @@ public sealed class CliHostileTests
     }
 
     [Fact]
+    public async Task The_post_quantum_demo_shows_the_intermediate_exchange_and_ML_KEM()
+    {
+        var text = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 240;
+        var error = new StringWriter();
+        var code = await DemoCommand.RunAsync(null, null, forceEncapsulation: true, transport: false, console, error, postQuantum: true);
+        code.Should().Be(0, text + error.ToString());
+        text.ToString().Should().Contain("IkeIntermediate request #1").And.Contain("IkeAuth request #2");
+        Regex.IsMatch(text.ToString(), @"IKE algorithms[^\n]*CURVE_25519/ML-KEM-768").Should().BeTrue(text.ToString());
+    }
+
+    [Fact]
     public void Usage_errors_exit2_and_unexpected_exceptions_are_one_line()
     {
         Run("demo", "--no-such-option").Code.Should().Be(2);

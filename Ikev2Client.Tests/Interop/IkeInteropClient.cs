@@ -36,7 +36,8 @@ internal sealed class IkeInteropClient : IAsyncDisposable
         RemoteIdentity = IkeIdentity.Parse(remoteId),
         SendRemoteIdentity = sendRemoteId,
         Authenticator = new PskAuthenticator(psk),
-        IkeProposals = ikeProposal == null ? ProposalSpec.DefaultIke : new[] { ProposalSpec.Parse(ikeProposal) },
+        IkeProposals = ikeProposal == null ? ProposalSpec.DefaultIke
+            : ProposalSyntax.TryParse(ikeProposal, false, out var ike, out var error) ? ike : throw new FormatException(error),
         EspProposals = espProposal == null ? ProposalSpec.DefaultEsp : new[] { ProposalSpec.Parse(espProposal, esp: true) },
     };
 

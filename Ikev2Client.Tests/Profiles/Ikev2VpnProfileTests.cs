@@ -118,5 +118,23 @@ public sealed class Ikev2VpnProfileTests
         act.Should().Throw<ProfileImportException>().WithMessage("serverPort*");
     }
 
+    [Fact]
+    public void NativeJsonCarriesHybridPostQuantumProposals()
+    {
+        const string hybrid = "aes256gcm16-prfsha384-x25519-ke1_mlkem768,aes256gcm16-prfsha384-x25519";
+        var json = Encoding.UTF8.GetBytes(
+            "{\"name\":\"pq\",\"serverAddr\":\"gw.example.com\",\"authMethod\":\"psk\",\"psk\":\"x\",\"ikeProposal\":\"" + hybrid
+            + "\",\"espProposal\":\"aes256gcm16-x25519-ke1_mlkem768\"}");
+        var p = NativeProfileJson.Import(json).Profile;
+        p.IkeProposal.Should().Be(hybrid);
+        var ike = Ikev2Client.Connection.ProposalConversion.ForProfile(p.IkeProposal, false, null);
+        ike[0].AdditionalKeyExchanges.Should().ContainSingle().Which.Should().Equal(Protocol.Crypto.KeGroup.MlKem768);
+        ike[1].AdditionalKeyExchanges.Should().BeEmpty();
+        Ikev2Client.Connection.ProposalConversion.ForProfile(p.EspProposal, true, null)[0].AdditionalKeyExchanges.Should().ContainSingle();
+
+        var bad = Base().SetAuthPsk("k"u8.ToArray()).SetIkeProposal("aes256gcm16-prfsha384-x25519-ke1_mlkem2048");
+        bad.Validate().Should().ContainSingle().Which.Message.Should().Contain("mlkem2048");
+    }
+
     private static Ikev2VpnProfile.Builder Base() => new Ikev2VpnProfile.Builder("vpn.example.com", "alice").SetName("test");
 }

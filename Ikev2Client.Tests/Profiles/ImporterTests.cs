@@ -124,6 +124,25 @@ public sealed class ImporterTests
     }
 
     [Fact]
+    public void Mobileconfig_post_quantum_key_exchange_methods_become_additional_key_exchanges()
+    {
+        var r = Import("pq-psk.mobileconfig");
+        var p = r.Profile;
+        // ADDKE1 = ML-KEM-768; with AllowPostQuantumKeyExchangeFallback the classical proposal follows.
+        p.IkeProposal.Should().Be("aes256gcm16-prfsha384-curve25519-ke1_mlkem768,aes256gcm16-prfsha384-curve25519");
+        // 0 leaves ADDKE2 out; ADDKE3 = ML-KEM-1024.
+        p.EspProposal.Should().Be("aes256gcm16-curve25519-ke1_mlkem768-ke3_mlkem1024,aes256gcm16-curve25519");
+        r.Notes.Select(n => n.Key).Should().NotContain(k => k.Contains("PostQuantum"));
+        var ike = Ikev2Client.Connection.ProposalConversion.ForProfile(p.IkeProposal, false, null);
+        ike[0].AdditionalKeyExchanges.Should().ContainSingle().Which.Should().Equal(Protocol.Crypto.KeGroup.MlKem768);
+
+        var bad = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "profiles", "pq-psk.mobileconfig"))
+            .Replace("<integer>36</integer></array>", "<integer>99</integer></array>");
+        var act = () => ProfileImporter.Import(Encoding.UTF8.GetBytes(bad), "bad.mobileconfig");
+        act.Should().Throw<ProfileImportException>().WithMessage("*PostQuantumKeyExchangeMethods[0] is 99*");
+    }
+
+    [Fact]
     public void Mobileconfig_eap_only_and_its_signed_copy()
     {
         foreach (var file in new[] { "jawj-eap.mobileconfig", "jawj-eap-signed.mobileconfig" })

@@ -105,6 +105,9 @@ public sealed class ProposalSyntaxTests
     [InlineData("", true, "empty")]
     [InlineData("aes128--sha256", true, "empty algorithm")]
     [InlineData("aes128-sha256,,aes256gcm16", true, "empty proposal")]
+    [InlineData("aes256gcm16-prfsha384-x25519-ke8_mlkem768", false, "ke1 to ke7")]
+    [InlineData("aes256gcm16-prfsha384-x25519-ke1_mlkem2048", false, "unknown key exchange method 'mlkem2048'")]
+    [InlineData("aes256gcm16-prfsha384-x25519-ke1_ecp224", false, "'ecp224' in 'ke1_ecp224' is not supported")]
     public void Bad_input_gives_typed_error_naming_token(string text, bool esp, string expected)
     {
         ProposalSyntax.TryParse(text, esp, out var list, out var error).Should().BeFalse();
@@ -119,6 +122,9 @@ public sealed class ProposalSyntaxTests
     [InlineData("aes256gcm16", true)]
     [InlineData("aes128ctr-aesxcbc-modp3072-esn", true)]
     [InlineData("3des-md5", true)]
+    [InlineData("aes256gcm16-prfsha384-x25519-ke1_mlkem768", false)]
+    [InlineData("aes256-sha384-ecp384-ke1_mlkem768-ke1_none-ke3_mlkem1024", false)]
+    [InlineData("aes256gcm16-x25519-ke1_mlkem768-esn", true)]
     public void Format_round_trips(string text, bool esp)
     {
         var p = One(text, esp);
@@ -130,5 +136,34 @@ public sealed class ProposalSyntaxTests
     public void Format_is_canonical()
     {
         ProposalSyntax.Format(One("AES128GCM-X25519-PRFSHA256", false), false).Should().Be("aes128gcm16-prfsha256-curve25519");
+    }
+
+    [Fact]
+    public void StrongSwan6HybridProposal_ParsesIntoAdditionalKeyExchanges()
+    {
+        var p = One("aes256gcm16-prfsha384-x25519-ke1_mlkem768", false);
+        p.KeGroups.Should().Equal(KeGroup.Curve25519);
+        p.AdditionalKeyExchanges.Should().ContainSingle().Which.Should().Equal(KeGroup.MlKem768);
+        p.RequiresAdditionalKeyExchange.Should().BeTrue();
+        p.IsPostQuantum.Should().BeTrue();
+        ProposalSyntax.Format(p, false).Should().Be("aes256gcm16-prfsha384-curve25519-ke1_mlkem768");
+
+        // ke2 without ke1 leaves ADDKE1 unoffered; NONE makes an exchange optional.
+        var q = One("aes128-sha256-ecp256-ke2_mlkem512-ke2_none", false);
+        q.AdditionalKeyExchanges.Should().HaveCount(2);
+        q.AdditionalKeyExchanges[0].Should().BeEmpty();
+        q.AdditionalKeyExchanges[1].Should().Equal(KeGroup.MlKem512, KeGroup.None);
+        q.RequiresAdditionalKeyExchange.Should().BeFalse();
+        One("aes128-sha256-ecp256", false).IsPostQuantum.Should().BeFalse();
+    }
+
+    [Fact]
+    public void AdditionalKeyExchanges_GoOnTheWireAsTransformTypes6To12()
+    {
+        var wire = One("aes256gcm16-prfsha384-x25519-ke1_mlkem768-ke2_mlkem1024-ke2_none", false)
+            .ToWire(1, Protocol.Wire.ProtocolId.Ike, []);
+        wire.OfType(Protocol.Wire.TransformType.AdditionalKeyExchange1).Select(t => t.Id).Should().Equal((ushort)36);
+        wire.OfType(Protocol.Wire.TransformType.AdditionalKeyExchange2).Select(t => t.Id).Should().Equal((ushort)37, (ushort)0);
+        ((byte)Protocol.Wire.TransformType.AdditionalKeyExchange7).Should().Be(12);
     }
 }

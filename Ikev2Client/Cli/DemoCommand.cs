@@ -17,19 +17,27 @@ namespace Ikev2Client.Cli;
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The hybrid proposal of <c>--post-quantum</c>, as strongSwan 6 writes it.</summary>
+    internal const string PostQuantumProposal = "aes256gcm16-prfsha384-x25519-ke1_mlkem768";
+
     public static Command Create()
     {
         var ike = new Option<string?>("--ike") { Description = "IKE proposal for the responder, strongSwan syntax (e.g. aes128-sha256-modp2048); default: our defaults" };
         var esp = new Option<string?>("--esp") { Description = "ESP proposal for the responder (e.g. aes256gcm16)" };
         var noForce = new Option<bool>("--no-force-encap") { Description = "Do not force UDP encapsulation (stays on the IKE port on loopback)" };
         var transport = new Option<bool>("--transport") { Description = "Request transport mode" };
+        var postQuantum = new Option<bool>("--post-quantum")
+        {
+            Description = $"Both sides offer a hybrid post-quantum proposal first ({PostQuantumProposal}: X25519, then ML-KEM-768 in an IKE_INTERMEDIATE exchange, RFC 9370)",
+        };
         var command = new Command("demo", "Run an IKEv2 initiator and responder in this process over loopback UDP and show what happens");
         command.Options.Add(ike);
         command.Options.Add(esp);
         command.Options.Add(noForce);
         command.Options.Add(transport);
+        command.Options.Add(postQuantum);
         command.SetAction(parse => RunAsync(parse.GetValue(ike), parse.GetValue(esp), !parse.GetValue(noForce), parse.GetValue(transport),
-            Terminal.Stdout(), parse.InvocationConfiguration.Error).GetAwaiter().GetResult());
+            Terminal.Stdout(), parse.InvocationConfiguration.Error, parse.GetValue(postQuantum)).GetAwaiter().GetResult());
         return command;
     }
 
@@ -38,10 +46,16 @@ internal static class DemoCommand
     /// on <paramref name="error"/> naming the option and the bad token, exit 2.
     /// </summary>
     internal static async Task<int> RunAsync(string? ikeProposal, string? espProposal, bool forceEncapsulation, bool transport,
-        IAnsiConsole console, TextWriter error)
+        IAnsiConsole console, TextWriter error, bool postQuantum = false)
     {
         if (!TryProposal("--ike", ikeProposal, esp: false, error, out var ikeSpec) || !TryProposal("--esp", espProposal, esp: true, error, out var espSpec))
             return 2;
+        IReadOnlyList<ProposalSpec> initiatorIke = ProposalSpec.DefaultIke;
+        if (postQuantum)
+        {
+            initiatorIke = [ProposalSpec.Parse(PostQuantumProposal), .. ProposalSpec.DefaultIke];
+            ikeSpec ??= [.. initiatorIke];
+        }
         var psk = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         var gatewayId = IkeIdentity.Parse("@gateway.demo");
         var clientId = IkeIdentity.Parse("client@demo");
@@ -76,6 +90,7 @@ internal static class DemoCommand
             RemoteIdentity = gatewayId,
             Authenticator = new PskAuthenticator(psk),
             RemoteNatTPort = responder.NatTLocalEndPoint.Port,
+            IkeProposals = initiatorIke,
             ForceEncapsulation = forceEncapsulation,
             Mode = transport ? EspMode.Transport : EspMode.Tunnel,
         };

@@ -19,13 +19,19 @@ public sealed class IkeInspector
     /// <summary>Fragmented messages being reassembled at once.</summary>
     public const int MaxPendingReassemblies = 64;
 
-    private readonly Dictionary<(ulong, ulong), IkeSaSecrets> _keys;
+    private readonly Dictionary<(ulong, ulong), List<IkeSaSecrets>> _keys;
     private readonly Dictionary<(ulong, ulong), (EncrId Encr, int KeyBits, IntegId Integ)> _algorithms = new();
     private readonly Dictionary<(ulong, ulong, uint, bool), FragmentReassembler> _reassembly = new();
     private readonly Dictionary<(ulong, ulong, uint), Proposal> _pendingIkeRekey = new();
 
+    /// <summary>
+    /// <paramref name="keys"/> may hold several entries for one IKE SA: its key generations. With additional key exchanges
+    /// (RFC 9370) every IKE_INTERMEDIATE updates all keys, so the IKE_INTERMEDIATE messages need the keys from before each
+    /// update and IKE_AUTH the last ones; each message is tried with every generation, in order, and the one whose
+    /// integrity check passes decrypts it.
+    /// </summary>
     public IkeInspector(IEnumerable<IkeSaSecrets>? keys = null) =>
-        _keys = (keys ?? Enumerable.Empty<IkeSaSecrets>()).GroupBy(k => (k.SpiI, k.SpiR)).ToDictionary(g => g.Key, g => g.First());
+        _keys = (keys ?? Enumerable.Empty<IkeSaSecrets>()).GroupBy(k => (k.SpiI, k.SpiR)).ToDictionary(g => g.Key, g => g.ToList());
 
     /// <summary>Inspects a capture held in memory and collects every packet in the report.</summary>
     public InspectReport Inspect(string fileName, byte[] capture)
@@ -96,28 +102,39 @@ public sealed class IkeInspector
 
         var last = m.Payloads.LastOrDefault();
         if (last is not (EncryptedPayload or EncryptedFragmentPayload)) return;
-        var protector = ProtectorFor(m, out var why);
-        if (protector == null)
+        var protectors = ProtectorsFor(m, out var why);
+        if (protectors.Count == 0)
         {
             entry.Decryption = why;
             return;
         }
-        using (protector)
+        try
         {
-            IkeMessage? inner;
+            IkeMessage? inner = null;
+            int generation = 0;
             if (last is EncryptedPayload)
             {
-                if (!IkeMessageCodec.TryDecrypt(datagram, m, protector, out inner, out error))
+                IkeParseError? firstError = null;
+                for (int i = 0; i < protectors.Count && inner == null; i++)
                 {
-                    entry.Decryption = error!.Code == IkeParseErrorCode.IntegrityCheckFailed
-                        ? "integrity check failed (wrong key, or not this IKE SA's keys)"
-                        : $"decrypted, but the content is malformed: {error}";
+                    if (IkeMessageCodec.TryDecrypt(datagram, m, protectors[i], out inner, out error)) generation = i;
+                    else if (error!.Code != IkeParseErrorCode.IntegrityCheckFailed) { firstError = error; break; }
+                }
+                if (inner == null)
+                {
+                    entry.Decryption = firstError != null
+                        ? $"decrypted, but the content is malformed: {firstError}"
+                        : "integrity check failed (wrong key, or not this IKE SA's keys)";
                     return;
                 }
             }
             else
             {
-                if (!IkeMessageCodec.TryDecryptFragment(datagram, m, protector, out var skf, out var part, out error))
+                EncryptedFragmentPayload? skf = null;
+                byte[]? part = null;
+                for (int i = 0; i < protectors.Count && skf == null; i++)
+                    if (IkeMessageCodec.TryDecryptFragment(datagram, m, protectors[i], out skf, out part, out error)) generation = i;
+                if (skf == null)
                 {
                     entry.Decryption = "integrity check failed (wrong key, or not this IKE SA's keys)";
                     return;
@@ -128,13 +145,13 @@ public sealed class IkeInspector
                     Bound(_reassembly, MaxPendingReassemblies);
                     _reassembly[key] = r = new FragmentReassembler();
                 }
-                var status = r.Add(m.Header, skf!, part!, out var plain, out var first, out var reason);
+                var status = r.Add(m.Header, skf, part!, out var plain, out var first, out var reason);
                 if (status != FragmentReassembler.Status.Complete)
                 {
                     entry.Decryption = status switch
                     {
-                        FragmentReassembler.Status.Pending => $"fragment {skf!.FragmentNumber}/{skf.TotalFragments} decrypted, waiting for the rest",
-                        FragmentReassembler.Status.Ignored => $"fragment {skf!.FragmentNumber}/{skf.TotalFragments} ignored (duplicate or stale)",
+                        FragmentReassembler.Status.Pending => $"fragment {skf.FragmentNumber}/{skf.TotalFragments} decrypted, waiting for the rest",
+                        FragmentReassembler.Status.Ignored => $"fragment {skf.FragmentNumber}/{skf.TotalFragments} ignored (duplicate or stale)",
                         _ => $"fragment rejected: {reason}",
                     };
                     return;
@@ -145,12 +162,17 @@ public sealed class IkeInspector
                     entry.Decryption = $"reassembled, but the content is malformed: {error}";
                     return;
                 }
-                entry.Decryption = $"reassembled from {skf!.TotalFragments} fragments and decrypted";
+                entry.Decryption = $"reassembled from {skf.TotalFragments} fragments and decrypted";
             }
             entry.Decryption ??= "decrypted";
+            if (protectors.Count > 1) entry.Decryption += $" (key generation {generation + 1} of {protectors.Count})";
             var container = entry.Payloads!.Last();
             foreach (var p in inner!.Payloads) container.Add(PayloadDescriber.Describe(p));
             TrackIkeRekey(m, inner);
+        }
+        finally
+        {
+            foreach (var p in protectors) p.Dispose();
         }
     }
 
@@ -181,31 +203,35 @@ public sealed class IkeInspector
         _algorithms[spis] = (encr.Id, encr.KeyBits, integ);
     }
 
-    private SkCipher? ProtectorFor(IkeMessage m, out string why)
+    private List<SkCipher> ProtectorsFor(IkeMessage m, out string why)
     {
         why = "";
-        if (!_keys.TryGetValue((m.SpiI, m.SpiR), out var keys))
+        var result = new List<SkCipher>();
+        if (!_keys.TryGetValue((m.SpiI, m.SpiR), out var generations))
         {
             why = _keys.Count == 0 ? "encrypted (give --keys to decrypt)" : "no keys for this IKE SA";
-            return null;
+            return result;
         }
-        (EncrId Encr, int KeyBits, IntegId Integ) algorithms;
-        if (_algorithms.TryGetValue((m.SpiI, m.SpiR), out var algs)) algorithms = algs;
-        else if (keys.Encryption is var (id, bits)) algorithms = (id, bits, keys.Integrity ?? IntegId.None);
-        else
+        foreach (var keys in generations)
         {
-            why = "keys given, but the capture has no IKE_SA_INIT for this IKE SA and the key file names no algorithms";
-            return null;
+            (EncrId Encr, int KeyBits, IntegId Integ) algorithms;
+            if (_algorithms.TryGetValue((m.SpiI, m.SpiR), out var algs)) algorithms = algs;
+            else if (keys.Encryption is var (id, bits)) algorithms = (id, bits, keys.Integrity ?? IntegId.None);
+            else
+            {
+                why = "keys given, but the capture has no IKE_SA_INIT for this IKE SA and the key file names no algorithms";
+                continue;
+            }
+            bool fromInitiator = m.IsFromInitiator;
+            var ek = fromInitiator ? keys.SkEi : keys.SkEr;
+            var ak = fromInitiator ? keys.SkAi : keys.SkAr;
+            bool aead = new EncryptionSpec(algorithms.Encr, algorithms.KeyBits).IsAead;
+            if (SkCipher.TryCreate(algorithms.Encr, algorithms.KeyBits, aead ? IntegId.None : algorithms.Integ, ek, aead ? ReadOnlySpan<byte>.Empty : ak,
+                    out var cipher, out var error))
+                result.Add(cipher);
+            else why = error;
         }
-        bool fromInitiator = m.IsFromInitiator;
-        var ek = fromInitiator ? keys.SkEi : keys.SkEr;
-        var ak = fromInitiator ? keys.SkAi : keys.SkAr;
-        bool aead = new EncryptionSpec(algorithms.Encr, algorithms.KeyBits).IsAead;
-        if (SkCipher.TryCreate(algorithms.Encr, algorithms.KeyBits, aead ? IntegId.None : algorithms.Integ, ek, aead ? ReadOnlySpan<byte>.Empty : ak,
-                out var cipher, out var error))
-            return cipher;
-        why = error;
-        return null;
+        return result;
     }
 
     private static string ExchangeName(ExchangeType t) => t switch
@@ -214,6 +240,8 @@ public sealed class IkeInspector
         ExchangeType.IkeAuth => "IKE_AUTH",
         ExchangeType.CreateChildSa => "CREATE_CHILD_SA",
         ExchangeType.Informational => "INFORMATIONAL",
+        ExchangeType.IkeIntermediate => "IKE_INTERMEDIATE",
+        ExchangeType.IkeFollowupKe => "IKE_FOLLOWUP_KE",
         _ => $"EXCHANGE({(byte)t})",
     };
 }

@@ -40,7 +40,7 @@ public static class PayloadDescriber
         var node = new PayloadNode("SA", $"{sa.Proposals.Count} proposal(s)");
         foreach (var p in sa.Proposals)
         {
-            var algs = p.Transforms.Select(t => CryptoRegistry.NameOf(t.Type, t.Id, t.KeyLength)).ToArray();
+            var algs = p.Transforms.Select(t => (t.Type >= TransformType.AdditionalKeyExchange1 ? $"ADDKE{(int)t.Type - 5}=" : "") + CryptoRegistry.NameOf(t.Type, t.Id, t.KeyLength)).ToArray();
             var pn = new PayloadNode($"Proposal #{p.Number}", $"{p.ProtocolId}{(p.Spi.Length > 0 ? $" SPI {Convert.ToHexString(p.Spi).ToLowerInvariant()}" : "")}: {string.Join(", ", algs)}")
                 .Field("protocol", p.ProtocolId.ToString()).Field("spi", Convert.ToHexString(p.Spi).ToLowerInvariant()).Field("transforms", algs);
             node.Add(pn);

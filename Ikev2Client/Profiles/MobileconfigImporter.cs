@@ -17,7 +17,7 @@ public static class MobileconfigImporter
         "RemoteAddress", "RemoteIdentifier", "LocalIdentifier", "AuthenticationMethod", "ExtendedAuthEnabled", "AuthName",
         "AuthPassword", "SharedSecret", "PayloadCertificateUUID", "ServerCertificateIssuerCommonName",
         "IKESecurityAssociationParameters", "ChildSecurityAssociationParameters", "EnablePFS", "DeadPeerDetectionRate",
-        "NATKeepAliveInterval", "MTU", "ExcludeLocalNetworks", "ProtocolType", "Interfaces",
+        "NATKeepAliveInterval", "MTU", "ExcludeLocalNetworks", "ProtocolType", "Interfaces", "AllowPostQuantumKeyExchangeFallback",
     ];
 
     /// <summary>Imports a .mobileconfig (XML plist or CMS-signed).</summary>
@@ -145,9 +145,39 @@ public static class MobileconfigImporter
     {
         var ikeSa = Dict(ike, "IKESecurityAssociationParameters");
         var childSa = Dict(ike, "ChildSecurityAssociationParameters") ?? ikeSa;
-        if (ikeSa is not null) b.IkeProposal = SaToProposal(ikeSa, isEsp: false, pfs: true, "IKESecurityAssociationParameters", notes);
+        // Apple's AllowPostQuantumKeyExchangeFallback: a gateway without ML-KEM may skip it. As proposals: the hybrid one,
+        // then the same without its additional key exchanges (docs/post-quantum.md).
+        bool fallback = Bool(ike, "AllowPostQuantumKeyExchangeFallback");
+        if (ikeSa is not null) b.IkeProposal = WithFallback(SaToProposal(ikeSa, isEsp: false, pfs: true, "IKESecurityAssociationParameters", notes), fallback);
         if (childSa is not null)
-            b.EspProposal = SaToProposal(childSa, isEsp: true, pfs: Bool(ike, "EnablePFS"), "ChildSecurityAssociationParameters", notes);
+            b.EspProposal = WithFallback(SaToProposal(childSa, isEsp: true, pfs: Bool(ike, "EnablePFS"), "ChildSecurityAssociationParameters", notes), fallback);
+    }
+
+    private static string WithFallback(string proposal, bool fallback)
+    {
+        if (!fallback || !proposal.Contains("-ke", StringComparison.Ordinal)) return proposal;
+        return proposal + "," + string.Join('-', proposal.Split('-').Where(t => !(t.Length > 4 && t.StartsWith("ke", StringComparison.Ordinal) && t[3] == '_')));
+    }
+
+    /// <summary>
+    /// Apple's PostQuantumKeyExchangeMethods (iOS/macOS 26): up to seven methods, one per additional key exchange ADDKE1–7
+    /// of RFC 9370; 0 is none, 36 ML-KEM-768, 37 ML-KEM-1024 (35, ML-KEM-512, is accepted too).
+    /// </summary>
+    private static IEnumerable<string> AdditionalKeyExchanges(Dictionary<string, object> sa, string key)
+    {
+        if (sa.GetValueOrDefault("PostQuantumKeyExchangeMethods") is not { } value) yield break;
+        var methods = value as List<object> ?? throw new ProfileImportException($"{Format}: {key}.PostQuantumKeyExchangeMethods must be an array of integers");
+        if (methods.Count > 7) throw new ProfileImportException($"{Format}: {key}.PostQuantumKeyExchangeMethods has {methods.Count} entries; at most 7 (ADDKE1–ADDKE7)");
+        for (int i = 0; i < methods.Count; i++)
+        {
+            var name = methods[i] switch
+            {
+                0L => "none", 35L => "mlkem512", 36L => "mlkem768", 37L => "mlkem1024",
+                long other => throw new ProfileImportException($"{Format}: {key}.PostQuantumKeyExchangeMethods[{i}] is {other}; 0, 36 (ML-KEM-768) or 37 (ML-KEM-1024) expected"),
+                _ => throw new ProfileImportException($"{Format}: {key}.PostQuantumKeyExchangeMethods[{i}] must be an integer"),
+            };
+            if (name != "none") yield return $"ke{i + 1}_{name}";
+        }
     }
 
     private static string SaToProposal(Dictionary<string, object> sa, bool isEsp, bool pfs, string key, ImportNotes notes)
@@ -173,13 +203,17 @@ public static class MobileconfigImporter
             _ => throw new ProfileImportException($"{Format}: {key}.DiffieHellmanGroup {group} is unknown"),
         };
         if (sa.ContainsKey("LifeTimeInMinutes")) notes.Add(new(ImportNoteKind.Ignored, key + ".LifeTimeInMinutes", "lifetimes follow this client's defaults"));
-        if (sa.ContainsKey("PostQuantumKeyExchangeMethods"))
-            notes.Add(new(ImportNoteKind.Unsupported, key + ".PostQuantumKeyExchangeMethods", "additional key exchanges (RFC 9370) are not supported"));
         var aead = encKw.Contains("gcm") || encKw.StartsWith("chacha", StringComparison.Ordinal);
         var parts = new List<string> { encKw };
         // For AEAD, Apple's IntegrityAlgorithm selects the PRF; for classic ciphers it is the integrity algorithm (PRF derived).
         parts.Add(aead ? (isEsp ? null : "prf" + integKw.Replace("_160", "", StringComparison.Ordinal))! : integKw);
-        if (pfs) parts.Add(groupKw);
+        if (pfs)
+        {
+            parts.Add(groupKw);
+            parts.AddRange(AdditionalKeyExchanges(sa, key));
+        }
+        else if (sa.ContainsKey("PostQuantumKeyExchangeMethods"))
+            notes.Add(new(ImportNoteKind.Ignored, key + ".PostQuantumKeyExchangeMethods", "CHILD SA key exchanges need EnablePFS"));
         return string.Join('-', parts.Where(p => p is not null));
     }
 

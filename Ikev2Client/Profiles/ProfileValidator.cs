@@ -241,7 +241,10 @@ internal static class ProfileValidator
                 Refuse(ProposalSyntax.Keyword(f), CryptoRegistry.NameOf(Protocol.Wire.TransformType.Prf, (ushort)f), "is not implemented");
             foreach (var g in p.KeGroups.Where(g => !CryptoRegistry.IsSupported(g)))
                 Refuse(ProposalSyntax.Keyword(g), CryptoRegistry.NameOf(Protocol.Wire.TransformType.KeyExchange, (ushort)g),
-                    "is not implemented (groups: ecp256/384/521, curve25519/448, modp2048–8192)");
+                    "is not implemented (groups: ecp256/384/521, curve25519/448, modp2048–8192, mlkem512/768/1024)");
+            foreach (var g in p.AdditionalKeyExchanges.SelectMany(l => l).Where(g => g != KeGroup.None && !CryptoRegistry.IsSupported(g)))
+                Refuse(ProposalSyntax.Keyword(g), CryptoRegistry.NameOf(Protocol.Wire.TransformType.KeyExchange, (ushort)g),
+                    "is not implemented as an additional key exchange");
         }
     }
 

@@ -50,7 +50,7 @@ internal sealed class ChildCreateTask : IkeTask
             if (response.ErrorNotify is { } error) return Fail(IkeError.FromPeerNotify(error.NotifyType, "CHILD SA (ESP)"));
             return Fail(IkeErrorKind.InvalidMessage, "The gateway created no CHILD SA (no SA payload in the IKE_AUTH response).");
         }
-        if (!ProposalNegotiation.Validate(sa, Sa.Options.EspProposals, ProtocolId.Esp, out var why)
+        if (!ProposalNegotiation.Validate(sa, Sa.Options.EspProposals, ProtocolId.Esp, out var why, ikeAuth: true)
             || !ProposalNegotiation.TryResolve(sa.Proposals[0], out var algorithms, out why))
             return Fail(IkeErrorKind.InvalidMessage, $"Invalid ESP proposal in the IKE_AUTH response: {why}.");
         if (sa.Proposals[0].Spi.Length != 4) return Fail(IkeErrorKind.InvalidMessage, "The gateway's ESP SPI is not 4 bytes.");
@@ -75,7 +75,7 @@ internal sealed class ChildCreateTask : IkeTask
         if (Sa.Failure != null) return TaskResult.Done;
         var sa = request.Get<SaPayload>();
         if (sa == null) return TaskResult.Done; // childless
-        _chosen = ProposalNegotiation.Select(sa.Proposals, Sa.Options.EspProposals, ProtocolId.Esp);
+        _chosen = ProposalNegotiation.Select(sa.Proposals, Sa.Options.EspProposals, ProtocolId.Esp, ikeAuth: true);
         if (_chosen == null || sa.Proposals.First(p => p.Number == _chosen.Number && p.ProtocolId == ProtocolId.Esp).Spi.Length != 4)
         {
             _error = NotifyType.NoProposalChosen;

@@ -39,6 +39,15 @@ internal sealed class CreateChildSaTask : IkeTask
     private List<TrafficSelector>? _tsi;
     private List<TrafficSelector>? _tsr;
     private EspMode _mode;
+    private FollowupKeyExchanges? _followup;
+    private IkeMessage? _firstResponse;
+    private NegotiatedAlgorithms? _pendingAlgorithms;
+    private uint _pendingSpiOut;
+    private List<TrafficSelector>? _pendingTsi;
+    private List<TrafficSelector>? _pendingTsr;
+
+    /// <summary>Responder: additional key exchanges (IKE_FOLLOWUP_KE, RFC 9370) must follow before the CHILD SA exists.</summary>
+    public bool AwaitingFollowup => _followup is { Pending: true, Error: null };
 
     private CreateChildSaTask(IkeSa sa, ChildSaInfo? old, ChildSaTemplate? template, KeGroup? group) : base(sa) =>
         (_old, _template, _groupOverride) = (old, template, group);
@@ -98,6 +107,11 @@ internal sealed class CreateChildSaTask : IkeTask
 
     public override void BuildRequest(IkeMessage request)
     {
+        if (_followup is { Pending: true } followup)
+        {
+            followup.BuildRequest(request); // an IKE_FOLLOWUP_KE (RFC 9370 §2.2.4)
+            return;
+        }
         if (_spiIn == 0) _spiIn = Sa.Spis.AllocateChildSpi();
         _nonceI = Sa.NewNonce();
         var (local, remote, mode) = _old is { } old
@@ -121,6 +135,7 @@ internal sealed class CreateChildSaTask : IkeTask
 
     public override TaskResult ProcessResponse(IkeMessage response)
     {
+        if (_followup != null) return ProcessFollowupResponse(response);
         if (response.ErrorNotify is { } error)
         {
             if (error.NotifyType == NotifyType.InvalidKePayload && error.TryGetAcceptedGroup(out var wanted) && _groupOverride == null
@@ -152,6 +167,36 @@ internal sealed class CreateChildSaTask : IkeTask
             _ke.Dispose();
         }
         uint spiOut = BinaryPrimitives.ReadUInt32BigEndian(sa.Proposals[0].Spi);
+        if (algorithms!.AdditionalKeyExchanges.Count > 0)
+        {
+            _followup = new FollowupKeyExchanges(Sa, algorithms.AdditionalKeyExchanges, shared);
+            if (_followup.AcceptLink(response) is { } missing) return Fail(IkeErrorKind.InvalidMessage, $"Invalid {what} response: {missing}.");
+            (_firstResponse, _pendingAlgorithms, _pendingSpiOut) = (response, algorithms, spiOut);
+            return TaskResult.Continue;
+        }
+        return Complete(algorithms, spiOut, shared, response);
+    }
+
+    /// <summary>Initiator: an IKE_FOLLOWUP_KE response; the CHILD SA is made after the last one.</summary>
+    private TaskResult ProcessFollowupResponse(IkeMessage response)
+    {
+        var followup = _followup!;
+        if (followup.ProcessResponse(response, out var refused) is { } why)
+        {
+            followup.Abandon();
+            if (refused is { } notify && notify != NotifyType.InvalidSyntax)
+            {
+                Refused = notify; // the old SA stays, as after a refused CREATE_CHILD_SA (RFC 7296 §2.25)
+                return TaskResult.Done;
+            }
+            return Fail(IkeErrorKind.InvalidMessage, $"Additional key exchange of the CHILD SA failed: {why}.");
+        }
+        if (followup.Pending) return TaskResult.Continue;
+        return Complete(_pendingAlgorithms!, _pendingSpiOut, followup.CombinedSecret(), _firstResponse!);
+    }
+
+    private TaskResult Complete(NegotiatedAlgorithms algorithms, uint spiOut, byte[] shared, IkeMessage response)
+    {
         if (_old is not { } old)
         {
             var template = _template!;
@@ -191,6 +236,11 @@ internal sealed class CreateChildSaTask : IkeTask
 
     public override TaskResult ProcessRequest(IkeMessage request)
     {
+        if (_followup != null)
+        {
+            _followup.ProcessRequest(request); // an IKE_FOLLOWUP_KE; an unfit one is answered with the error
+            return TaskResult.Done;
+        }
         _request = request;
         var rekey = request.All<NotifyPayload>().FirstOrDefault(n => n.NotifyType == NotifyType.RekeySa && n.ProtocolId == ProtocolId.Esp);
         if (ForceTemporaryFailure) { _error = NotifyType.TemporaryFailure; return TaskResult.Done; }
@@ -232,6 +282,16 @@ internal sealed class CreateChildSaTask : IkeTask
 
     public override void BuildResponse(IkeMessage response)
     {
+        if (_followup != null)
+        {
+            _followup.BuildResponse(response);
+            if (_followup.Error == null && !_followup.Pending)
+            {
+                ProposalNegotiation.TryResolve(_chosen!, out var final, out _);
+                FinishResponder(final!, _followup.CombinedSecret(), _pendingTsi!, _pendingTsr!);
+            }
+            return;
+        }
         if (_error == null && !ProposalNegotiation.TryResolve(_chosen!, out _, out _)) _error = NotifyType.NoProposalChosen;
         byte[] shared = Array.Empty<byte>();
         var group = (KeGroup)(_chosen?.OfType(TransformType.KeyExchange).FirstOrDefault()?.Id ?? 0);
@@ -239,7 +299,7 @@ internal sealed class CreateChildSaTask : IkeTask
         if (_error == null && group != KeGroup.None)
         {
             var ke = _request!.Get<KePayload>();
-            using var mine = CryptoRegistry.CreateKeyExchange(group, Sa.Random);
+            using var mine = CryptoRegistry.CreateKeyExchange(group, Sa.Random, responder: true);
             if (ke == null || ke.Group != group)
             {
                 _error = NotifyType.InvalidKePayload;
@@ -264,7 +324,19 @@ internal sealed class CreateChildSaTask : IkeTask
         response.Payloads.Add(new TsPayload(true, tsi));
         response.Payloads.Add(new TsPayload(false, tsr));
         if (_mode == EspMode.Transport) response.Payloads.Add(new NotifyPayload(NotifyType.UseTransportMode));
-        var fresh = Derive(algorithms!, BinaryPrimitives.ReadUInt32BigEndian(_chosen.Spi), shared, exchangeInitiator: false, tsi, tsr, _mode);
+        if (algorithms!.AdditionalKeyExchanges.Count > 0)
+        {
+            _followup = new FollowupKeyExchanges(Sa, algorithms.AdditionalKeyExchanges, shared);
+            _followup.AnnounceLink(response);
+            (_pendingTsi, _pendingTsr) = (tsi, tsr);
+            return;
+        }
+        FinishResponder(algorithms, shared, tsi, tsr);
+    }
+
+    private void FinishResponder(NegotiatedAlgorithms algorithms, byte[] shared, List<TrafficSelector> tsi, List<TrafficSelector> tsr)
+    {
+        var fresh = Derive(algorithms, BinaryPrimitives.ReadUInt32BigEndian(_chosen!.Spi), shared, exchangeInitiator: false, tsi, tsr, _mode);
         Sa.ChildSas.Add(fresh);
         if (_oldFound is { } old)
         {

@@ -28,16 +28,21 @@ internal sealed partial class IkeAuthTask : IkeTask
     private IReadOnlyList<CertReqPayload> PeerCertReqs(IkeMessage? message) =>
         PeerInit.Payloads.OfType<CertReqPayload>().Concat(message?.Payloads.OfType<CertReqPayload>() ?? Enumerable.Empty<CertReqPayload>()).ToList();
 
-    /// <summary>RealMessage | Nonce | prf(SK_p, RestOfIDPayload) for the side that sent <paramref name="id"/>.</summary>
+    /// <summary>
+    /// RealMessage | Nonce | prf(SK_p, RestOfIDPayload) [| IntAuth] for the side that sent <paramref name="id"/>; IntAuth
+    /// (RFC 9242 §3.3.2) only after IKE_INTERMEDIATE exchanges, SK_p then being the key of the last update (RFC 9370).
+    /// </summary>
     private byte[] SignedOctets(bool initiatorSide, IdPayload id)
     {
         var message = initiatorSide ? Sa.InitRequest : Sa.InitResponse;
         var nonce = initiatorSide ? Sa.NonceR : Sa.NonceI;
         var macedId = KeyDerivation.Prf(Sa.Prf, initiatorSide ? Sa.SkPi : Sa.SkPr, id.GetBody());
-        var octets = new byte[message.Length + nonce.Length + macedId.Length];
+        var intAuth = Sa.IntAuth();
+        var octets = new byte[message.Length + nonce.Length + macedId.Length + intAuth.Length];
         message.CopyTo(octets, 0);
         nonce.CopyTo(octets, message.Length);
         macedId.CopyTo(octets, message.Length + nonce.Length);
+        intAuth.CopyTo(octets, message.Length + nonce.Length + macedId.Length);
         return octets;
     }
 
@@ -97,6 +102,7 @@ internal sealed partial class IkeAuthTask : IkeTask
     public override void BuildRequest(IkeMessage request)
     {
         if (_round++ > 0) { BuildEapRequest(request); return; }
+        Sa.IkeAuthMessageId ??= request.MessageId;
         bool eap = Sa.Options.Authenticator is EapAuthenticator;
         AddOurAuth(request, initiator: true, peerMessage: null, withAuth: !eap);
         AddAnotherAuthFollows(request);
@@ -143,6 +149,7 @@ internal sealed partial class IkeAuthTask : IkeTask
     {
         if (_server != null) return ProcessEapRequest(request);
         if (_awaitSecondRound) return StartSecondRoundServer(request);
+        Sa.IkeAuthMessageId ??= request.MessageId;
         var idi = request.IdI;
         var auth = request.Get<AuthPayload>();
         if (idi == null) return Failed(IkeErrorKind.AuthenticationFailed, "The initiator sent no IDi payload.");

@@ -64,13 +64,17 @@ internal sealed class IkeInitTask : IkeTask
             _ke = null;
             return TaskResult.NeedMore;
         }
-        if (response.ErrorNotify is { } error) return Fail(IkeError.FromPeerNotify(error.NotifyType, "IKE"));
+        if (response.ErrorNotify is { } error)
+            return Fail(error.NotifyType == NotifyType.NoProposalChosen && RequiresPostQuantum ? PostQuantumRefused() : IkeError.FromPeerNotify(error.NotifyType, "IKE"));
         if (Sa.Options.FollowRedirects && response.HasNotify(NotifyType.Redirect)) return TaskResult.Done; // RedirectTask takes it
         if (WantsMultipleAuth && !response.HasNotify(NotifyType.MultipleAuthSupported))
             return Fail(IkeErrorKind.AuthenticationFailed,
                 "The profile authenticates with a certificate and then EAP (two rounds, RFC 4739), but the gateway does not support multiple authentication rounds (no MULTIPLE_AUTH_SUPPORTED). Use a single method or enable multiple authentication on the gateway.");
 
         var sa = response.Get<SaPayload>()!;
+        // A gateway without RFC 9370 that ignores the unknown ADDKE transform types picks the classical part of a hybrid proposal.
+        if (RequiresPostQuantum && sa.Proposals.Count == 1 && !sa.Proposals[0].Transforms.Any(t => ProposalNegotiation.IsAdditional(t.Type)))
+            return Fail(PostQuantumRefused());
         if (!ProposalNegotiation.Validate(sa, Sa.Options.IkeProposals, ProtocolId.Ike, out var why))
             return Fail(IkeErrorKind.InvalidMessage, $"Invalid IKE_SA_INIT response: {why}.");
         if (!ProposalNegotiation.TryResolve(sa.Proposals[0], out var algorithms, out why))
@@ -81,6 +85,10 @@ internal sealed class IkeInitTask : IkeTask
         if (response.SpiR == 0) return Fail(IkeErrorKind.InvalidMessage, "The gateway's IKE_SA_INIT response has a zero responder SPI.");
         if (!_ke!.TryDeriveSharedSecret(ke.Data, out var shared, out var keError))
             return Fail(IkeErrorKind.InvalidMessage, $"The gateway's key exchange value is invalid: {keError}.");
+        Sa.IntermediateSupported = WantsIntermediate && response.HasNotify(NotifyType.IntermediateExchangeSupported);
+        if (algorithms.AdditionalKeyExchanges.Count > 0 && !Sa.IntermediateSupported)
+            return Fail(IkeErrorKind.InvalidMessage,
+                "The gateway chose additional key exchanges (RFC 9370) but did not announce IKE_INTERMEDIATE support (INTERMEDIATE_EXCHANGE_SUPPORTED, RFC 9242).");
         Sa.SpiR = response.SpiR;
         Sa.NonceR = response.Get<NoncePayload>()!.Data;
         Sa.Algorithms = algorithms;
@@ -95,7 +103,11 @@ internal sealed class IkeInitTask : IkeTask
     public override TaskResult ProcessRequest(IkeMessage request)
     {
         Sa.SpiI = request.SpiI;
-        var chosen = ProposalNegotiation.Select(request.Get<SaPayload>()!.Proposals, Sa.Options.IkeProposals, ProtocolId.Ike);
+        // Additional key exchanges run in IKE_INTERMEDIATE, so only with an initiator that announced it (RFC 9370 §2.2.1).
+        _peerIntermediate = request.HasNotify(NotifyType.IntermediateExchangeSupported);
+        var offered = request.Get<SaPayload>()!.Proposals;
+        if (!_peerIntermediate) offered = offered.Where(p => !ProposalNegotiation.RequiresAdditional(p)).ToList();
+        var chosen = ProposalNegotiation.Select(offered, Sa.Options.IkeProposals, ProtocolId.Ike);
         if (chosen == null || !ProposalNegotiation.TryResolve(chosen, out var algorithms, out _))
         {
             _errorResponse = new NotifyPayload(NotifyType.NoProposalChosen);
@@ -109,7 +121,7 @@ internal sealed class IkeInitTask : IkeTask
             _errorResponse = new NotifyPayload(NotifyType.InvalidKePayload, data);
             return TaskResult.NeedMore;
         }
-        using var ours = CryptoRegistry.CreateKeyExchange(algorithms.Group, Sa.Random);
+        using var ours = CryptoRegistry.CreateKeyExchange(algorithms.Group, Sa.Random, responder: true);
         if (!ours.TryDeriveSharedSecret(ke.Data, out var shared, out var keError))
         {
             _errorResponse = new NotifyPayload(NotifyType.InvalidSyntax);
@@ -123,6 +135,7 @@ internal sealed class IkeInitTask : IkeTask
         Sa.SpiR = Sa.Spis.AllocateIkeSpi();
         Sa.Algorithms = algorithms;
         Sa.FragmentationNegotiated = Sa.Options.Fragmentation && request.HasNotify(NotifyType.Ikev2FragmentationSupported);
+        Sa.IntermediateSupported = _peerIntermediate && WillDoIntermediate;
         _peerMultipleAuth = request.HasNotify(NotifyType.MultipleAuthSupported);
         Sa.DeriveKeys(shared);
         return TaskResult.Done;
@@ -151,12 +164,34 @@ internal sealed class IkeInitTask : IkeTask
         if (Sa.Options.Fragmentation && (Sa.IsInitiator || Sa.FragmentationNegotiated))
             message.Payloads.Add(new NotifyPayload(NotifyType.Ikev2FragmentationSupported));
         message.Payloads.Add(NotifyPayload.SignatureHashAlgorithms(SignatureHashes));
+        if (Sa.IsInitiator ? WantsIntermediate : Sa.IntermediateSupported)
+            message.Payloads.Add(new NotifyPayload(NotifyType.IntermediateExchangeSupported));
         // RFC 4739 §3: both sides announce multiple authentication rounds in IKE_SA_INIT.
         if (Sa.IsInitiator ? WantsMultipleAuth : _peerMultipleAuth && Sa.Options.EffectivePeerAuthenticator is CertificateThenEapServerAuthenticator)
             message.Payloads.Add(new NotifyPayload(NotifyType.MultipleAuthSupported));
     }
 
     private bool _peerMultipleAuth;
+    private bool _peerIntermediate;
+
+    /// <summary>Initiator: some IKE proposal has additional key exchanges, which need IKE_INTERMEDIATE (RFC 9242).</summary>
+    private bool WantsIntermediate => Sa.IsInitiator && Sa.Options.IkeProposals.Any(p => p.AdditionalKeyExchanges.Count > 0);
+
+    /// <summary>Responder: we offer additional key exchanges ourselves.</summary>
+    private bool WillDoIntermediate => Sa.Options.IkeProposals.Any(p => p.AdditionalKeyExchanges.Count > 0);
+
+    /// <summary>Every IKE proposal of ours needs an additional key exchange: the profile insists on post-quantum key exchange.</summary>
+    private bool RequiresPostQuantum => Sa.Options.IkeProposals.All(p => p.RequiresAdditionalKeyExchange);
+
+    private IkeError PostQuantumRefused()
+    {
+        var methods = string.Join(", ", Sa.Options.IkeProposals.SelectMany(p => p.AdditionalKeyExchanges.SelectMany(l => l))
+            .Where(g => g != KeGroup.None).Distinct().Select(g => CryptoRegistry.NameOf(TransformType.KeyExchange, (ushort)g)));
+        return new IkeError(IkeErrorKind.NoProposalChosen,
+            $"The gateway does not accept post-quantum key exchange: every IKE proposal of the profile requires an additional key exchange ({methods}; RFC 9370), " +
+            "and the gateway chose none (it may not support RFC 9370 or ML-KEM). Enable ML-KEM on the gateway, or add a classical IKE proposal after the hybrid one to allow a fallback.",
+            NotifyType.NoProposalChosen);
+    }
 
     /// <summary>Initiator: our authentication takes two rounds (certificate then EAP).</summary>
     private bool WantsMultipleAuth => Sa.IsInitiator && Sa.Options.Authenticator is CertificateThenEapAuthenticator;

@@ -22,6 +22,12 @@ internal sealed class IkeRekeyTask : IkeTask
     private ulong _peerSpi;
     private NotifyType? _error;
     private byte[]? _peerKe;
+    private FollowupKeyExchanges? _followup;
+    private NegotiatedAlgorithms? _pendingAlgorithms;
+    private ulong _pendingSpiR;
+
+    /// <summary>Responder: additional key exchanges (IKE_FOLLOWUP_KE, RFC 9370 §2.2.4) must follow before the new IKE SA exists.</summary>
+    public bool AwaitingFollowup => _followup is { Pending: true, Error: null };
 
     /// <summary>Initiator: rekey with <paramref name="group"/>. Responder: pass <see cref="KeGroup.None"/>.</summary>
     public IkeRekeyTask(IkeSa sa, KeGroup group) : base(sa) => _group = group;
@@ -53,6 +59,11 @@ internal sealed class IkeRekeyTask : IkeTask
 
     public override void BuildRequest(IkeMessage request)
     {
+        if (_followup is { Pending: true } followup)
+        {
+            followup.BuildRequest(request);
+            return;
+        }
         _ourSpi = Sa.Spis.AllocateIkeSpi();
         _nonceI = Sa.NewNonce();
         _ke = CryptoRegistry.CreateKeyExchange(_group, Sa.Random);
@@ -64,6 +75,18 @@ internal sealed class IkeRekeyTask : IkeTask
 
     public override TaskResult ProcessResponse(IkeMessage response)
     {
+        if (_followup is { } followup)
+        {
+            if (followup.ProcessResponse(response, out var refused) is { } failure)
+            {
+                followup.Abandon();
+                if (refused is { } notify && notify != NotifyType.InvalidSyntax) { Refused = notify; return TaskResult.Done; }
+                return Fail(IkeErrorKind.InvalidMessage, $"Additional key exchange of the IKE SA rekey failed: {failure}.");
+            }
+            if (followup.Pending) return TaskResult.Continue;
+            Result = IkeSaKeyState.DeriveRekeyed(Sa.Prf, Sa.SkD, _pendingAlgorithms!, followup.CombinedSecret(), _nonceI, _nonceR, _ourSpi, _pendingSpiR, weInitiated: true);
+            return TaskResult.Done;
+        }
         using var ke = _ke!;
         if (response.ErrorNotify is { } error)
         {
@@ -87,6 +110,13 @@ internal sealed class IkeRekeyTask : IkeTask
         _nonceR = response.Get<NoncePayload>()!.Data;
         ulong spiR = BinaryPrimitives.ReadUInt64BigEndian(sa.Proposals[0].Spi);
         if (spiR == 0) return Fail(IkeErrorKind.InvalidMessage, "The peer's new IKE SPI is zero.");
+        if (algorithms.AdditionalKeyExchanges.Count > 0)
+        {
+            _followup = new FollowupKeyExchanges(Sa, algorithms.AdditionalKeyExchanges, shared);
+            if (_followup.AcceptLink(response) is { } missing) return Fail(IkeErrorKind.InvalidMessage, $"Invalid IKE SA rekey response: {missing}.");
+            (_pendingAlgorithms, _pendingSpiR) = (algorithms, spiR);
+            return TaskResult.Continue;
+        }
         Result = IkeSaKeyState.DeriveRekeyed(Sa.Prf, Sa.SkD, algorithms, shared, _nonceI, _nonceR, _ourSpi, spiR, weInitiated: true);
         return TaskResult.Done;
     }
@@ -95,6 +125,11 @@ internal sealed class IkeRekeyTask : IkeTask
 
     public override TaskResult ProcessRequest(IkeMessage request)
     {
+        if (_followup != null)
+        {
+            _followup.ProcessRequest(request);
+            return TaskResult.Done;
+        }
         if (ForcedError != null) { _error = ForcedError; return TaskResult.Done; }
         var sa = request.Get<SaPayload>()!;
         _chosen = ProposalNegotiation.Select(sa.Proposals, Sa.Options.IkeProposals, ProtocolId.Ike);
@@ -112,9 +147,19 @@ internal sealed class IkeRekeyTask : IkeTask
 
     public override void BuildResponse(IkeMessage response)
     {
+        if (_followup != null)
+        {
+            _followup.BuildResponse(response);
+            if (_followup.Error == null && !_followup.Pending)
+            {
+                ProposalNegotiation.TryResolve(_chosen!, out var final, out _);
+                Result = IkeSaKeyState.DeriveRekeyed(Sa.Prf, Sa.SkD, final!, _followup.CombinedSecret(), _nonceI, _nonceR, _peerSpi, _ourSpi, weInitiated: false);
+            }
+            return;
+        }
         if (_error == null)
         {
-            using var mine = CryptoRegistry.CreateKeyExchange(_group, Sa.Random);
+            using var mine = CryptoRegistry.CreateKeyExchange(_group, Sa.Random, responder: true);
             if (!mine.TryDeriveSharedSecret(_peerKe!, out var shared, out _)) _error = NotifyType.InvalidSyntax;
             else
             {
@@ -124,6 +169,12 @@ internal sealed class IkeRekeyTask : IkeTask
                 response.Payloads.Add(new SaPayload(new[] { new Proposal(_chosen!.Number, ProtocolId.Ike, SpiBytes(_ourSpi), _chosen.Transforms) }));
                 response.Payloads.Add(new NoncePayload(_nonceR));
                 response.Payloads.Add(new KePayload(_group, mine.PublicValue.ToArray()));
+                if (algorithms!.AdditionalKeyExchanges.Count > 0)
+                {
+                    _followup = new FollowupKeyExchanges(Sa, algorithms.AdditionalKeyExchanges, shared);
+                    _followup.AnnounceLink(response);
+                    return;
+                }
                 Result = IkeSaKeyState.DeriveRekeyed(Sa.Prf, Sa.SkD, algorithms!, shared, _nonceI, _nonceR, _peerSpi, _ourSpi, weInitiated: false);
                 return;
             }
