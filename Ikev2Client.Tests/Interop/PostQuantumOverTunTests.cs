@@ -49,6 +49,7 @@ public sealed class PostQuantumOverTunTests(ITestOutputHelper output)
         using var psk = new PskAuthenticator(SwanctlConfigs.DefaultPsk);
         var connection = new VpnConnection(new VpnConnectionOptions
         {
+            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
             Server = new IPEndPoint(IPAddress.Parse(InteropTopology.GatewayAddress), 500),
             Session = new IkeSessionOptions
             {
