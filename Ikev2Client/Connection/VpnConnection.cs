@@ -415,7 +415,12 @@ public sealed class VpnConnection : IDisposable
         {
             if (!ReferenceEquals(_livenessFor, attempt)) (_liveness, _livenessFor) = (new LivenessMonitor(policy, now, outbound, inbound), attempt);
             verdict = _liveness!.Observe(now, outbound, inbound);
-            if (verdict.CheckNow) attempt.Current.Driver.CheckLiveness();
+            if (verdict.CheckNow)
+            {
+                attempt.Current.Driver.CheckLiveness();
+                // Look again the moment the check is due to make the gateway suspect, not up to a tick later.
+                _loop!.Schedule(policy.SuspectAfter, MonitorTick);
+            }
         }
         var (health, reason) = verdict.Suspect ? (ConnectionHealth.Unresponsive, verdict.Reason)
             : _installer!.Children.Count == 0 ? (ConnectionHealth.NoChildSa, "no CHILD SA (deleted or expired): creating a new one")
