@@ -96,15 +96,28 @@ public sealed class NetworkManagerAuthDialogTests
     public void Hints_from_SecretsRequired_ask_exactly_the_hinted_secrets_with_the_plugins_message()
     {
         // The connection needs a PSK and a password; the plugin asked for the password only.
-        var input = EapConnection(secret: Stored) + "DATA_KEY=psk-flags\nDATA_VAL=1\n\nDONE\nQUIT\n";
+        var input = EapConnection() + "DATA_KEY=psk-flags\nDATA_VAL=1\n\nDONE\nQUIT\n";
         var r = Run(Options(hints: ["password", "x-vpn-message:The VPN connection 'office' needs: password"]), input);
 
         r.Code.Should().Be(0, r.Err);
         var groups = ParseKeyfile(r.Out);
         groups.Select(g => g.Group).Should().Equal("VPN Plugin UI", "password");
         groups[0].Keys["Description"].Should().Be("The VPN connection 'office' needs: password");
-        groups[1].Keys["ShouldAsk"].Should().Be("true", "a hinted secret is asked even when the agent had a value (it was not enough)");
-        groups[1].Keys["Value"].Should().Be(Stored, "the agent's value pre-fills the prompt");
+        groups[1].Keys["ShouldAsk"].Should().Be("true", "the agent has no password: it is asked");
+    }
+
+    [Theory]
+    [InlineData("1", false, "false")] // agent-owned, in GNOME's keyring: passed on, asked once only
+    [InlineData("1", true, "true")]   // -r: the agent's value was rejected
+    [InlineData("2", false, "true")]  // not-saved: asked at every connect
+    public void A_hinted_secret_the_agent_has_is_asked_again_only_when_rejected_or_never_saved(string flags, bool reprompt, string shouldAsk)
+    {
+        var input = EapConnection(secret: Stored).Replace("DATA_KEY=password-flags\nDATA_VAL=1", "DATA_KEY=password-flags\nDATA_VAL=" + flags, StringComparison.Ordinal) + "DONE\n";
+        var r = Run(Options(reprompt: reprompt, hints: ["password"]), input);
+
+        var password = ParseKeyfile(r.Out).Single(g => g.Group == "password").Keys;
+        password["ShouldAsk"].Should().Be(shouldAsk);
+        password["Value"].Should().Be(Stored, "the agent's value pre-fills the prompt, or is passed on");
     }
 
     [Fact]
@@ -182,12 +195,12 @@ public sealed class NetworkManagerAuthDialogTests
     {
         // ScriptedInput fails any read past DONE: the dialog must not wait for QUIT when it cannot answer.
         var r = Run(Options(external: false), EapConnection(secret: Stored) + "DONE\nQUIT\n", ask: null);
-        var hinted = Run(Options(external: false, hints: ["password"]), EapConnection(secret: Stored) + "DONE\n", ask: null);
+        var rejected = Run(Options(external: false, reprompt: true, hints: ["password"]), EapConnection(secret: Stored) + "DONE\n", ask: null);
 
         r.Code.Should().Be(0, "nothing needed asking: the agent's password is passed on");
-        hinted.Code.Should().Be(1);
-        hinted.Out.Should().BeEmpty("a half answer would look like an empty password");
-        hinted.Err.Should().Contain("no terminal").And.Contain("--external-ui-mode").And.NotContain(Stored);
+        rejected.Code.Should().Be(1);
+        rejected.Out.Should().BeEmpty("a half answer would look like an empty password");
+        rejected.Err.Should().Contain("no terminal").And.Contain("--external-ui-mode").And.NotContain(Stored);
     }
 
     [Fact]

@@ -71,7 +71,8 @@ public sealed class NmAuthDialogException(string message) : Exception(message);
 /// <item>The agent writes the connection: <c>DATA_KEY=k</c>, <c>DATA_VAL=v</c> (one line per line of a multi-line value),
 /// <c>SECRET_KEY=k</c>, <c>SECRET_VAL=v</c>, pairs separated by empty lines, ended by <c>DONE</c> (<see cref="ReadInput"/>).</item>
 /// <item>The dialog picks the secrets (<see cref="SecretsFor"/>): those the plugin's <c>SecretsRequired</c> named (the
-/// <c>-t</c> hints), else those the connection needs (its <c>KEY-flags</c> items, as the plugin decides).</item>
+/// <c>-t</c> hints), else those the connection needs (its <c>KEY-flags</c> items, as the plugin decides); it asks for
+/// those the agent has no value for (or all of them again with <c>-r</c>).</item>
 /// <item>With <c>--external-ui-mode</c> it prints a keyfile, group <c>[VPN Plugin UI]</c> (<c>Version=2</c>,
 /// <c>Title</c>, <c>Description</c>) and one group per secret (<c>Value</c>, <c>Label</c>, <c>IsSecret</c>,
 /// <c>ShouldAsk</c>), and exits: the agent draws the prompt (<see cref="ExternalUiKeyfile"/>).</item>
@@ -148,10 +149,12 @@ public static class NmAuthDialog
     }
 
     /// <summary>
-    /// The secrets to show. With hints (the plugin's <c>SecretsRequired</c>), exactly the hinted keys that are secrets of
-    /// ours, each asked for; without, the ones the connection needs (<see cref="NmVpnConnectionSettings.RequiredSecrets"/>),
-    /// asked for when the agent has no value or <c>-r</c> says its value was rejected. Nothing is asked without <c>-i</c>,
-    /// nor for a secret that cannot be typed (a private key, a PKCS#12 file).
+    /// The secrets to show: with hints (the plugin's <c>SecretsRequired</c>), exactly the hinted keys that are secrets of
+    /// ours; without, the ones the connection needs (<see cref="NmVpnConnectionSettings.RequiredSecrets"/>). Each is asked
+    /// for when the agent has no value for it, when <c>-r</c> says the agent's value was rejected, or when it is never
+    /// saved (not-saved flag, 2). A value the agent has (GNOME Shell runs the dialog for every VPN request, with what its
+    /// keyring holds) is passed on unasked: an agent-owned password is asked once. Nothing is asked without <c>-i</c>, nor
+    /// a secret that cannot be typed (a private key, a PKCS#12 file).
     /// </summary>
     public static IReadOnlyList<NmAuthSecret> SecretsFor(NmAuthDialogOptions options, NmAuthDialogInput input)
     {
@@ -166,7 +169,8 @@ public static class NmAuthDialog
         foreach (var key in NmVpnConnectionSettings.SecretKeys.Where(keys.Contains))
         {
             var value = input.Secrets.TryGetValue(key, out var v) ? v : "";
-            var ask = options.AllowInteraction && TypeableSecrets.Contains(key) && (hinted.Count > 0 || options.Reprompt || value.Length == 0);
+            var notSaved = input.Data.TryGetValue(key + "-flags", out var f) && uint.TryParse(f, out var flags) && (flags & (uint)NmSecretFlags.NotSaved) != 0;
+            var ask = options.AllowInteraction && TypeableSecrets.Contains(key) && (value.Length == 0 || options.Reprompt || notSaved);
             result.Add(new NmAuthSecret(key, Label(key, username), value, ask));
         }
         return result;
