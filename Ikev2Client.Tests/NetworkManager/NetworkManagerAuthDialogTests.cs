@@ -305,4 +305,43 @@ public sealed class NetworkManagerAuthDialogTests
         code.Should().Be(0);
         output.ToString().Should().StartWith("[VPN Plugin UI]\n").And.Contain("[password]");
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void The_install_script_stages_the_auth_dialog_the_name_file_names()
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "Ikev2Client.sln"))) repo = repo.Parent;
+        repo.Should().NotBeNull("the tests run inside the repository");
+        var stage = Directory.CreateTempSubdirectory("nmauth-stage-").FullName;
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("sh", [Path.Combine(repo!.FullName, "packaging", "install-networkmanager.sh")])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true,
+            };
+            psi.Environment["DESTDIR"] = stage;
+            psi.Environment["PREFIX"] = "/opt/ikev2";
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit(30_000).Should().BeTrue();
+            p.ExitCode.Should().Be(0, output);
+
+            var name = File.ReadAllText(Path.Combine(stage, "usr/lib/NetworkManager/VPN/nm-ikev2client-service.name"));
+            var gnome = ParseKeyfile(string.Join('\n', name.Split('\n').Where(l => !l.StartsWith('#'))))
+                .Single(g => g.Group == "GNOME").Keys;
+            gnome["supports-external-ui-mode"].Should().Be("true");
+            gnome["supports-hints"].Should().Be("true");
+            var dialog = gnome["auth-dialog"];
+            Path.IsPathRooted(dialog).Should().BeTrue("agents run it without a search path");
+            var installed = Path.Combine(stage, dialog.TrimStart('/'));
+            File.GetUnixFileMode(installed).Should().HaveFlag(UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+            File.ReadAllText(installed).Should().Contain("exec /opt/ikev2/bin/ikev2 nm-auth-dialog \"$@\"");
+            output.Should().Contain(dialog);
+        }
+        finally
+        {
+            Directory.Delete(stage, recursive: true);
+        }
+    }
 }
