@@ -229,7 +229,7 @@ public sealed class NetworkManagerAuthDialogTests
         act.Should().Throw<NmAuthDialogException>().Which.Message.Should().Contain(where).And.Contain(what).And.NotContain(Stored);
 
         var r = Run(Options(), input, endless: false);
-        r.Code.Should().Be(1);
+        r.Code.Should().Be(2, "bad input (docs/service.md)");
         r.Out.Should().BeEmpty();
         r.Err.Should().StartWith("nm-auth-dialog: ").And.NotContain(Stored);
     }

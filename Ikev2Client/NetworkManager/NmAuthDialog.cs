@@ -62,7 +62,11 @@ public sealed record NmAuthDialogInput(IReadOnlyDictionary<string, string> Data,
 public sealed record NmAuthSecret(string Key, string Label, string Value, bool ShouldAsk);
 
 /// <summary>A usage error, malformed input from the agent, or nothing to ask with: one line, never a secret value.</summary>
-public sealed class NmAuthDialogException(string message) : Exception(message);
+public sealed class NmAuthDialogException(string message, int exitCode = 1) : Exception(message)
+{
+    /// <summary>The dialog's exit code: 2 for bad input (arguments, the agent's description), 1 otherwise (docs/service.md).</summary>
+    public int ExitCode { get; } = exitCode;
+}
 
 /// <summary>
 /// The auth dialog of the NetworkManager plugin (<c>ikev2 nm-auth-dialog</c>): the program GNOME Shell and nmcli's secret
@@ -88,6 +92,7 @@ public static class NmAuthDialog
     /// <summary>The secrets a person can type; the others (a private key, a PKCS#12 file) are files, not prompts.</summary>
     public static IReadOnlyList<string> TypeableSecrets { get; } = ["psk", "password", "pkcs12Password"];
 
+    private const int BadInput = 2;
     private const string DataKey = "DATA_KEY=", DataVal = "DATA_VAL=", SecretKey = "SECRET_KEY=", SecretVal = "SECRET_VAL=";
 
     /// <summary>
@@ -108,7 +113,7 @@ public static class NmAuthDialog
         void Complete()
         {
             if (key is null) return;
-            if (value is null) throw new NmAuthDialogException($"line {lineNo}: the key {SafeText.Quote(key)} has no value");
+            if (value is null) throw new NmAuthDialogException($"line {lineNo}: the key {SafeText.Quote(key)} has no value", BadInput);
             target![key] = value.ToString();
             key = null;
             value = null;
@@ -118,9 +123,9 @@ public static class NmAuthDialog
         {
             var line = input.ReadLine();
             lineNo++;
-            if (line is null) throw new NmAuthDialogException("the input ended before DONE (is a NetworkManager secret agent running the dialog?)");
+            if (line is null) throw new NmAuthDialogException("the input ended before DONE (is a NetworkManager secret agent running the dialog?)", BadInput);
             total += line.Length + 1;
-            if (total > MaxInputChars) throw new NmAuthDialogException($"the input is larger than {MaxInputChars} characters");
+            if (total > MaxInputChars) throw new NmAuthDialogException($"the input is larger than {MaxInputChars} characters", BadInput);
             if (line.Length == 0) { Complete(); continue; }
             if (line == "DONE") { Complete(); break; }
             if (line.StartsWith(DataKey, StringComparison.Ordinal) || line.StartsWith(SecretKey, StringComparison.Ordinal))
@@ -128,7 +133,7 @@ public static class NmAuthDialog
                 Complete();
                 var isData = line.StartsWith(DataKey, StringComparison.Ordinal);
                 key = line[(isData ? DataKey : SecretKey).Length..];
-                if (key.Length == 0) throw new NmAuthDialogException($"line {lineNo}: an empty key");
+                if (key.Length == 0) throw new NmAuthDialogException($"line {lineNo}: an empty key", BadInput);
                 target = isData ? data : secrets;
                 continue;
             }
@@ -136,14 +141,14 @@ public static class NmAuthDialog
             {
                 var isData = line.StartsWith(DataVal, StringComparison.Ordinal);
                 if (key is null || target != (isData ? data : secrets))
-                    throw new NmAuthDialogException($"line {lineNo}: {(isData ? "DATA_VAL" : "SECRET_VAL")} without a {(isData ? "DATA_KEY" : "SECRET_KEY")} before it");
+                    throw new NmAuthDialogException($"line {lineNo}: {(isData ? "DATA_VAL" : "SECRET_VAL")} without a {(isData ? "DATA_KEY" : "SECRET_KEY")} before it", BadInput);
                 var text = line[(isData ? DataVal : SecretVal).Length..];
                 if (value is null) value = new StringBuilder(text);
                 else value.Append('\n').Append(text); // a multi-line value: one VAL line per line
                 continue;
             }
             // Never echo the line: it may be part of a secret.
-            throw new NmAuthDialogException($"line {lineNo}: not DATA_KEY=, DATA_VAL=, SECRET_KEY=, SECRET_VAL= or DONE ({line.Length} characters)");
+            throw new NmAuthDialogException($"line {lineNo}: not DATA_KEY=, DATA_VAL=, SECRET_KEY=, SECRET_VAL= or DONE ({line.Length} characters)", BadInput);
         }
         return new NmAuthDialogInput(data, secrets);
     }
@@ -181,7 +186,7 @@ public static class NmAuthDialog
     {
         ArgumentNullException.ThrowIfNull(options);
         var message = options.Hints.FirstOrDefault(h => h.StartsWith(NmAuthDialogOptions.MessageHintPrefix, StringComparison.Ordinal));
-        return message is { Length: > 14 }
+        return message is not null && message.Length > NmAuthDialogOptions.MessageHintPrefix.Length
             ? message[NmAuthDialogOptions.MessageHintPrefix.Length..]
             : $"Authentication is required to connect to the VPN '{options.Name}'.";
     }
@@ -211,8 +216,8 @@ public static class NmAuthDialog
     /// Runs the dialog: reads the connection from <paramref name="input"/>, then either prints the external-UI keyfile and
     /// returns, or asks with <paramref name="ask"/> (a terminal prompt: label → answer, null when cancelled; null itself
     /// when there is no terminal), prints the secrets as <c>key\nvalue\n</c> pairs and an empty line, and waits for
-    /// <c>QUIT</c> or the end of <paramref name="input"/>. Returns the exit code: 0, or 1 with one line on
-    /// <paramref name="error"/> (no secret) when the input is malformed, nothing can ask, or the user cancelled.
+    /// <c>QUIT</c> or the end of <paramref name="input"/>. Returns the exit code: 0; 2 with one line on
+    /// <paramref name="error"/> (no secret) when the input is malformed; 1 when nothing can ask or the user cancelled.
     /// </summary>
     public static int Run(NmAuthDialogOptions options, TextReader input, TextWriter output, TextWriter error, Func<NmAuthSecret, string?>? ask)
     {
@@ -259,7 +264,7 @@ public static class NmAuthDialog
         catch (NmAuthDialogException e)
         {
             error.WriteLine("nm-auth-dialog: " + SafeText.Line(e.Message, 600));
-            return 1;
+            return e.ExitCode;
         }
     }
 
