@@ -143,6 +143,49 @@ public sealed class NetworkManagerInteropTests
     }
 
     [Fact]
+    public void Nmcli_ask_runs_our_auth_dialog_and_connects_with_the_EAP_password_typed_on_stdin_storing_nothing()
+    {
+        var pki = AuthInteropPki.Create("rsa");
+        using var gw = StrongSwanGateway.Start(AuthSwanctlConfigs.Gateway("eap-mschapv2", extraRemote: "eap_id = %any"), files: pki.GatewayFiles);
+        var ns = gw.ClientNamespace;
+        PrivateNetworkManager? nm = null;
+        try
+        {
+            nm = PrivateNetworkManager.Start(ns);
+            nm.ActivateUplink(gw.Topology.ClientDevice);
+            // The user's profile without its password, exported with --secrets agent (the default): password-flags=1.
+            new ProfileStore(nm.PluginHome).Save(new Ikev2VpnProfile.Builder().SetName("lab").SetServer(gw.GatewayAddress, 500)
+                .SetRemoteIdentity(SwanctlConfigs.GatewayId).SetUserIdentity(AuthSwanctlConfigs.EapUser)
+                .SetAuthUsernamePassword(AuthSwanctlConfigs.EapUser, null, pki.Ca).Build());
+            var export = new NamespacedIkev2(ns, nm.PluginHome).Cli("nm-export", "lab", "--secrets", "agent");
+            export.Code.Should().Be(0, export.Err);
+            export.Out.Should().Contain("password-flags=1");
+            nm.AddConnection("lab", export.Out);
+
+            // nmcli's agent runs the auth dialog (--external-ui-mode), draws its prompt and reads the answer from stdin.
+            var typed = Path.Combine(nm.PluginHome, "typed");
+            File.WriteAllText(typed, AuthSwanctlConfigs.EapPassword + "\n");
+            var up = nm.NmcliAsk("--wait 60 connection up lab", typed, TimeSpan.FromSeconds(90));
+            up.ExitCode.Should().Be(0, $"nmcli --ask connection up: {up.Output}\n{nm.LogText}\n{gw.LogText}");
+            up.Output.Should().Contain($"Password of {AuthSwanctlConfigs.EapUser}", "nmcli prompts with our auth dialog's label");
+            up.Output.Should().NotContain(AuthSwanctlConfigs.EapPassword, "the typed password is not echoed");
+            ns.Exec($"ping -c 2 -W 2 {InteropTopology.ServerAddress}").Should().Contain("2 received", "traffic goes through the tunnel");
+            gw.Gateway.WaitForSas(s => s.EstablishedCount == 1).Raw.Should().Contain(AuthSwanctlConfigs.EapUser);
+
+            var stored = File.ReadAllText(Path.Combine(nm.ConnectionsDirectory, "lab.nmconnection"));
+            stored.Should().NotContain(AuthSwanctlConfigs.EapPassword, "an agent-owned secret never reaches NetworkManager's connection file")
+                .And.Contain("password-flags=1").And.NotContain("[vpn-secrets]");
+            nm.LogText.Should().NotContain(AuthSwanctlConfigs.EapPassword, "secrets never reach the log");
+            nm.Nmcli("--wait 30 connection down lab", TimeSpan.FromSeconds(60)).ExitCode.Should().Be(0);
+            WaitUntil(() => ns.Exec("ip -o link show type tun").Trim().Length == 0, "the TUN device to go");
+        }
+        finally
+        {
+            nm?.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_gateway_killed_without_DELETE_is_found_by_liveness_and_NetworkManager_deactivates_the_VPN_leaving_nothing()
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());

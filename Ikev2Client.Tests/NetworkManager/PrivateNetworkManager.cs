@@ -40,6 +40,8 @@ internal sealed class PrivateNetworkManager : IDisposable
     /// <summary>The plugin's state directory (IKEV2_HOME of the nm-service process).</summary>
     public string PluginHome => Path.Combine(_dir, "home");
     public string ConnectionsDirectory => Path.Combine(_dir, "etc", "system-connections");
+    /// <summary>The VPN plugin directory nmcli reads (NM_VPN_PLUGIN_DIR): our .name file, with the test's auth dialog.</summary>
+    public string ClientPluginDirectory => Path.Combine(_dir, "client-vpn");
 
     public static PrivateNetworkManager Start(NetworkNamespace ns)
     {
@@ -101,8 +103,16 @@ internal sealed class PrivateNetworkManager : IDisposable
         var wrapper = Path.Combine(_dir, "nm-ikev2client-service");
         File.WriteAllText(wrapper, $"#!/bin/sh\nexec env IKEV2_HOME={PluginHome} {NetGuard.NamespacedIkev2.Program} nm-service \"$@\"\n");
         File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(_dir, "etc", "VPN", "nm-ikev2client-service.name"),
-            File.ReadAllText(Path.Combine(RepoRoot(), "packaging", "nm-ikev2client-service.name")).Replace("/usr/libexec/nm-ikev2client-service", wrapper, StringComparison.Ordinal));
+        var authDialog = Path.Combine(_dir, "nm-ikev2client-auth-dialog");
+        File.WriteAllText(authDialog, $"#!/bin/sh\nexec {NetGuard.NamespacedIkev2.Program} nm-auth-dialog \"$@\"\n");
+        File.SetUnixFileMode(authDialog, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var nameFile = File.ReadAllText(Path.Combine(RepoRoot(), "packaging", "nm-ikev2client-service.name"))
+            .Replace("/usr/libexec/nm-ikev2client-service", wrapper, StringComparison.Ordinal)
+            .Replace("/usr/libexec/nm-ikev2client-auth-dialog", authDialog, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(_dir, "etc", "VPN", "nm-ikev2client-service.name"), nameFile);
+        // nmcli's agent reads the .name files in its own mount namespace (the host's): NM_VPN_PLUGIN_DIR points it at ours.
+        Directory.CreateDirectory(ClientPluginDirectory);
+        File.WriteAllText(Path.Combine(ClientPluginDirectory, "nm-ikev2client-service.name"), nameFile);
 
         var busPidFile = Path.Combine(_dir, "bus.pid");
         Shell.ShOk($"dbus-daemon --config-file={Path.Combine(_dir, "bus.conf")} --fork --print-pid > {busPidFile}", TimeSpan.FromSeconds(10));
@@ -189,6 +199,14 @@ internal sealed class PrivateNetworkManager : IDisposable
     /// <summary>nmcli against this NetworkManager, in the namespace.</summary>
     public ShellResult Nmcli(string args, TimeSpan? timeout = null) =>
         Shell.Sh($"DBUS_SYSTEM_BUS_ADDRESS={BusAddress} ip netns exec {_ns.Name} nmcli {args}", timeout ?? TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// <c>nmcli --ask ARGS</c> with standard input from <paramref name="stdinFile"/> (what a user types), its secret
+    /// agent finding our <c>.name</c> file (and so our auth dialog) as on a machine where the plugin is installed.
+    /// </summary>
+    public ShellResult NmcliAsk(string args, string stdinFile, TimeSpan? timeout = null) =>
+        Shell.Sh($"DBUS_SYSTEM_BUS_ADDRESS={BusAddress} NM_VPN_PLUGIN_DIR={ClientPluginDirectory} ip netns exec {_ns.Name} nmcli --ask {args} < {stdinFile}",
+            timeout ?? TimeSpan.FromSeconds(30));
 
     /// <summary>Installs a keyfile (as <c>ikev2 nm-export</c> writes it) and has NetworkManager load it.</summary>
     public void AddConnection(string name, string keyfile)

@@ -18,13 +18,16 @@ internal static class CommandLine
     {
         try
         {
+            // The auth dialog's arguments come from a secret agent (a connection name may be any text): parsed by its own reader.
+            if (args is [NetworkManagerCommands.AuthDialogName, ..])
+                return NetworkManagerCommands.RunAuthDialog(args[1..], Console.In, output, error);
             var root = new RootCommand("ikev2 — an IKEv2/IPsec VPN client");
             root.Subcommands.Add(DemoCommand.Create());
             root.Subcommands.Add(InspectCommand.Create());
             root.Subcommands.Add(ProfileCommands.Create());
             root.Subcommands.Add(ResponderCommand.Create());
             foreach (var command in ServiceCommands.Create()) root.Subcommands.Add(command); // connect, disconnect, toggle, status, daemon
-            foreach (var command in NetworkManagerCommands.Create(() => new ProfileStore())) root.Subcommands.Add(command); // nm-service, nm-export
+            foreach (var command in NetworkManagerCommands.Create(() => new ProfileStore())) root.Subcommands.Add(command); // nm-service, nm-export, nm-auth-dialog
             root.Subcommands.Add(CompletionCommand.Create());
             // -h and --help only (not the DOS-style /?, /h, -?), as Linux commands have them; the option is recursive.
             if (root.Options.OfType<HelpOption>().FirstOrDefault() is { } help) root.Options.Remove(help);

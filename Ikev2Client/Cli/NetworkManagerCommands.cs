@@ -9,14 +9,65 @@ namespace Ikev2Client.Cli;
 
 /// <summary>
 /// <c>ikev2 nm-service</c> (the NetworkManager VPN plugin process NetworkManager starts) and <c>ikev2 nm-export NAME</c>
-/// (a stored profile as a NetworkManager connection). docs/networkmanager.md.
+/// (a stored profile as a NetworkManager connection) and <c>ikev2 nm-auth-dialog</c> (the auth dialog secret agents run).
+/// docs/networkmanager.md.
 /// </summary>
 internal static class NetworkManagerCommands
 {
+    /// <summary>The auth dialog's command name: <see cref="CommandLine"/> hands its arguments to <see cref="RunAuthDialog"/>.</summary>
+    public const string AuthDialogName = "nm-auth-dialog";
+
     public static IEnumerable<Command> Create(Func<ProfileStore> store)
     {
         yield return ServiceCommand();
         yield return ExportCommand(store);
+        yield return AuthDialogCommand();
+    }
+
+    /// <summary>
+    /// Listed in the help only: the arguments of <c>nm-auth-dialog</c> never reach System.CommandLine (a connection name
+    /// may start with <c>@</c> or <c>-</c>), <see cref="CommandLine"/> runs <see cref="RunAuthDialog"/> directly.
+    /// </summary>
+    private static Command AuthDialogCommand()
+    {
+        var cmd = new Command(AuthDialogName, "The NetworkManager auth dialog (run by GNOME Shell or nmcli's secret agent: " +
+            "-u UUID -n NAME -s SERVICE [-i] [-r] [-t HINT]... [--external-ui-mode]; the connection on standard input)");
+        cmd.SetAction(pr => RunAuthDialog([], Console.In, pr.InvocationConfiguration.Output, pr.InvocationConfiguration.Error));
+        return cmd;
+    }
+
+    /// <summary>
+    /// <c>ikev2 nm-auth-dialog ARGS</c>: the protocol is <see cref="NmAuthDialog"/>; without <c>--external-ui-mode</c> it
+    /// asks on the controlling terminal, and with none says so and exits 1 instead of waiting.
+    /// </summary>
+    public static int RunAuthDialog(IReadOnlyList<string> args, TextReader input, TextWriter output, TextWriter error)
+    {
+        if (args is ["-h" or "--help"])
+        {
+            output.WriteLine("usage: ikev2 nm-auth-dialog -u UUID -n NAME -s " + NmVpnConnectionSettings.ServiceType +
+                " [-i] [-r] [-t HINT]... [--external-ui-mode]");
+            output.WriteLine("Started by a NetworkManager secret agent (GNOME Shell, nmcli --ask), which writes the connection on standard input");
+            output.WriteLine("(DATA_KEY=/DATA_VAL=/SECRET_KEY=/SECRET_VAL= lines, then DONE). docs/networkmanager.md.");
+            return 0;
+        }
+        NmAuthDialogOptions options;
+        try { options = NmAuthDialogOptions.Parse(args); }
+        catch (NmAuthDialogException e)
+        {
+            error.WriteLine("nm-auth-dialog: " + SafeText.Line(e.Message, 400) + " (see ikev2 nm-auth-dialog --help)");
+            return 2;
+        }
+        AuthDialogTerminal? terminal = null;
+        try
+        {
+            Func<NmAuthSecret, string?>? ask = null;
+            if (!options.ExternalUi && (terminal = AuthDialogTerminal.TryOpen()) is { } t) ask = s => t.Ask(options.Name, s);
+            return NmAuthDialog.Run(options, input, output, error, ask);
+        }
+        finally
+        {
+            terminal?.Dispose();
+        }
     }
 
     private static Command ServiceCommand()
