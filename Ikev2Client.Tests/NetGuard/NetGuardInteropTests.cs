@@ -110,6 +110,9 @@ public sealed class NetGuardInteropTests
             {
                 WaitUntil(() => File.ReadAllText(resolv).Contains("nameserver " + GatewayDns), "--foreground to apply the gateway's DNS",
                     TimeSpan.FromSeconds(60));
+                // The resolver is written as the tunnel comes up; its first packets may still meet a CHILD SA being installed.
+                WaitUntil(() => ns.TryExec($"ping -c 1 -W 1 {InteropTopology.ServerAddress}").ExitCode == 0, "traffic through the tunnel",
+                    TimeSpan.FromSeconds(15));
                 ns.Exec("ping -c 2 -W 2 " + InteropTopology.ServerAddress).Should().Contain("2 received");
             }
             finally

@@ -93,7 +93,10 @@ public sealed class ServiceLivenessInteropTests(ITestOutputHelper output)
 
             var firstNotConnected = seen.FirstOrDefault(s => s.State != "CONNECTED");
             firstNotConnected.State.Should().NotBeNull(trace);
-            firstNotConnected.At.Should().BeLessThan(TimeSpan.FromSeconds(8),
+            // 5 s of one-way traffic + 1 s without an answer to the check + up to one monitor tick (1 s) + this loop's 250 ms
+            // polling; the bound leaves room for a loaded machine. The gateway restarted at 8 s still knows nothing of our
+            // IKE SA and never answers for it, so a check that lands after 8 s still finds it dead.
+            firstNotConnected.At.Should().BeLessThan(TimeSpan.FromSeconds(10),
                 "with traffic flowing the dead gateway is suspected within 5 s of one-way traffic + 1 s without an answer\n" + trace);
             seen.Where(s => s.At >= firstNotConnected.At && s.At < backAt.Value).Should().OnlyContain(s => s.State != "CONNECTED",
                 "never CONNECTED again while the gateway is dead or unchecked\n" + trace);
