@@ -124,6 +124,13 @@ internal sealed class IkeSa : IDisposable
         var keys = KeyDerivation.DeriveIkeSaKeys(a.PrfFunction!, a.Cipher, a.Mac, skeyseed, NonceI, NonceR, SpiI, SpiR);
         CryptographicOperations.ZeroMemory(skeyseed);
         CryptographicOperations.ZeroMemory(sharedSecret);
+        Install(keys);
+    }
+
+    /// <summary>Takes <paramref name="keys"/> as this SA's SK_d, SK_pi/pr and SK ciphers (wiping the raw SK_e/SK_a copies).</summary>
+    private void Install(IkeSaKeys keys)
+    {
+        var a = Algorithms!;
         SkD = keys.SkD;
         SkPi = keys.SkPi;
         SkPr = keys.SkPr;
@@ -179,14 +186,7 @@ internal sealed class IkeSa : IDisposable
         Outbound?.Dispose();
         PreviousInbound?.Dispose();
         PreviousInbound = Inbound;
-        SkD = keys.SkD;
-        SkPi = keys.SkPi;
-        SkPr = keys.SkPr;
-        var i = SkCipher.Create(a.Cipher, a.Mac, keys.SkEi, keys.SkAi);
-        var r = SkCipher.Create(a.Cipher, a.Mac, keys.SkEr, keys.SkAr);
-        (Outbound, Inbound) = OriginalInitiator ? (i, r) : (r, i);
-        KeyLog?.Add([keys.SkEi.ToArray(), keys.SkEr.ToArray(), keys.SkAi.ToArray(), keys.SkAr.ToArray()]);
-        foreach (var k in new[] { keys.SkEi, keys.SkEr, keys.SkAi, keys.SkAr }) CryptographicOperations.ZeroMemory(k);
+        Install(keys);
         IntermediateExchanges++;
     }
 

@@ -55,14 +55,23 @@ public sealed class CommandDocsTests
         return leaves;
     }
 
-    /// <summary>The options a command's help lists (every alias), without -h/--help.</summary>
-    private HashSet<string> HelpOptions(string command) =>
-        Section(Help(command.Split(' ')), "Options:")
+    /// <summary>
+    /// The options a command's help lists (every alias), without -h/--help. A command that reads its own arguments
+    /// (nm-auth-dialog, whose connection names may start with '-' or '@') prints a "usage:" line instead of a section.
+    /// </summary>
+    private HashSet<string> HelpOptions(string command)
+    {
+        var help = Help(command.Split(' '));
+        var listed = Section(help, "Options:")
             .Select(l => Regex.Match(l, @"^\s+(?<names>-[^<\s,]*(?:, -[^<\s,]*)*)"))
             .Where(m => m.Success)
             .SelectMany(m => m.Groups["names"].Value.Split(", "))
             .Where(o => o is not ("-h" or "--help" or "--version"))
             .ToHashSet();
+        if (listed.Count == 0 && help.Split('\n').FirstOrDefault(l => l.StartsWith("usage: ikev2 ", StringComparison.Ordinal)) is { } usage)
+            listed = Regex.Matches(usage, @"(?<![\w-])(--?[a-z][a-z0-9-]*)").Select(m => m.Value).ToHashSet();
+        return listed;
+    }
 
     /// <summary>"ikev2 CMD …" synopsis lines of the ``` blocks of a doc: command path → options named.</summary>
     private static Dictionary<string, HashSet<string>> Synopses(string doc, IReadOnlyCollection<string> commands)

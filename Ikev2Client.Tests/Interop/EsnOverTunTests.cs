@@ -26,38 +26,8 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
     public void PingAndIperfCrossTheSequenceHighWord_both_ways_through_the_responder_over_tun()
     {
         using var topo = InteropTopology.Create();
-        var config = new ResponderConfig
-        {
-            ListenAddress = InteropTopology.GatewayAddress, ListenPort = 500, NatTPort = 4500,
-            Psk = SwanctlConfigs.DefaultPsk, LocalId = SwanctlConfigs.GatewayId, RemoteId = SwanctlConfigs.ClientId,
-            AddressPool = InteropTopology.PoolSubnet, Dns = [InteropTopology.DnsAddress], LocalSubnets = [InteropTopology.ServerSubnet],
-            Mtu = 1400, InterfaceName = "ikvr%d",
-        };
-        var host = topo.Gateway.Run(() =>
-        {
-            var h = new ResponderHost(config, () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }),
-                new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(), new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine("responder: " + line)));
-            h.Start();
-            return h;
-        });
-        using var stop = new CancellationTokenSource();
-        var serving = new Thread(() => topo.Gateway.Run(() => host.Run(stop.Token))) { IsBackground = true, Name = "esn-responder" };
-        serving.Start();
-        using var psk = new PskAuthenticator(SwanctlConfigs.DefaultPsk);
-        var connection = new VpnConnection(new VpnConnectionOptions
-        {
-            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
-            Server = new IPEndPoint(IPAddress.Parse(InteropTopology.GatewayAddress), 500),
-            Session = new IkeSessionOptions
-            {
-                LocalIdentity = IkeIdentity.Parse(SwanctlConfigs.ClientId),
-                RemoteIdentity = IkeIdentity.Parse(SwanctlConfigs.GatewayId),
-                Authenticator = psk,
-                RequestedAddressFamilies = [AddressFamily.InterNetwork],
-            },
-            InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikve%d" }),
-            NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
-        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine("client: " + line)));
+        var pair = new ResponderOverTun(topo, output, "esn");
+        var (host, connection) = (pair.Host, pair.Connection);
         try
         {
             topo.Client.Run(() => connection.Connect());
@@ -89,13 +59,7 @@ public sealed class EsnOverTunTests(ITestOutputHelper output)
             foreach (var s in new[] { connection.Statistics, host.Statistics })
                 (s.ReplayDrops + s.AuthenticationDrops + s.MalformedDrops).Should().Be(0, s.ToString());
         }
-        finally
-        {
-            connection.Disconnect();
-            stop.Cancel();
-            serving.Join(TimeSpan.FromSeconds(15));
-            host.Dispose();
-        }
+        finally { pair.Dispose(); }
 
         connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
     }

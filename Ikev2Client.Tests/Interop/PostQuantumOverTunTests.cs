@@ -27,41 +27,9 @@ public sealed class PostQuantumOverTunTests(ITestOutputHelper output)
     public void X25519_plus_MlKem768_handshake_carries_traffic_through_the_responder_over_tun()
     {
         using var topo = InteropTopology.Create();
-        var config = new ResponderConfig
-        {
-            ListenAddress = InteropTopology.GatewayAddress, ListenPort = 500, NatTPort = 4500,
-            Psk = SwanctlConfigs.DefaultPsk, LocalId = SwanctlConfigs.GatewayId, RemoteId = SwanctlConfigs.ClientId,
-            AddressPool = InteropTopology.PoolSubnet, Dns = [InteropTopology.DnsAddress], LocalSubnets = [InteropTopology.ServerSubnet],
-            Mtu = 1400, InterfaceName = "ikvq%d", IkeProposals = Hybrid,
-        };
         var responderLog = new List<string>();
-        var host = topo.Gateway.Run(() =>
-        {
-            var h = new ResponderHost(config, () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = config.InterfaceName }),
-                new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(), new Ikev2Client.Tests.Infrastructure.TestLog(line => { lock (responderLog) responderLog.Add(line); output.WriteLine("responder: " + line); }));
-            h.Start();
-            return h;
-        });
-        using var stop = new CancellationTokenSource();
-        var serving = new Thread(() => topo.Gateway.Run(() => host.Run(stop.Token))) { IsBackground = true, Name = "pq-responder" };
-        serving.Start();
-        ProposalConversion.TryParse(Hybrid, false, out var ike, out var error).Should().BeTrue(error);
-        using var psk = new PskAuthenticator(SwanctlConfigs.DefaultPsk);
-        var connection = new VpnConnection(new VpnConnectionOptions
-        {
-            IpSecManager = new Ikev2Client.Platform.Userspace.UserspaceIpSecManager(),
-            Server = new IPEndPoint(IPAddress.Parse(InteropTopology.GatewayAddress), 500),
-            Session = new IkeSessionOptions
-            {
-                LocalIdentity = IkeIdentity.Parse(SwanctlConfigs.ClientId),
-                RemoteIdentity = IkeIdentity.Parse(SwanctlConfigs.GatewayId),
-                Authenticator = psk,
-                IkeProposals = ike,
-                RequestedAddressFamilies = [AddressFamily.InterNetwork],
-            },
-            InterfaceBuilderFactory = () => new LinuxVpnInterfaceBuilder(new LinuxVpnOptions { InterfaceName = "ikvp%d" }),
-            NatT = new Ikev2Client.Platform.Userspace.NatTSocketOptions { KeepaliveInterval = TimeSpan.FromSeconds(20) },
-        }, new Ikev2Client.Tests.Infrastructure.TestLog(line => output.WriteLine("client: " + line)));
+        var pair = new ResponderOverTun(topo, output, "pq", Hybrid, line => { lock (responderLog) responderLog.Add(line); });
+        var (host, connection) = (pair.Host, pair.Connection);
         try
         {
             topo.Client.Run(() => connection.Connect());
@@ -78,13 +46,7 @@ public sealed class PostQuantumOverTunTests(ITestOutputHelper output)
             connection.Statistics.PacketsReceived.Should().BeGreaterThanOrEqualTo(50);
             connection.Statistics.TotalDrops.Should().Be(0);
         }
-        finally
-        {
-            connection.Disconnect();
-            stop.Cancel();
-            serving.Join(TimeSpan.FromSeconds(15));
-            host.Dispose();
-        }
+        finally { pair.Dispose(); }
 
         connection.State.Should().Be(VpnState.Disconnected, connection.EndReason);
     }

@@ -54,26 +54,7 @@ internal sealed class PrivateResolved : IDisposable
 
     private void Launch(NetworkNamespace ns, string binary)
     {
-        File.WriteAllText(Path.Combine(_dir, "bus.conf"), $"""
-            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-            <busconfig>
-              <type>system</type>
-              <listen>unix:path={BusSocket}</listen>
-              <auth>EXTERNAL</auth>
-              <policy context="default">
-                <allow user="*"/>
-                <allow own="*"/>
-                <allow send_type="method_call"/>
-                <allow send_type="signal"/>
-                <allow send_type="method_return"/>
-                <allow send_type="error"/>
-                <allow receive_type="method_call"/>
-                <allow receive_type="signal"/>
-                <allow receive_type="method_return"/>
-                <allow receive_type="error"/>
-              </policy>
-            </busconfig>
-            """);
+        File.WriteAllText(Path.Combine(_dir, "bus.conf"), SystemBusConfig.Open(BusSocket));
         var busPidFile = Path.Combine(_dir, "bus.pid");
         Shell.ShOk($"dbus-daemon --config-file={Path.Combine(_dir, "bus.conf")} --fork --print-pid > {busPidFile}", TimeSpan.FromSeconds(10));
         _busPid = int.Parse(File.ReadAllText(busPidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);

@@ -67,26 +67,7 @@ internal sealed class PrivateNetworkManager : IDisposable
     {
         foreach (var d in new[] { "etc/VPN", "etc/conf.d", "etc/system-connections", "lib", "home" })
             Directory.CreateDirectory(Path.Combine(_dir, d));
-        File.WriteAllText(Path.Combine(_dir, "bus.conf"), $"""
-            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-            <busconfig>
-              <type>system</type>
-              <listen>unix:path={BusSocket}</listen>
-              <auth>EXTERNAL</auth>
-              <policy context="default">
-                <allow user="*"/>
-                <allow own="*"/>
-                <allow send_type="method_call"/>
-                <allow send_type="signal"/>
-                <allow send_type="method_return"/>
-                <allow send_type="error"/>
-                <allow receive_type="method_call"/>
-                <allow receive_type="signal"/>
-                <allow receive_type="method_return"/>
-                <allow receive_type="error"/>
-              </policy>
-            </busconfig>
-            """);
+        File.WriteAllText(Path.Combine(_dir, "bus.conf"), SystemBusConfig.Open(BusSocket));
         // Only the test's client device is managed (as an external connection: NetworkManager keeps its addresses and routes).
         File.WriteAllText(Path.Combine(_dir, "etc", "NetworkManager.conf"), """
             [main]
