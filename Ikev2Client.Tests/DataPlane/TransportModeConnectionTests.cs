@@ -191,6 +191,7 @@ public sealed class TransportModeConnectionTests
         var oldDeleted = s.Connection.Driver.WaitForAsync<IkeEvent.ChildSaDeleted>(d => d.ChildSa.InboundSpi == first.InboundSpi);
         var received = new HashSet<int>();
         var inboundSpis = new List<uint>();
+        int echoed = 0;
         var collect = Task.Run(async () =>
         {
             while (received.Count < Count)
@@ -198,13 +199,20 @@ public sealed class TransportModeConnectionTests
                 var d = await mine.ReceiveAsync().AsTask().WaitAsync(Wait);
                 received.Add(BitConverter.ToInt32(d.Data)).Should().BeTrue("each datagram comes back once");
                 inboundSpis.Add(d.Spi);
+                Interlocked.Increment(ref echoed);
             }
         });
         IkeEvent.ChildSaRekeyed? done = null;
         for (int i = 0; i < Count; i++)
         {
             await mine.SendAsync(Payload(i, 200), theirs.LocalPort);
-            if (i == Count / 4) s.Connection.Driver.RekeyChildSa(first.InboundSpi);
+            if (i == Count / 4)
+            {
+                // Traffic flows both ways on the first SAs before the rekey starts: on a loaded machine the peer's
+                // echo task may otherwise run only after the peer switched its OUT SA (at the old SA's DELETE).
+                TunnelTraffic.WaitUntil(() => Volatile.Read(ref echoed) >= Count / 8, Wait).Should().BeTrue("echoes come back on the first SA");
+                s.Connection.Driver.RekeyChildSa(first.InboundSpi);
+            }
             if (i >= Count / 4 && i < Count / 2) await Task.Delay(1); // spread the rekey's exchanges over live traffic
             if (i == Count / 2)
             {

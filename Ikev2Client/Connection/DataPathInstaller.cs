@@ -215,6 +215,21 @@ internal sealed class DataPathInstaller
     public ChildSaTransforms? Owner(IpSecTransform transform) =>
         Children.FirstOrDefault(c => ReferenceEquals(c.Inbound, transform) || ReferenceEquals(c.Outbound, transform));
 
+    /// <summary>
+    /// True when <paramref name="child"/> has a successor and only lingers for a lossless overlap: its outbound SA was
+    /// replaced (a rekey we started, a re-created or reauthenticated CHILD SA) or is replaced when the gateway's DELETE
+    /// arrives (a rekey the gateway started).
+    /// </summary>
+    public bool IsReplaced(ChildSaTransforms child) => child.Outbound.IsDisposed || _outboundAfterDelete.ContainsKey(child.Child.InboundSpi);
+
+    /// <summary>The SAs of the CHILD SAs in use (not <see cref="IsReplaced"/>) that are at a soft or hard limit now.</summary>
+    public IReadOnlyList<(IpSecTransform Transform, SaLimit Limit)> DueLimits() =>
+        Children.Where(c => !IsReplaced(c))
+            .SelectMany(c => new[] { c.Outbound, c.Inbound })
+            .Where(t => !t.IsDisposed && (t.IsExpired || t.NeedsRekey))
+            .Select(t => (t, t.IsExpired ? SaLimit.Hard : SaLimit.Soft))
+            .ToList();
+
     /// <summary>The installed CHILD SA with our inbound SPI <paramref name="inboundSpi"/>.</summary>
     public ChildSaTransforms? Find(uint inboundSpi) => Children.FirstOrDefault(c => c.Child.InboundSpi == inboundSpi);
 

@@ -189,7 +189,24 @@ public sealed class PacketPump : IDisposable
                     pending = 0;
                 }
                 current = sa;
-                if (!Seal(sa.Transform, slot.Span, length, out int offset, out int sealedLength))
+                bool sealedOk = Seal(sa.Transform, slot.Span, length, out int offset, out int sealedLength);
+                if (!sealedOk && sa.Transform.IsDisposed && _outbound is var now && !ReferenceEquals(now, table))
+                {
+                    // A rekey replaced this SA (and its owner disposed it) while this batch was read with the old
+                    // table: the packet goes out on the SA that took over instead of being lost.
+                    table = now;
+                    if (Select(table, slot.Span.Slice(HeadRoom, length), out why) is { } successor)
+                    {
+                        if (successor != current && pending > 0)
+                        {
+                            Flush(current, outgoing, pending, token);
+                            pending = 0;
+                        }
+                        current = sa = successor;
+                        sealedOk = Seal(sa.Transform, slot.Span, length, out offset, out sealedLength);
+                    }
+                }
+                if (!sealedOk)
                 {
                     Counters.Drop(DropReason.NoSa);
                     CheckLimits(sa.Transform, sa.Signal);

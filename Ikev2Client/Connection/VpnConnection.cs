@@ -272,10 +272,12 @@ public sealed class VpnConnection : IDisposable
                 break;
             case IkeEvent.ChildSaRekeyed r when Running:
                 _installer!.Rekeyed(attempt.Current.Spis, attempt.Socket, r.Old, r.New, r.ByPeer);
+                _loop!.Post(RecheckLimits);
                 break;
             case IkeEvent.ChildSaDeleted d:
                 _installer!.Deleted(d.ChildSa);
                 if (Running) MonitorTick();
+                _loop!.Post(RecheckLimits);
                 break;
             case IkeEvent.Deleted or IkeEvent.Failed:
                 // After this input: the teardown disposes the driver that is raising the event.
@@ -373,6 +375,9 @@ public sealed class VpnConnection : IDisposable
     private void OnSaLimit(IpSecTransform transform, SaLimit limit)
     {
         if (!Running || _attempt is not { } attempt || _installer!.Owner(transform) is not { } child) return;
+        // An SA kept after its CHILD SA was rekeyed (the old inbound one decrypting until the DELETE, or the old
+        // outbound one until the gateway's DELETE after a rekey it started) needs no rekey: its successor is installed.
+        if (limit == SaLimit.Soft && _installer.IsReplaced(child)) return;
         var why = transform.NeedsRekey && transform.Sa.LastSentSequence >= transform.Sa.RekeyThreshold
             ? $"sequence number {transform.Sa.LastSentSequence} nears the end of its space"
             : $"{transform.Counters.Bytes} bytes / {transform.Counters.Packets} packets reached its limit ({transform.Lifetime})";
@@ -387,6 +392,18 @@ public sealed class VpnConnection : IDisposable
             ConnectionLog.SaLimitRekey(_log, transform.Spi, why, child.Child.InboundSpi);
             driver.RekeyChildSa(child.Child.InboundSpi);
         }
+    }
+
+    /// <summary>
+    /// A CHILD SA exchange ended (rekey or delete): limits the data plane reported while it ran — and that the session
+    /// set aside as it was busy, or that were crossed without a report (reports are rate-limited per SA and need
+    /// traffic) — are looked at again for the CHILD SAs in use now. Asking the session twice is harmless: a rekey of
+    /// an SA already rekeyed, or no longer there, is dropped when its turn comes.
+    /// </summary>
+    private void RecheckLimits()
+    {
+        if (!Running || _installer is not { } installer) return;
+        foreach (var (t, limit) in installer.DueLimits()) OnSaLimit(t, limit);
     }
 
     /// <summary>About once a second while connected: liveness and CHILD SAs (<see cref="MonitorTick"/>), transport-mode SA limits, the source address.</summary>

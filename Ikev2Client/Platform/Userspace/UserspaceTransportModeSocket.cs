@@ -59,7 +59,16 @@ public sealed class UserspaceTransportModeSocket
     public ValueTask SendAsync(ReadOnlyMemory<byte> payload, int destinationPort, CancellationToken cancellationToken = default)
     {
         IpSecTransform transform = Outbound ?? throw new InvalidOperationException("no OUT transform is applied to this socket");
-        return _manager.SealAndSendAsync(transform, payload.Span, (LocalPort, destinationPort), cancellationToken);
+        while (true)
+        {
+            try { return _manager.SealAndSendAsync(transform, payload.Span, (LocalPort, destinationPort), cancellationToken); }
+            catch (ObjectDisposedException) when (Outbound is { } next && !ReferenceEquals(next, transform))
+            {
+                // A rekey applied a new OUT SA and its owner disposed the old one between our reading it and sealing:
+                // the SA that took over sends the datagram.
+                transform = next;
+            }
+        }
     }
 
     /// <summary>Receives the next datagram that one of the IN transforms authenticated.</summary>
