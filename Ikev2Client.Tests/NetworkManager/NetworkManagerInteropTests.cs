@@ -23,7 +23,7 @@ public sealed class NetworkManagerInteropTests
     private const string OriginalResolvConf = "# the namespace's own resolver (test)\nnameserver 192.0.2.53\n";
 
     [Fact]
-    public void NmcliUp_PingsThroughTheTunnel_DnsSetByNetworkManager_NmcliDownLeavesNothing()
+    public void Nmcli_up_pings_through_the_tunnel_with_DNS_set_by_NetworkManager_and_down_leaves_nothing()
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
@@ -85,7 +85,7 @@ public sealed class NetworkManagerInteropTests
     }
 
     [Fact]
-    public void SswanImported_NmExported_WrongPasswordIsNetworkManagersLoginFailure_RightPasswordConnects()
+    public void An_imported_and_exported_sswan_fails_as_a_login_failure_with_a_wrong_password_and_connects_with_the_right_one()
     {
         var pki = AuthInteropPki.Create("rsa");
         using var gw = StrongSwanGateway.Start(AuthSwanctlConfigs.Gateway("eap-mschapv2", extraRemote: "eap_id = %any"), files: pki.GatewayFiles);
@@ -143,7 +143,7 @@ public sealed class NetworkManagerInteropTests
     }
 
     [Fact]
-    public void GatewayCrashesWithoutDelete_LivenessEndsTheVpn_NetworkManagerDeactivatesIt_NothingLeft()
+    public void A_gateway_killed_without_DELETE_is_found_by_liveness_and_NetworkManager_deactivates_the_VPN_leaving_nothing()
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;
@@ -177,7 +177,7 @@ public sealed class NetworkManagerInteropTests
     }
 
     [Fact]
-    public void NetworkManagerMovesTheUplinkAddress_MobikeMovesTheSas_TheVpnStaysUp()
+    public void NetworkManager_moving_the_uplink_address_moves_the_SAs_with_MOBIKE_and_the_VPN_stays_up()
     {
         const string newAddress = "192.0.2.3";
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
@@ -218,7 +218,7 @@ public sealed class NetworkManagerInteropTests
     }
 
     [Fact]
-    public void StoreBackedExport_NmcliUpWithoutAnySecretAgent_Connects()
+    public void A_store_backed_export_connects_with_nmcli_up_and_no_secret_agent()
     {
         using var gw = StrongSwanGateway.Start(FullTunnelGateway());
         var ns = gw.ClientNamespace;

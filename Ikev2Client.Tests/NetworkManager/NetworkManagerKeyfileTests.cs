@@ -50,7 +50,7 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
-    public void Keyfile_HasOurServiceType_TheProfileWithoutSecrets_AndAgentOwnedFlagsForTheSecret()
+    public void Keyfile_has_our_service_type_the_profile_without_secrets_and_agent_owned_flags()
     {
         var profile = Eap();
         var text = NmKeyfile.Create(profile);
@@ -66,7 +66,7 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
-    public void ProfileSurvivesVpnDataAndVpnSecrets_CertificateNewlinesEscaped()
+    public void Profile_survives_vpn_data_and_vpn_secrets_with_certificate_newlines_escaped()
     {
         var profile = Eap();
         var data = VpnData(NmKeyfile.Create(profile));
@@ -81,7 +81,7 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
-    public void MissingSecret_IsNamed_AndASecretSmuggledIntoVpnData_IsIgnored()
+    public void Missing_secret_is_named_and_one_smuggled_into_vpn_data_is_ignored()
     {
         var data = VpnData(NmKeyfile.Create(Eap()));
         var noSecret = new NmVpnConnectionSettings("office", "u", data, new Dictionary<string, string>());
@@ -98,7 +98,7 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
-    public void ProfileThatAsksForItsPassword_StillDeclaresIt_AndPskProfilesDeclareThePsk()
+    public void Profile_that_asks_for_its_password_still_declares_it_and_PSK_profiles_declare_the_PSK()
     {
         VpnData(NmKeyfile.Create(Eap(password: null)))["password-flags"].Should().Be("1", "a password left to be asked for is still a secret NetworkManager must supply");
         var psk = new Ikev2VpnProfile.Builder().SetName("lab").SetServer("192.0.2.1", 500).SetUserIdentity("client.test")
@@ -109,7 +109,7 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
-    public void StoreBacked_RunsTheStoredProfile_NotVpnDatasCopy_AndAsksOnlyForWhatTheStoreLacks()
+    public void Store_backed_connection_runs_the_stored_profile_not_the_vpn_data_copy_and_asks_only_for_what_the_store_lacks()
     {
         var stored = Eap();
         var data = VpnData(NmKeyfile.Create(stored, storeBacked: true));
@@ -130,7 +130,7 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
-    public void BrokenVpnData_IsAClearError_NotACrash()
+    public void Broken_vpn_data_is_a_clear_error_not_a_crash()
     {
         var empty = new NmVpnConnectionSettings("x", "u", new Dictionary<string, string>(), new Dictionary<string, string>());
         empty.Invoking(s => s.ToProfile()).Should().Throw<ProfileImportException>().WithMessage("*no vpn.data key 'profile'*nm-export*");
@@ -139,7 +139,7 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
-    public void Uuid_IsStablePerName_AndAValidRfc4122Uuid()
+    public void Uuid_is_stable_per_name_and_a_valid_RFC_4122_UUID()
     {
         NmKeyfile.UuidFor("office").Should().Be(NmKeyfile.UuidFor("office"));
         NmKeyfile.UuidFor("office").Should().NotBe(NmKeyfile.UuidFor("lab"));
@@ -149,7 +149,7 @@ public sealed class NetworkManagerKeyfileTests
     }
 
     [Fact]
-    public void Escape_FollowsGKeyFile()
+    public void Escape_follows_GKeyFile()
     {
         NmKeyfile.Escape(" a\\b\nc\td").Should().Be(@"\sa\\b\nc\td");
         NmKeyfile.Escape("x y").Should().Be("x y", "only a leading space is escaped");
@@ -166,7 +166,7 @@ public sealed class NetworkManagerIpConfigTests
     };
 
     [Fact]
-    public void Ipv4_AddressesAreNetworkOrderUInt32_NeverDefault_NoRoutes()
+    public void IPv4_addresses_are_network_order_uint32_with_never_default_and_no_routes()
     {
         var c = NmIpConfig.From(Info("10.3.0.1/32"));
         c.Config["tundev"].Should().Be(new NmValue.Text("ikev2tun0"));
@@ -183,14 +183,14 @@ public sealed class NetworkManagerIpConfigTests
     }
 
     [Fact]
-    public void ToUInt32_KeepsTheAddressBytesInMemoryOrder()
+    public void ToUInt32_keeps_the_address_bytes_in_memory_order()
     {
         var u = NmIpConfig.ToUInt32(IPAddress.Parse("10.3.0.1"));
         BitConverter.GetBytes(u).Should().Equal([10, 3, 0, 1], "NetworkManager reads the u as an in_addr_t (network byte order)");
     }
 
     [Fact]
-    public void DualStack_Ip6HasByteArrays()
+    public void Dual_stack_Ip6Config_has_byte_arrays()
     {
         var c = NmIpConfig.From(Info("10.3.0.1/32", "2001:db8:3::1/128"));
         c.Config["has-ip6"].Should().Be(new NmValue.Bool(true));
@@ -215,11 +215,11 @@ public sealed class NetworkManagerFailureTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void IkeErrors(string what, IkeError error, NmVpnPluginFailure expected) =>
+    public void IKE_errors_map_to_NetworkManager_failures(string what, IkeError error, NmVpnPluginFailure expected) =>
         NmVpnPlugin.FailureOf(VpnErrorMapper.FromIkeError(error)).Should().Be(expected, what);
 
     [Fact]
-    public void MissingCredentials_AreALoginFailure() =>
+    public void Missing_credentials_are_a_login_failure() =>
         NmVpnPlugin.FailureOf(VpnError.Profile("'lab' has no password stored")).Should().Be(NmVpnPluginFailure.LoginFailed);
 }
 
@@ -243,7 +243,7 @@ public sealed class NetworkManagerExportCliTests : IDisposable
     }
 
     [Fact]
-    public void Export_WritesA0600KeyfileWithoutSecrets_AndAPasswdFile_UnknownProfileIsAClearError()
+    public void Export_writes_a_0600_keyfile_without_secrets_and_a_passwd_file_and_an_unknown_profile_is_a_clear_error()
     {
         new ProfileStore(_home).Save(new Ikev2VpnProfile.Builder().SetName("lab").SetServer("192.0.2.1", 500).SetUserIdentity("client.test")
             .SetRemoteIdentity("gw.test").SetAuthPsk("cli-psk-value"u8.ToArray()).Build());

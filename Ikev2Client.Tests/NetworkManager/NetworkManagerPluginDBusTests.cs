@@ -67,7 +67,7 @@ public sealed class NetworkManagerPluginDBusTests
             .SetRemoteIdentity("gw.test").SetAuthPsk("right-key"u8.ToArray()).Build();
 
     [Fact]
-    public async Task ConnectInteractive_AsksForThePsk_ThenConfigIp4ConfigStarted_InThatOrder_DisconnectStops()
+    public async Task ConnectInteractive_asks_for_the_PSK_then_sends_Config_Ip4Config_and_Started_in_order_and_Disconnect_stops()
     {
         await using var bus = await PrivateBus.StartAsync();
         var factory = new Factory(() => Up);
@@ -105,7 +105,7 @@ public sealed class NetworkManagerPluginDBusTests
     }
 
     [Fact]
-    public async Task AuthenticationFailed_IsFailureLoginFailed_ThenStopped_AndTheServiceExitsWhenIdle()
+    public async Task AUTHENTICATION_FAILED_is_Failure_LOGIN_FAILED_then_Stopped_and_the_service_exits_when_idle()
     {
         await using var bus = await PrivateBus.StartAsync();
         var factory = new Factory(() => throw new Ikev2Client.Service.VpnConnectionException(
@@ -125,7 +125,7 @@ public sealed class NetworkManagerPluginDBusTests
     }
 
     [Fact]
-    public async Task MalformedAndWrongStateCalls_GetDBusErrors_AndTheServiceKeepsServing()
+    public async Task Malformed_and_wrong_state_calls_get_DBus_errors_and_the_service_keeps_serving()
     {
         await using var bus = await PrivateBus.StartAsync();
         using var stop = new CancellationTokenSource();
