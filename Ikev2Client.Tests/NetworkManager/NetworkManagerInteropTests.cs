@@ -72,7 +72,7 @@ public sealed class NetworkManagerInteropTests
             ns.Exec("ip route show table all").Should().NotContain("ikev2tun", "no route of ours is left");
             WaitUntil(() => !nm.ResolvConf.Contains(GatewayDns, StringComparison.Ordinal), "NetworkManager to remove the VPN's DNS");
             nm.ResolvConf.Should().Contain($"nameserver {PrivateNetworkManager.UplinkDns}");
-            nm.LogText.Should().Contain("ikev2-nm: disconnected");
+            WaitUntil(() => nm.LogText.Contains("ikev2-nm: disconnected", StringComparison.Ordinal), "the plugin to log its disconnect");
             var stateDir = Path.Combine(nm.PluginHome, "state", "nm-network");
             (Directory.Exists(stateDir) ? Directory.GetFiles(stateDir, "*.state") : []).Should().BeEmpty("the plugin left no state file");
             WaitUntil(() => gw.ListSas().IkeSaCount == 0, "the gateway to drop the IKE SA (our DELETE)");

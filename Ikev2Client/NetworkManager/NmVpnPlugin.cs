@@ -341,8 +341,8 @@ public sealed class NmVpnPlugin : IPathMethodHandler
         }
         SetState(NmVpnServiceState.Stopping, generation);
         await TearDownAsync(generation, graceful: true).ConfigureAwait(false);
+        _log("disconnected"); // before Stopped: NetworkManager (and nmcli down) may finish as soon as it sees that
         SetState(NmVpnServiceState.Stopped, generation);
-        _log("disconnected");
     }
 
     private async Task TearDownAsync(int generation, bool graceful)
